@@ -1,0 +1,28 @@
+//! # wharf
+//!
+//! Typed Rust clients generated from providers' OpenAPI documents, running
+//! every call through one shared runtime. This crate is the one dependency an
+//! application adds: generated code refers only to `::wharf::…` paths.
+//!
+//! Decoding is tolerant and reports contract drift:
+//!
+//! ```
+//! let decoded = wharf::decode::<Vec<u32>>(br#"[1, "2"]"#).unwrap();
+//! assert_eq!(decoded.value, [1, 2]);
+//! assert_eq!(decoded.drift[0].pointer, "/1");
+//! ```
+
+pub use wharf_runtime::{
+    decode, Date, DateTime, DecodeError, Decoded, Drift, DriftKind, JsonObject, JsonType,
+    Nullable, Uuid, Value,
+};
+
+/// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
+#[cfg(feature = "cli")]
+pub use wharf_codegen as codegen;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use wharf_runtime::__impl_decode as impl_decode;
+    pub use wharf_runtime::__private::*;
+}
