@@ -1,1 +1,18 @@
-//! placeholder
+//! wharf-codegen: turns OpenAPI 3.0/3.1 documents into Rust.
+//!
+//! `load` reads documents (JSON/YAML, `$ref`s across files) into a [`Spec`];
+//! `ir` lowers schemas into one model; `emit` writes formatted Rust. The
+//! [`Generator`] builder drives all three for `build.rs`, the macro and CLI.
+//! Nothing here panics on a spec: what cannot be modelled becomes raw JSON
+//! with a [`Diagnostic`] naming its JSON pointer.
+
+mod diagnostic;
+mod emit;
+mod generator;
+pub mod ir;
+mod load;
+mod naming;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use generator::{Generated, Generator, GeneratorError};
+pub use load::{LoadError, Location, Spec, SpecVersion};

@@ -36,7 +36,7 @@ struct EnumVisitor<'a, T> {
 }
 
 impl<T: StringEnum> EnumVisitor<'_, T> {
-    fn from_text(self, text: &str) -> Option<T> {
+    fn variant_for(self, text: &str) -> Option<T> {
         let value = T::from_wire(text);
         if value.is_unknown() && self.cx.is_collecting() {
             let value: String = text.chars().take(64).collect();
@@ -47,7 +47,7 @@ impl<T: StringEnum> EnumVisitor<'_, T> {
 
     fn coerced(self, text: &str, from: JsonType) -> Option<T> {
         self.cx.drift(DriftKind::Coerced { from, to: "enum" });
-        self.from_text(text)
+        self.variant_for(text)
     }
 }
 
@@ -59,7 +59,7 @@ impl<'de, T: StringEnum> Visitor<'de> for EnumVisitor<'_, T> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.from_text(v))
+        Ok(self.variant_for(v))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {

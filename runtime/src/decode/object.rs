@@ -274,6 +274,19 @@ impl Cx {
         Ok(())
     }
 
+    /// Decodes optional field `name` whose schema admits any JSON (so `null`
+    /// is a value, kept as `Some(Value::Null)`).
+    #[inline]
+    pub fn optional_json<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        _name: &'static str,
+        slot: &mut Option<serde_json::Value>,
+    ) -> Result<(), A::Error> {
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+
     /// Skips the value of a field the spec does not declare (drift).
     #[inline]
     pub fn unknown_field<'de, A: MapAccess<'de>>(

@@ -1,0 +1,129 @@
+//! The intermediate representation: the one place where OpenAPI's many
+//! spellings of a schema become one model. The emitter reads only this.
+
+mod recursion;
+mod schema;
+
+pub use schema::lower_types;
+
+/// Index of a type in [`TypeSet::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeId(pub usize);
+
+/// Every named type of a spec.
+#[derive(Debug, Default)]
+pub struct TypeSet {
+    pub types: Vec<TypeDef>,
+}
+
+impl TypeSet {
+    pub fn get(&self, id: TypeId) -> &TypeDef {
+        &self.types[id.0]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    /// The Rust name (unique in the generated module).
+    pub name: String,
+    /// Where the schema is: `file#/pointer`.
+    pub origin: String,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    /// The schema itself admits `null`.
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct(StructDef),
+    Enum(EnumDef),
+    Union(UnionDef),
+    /// `pub type Name = Ty;`
+    Alias(Ty),
+    /// `pub struct Name(pub Ty);` — an alias that is part of a cycle.
+    Newtype(Ty),
+}
+
+/// The Rust type of a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    String,
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F64,
+    DateTime,
+    Date,
+    Uuid,
+    /// Raw JSON of any shape.
+    Json,
+    /// A free-form JSON object.
+    JsonObject,
+    Named(TypeId),
+    /// A named type behind a `Box` (to break a recursive cycle).
+    Boxed(TypeId),
+    Vec(Box<Ty>),
+    /// An object with arbitrary keys (`additionalProperties`).
+    Map(Box<Ty>),
+    /// A nullable array item or map value.
+    Option(Box<Ty>),
+}
+
+#[derive(Debug, Clone)]
+pub struct StructDef {
+    pub fields: Vec<Field>,
+    /// Type of declared `additionalProperties`, kept in an `extra` map.
+    pub extra: Option<Ty>,
+    /// Rust name of the `extra` field (unique among the fields).
+    pub extra_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON name.
+    pub wire: String,
+    /// The Rust name (without `r#`).
+    pub name: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub nullable: bool,
+    pub doc: Option<String>,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub variants: Vec<EnumVariant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumVariant {
+    pub wire: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnionDef {
+    pub variants: Vec<UnionVariant>,
+    pub discriminator: Option<Discriminator>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnionVariant {
+    pub name: String,
+    pub ty: Ty,
+}
+
+#[derive(Debug, Clone)]
+pub struct Discriminator {
+    pub property: String,
+    /// Wire values per variant index.
+    pub mapping: Vec<(String, usize)>,
+}

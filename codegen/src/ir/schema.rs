@@ -1,0 +1,805 @@
+//! Lowering JSON Schema (OpenAPI 3.0 and 3.1 dialects) into [`TypeSet`].
+//!
+//! Each schema is first *classified* into one [`Form`] (cheap, no recursion),
+//! then lowered. Named types are keyed by the location of their schema, so a
+//! `$ref` to an already-seen location (including a cycle) reuses its type.
+//! Whatever cannot be modelled becomes raw JSON plus a diagnostic.
+
+use super::{
+    recursion, Discriminator, EnumDef, EnumVariant, Field, StructDef, Ty, TypeDef, TypeId,
+    TypeKind, TypeSet, UnionDef, UnionVariant,
+};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::load::{Location, Spec};
+use crate::naming::{field_name, type_name, variant_name, Scope};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Keys that only annotate a schema; a schema made of these says nothing
+/// about the shape of a value.
+const ANNOTATIONS: &[&str] = &[
+    "description", "title", "example", "examples", "default", "deprecated", "readOnly",
+    "writeOnly", "externalDocs", "xml", "nullable", "format", "$comment", "$id", "$schema",
+    "$anchor", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
+    "maxProperties", "required", "discriminator", "contentMediaType", "contentEncoding",
+];
+
+/// Keys that, beside a `$ref`, add structure (OpenAPI 3.1 allows siblings).
+const STRUCTURAL_SIBLINGS: &[&str] = &["properties", "allOf", "oneOf", "anyOf", "additionalProperties"];
+
+/// Deepest `allOf` merge followed before giving up.
+const MAX_MERGE_DEPTH: usize = 32;
+
+/// Lowers every schema of `components/schemas` (and what they reach).
+pub fn lower_types(spec: &Spec, diags: &mut Vec<Diagnostic>) -> TypeSet {
+    let mut lowerer = Lowerer {
+        spec,
+        diags,
+        types: Vec::new(),
+        by_location: HashMap::new(),
+        defined: Vec::new(),
+        queue: VecDeque::new(),
+        names: Scope::new(),
+    };
+    let schemas_at = Location::root(0).child("components").child("schemas");
+    match spec.get(&schemas_at) {
+        Some(Value::Object(schemas)) => {
+            for name in schemas.keys() {
+                lowerer.named(schemas_at.child(name), name);
+            }
+        }
+        Some(_) => lowerer.warn(&schemas_at, "`components/schemas` is not an object; ignored"),
+        None => {}
+    }
+    lowerer.drain();
+    let mut set = TypeSet {
+        types: lowerer.types,
+    };
+    recursion::break_cycles(&mut set);
+    set
+}
+
+/// What a schema is, before anything is lowered.
+enum Form<'v> {
+    /// A `$ref` (with annotations at most).
+    Ref(&'v str),
+    /// Objects merged from `allOf` members (or a `$ref` with structure beside it).
+    AllOf,
+    /// A composition with exactly one real member: that member.
+    Single(Location, &'v Value),
+    /// `oneOf`/`anyOf` with several members.
+    Union(Vec<(Location, &'v Value)>),
+    /// A string enum.
+    Enum(Vec<String>),
+    /// An object with declared properties.
+    Object,
+    /// An object with arbitrary keys; the value schema if one is declared.
+    Map(Option<(Location, &'v Value)>),
+    Array(Option<(Location, &'v Value)>),
+    Scalar(Ty),
+    /// A 3.1 `type` array naming several non-null types.
+    MultiType(Vec<String>),
+    Any,
+}
+
+struct Lowerer<'a> {
+    spec: &'a Spec,
+    diags: &'a mut Vec<Diagnostic>,
+    types: Vec<TypeDef>,
+    by_location: HashMap<Location, TypeId>,
+    defined: Vec<bool>,
+    queue: VecDeque<(TypeId, Location)>,
+    names: Scope,
+}
+
+impl<'a> Lowerer<'a> {
+    fn warn(&mut self, at: &Location, message: impl Into<String>) {
+        let d = self.spec.diag(at, Severity::Warning, message.into());
+        self.diags.push(d);
+    }
+
+    fn origin(&self, at: &Location) -> String {
+        let name = self.spec.docs[at.doc].name.as_str();
+        format!("{name}#{}", at.pointer)
+    }
+
+    /// The type of a named location (a component, or any `$ref` target),
+    /// created and queued on first sight.
+    fn named(&mut self, at: Location, raw_name: &str) -> TypeId {
+        if let Some(&id) = self.by_location.get(&at) {
+            return id;
+        }
+        let wanted = type_name(raw_name);
+        let (name, renamed) = self.names.claim(&wanted);
+        if renamed {
+            self.warn(
+                &at,
+                format!("type name `{wanted}` is already taken; this schema is named `{name}`"),
+            );
+        }
+        let schema = self.spec.get(&at);
+        let id = self.push_type(name, &at, schema);
+        self.queue.push_back((id, at));
+        id
+    }
+
+    fn push_type(&mut self, name: String, at: &Location, schema: Option<&Value>) -> TypeId {
+        let id = TypeId(self.types.len());
+        let (doc, nullable) = match schema.and_then(Value::as_object) {
+            Some(o) => (doc_of(o), self.nullable(at, o, 0)),
+            None => (None, false),
+        };
+        self.types.push(TypeDef {
+            name,
+            origin: self.origin(at),
+            doc,
+            kind: TypeKind::Alias(Ty::Json),
+            nullable,
+        });
+        self.defined.push(false);
+        self.by_location.insert(at.clone(), id);
+        id
+    }
+
+    fn drain(&mut self) {
+        while let Some((id, at)) = self.queue.pop_front() {
+            if self.defined[id.0] {
+                continue;
+            }
+            let spec = self.spec;
+            let name = self.types[id.0].name.clone();
+            let kind = match spec.get(&at) {
+                Some(schema) => self.define(&at, schema, &name),
+                None => TypeKind::Alias(Ty::Json),
+            };
+            self.types[id.0].kind = kind;
+            self.defined[id.0] = true;
+        }
+    }
+
+    /// The kind of a named type from its schema.
+    fn define(&mut self, at: &Location, schema: &'a Value, name: &str) -> TypeKind {
+        let Some(o) = schema.as_object() else {
+            return TypeKind::Alias(self.non_object_schema(at, schema));
+        };
+        let form = self.classify(at, o);
+        match self.lower_form(at, o, form, name) {
+            Lowered::Kind(kind) => kind,
+            Lowered::Ty(ty, _) => TypeKind::Alias(ty),
+        }
+    }
+
+    fn non_object_schema(&mut self, at: &Location, schema: &Value) -> Ty {
+        match schema {
+            Value::Bool(true) => {}
+            Value::Bool(false) => self.warn(at, "schema `false` admits no value; modelled as raw JSON"),
+            _ => self.warn(at, "schema is not an object; modelled as raw JSON"),
+        }
+        Ty::Json
+    }
+
+    /// The type of a value described by `schema` at `at` (a field, an item, a
+    /// variant), and whether it admits `null`. Inline objects, enums and
+    /// unions become named types called `hint`.
+    fn ty_of(&mut self, at: &Location, schema: &'a Value, hint: &str) -> (Ty, bool) {
+        let Some(o) = schema.as_object() else {
+            return (self.non_object_schema(at, schema), false);
+        };
+        let nullable = self.nullable(at, o, 0);
+        let form = self.classify(at, o);
+        if let Form::Ref(reference) = form {
+            return match self.spec.resolve(at, reference) {
+                Ok(target) => {
+                    let raw_name = last_segment(&target.pointer).unwrap_or(hint).to_owned();
+                    let id = self.named(target, &raw_name);
+                    (Ty::Named(id), nullable || self.types[id.0].nullable)
+                }
+                Err(why) => {
+                    self.warn(at, format!("{why}; modelled as raw JSON"));
+                    (Ty::Json, nullable)
+                }
+            };
+        }
+        if let Some(&id) = self.by_location.get(at) {
+            return (Ty::Named(id), nullable);
+        }
+        if form_needs_type(&form) {
+            let (name, _) = self.names.claim(&type_name(hint));
+            let id = self.push_type(name.clone(), at, Some(schema));
+            let kind = match self.lower_form(at, o, form, &name) {
+                Lowered::Kind(kind) => kind,
+                Lowered::Ty(ty, _) => TypeKind::Alias(ty),
+            };
+            self.types[id.0].kind = kind;
+            self.defined[id.0] = true;
+            return (Ty::Named(id), nullable);
+        }
+        match self.lower_form(at, o, form, hint) {
+            Lowered::Ty(ty, inner_nullable) => (ty, nullable || inner_nullable),
+            Lowered::Kind(kind) => {
+                // Unreachable by construction of `form_needs_type`, but stay total.
+                let (name, _) = self.names.claim(&type_name(hint));
+                let id = self.push_type(name, at, Some(schema));
+                self.types[id.0].kind = kind;
+                self.defined[id.0] = true;
+                (Ty::Named(id), nullable)
+            }
+        }
+    }
+
+    /// Whether a schema admits `null`, in any of the spellings of 3.0 and 3.1.
+    fn nullable(&self, at: &Location, o: &Map<String, Value>, depth: usize) -> bool {
+        if o.get("nullable") == Some(&Value::Bool(true)) {
+            return true;
+        }
+        match o.get("type") {
+            Some(Value::String(t)) if t == "null" => return true,
+            Some(Value::Array(types)) if types.iter().any(|t| t == "null") => return true,
+            _ => {}
+        }
+        if o.get("const") == Some(&Value::Null) {
+            return true;
+        }
+        if let Some(Value::Array(values)) = o.get("enum") {
+            if values.iter().any(Value::is_null) {
+                return true;
+            }
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = o.get(key) {
+                if members.iter().any(is_null_schema) {
+                    return true;
+                }
+            }
+        }
+        // `allOf: [$ref]` plus `nullable` is handled above; a lone ref to a
+        // nullable schema is nullable too.
+        if depth < 8 {
+            if let Some(Value::String(r)) = o.get("$ref") {
+                if let Ok(target) = self.spec.resolve(at, r) {
+                    if let Some(Value::Object(t)) = self.spec.get(&target) {
+                        return self.nullable(&target, t, depth + 1);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn classify(&mut self, at: &Location, o: &'a Map<String, Value>) -> Form<'a> {
+        if let Some(reference) = o.get("$ref") {
+            let Some(reference) = reference.as_str() else {
+                self.warn(at, "`$ref` is not a string; modelled as raw JSON");
+                return Form::Any;
+            };
+            if STRUCTURAL_SIBLINGS.iter().any(|k| o.contains_key(*k)) {
+                // 3.1: siblings of a `$ref` apply too; read it as an `allOf`.
+                return Form::AllOf;
+            }
+            return Form::Ref(reference);
+        }
+        if let Some(Value::Array(members)) = o.get("allOf") {
+            let real: Vec<_> = members
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| !is_trivial(m))
+                .map(|(i, m)| (at.child("allOf").child(&i.to_string()), m))
+                .collect();
+            let own_shape = o.contains_key("properties") || o.contains_key("additionalProperties");
+            if let [(loc, m)] = real.as_slice() {
+                if !own_shape && !o.contains_key("oneOf") && !o.contains_key("anyOf") {
+                    return Form::Single(loc.clone(), m);
+                }
+            }
+            if !real.is_empty() {
+                if o.contains_key("oneOf") || o.contains_key("anyOf") {
+                    self.warn(at, "`oneOf`/`anyOf` beside `allOf` is not modelled; only `allOf` is merged");
+                }
+                return Form::AllOf;
+            }
+        }
+        for key in ["oneOf", "anyOf"] {
+            if let Some(Value::Array(members)) = o.get(key) {
+                let real: Vec<_> = members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| !is_trivial(m) && !is_null_schema(m))
+                    .map(|(i, m)| (at.child(key).child(&i.to_string()), m))
+                    .collect();
+                match real.as_slice() {
+                    [] => {}
+                    [(loc, m)] if !o.contains_key("properties") => return Form::Single(loc.clone(), m),
+                    [_] => {}
+                    _ => return Form::Union(real),
+                }
+            }
+        }
+        if let Some(values) = o.get("enum") {
+            return self.classify_enum(at, o, values);
+        }
+        if let Some(c) = o.get("const") {
+            return match c {
+                Value::String(_) => Form::Scalar(Ty::String),
+                Value::Bool(_) => Form::Scalar(Ty::Bool),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Form::Scalar(Ty::I64),
+                Value::Number(_) => Form::Scalar(Ty::F64),
+                _ => Form::Any,
+            };
+        }
+        let types: Vec<&str> = match o.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+            Some(_) => {
+                self.warn(at, "`type` is neither a string nor an array; ignored");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        match types.as_slice() {
+            [] => self.infer_form(at, o),
+            [single] => self.type_form(at, o, single),
+            many => Form::MultiType(many.iter().map(|t| (*t).to_owned()).collect()),
+        }
+    }
+
+    fn infer_form(&mut self, at: &Location, o: &'a Map<String, Value>) -> Form<'a> {
+        if o.contains_key("properties") {
+            self.type_form(at, o, "object")
+        } else if o.contains_key("items") {
+            self.type_form(at, o, "array")
+        } else if o.contains_key("additionalProperties") {
+            self.type_form(at, o, "object")
+        } else {
+            Form::Any
+        }
+    }
+
+    fn type_form(&mut self, at: &Location, o: &'a Map<String, Value>, t: &str) -> Form<'a> {
+        let format = o.get("format").and_then(Value::as_str).unwrap_or("");
+        match t {
+            "string" => Form::Scalar(match format {
+                "date-time" => Ty::DateTime,
+                "date" => Ty::Date,
+                "uuid" => Ty::Uuid,
+                _ => Ty::String,
+            }),
+            "integer" => Form::Scalar(match format {
+                "int8" => Ty::I8,
+                "int16" => Ty::I16,
+                "int32" => Ty::I32,
+                "uint8" => Ty::U8,
+                "uint16" => Ty::U16,
+                "uint32" => Ty::U32,
+                "uint64" => Ty::U64,
+                _ => Ty::I64,
+            }),
+            "number" => Form::Scalar(Ty::F64),
+            "boolean" => Form::Scalar(Ty::Bool),
+            "null" => Form::Any,
+            "array" => match o.get("items") {
+                Some(items @ Value::Object(_)) | Some(items @ Value::Bool(_)) => {
+                    Form::Array(Some((at.child("items"), items)))
+                }
+                Some(_) => {
+                    self.warn(at, "`items` is not a schema (tuple form?); items are raw JSON");
+                    Form::Array(None)
+                }
+                None => Form::Array(None),
+            },
+            "object" => {
+                let has_properties = o
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty());
+                if has_properties {
+                    return Form::Object;
+                }
+                match o.get("additionalProperties") {
+                    Some(v @ Value::Object(m)) if !m.is_empty() => {
+                        Form::Map(Some((at.child("additionalProperties"), v)))
+                    }
+                    _ => Form::Map(None),
+                }
+            }
+            other => {
+                self.warn(at, format!("unknown type {other:?}; modelled as raw JSON"));
+                Form::Any
+            }
+        }
+    }
+
+    fn classify_enum(&mut self, at: &Location, o: &'a Map<String, Value>, values: &Value) -> Form<'a> {
+        let Some(values) = values.as_array() else {
+            self.warn(at, "`enum` is not an array; ignored");
+            return self.infer_form(at, o);
+        };
+        let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+        if non_null.is_empty() {
+            return Form::Any;
+        }
+        if non_null.iter().all(|v| v.is_string()) {
+            let declared = o.get("type").and_then(Value::as_str);
+            if declared.is_none_or(|t| t == "string") {
+                let mut seen = HashSet::new();
+                let wires = non_null
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .filter(|s| seen.insert(*s))
+                    .map(str::to_owned)
+                    .collect();
+                return Form::Enum(wires);
+            }
+        }
+        if non_null.iter().all(|v| v.is_boolean()) {
+            return Form::Scalar(Ty::Bool);
+        }
+        if non_null.iter().all(|v| v.is_i64() || v.is_u64()) {
+            return self.type_form(at, o, "integer");
+        }
+        if non_null.iter().all(|v| v.is_number()) {
+            return Form::Scalar(Ty::F64);
+        }
+        // Mixed value types: keep whatever `type` says, else raw JSON.
+        match o.get("type").and_then(Value::as_str) {
+            Some(t) => self.type_form(at, o, t),
+            None => Form::Any,
+        }
+    }
+
+    fn lower_form(&mut self, at: &Location, o: &'a Map<String, Value>, form: Form<'a>, name: &str) -> Lowered {
+        match form {
+            Form::Ref(_) | Form::Any => Lowered::Ty(Ty::Json, false),
+            Form::Scalar(ty) => Lowered::Ty(ty, false),
+            Form::Single(loc, member) => {
+                let (ty, nullable) = self.ty_of(&loc, member, name);
+                Lowered::Ty(ty, nullable)
+            }
+            Form::Array(items) => {
+                let item = match items {
+                    Some((loc, schema)) => self.item_ty(&loc, schema, &format!("{name}Item")),
+                    None => Ty::Json,
+                };
+                Lowered::Ty(Ty::Vec(Box::new(item)), false)
+            }
+            Form::Map(values) => match values {
+                Some((loc, schema)) => {
+                    let value = self.item_ty(&loc, schema, &format!("{name}Value"));
+                    Lowered::Ty(Ty::Map(Box::new(value)), false)
+                }
+                None => Lowered::Ty(Ty::JsonObject, false),
+            },
+            Form::Object | Form::AllOf => Lowered::Kind(TypeKind::Struct(self.object(at, o, name))),
+            Form::Enum(wires) => Lowered::Kind(TypeKind::Enum(enum_def(wires))),
+            Form::Union(members) => Lowered::Kind(TypeKind::Union(self.union(at, o, members, name))),
+            Form::MultiType(types) => Lowered::Kind(TypeKind::Union(self.multi_type(at, o, &types, name))),
+        }
+    }
+
+    /// The type of an array item or map value (nullable ones are `Option`).
+    fn item_ty(&mut self, at: &Location, schema: &'a Value, hint: &str) -> Ty {
+        let (ty, nullable) = self.ty_of(at, schema, hint);
+        if nullable && ty != Ty::Json {
+            Ty::Option(Box::new(ty))
+        } else {
+            ty
+        }
+    }
+
+    /// An object, merging `allOf` members and `$ref` siblings into one set
+    /// of fields.
+    fn object(&mut self, at: &Location, o: &'a Map<String, Value>, name: &str) -> StructDef {
+        let mut acc = Merged::default();
+        let mut visited = HashSet::new();
+        self.merge(at, o, &mut acc, &mut visited, 0);
+        let mut scope = Scope::new();
+        let mut fields = Vec::with_capacity(acc.properties.len());
+        for (wire, (loc, schema)) in &acc.properties {
+            let hint = format!("{name}{}", type_name(wire));
+            let (ty, nullable) = self.ty_of(loc, schema, &hint);
+            let wanted = field_name(wire);
+            let (rust, renamed) = scope.claim(&wanted);
+            if renamed {
+                self.warn(loc, format!("field name `{wanted}` collides with another field; named `{rust}`"));
+            }
+            let schema_object = schema.as_object();
+            fields.push(Field {
+                wire: wire.clone(),
+                name: rust,
+                ty,
+                required: acc.required.contains(wire.as_str()),
+                nullable,
+                doc: schema_object.and_then(doc_of),
+                deprecated: schema_object.is_some_and(|s| s.get("deprecated") == Some(&Value::Bool(true))),
+            });
+        }
+        let extra = acc
+            .additional
+            .map(|(loc, schema)| self.item_ty(&loc, schema, &format!("{name}Value")));
+        let (extra_name, _) = scope.claim("extra");
+        StructDef {
+            fields,
+            extra,
+            extra_name,
+        }
+    }
+
+    fn merge(
+        &mut self,
+        at: &Location,
+        o: &'a Map<String, Value>,
+        acc: &mut Merged<'a>,
+        visited: &mut HashSet<Location>,
+        depth: usize,
+    ) {
+        if depth > MAX_MERGE_DEPTH || !visited.insert(at.clone()) {
+            return;
+        }
+        if let Some(reference) = o.get("$ref").and_then(Value::as_str) {
+            match self.spec.resolve(at, reference) {
+                Ok(target) => {
+                    if let Some(Value::Object(t)) = self.spec.get(&target) {
+                        self.merge(&target, t, acc, visited, depth + 1);
+                    }
+                }
+                Err(why) => self.warn(at, format!("{why}; its fields are not merged")),
+            }
+        }
+        if let Some(Value::Array(members)) = o.get("allOf") {
+            for (i, member) in members.iter().enumerate() {
+                let loc = at.child("allOf").child(&i.to_string());
+                match member.as_object() {
+                    Some(m) => self.merge(&loc, m, acc, visited, depth + 1),
+                    None => self.warn(&loc, "`allOf` member is not an object; skipped"),
+                }
+            }
+        }
+        if depth > 0 && (o.contains_key("oneOf") || o.contains_key("anyOf")) && !o.contains_key("properties") {
+            self.warn(at, "`oneOf`/`anyOf` inside `allOf` is not merged; its fields arrive as unknown fields");
+        }
+        match o.get("properties") {
+            Some(Value::Object(props)) => {
+                let props_at = at.child("properties");
+                for (wire, schema) in props {
+                    acc.properties.insert(wire.clone(), (props_at.child(wire), schema));
+                }
+            }
+            Some(_) => self.warn(&at.child("properties"), "`properties` is not an object; ignored"),
+            None => {}
+        }
+        if let Some(required) = o.get("required") {
+            match required.as_array() {
+                Some(names) => acc.required.extend(names.iter().filter_map(Value::as_str)),
+                None => self.warn(&at.child("required"), "`required` is not an array; ignored"),
+            }
+        }
+        match o.get("additionalProperties") {
+            Some(v @ Value::Object(_)) => acc.additional = Some((at.child("additionalProperties"), v)),
+            Some(Value::Bool(true)) if acc.additional.is_none() => {
+                acc.additional = Some((at.child("additionalProperties"), &Value::Bool(true)));
+            }
+            _ => {}
+        }
+    }
+
+    fn union(
+        &mut self,
+        at: &Location,
+        o: &'a Map<String, Value>,
+        members: Vec<(Location, &'a Value)>,
+        name: &str,
+    ) -> UnionDef {
+        let mut scope = Scope::new();
+        scope.reserve("Other");
+        let mut variants = Vec::with_capacity(members.len());
+        let mut targets = Vec::with_capacity(members.len());
+        for (i, (loc, member)) in members.iter().enumerate() {
+            let title = member.get("title").and_then(Value::as_str).map(type_name);
+            let hint = format!("{name}{}", title.unwrap_or_else(|| format!("Variant{}", i + 1)));
+            let (ty, nullable) = self.ty_of(loc, member, &hint);
+            let ty = if nullable && ty != Ty::Json { Ty::Option(Box::new(ty)) } else { ty };
+            let wanted = self.variant_name(&ty, name);
+            let (variant, _) = scope.claim(&wanted);
+            targets.push(
+                member
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| self.spec.resolve(loc, r).ok()),
+            );
+            variants.push(UnionVariant { name: variant, ty });
+        }
+        let discriminator = self.discriminator(at, o, &targets);
+        UnionDef {
+            variants,
+            discriminator,
+        }
+    }
+
+    fn variant_name(&self, ty: &Ty, parent: &str) -> String {
+        match ty {
+            Ty::Named(id) | Ty::Boxed(id) => {
+                let name = &self.types[id.0].name;
+                match name.strip_prefix(parent) {
+                    Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => rest.to_owned(),
+                    _ => name.clone(),
+                }
+            }
+            Ty::String => "String".into(),
+            Ty::Bool => "Bool".into(),
+            Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => "Integer".into(),
+            Ty::F64 => "Number".into(),
+            Ty::DateTime => "DateTime".into(),
+            Ty::Date => "Date".into(),
+            Ty::Uuid => "Uuid".into(),
+            Ty::Json => "Json".into(),
+            Ty::JsonObject | Ty::Map(_) => "Object".into(),
+            Ty::Vec(_) => "Array".into(),
+            Ty::Option(inner) => self.variant_name(inner, parent),
+        }
+    }
+
+    /// The discriminator of a union whose members are all `$ref`s.
+    fn discriminator(
+        &mut self,
+        at: &Location,
+        o: &Map<String, Value>,
+        targets: &[Option<Location>],
+    ) -> Option<Discriminator> {
+        let d = o.get("discriminator")?.as_object()?;
+        let property = d.get("propertyName")?.as_str()?.to_owned();
+        if targets.iter().any(Option::is_none) {
+            self.warn(at, "discriminator ignored: not every variant is a `$ref`");
+            return None;
+        }
+        let mut mapping: Vec<(String, usize)> = Vec::new();
+        let mut mapped = vec![false; targets.len()];
+        if let Some(Value::Object(explicit)) = d.get("mapping") {
+            for (wire, target) in explicit {
+                let Some(target) = target.as_str() else { continue };
+                let reference = if target.contains('#') || target.contains('/') || target.contains('.') {
+                    target.to_owned()
+                } else {
+                    format!("#/components/schemas/{target}")
+                };
+                let resolved = self.spec.resolve(at, &reference).ok();
+                match targets.iter().position(|t| t.is_some() && *t == resolved) {
+                    Some(i) => {
+                        mapping.push((wire.clone(), i));
+                        mapped[i] = true;
+                    }
+                    None => self.warn(
+                        &at.child("discriminator").child("mapping").child(wire),
+                        "discriminator mapping names no variant of this union; ignored",
+                    ),
+                }
+            }
+        }
+        for (i, target) in targets.iter().enumerate() {
+            if !mapped[i] {
+                if let Some(name) = target.as_ref().and_then(|t| last_segment(&t.pointer)) {
+                    mapping.push((name.to_owned(), i));
+                }
+            }
+        }
+        Some(Discriminator { property, mapping })
+    }
+
+    /// A 3.1 `type: [a, b]` union of primitive types.
+    fn multi_type(&mut self, at: &Location, o: &'a Map<String, Value>, types: &[String], name: &str) -> UnionDef {
+        let mut scope = Scope::new();
+        scope.reserve("Other");
+        let mut variants = Vec::new();
+        for t in types {
+            let ty = match self.type_form(at, o, t) {
+                Form::Scalar(ty) => ty,
+                Form::Array(_) => Ty::Vec(Box::new(Ty::Json)),
+                Form::Object | Form::Map(_) => Ty::JsonObject,
+                _ => Ty::Json,
+            };
+            let (variant, _) = scope.claim(&self.variant_name(&ty, name));
+            variants.push(UnionVariant { name: variant, ty });
+        }
+        UnionDef {
+            variants,
+            discriminator: None,
+        }
+    }
+}
+
+enum Lowered {
+    Kind(TypeKind),
+    Ty(Ty, bool),
+}
+
+#[derive(Default)]
+struct Merged<'v> {
+    properties: indexmap_lite::OrderedMap<'v>,
+    required: HashSet<&'v str>,
+    additional: Option<(Location, &'v Value)>,
+}
+
+/// Properties in first-seen order; a later definition replaces the schema.
+mod indexmap_lite {
+    use crate::load::Location;
+    use serde_json::Value;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    pub(super) struct OrderedMap<'v> {
+        order: Vec<String>,
+        entries: HashMap<String, (Location, &'v Value)>,
+    }
+
+    impl<'v> OrderedMap<'v> {
+        pub(super) fn insert(&mut self, key: String, value: (Location, &'v Value)) {
+            if self.entries.insert(key.clone(), value).is_none() {
+                self.order.push(key);
+            }
+        }
+
+        pub(super) fn len(&self) -> usize {
+            self.order.len()
+        }
+    }
+
+    impl<'m, 'v> IntoIterator for &'m OrderedMap<'v> {
+        type Item = (&'m String, &'m (Location, &'v Value));
+        type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'm>;
+
+        fn into_iter(self) -> Self::IntoIter {
+            Box::new(self.order.iter().filter_map(move |k| self.entries.get_key_value(k)))
+        }
+    }
+}
+
+fn form_needs_type(form: &Form<'_>) -> bool {
+    matches!(form, Form::AllOf | Form::Union(_) | Form::Enum(_) | Form::Object | Form::MultiType(_))
+}
+
+fn enum_def(wires: Vec<String>) -> EnumDef {
+    let mut scope = Scope::new();
+    scope.reserve("Unknown");
+    let variants = wires
+        .into_iter()
+        .map(|wire| {
+            let (name, _) = scope.claim(&variant_name(&wire));
+            EnumVariant { wire, name }
+        })
+        .collect();
+    EnumDef { variants }
+}
+
+/// A member of a composition that constrains nothing about shape.
+fn is_trivial(schema: &Value) -> bool {
+    match schema {
+        Value::Object(o) => o.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
+        Value::Bool(true) => true,
+        _ => false,
+    }
+}
+
+/// `{type: "null"}`, `{enum: [null]}`, `{const: null}` or `{nullable: true}` alone.
+fn is_null_schema(schema: &Value) -> bool {
+    let Some(o) = schema.as_object() else { return false };
+    o.get("type").and_then(Value::as_str) == Some("null")
+        || o.get("const") == Some(&Value::Null)
+        || o.get("enum").and_then(Value::as_array).is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_null))
+        || (o.get("nullable") == Some(&Value::Bool(true))
+            && o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
+}
+
+fn doc_of(o: &Map<String, Value>) -> Option<String> {
+    let text = o
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| o.get("title").and_then(Value::as_str).filter(|s| !s.trim().is_empty()))?;
+    Some(text.trim().to_owned())
+}
+
+/// The last segment of a JSON pointer, unescaped.
+fn last_segment(pointer: &str) -> Option<&str> {
+    let last = pointer.rsplit('/').next().filter(|s| !s.is_empty())?;
+    // Escaped names (`~0`, `~1`) are rare in schema names; keep them readable.
+    Some(last)
+}

@@ -1,0 +1,6 @@
+//! Modules generated from the specs in `specs/` (see build.rs).
+
+/// Types of `specs/tolerant.yaml`: every schema form the generator handles.
+pub mod tolerant {
+    include!(concat!(env!("OUT_DIR"), "/tolerant.rs"));
+}
