@@ -1,23 +1,19 @@
 //! Doc comments from spec descriptions, made safe for rustdoc: code blocks in
 //! descriptions are never compiled as doctests.
 
-use proc_macro2::TokenStream;
-use quote::quote;
-
-/// `#[doc]` attributes for a description (nothing for `None`).
-pub(super) fn doc_attrs(text: Option<&str>) -> TokenStream {
-    let Some(text) = text else {
-        return TokenStream::new();
-    };
-    let lines = sanitize(text);
-    quote! { #(#[doc = #lines])* }
-}
-
-/// Lines of a description, each prefixed with a space (as `///` would be).
+/// Lines of a description for `///` comments, each prefixed with a space.
+/// Control characters (a bare CR is a compile error in a doc comment) are
+/// dropped; lines are split at any line break.
 pub(super) fn sanitize(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut in_fence = false;
-    for raw in text.lines() {
+    let cleaned: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| if c == '\r' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}' { '\n' } else { c })
+        .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
+        .collect();
+    for raw in cleaned.lines() {
         let line = raw.trim_end();
         let trimmed = line.trim_start();
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
@@ -37,7 +33,11 @@ pub(super) fn sanitize(text: &str) -> Vec<String> {
             // Four spaces of indentation would make an (untested-as-Rust)
             // indented code block a doctest; keep at most three.
             let indent = (line.len() - trimmed.len()).min(3);
-            out.push(format!(" {}{trimmed}", " ".repeat(indent)));
+            if trimmed.is_empty() {
+                out.push(String::new());
+            } else {
+                out.push(format!(" {}{trimmed}", " ".repeat(indent)));
+            }
         }
     }
     if in_fence {
@@ -53,6 +53,7 @@ mod tests {
     #[test]
     fn code_blocks_never_become_doctests() {
         let lines = sanitize("Example:\n```\nlet x = 1;\n```\n\n    indented code\n```json\n{}");
+        assert_eq!(sanitize("a\rb\u{7}c"), [" a", " bc"]);
         assert_eq!(lines[1], " ```text");
         assert_eq!(lines[5], "    indented code");
         assert_eq!(lines[6], " ```text");

@@ -1,16 +1,16 @@
 //! Rust items for the types of the IR: a struct, enum, union, newtype or alias
-//! per type, each with its tolerant decoder.
+//! per type, each followed by its tolerant decoder.
 
-use super::docs::doc_attrs;
-use crate::ir::{
-    EnumDef, Field, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef,
-};
+use super::docs::sanitize;
+use super::{lit, Writer};
+use crate::ir::{EnumDef, Field, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
 use crate::naming::{keyword_kind, Keyword};
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
 
 /// Locals the generated `decode_fields` uses for itself.
 const DECODER_LOCALS: &[&str] = &["map", "cx", "key"];
+
+const DERIVE_SERIALIZE: &str = "#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]";
+const SERDE_CRATE: &str = "#[serde(crate = \"::wharf::__private::serde\")]";
 
 pub(super) struct TypeEmitter<'a> {
     set: &'a TypeSet,
@@ -21,298 +21,298 @@ impl<'a> TypeEmitter<'a> {
         TypeEmitter { set }
     }
 
-    pub(super) fn all(&self) -> TokenStream {
-        let items = self.set.types.iter().map(|def| self.item(def));
-        quote! { #(#items)* }
+    pub(super) fn all(&self, w: &mut Writer) {
+        for def in &self.set.types {
+            w.blank();
+            self.item(w, def);
+        }
     }
 
-    fn item(&self, def: &TypeDef) -> TokenStream {
-        let name = format_ident!("{}", def.name);
+    fn item(&self, w: &mut Writer, def: &TypeDef) {
         let mut doc = def.doc.clone().unwrap_or_default();
         if !doc.is_empty() {
             doc.push_str("\n\n");
         }
         doc.push_str(&format!("Schema: `{}`", short_origin(&def.origin)));
-        let doc = doc_attrs(Some(&doc));
+        w.doc(&sanitize(&doc));
+        let name = def.name.as_str();
         match &def.kind {
-            TypeKind::Struct(s) => self.structure(&name, doc, s),
-            TypeKind::Enum(e) => self.string_enum(&name, doc, e),
-            TypeKind::Union(u) => self.union(&name, doc, u),
-            TypeKind::Alias(ty) => {
-                let ty = self.ty(ty);
-                quote! { #doc pub type #name = #ty; }
-            }
+            TypeKind::Struct(s) => self.structure(w, name, s),
+            TypeKind::Enum(e) => string_enum(w, name, e),
+            TypeKind::Union(u) => self.union(w, name, u),
+            TypeKind::Alias(ty) => w.line(&format!("pub type {name} = {};", self.ty(ty))),
             TypeKind::Newtype(ty) => {
-                let ty = self.ty(ty);
-                quote! {
-                    #doc
-                    #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-                    #[serde(crate = "::wharf::__private::serde", transparent)]
-                    pub struct #name(pub #ty);
-                    ::wharf::__private::impl_decode!(newtype #name);
-                }
+                w.line(DERIVE_SERIALIZE);
+                w.line("#[serde(crate = \"::wharf::__private::serde\", transparent)]");
+                w.line(&format!("pub struct {name}(pub {});", self.ty(ty)));
+                w.blank();
+                w.line(&format!("::wharf::__private::impl_decode!(newtype {name});"));
             }
         }
     }
 
     /// The Rust type of a value.
-    fn ty(&self, ty: &Ty) -> TokenStream {
+    fn ty(&self, ty: &Ty) -> String {
         match ty {
-            Ty::String => quote!(String),
-            Ty::Bool => quote!(bool),
-            Ty::I8 => quote!(i8),
-            Ty::I16 => quote!(i16),
-            Ty::I32 => quote!(i32),
-            Ty::I64 => quote!(i64),
-            Ty::U8 => quote!(u8),
-            Ty::U16 => quote!(u16),
-            Ty::U32 => quote!(u32),
-            Ty::U64 => quote!(u64),
-            Ty::F64 => quote!(f64),
-            Ty::DateTime => quote!(::wharf::DateTime),
-            Ty::Date => quote!(::wharf::Date),
-            Ty::Uuid => quote!(::wharf::Uuid),
-            Ty::Json => quote!(::wharf::Value),
-            Ty::JsonObject => quote!(::wharf::JsonObject),
-            Ty::Named(id) => {
-                let name = format_ident!("{}", self.set.get(*id).name);
-                quote!(#name)
-            }
-            Ty::Boxed(id) => {
-                let name = format_ident!("{}", self.set.get(*id).name);
-                quote!(Box<#name>)
-            }
-            Ty::Vec(inner) => {
-                let inner = self.ty(inner);
-                quote!(Vec<#inner>)
-            }
-            Ty::Map(inner) => {
-                let inner = self.ty(inner);
-                quote!(::std::collections::BTreeMap<String, #inner>)
-            }
-            Ty::Option(inner) => {
-                let inner = self.ty(inner);
-                quote!(Option<#inner>)
-            }
+            Ty::String => "String".into(),
+            Ty::Bool => "bool".into(),
+            Ty::I8 => "i8".into(),
+            Ty::I16 => "i16".into(),
+            Ty::I32 => "i32".into(),
+            Ty::I64 => "i64".into(),
+            Ty::U8 => "u8".into(),
+            Ty::U16 => "u16".into(),
+            Ty::U32 => "u32".into(),
+            Ty::U64 => "u64".into(),
+            Ty::F64 => "f64".into(),
+            Ty::DateTime => "::wharf::DateTime".into(),
+            Ty::Date => "::wharf::Date".into(),
+            Ty::Uuid => "::wharf::Uuid".into(),
+            Ty::Json => "::wharf::Value".into(),
+            Ty::JsonObject => "::wharf::JsonObject".into(),
+            Ty::Named(id) => self.set.get(*id).name.clone(),
+            Ty::Boxed(id) => format!("Box<{}>", self.set.get(*id).name),
+            Ty::Vec(inner) => format!("Vec<{}>", self.ty(inner)),
+            Ty::Map(inner) => format!("::std::collections::BTreeMap<String, {}>", self.ty(inner)),
+            Ty::Option(inner) => format!("Option<{}>", self.ty(inner)),
         }
     }
 
-    fn field_ty(&self, f: &Field) -> TokenStream {
+    fn field_ty(&self, f: &Field) -> String {
         let ty = self.ty(&f.ty);
         match field_shape(f) {
             FieldShape::Plain | FieldShape::Any => ty,
             FieldShape::NullableRequired | FieldShape::Optional | FieldShape::OptionalAny => {
-                quote!(Option<#ty>)
+                format!("Option<{ty}>")
             }
-            FieldShape::OptionalNullable => quote!(::wharf::Nullable<#ty>),
+            FieldShape::OptionalNullable => format!("::wharf::Nullable<{ty}>"),
         }
     }
 
-    fn structure(&self, name: &Ident, doc: TokenStream, s: &StructDef) -> TokenStream {
-        let mut fields = Vec::with_capacity(s.fields.len() + 1);
-        let mut locals = Vec::with_capacity(s.fields.len() + 1);
-        let mut arms = Vec::with_capacity(s.fields.len());
-        let mut takes = Vec::new();
-        let mut inits = Vec::with_capacity(s.fields.len() + 1);
-        for f in &s.fields {
-            let ident = field_ident(&f.name);
-            let local = local_ident(&f.name);
-            let ty = self.field_ty(f);
-            let wire = f.wire.as_str();
-            let mut serde_args = Vec::new();
-            if wire != f.name {
-                serde_args.push(quote!(rename = #wire));
-            }
-            let shape = field_shape(f);
-            let (init, method) = match shape {
-                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {
-                    takes.push(quote! {
-                        let Some(#local) = #local.take(cx, #wire) else {
-                            return Ok(None);
-                        };
-                    });
-                    (quote!(::wharf::__private::Required::new()), quote!(required))
-                }
-                FieldShape::Optional => {
-                    serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-                    (quote!(None), quote!(optional))
-                }
-                FieldShape::OptionalAny => {
-                    serde_args.push(quote!(skip_serializing_if = "Option::is_none"));
-                    (quote!(None), quote!(optional_json))
-                }
-                FieldShape::OptionalNullable => {
-                    serde_args.push(quote!(skip_serializing_if = "::wharf::Nullable::is_absent"));
-                    (quote!(::wharf::Nullable::Absent), quote!(optional))
-                }
-            };
-            let serde_attr = if serde_args.is_empty() {
-                quote!()
-            } else {
-                quote!(#[serde(#(#serde_args),*)])
-            };
-            let mut text = f.doc.clone().unwrap_or_default();
-            if f.deprecated {
-                if !text.is_empty() {
-                    text.push_str("\n\n");
-                }
-                text.push_str("**Deprecated** in the spec.");
-            }
-            let field_doc = doc_attrs((!text.is_empty()).then_some(text.as_str()));
-            fields.push(quote! { #field_doc #serde_attr pub #ident: #ty });
-            arms.push(quote! { #wire => cx.#method(map, #wire, &mut #local)? });
-            inits.push(quote! { let mut #local = #init; });
-            locals.push(if ident == local { quote!(#ident) } else { quote!(#ident: #local) });
-        }
-        let fallback = match &s.extra {
-            Some(extra) => {
-                let ident = field_ident(&s.extra_name);
-                let local = local_ident(&s.extra_name);
-                let ty = self.ty(extra);
-                fields.push(quote! {
-                    /// Properties beyond the declared ones (`additionalProperties`).
-                    #[serde(flatten)]
-                    pub #ident: ::std::collections::BTreeMap<String, #ty>
-                });
-                inits.push(quote! { let mut #local = ::std::collections::BTreeMap::new(); });
-                locals.push(if ident == local { quote!(#ident) } else { quote!(#ident: #local) });
-                quote! { cx.extra_field(map, key, &mut #local)? }
-            }
-            None => quote! { cx.unknown_field(map, &key)? },
-        };
-        let body = if arms.is_empty() {
-            quote! {
-                while let Some(key) = cx.next_key(map)? {
-                    #fallback;
-                }
-            }
+    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef) {
+        w.line(DERIVE_SERIALIZE);
+        w.line(SERDE_CRATE);
+        if s.fields.is_empty() && s.extra.is_none() {
+            w.line(&format!("pub struct {name} {{}}"));
         } else {
-            quote! {
-                while let Some(key) = cx.next_key(map)? {
-                    match key.as_str() {
-                        #(#arms,)*
-                        _ => #fallback,
+            w.open(&format!("pub struct {name} {{"));
+            for f in &s.fields {
+                let mut text = f.doc.clone().unwrap_or_default();
+                if f.deprecated {
+                    if !text.is_empty() {
+                        text.push_str("\n\n");
                     }
+                    text.push_str("**Deprecated** in the spec.");
                 }
+                w.doc(&sanitize(&text));
+                let mut serde = Vec::new();
+                if f.wire != f.name {
+                    serde.push(format!("rename = {}", lit(&f.wire)));
+                }
+                match field_shape(f) {
+                    FieldShape::Optional | FieldShape::OptionalAny => {
+                        serde.push("skip_serializing_if = \"Option::is_none\"".into());
+                    }
+                    FieldShape::OptionalNullable => {
+                        serde.push("skip_serializing_if = \"::wharf::Nullable::is_absent\"".into());
+                    }
+                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {}
+                }
+                if !serde.is_empty() {
+                    w.line(&format!("#[serde({})]", serde.join(", ")));
+                }
+                w.line(&format!("pub {}: {},", field_ident(&f.name), self.field_ty(f)));
             }
+            if let Some(extra) = &s.extra {
+                w.line("/// Properties beyond the declared ones (`additionalProperties`).");
+                w.line("#[serde(flatten)]");
+                w.line(&format!(
+                    "pub {}: ::std::collections::BTreeMap<String, {}>,",
+                    field_ident(&s.extra_name),
+                    self.ty(extra)
+                ));
+            }
+            w.close("}");
+        }
+        w.blank();
+        self.struct_decoder(w, name, s);
+        w.blank();
+        w.line(&format!("::wharf::__private::impl_decode!(object {name});"));
+    }
+
+    /// `DecodeObject`: one pass over the object's keys, then the required
+    /// fields are checked.
+    fn struct_decoder(&self, w: &mut Writer, name: &str, s: &StructDef) {
+        w.open(&format!("impl ::wharf::__private::DecodeObject for {name} {{"));
+        w.open("fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(");
+        w.line("map: &mut A,");
+        w.line("cx: &mut ::wharf::__private::Cx,");
+        w.close(") -> ::wharf::__private::Decoding<Self, A::Error> {");
+        w.indent_more();
+        for f in &s.fields {
+            let init = match field_shape(f) {
+                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {
+                    "::wharf::__private::Required::new()"
+                }
+                FieldShape::Optional | FieldShape::OptionalAny => "None",
+                FieldShape::OptionalNullable => "::wharf::Nullable::Absent",
+            };
+            w.line(&format!("let mut {} = {init};", local_ident(&f.name)));
+        }
+        let extra_local = local_ident(&s.extra_name);
+        if s.extra.is_some() {
+            w.line(&format!("let mut {extra_local} = ::std::collections::BTreeMap::new();"));
+        }
+        let fallback = if s.extra.is_some() {
+            format!("cx.extra_field(map, key, &mut {extra_local})?")
+        } else {
+            "cx.unknown_field(map, &key)?".to_owned()
         };
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-            #[serde(crate = "::wharf::__private::serde")]
-            pub struct #name {
-                #(#fields,)*
+        w.open("while let Some(key) = cx.next_key(map)? {");
+        if s.fields.is_empty() {
+            w.line(&format!("{fallback};"));
+        } else {
+            w.open("match key.as_str() {");
+            for f in &s.fields {
+                let method = match field_shape(f) {
+                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => "required",
+                    FieldShape::Optional | FieldShape::OptionalNullable => "optional",
+                    FieldShape::OptionalAny => "optional_json",
+                };
+                let wire = lit(&f.wire);
+                w.line(&format!(
+                    "{wire} => cx.{method}(map, {wire}, &mut {})?,",
+                    local_ident(&f.name)
+                ));
             }
-
-            impl ::wharf::__private::DecodeObject for #name {
-                fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(
-                    map: &mut A,
-                    cx: &mut ::wharf::__private::Cx,
-                ) -> ::wharf::__private::Decoding<Self, A::Error> {
-                    #(#inits)*
-                    #body
-                    #(#takes)*
-                    Ok(Some(Self { #(#locals),* }))
-                }
-            }
-
-            ::wharf::__private::impl_decode!(object #name);
+            w.line(&format!("_ => {fallback},"));
+            w.close("}");
         }
+        w.close("}");
+        for f in &s.fields {
+            if matches!(field_shape(f), FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired) {
+                let local = local_ident(&f.name);
+                w.open(&format!("let Some({local}) = {local}.take(cx, {}) else {{", lit(&f.wire)));
+                w.line("return Ok(None);");
+                w.close("};");
+            }
+        }
+        let mut inits: Vec<String> = s
+            .fields
+            .iter()
+            .map(|f| shorthand(&field_ident(&f.name), &local_ident(&f.name)))
+            .collect();
+        if s.extra.is_some() {
+            inits.push(shorthand(&field_ident(&s.extra_name), &extra_local));
+        }
+        if inits.is_empty() {
+            w.line("Ok(Some(Self {}))");
+        } else {
+            w.open("Ok(Some(Self {");
+            for init in inits {
+                w.line(&format!("{init},"));
+            }
+            w.close("}))");
+        }
+        w.close("}");
+        w.close("}");
     }
 
-    fn string_enum(&self, name: &Ident, doc: TokenStream, e: &EnumDef) -> TokenStream {
-        let variants: Vec<Ident> = e.variants.iter().map(|v| format_ident!("{}", v.name)).collect();
-        let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
-        let variant_docs = wires.iter().map(|w| {
-            let text = format!(" `{}`", w.replace('`', "'"));
-            quote!(#[doc = #text])
-        });
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-            pub enum #name {
-                #(#variant_docs #variants,)*
-                /// A value this version of the spec does not list.
-                Unknown(String),
-            }
-
-            impl ::wharf::__private::StringEnum for #name {
-                fn from_wire(value: &str) -> Self {
-                    match value {
-                        #(#wires => Self::#variants,)*
-                        other => Self::Unknown(other.to_owned()),
-                    }
-                }
-
-                fn as_wire(&self) -> &str {
-                    match self {
-                        #(Self::#variants => #wires,)*
-                        Self::Unknown(other) => other,
-                    }
-                }
-
-                fn is_unknown(&self) -> bool {
-                    matches!(self, Self::Unknown(_))
-                }
-            }
-
-            ::wharf::__private::impl_decode!(enum #name);
+    fn union(&self, w: &mut Writer, name: &str, u: &UnionDef) {
+        w.line("#[derive(Debug, Clone, PartialEq)]");
+        w.line("#[allow(clippy::large_enum_variant)]");
+        w.open(&format!("pub enum {name} {{"));
+        for v in &u.variants {
+            w.line(&format!("{}({}),", v.name, self.ty(&v.ty)));
         }
-    }
-
-    fn union(&self, name: &Ident, doc: TokenStream, u: &UnionDef) -> TokenStream {
-        let variants: Vec<Ident> = u.variants.iter().map(|v| format_ident!("{}", v.name)).collect();
-        let types = u.variants.iter().map(|v| self.ty(&v.ty));
-        let decode = match &u.discriminator {
+        w.line("/// A value that fits none of the variants, kept as raw JSON.");
+        w.line("Other(::wharf::Value),");
+        w.close("}");
+        w.blank();
+        w.open(&format!("impl ::wharf::__private::DecodeUnion for {name} {{"));
+        w.open("fn decode_value(value: ::wharf::Value, cx: &mut ::wharf::__private::Cx) -> Self {");
+        match &u.discriminator {
             Some(d) => {
-                let property = d.property.as_str();
-                let arms = u.variants.iter().enumerate().filter_map(|(i, _)| {
-                    let wires: Vec<&str> = d
+                let property = lit(&d.property);
+                w.line(&format!(
+                    "let tag = ::wharf::__private::discriminator(&value, {property}).map(str::to_owned);"
+                ));
+                w.line("let trial = ::wharf::__private::UnionTrial::new(value, cx);");
+                w.open("match tag.as_deref() {");
+                for (i, v) in u.variants.iter().enumerate() {
+                    let wires: Vec<String> = d
                         .mapping
                         .iter()
-                        .filter(|(_, v)| *v == i)
-                        .map(|(w, _)| w.as_str())
+                        .filter(|(_, index)| *index == i)
+                        .map(|(wire, _)| lit(wire))
                         .collect();
-                    if wires.is_empty() {
-                        return None;
-                    }
-                    let variant = &variants[i];
-                    Some(quote! { Some(#(#wires)|*) => trial.tagged(Self::#variant, Self::Other) })
-                });
-                quote! {
-                    let tag = ::wharf::__private::discriminator(&value, #property).map(str::to_owned);
-                    let trial = ::wharf::__private::UnionTrial::new(value, cx);
-                    match tag.as_deref() {
-                        #(#arms,)*
-                        _ => trial.unknown_tag(#property, Self::Other),
+                    if !wires.is_empty() {
+                        w.line(&format!(
+                            "Some({}) => trial.tagged(Self::{}, Self::Other),",
+                            wires.join(" | "),
+                            v.name
+                        ));
                     }
                 }
+                w.line(&format!("_ => trial.unknown_tag({property}, Self::Other),"));
+                w.close("}");
             }
-            None => quote! {
-                ::wharf::__private::UnionTrial::new(value, cx)
-                    #(.variant(Self::#variants))*
-                    .finish(Self::Other)
-            },
-        };
-        quote! {
-            #doc
-            #[derive(Debug, Clone, PartialEq)]
-            #[allow(clippy::large_enum_variant)]
-            pub enum #name {
-                #(#variants(#types),)*
-                /// A value that fits none of the variants, kept as raw JSON.
-                Other(::wharf::Value),
-            }
-
-            impl ::wharf::__private::DecodeUnion for #name {
-                fn decode_value(value: ::wharf::Value, cx: &mut ::wharf::__private::Cx) -> Self {
-                    #decode
+            None => {
+                w.open("::wharf::__private::UnionTrial::new(value, cx)");
+                for v in &u.variants {
+                    w.line(&format!(".variant(Self::{})", v.name));
                 }
+                w.line(".finish(Self::Other)");
+                w.indent_back();
             }
-
-            ::wharf::__private::impl_decode!(union #name [#(#variants),*]);
         }
+        w.close("}");
+        w.close("}");
+        w.blank();
+        let names: Vec<&str> = u.variants.iter().map(|v| v.name.as_str()).collect();
+        w.line(&format!(
+            "::wharf::__private::impl_decode!(union {name} [{}]);",
+            names.join(", ")
+        ));
     }
+}
+
+fn string_enum(w: &mut Writer, name: &str, e: &EnumDef) {
+    w.line("#[derive(Debug, Clone, PartialEq, Eq, Hash)]");
+    w.open(&format!("pub enum {name} {{"));
+    for v in &e.variants {
+        w.line(&format!("/// `{}`", doc_inline(&v.wire)));
+        w.line(&format!("{},", v.name));
+    }
+    w.line("/// A value this version of the spec does not list.");
+    w.line("Unknown(String),");
+    w.close("}");
+    w.blank();
+    w.open(&format!("impl ::wharf::__private::StringEnum for {name} {{"));
+    w.open("fn from_wire(value: &str) -> Self {");
+    w.open("match value {");
+    for v in &e.variants {
+        w.line(&format!("{} => Self::{},", lit(&v.wire), v.name));
+    }
+    w.line("other => Self::Unknown(other.to_owned()),");
+    w.close("}");
+    w.close("}");
+    w.blank();
+    w.open("fn as_wire(&self) -> &str {");
+    w.open("match self {");
+    for v in &e.variants {
+        w.line(&format!("Self::{} => {},", v.name, lit(&v.wire)));
+    }
+    w.line("Self::Unknown(other) => other,");
+    w.close("}");
+    w.close("}");
+    w.blank();
+    w.open("fn is_unknown(&self) -> bool {");
+    w.line("matches!(self, Self::Unknown(_))");
+    w.close("}");
+    w.close("}");
+    w.blank();
+    w.line(&format!("::wharf::__private::impl_decode!(enum {name});"));
 }
 
 /// How a field is represented and decoded.
@@ -342,23 +342,39 @@ fn field_shape(f: &Field) -> FieldShape {
     }
 }
 
-fn field_ident(name: &str) -> Ident {
+fn field_ident(name: &str) -> String {
     match keyword_kind(name) {
-        Keyword::Raw => Ident::new_raw(name, Span::call_site()),
+        Keyword::Raw => format!("r#{name}"),
         // Scope::claim never hands these out; stay total anyway.
-        Keyword::Unusable => format_ident!("{}_", name),
-        Keyword::No => format_ident!("{}", name),
+        Keyword::Unusable => format!("{name}_"),
+        Keyword::No => name.to_owned(),
     }
 }
 
 /// The decoder's local for a field: the field name, unless that would shadow
 /// one of the decoder's own locals.
-fn local_ident(name: &str) -> Ident {
+fn local_ident(name: &str) -> String {
     if DECODER_LOCALS.contains(&name) {
-        format_ident!("{}_", name)
+        format!("{name}_")
     } else {
         field_ident(name)
     }
+}
+
+fn shorthand(field: &str, local: &str) -> String {
+    if field == local {
+        field.to_owned()
+    } else {
+        format!("{field}: {local}")
+    }
+}
+
+/// Text safe inside a one-line doc comment's code span.
+fn doc_inline(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '`' { '\'' } else { c })
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 /// `file#/pointer` with the file reduced to its name, so generated code does

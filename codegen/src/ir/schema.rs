@@ -164,9 +164,27 @@ impl<'a> Lowerer<'a> {
             return TypeKind::Alias(self.non_object_schema(at, schema));
         };
         let form = self.classify(at, o);
+        if let Form::Ref(reference) = form {
+            return TypeKind::Alias(self.referenced(at, reference, name).0);
+        }
         match self.lower_form(at, o, form, name) {
             Lowered::Kind(kind) => kind,
             Lowered::Ty(ty, _) => TypeKind::Alias(ty),
+        }
+    }
+
+    /// The type a `$ref` written at `at` points to, and whether it is nullable.
+    fn referenced(&mut self, at: &Location, reference: &str, hint: &str) -> (Ty, bool) {
+        match self.spec.resolve(at, reference) {
+            Ok(target) => {
+                let raw_name = last_segment(&target.pointer).unwrap_or(hint).to_owned();
+                let id = self.named(target, &raw_name);
+                (Ty::Named(id), self.types[id.0].nullable)
+            }
+            Err(why) => {
+                self.warn(at, format!("{why}; modelled as raw JSON"));
+                (Ty::Json, false)
+            }
         }
     }
 
@@ -189,17 +207,8 @@ impl<'a> Lowerer<'a> {
         let nullable = self.nullable(at, o, 0);
         let form = self.classify(at, o);
         if let Form::Ref(reference) = form {
-            return match self.spec.resolve(at, reference) {
-                Ok(target) => {
-                    let raw_name = last_segment(&target.pointer).unwrap_or(hint).to_owned();
-                    let id = self.named(target, &raw_name);
-                    (Ty::Named(id), nullable || self.types[id.0].nullable)
-                }
-                Err(why) => {
-                    self.warn(at, format!("{why}; modelled as raw JSON"));
-                    (Ty::Json, nullable)
-                }
-            };
+            let (ty, target_nullable) = self.referenced(at, reference, hint);
+            return (ty, nullable || target_nullable);
         }
         if let Some(&id) = self.by_location.get(at) {
             return (Ty::Named(id), nullable);
@@ -388,6 +397,9 @@ impl<'a> Lowerer<'a> {
                 None => Form::Array(None),
             },
             "object" => {
+                if o.get("properties").is_some_and(|p| !p.is_object()) {
+                    self.warn(&at.child("properties"), "`properties` is not an object; ignored");
+                }
                 let has_properties = o
                     .get("properties")
                     .and_then(Value::as_object)

@@ -133,6 +133,12 @@ impl Spec {
                     message: format!("unsupported OpenAPI version {v:?} (3.0.x and 3.1.x are)"),
                 })
             }
+            None if object.get("openapi").is_some() => {
+                return Err(LoadError::NotOpenApi {
+                    file: doc.name,
+                    message: "the `openapi` version field is not a string".to_owned(),
+                })
+            }
             None if object.contains_key("swagger") => {
                 return Err(LoadError::NotOpenApi {
                     file: doc.name,

@@ -1,0 +1,134 @@
+//! The generator on specs written here: snapshots of the generated code
+//! (`WHARF_UPDATE_SNAPSHOTS=1` rewrites them), validity of every output as
+//! Rust, and diagnostics for broken input.
+
+use std::path::{Path, PathBuf};
+use wharf_codegen::{Diagnostic, Generator, Severity};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn assert_parses(name: &str, code: &str) {
+    if let Err(e) = syn::parse_file(code) {
+        let line = e.span().start().line;
+        let context: Vec<_> = code.lines().skip(line.saturating_sub(3)).take(5).collect();
+        panic!("{name}: generated code does not parse: {e} at line {line}:\n{}", context.join("\n"));
+    }
+}
+
+#[test]
+fn snapshots_of_specs_written_here() {
+    let update = std::env::var_os("WHARF_UPDATE_SNAPSHOTS").is_some();
+    let mut checked = 0;
+    let mut specs: Vec<_> = std::fs::read_dir(root().join("specs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json")))
+        .collect();
+    specs.sort();
+    for spec in specs {
+        let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        let generated = Generator::new(&spec).rerun_if_changed(false).generate().unwrap();
+        assert_parses(&stem, &generated.code);
+        let snapshot = root().join("codegen/tests/snapshots").join(format!("{stem}.rs"));
+        if update {
+            std::fs::write(&snapshot, &generated.code).unwrap();
+        } else {
+            let expected = std::fs::read_to_string(&snapshot).unwrap_or_else(|_| {
+                panic!("no snapshot {}; run with WHARF_UPDATE_SNAPSHOTS=1", snapshot.display())
+            });
+            assert!(
+                expected == generated.code,
+                "{stem}: generated code differs from {} (rerun with WHARF_UPDATE_SNAPSHOTS=1 and review the diff)",
+                snapshot.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no specs found in specs/");
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let spec = root().join("specs/tolerant.yaml");
+    let a = Generator::new(&spec).generate().unwrap().code;
+    let b = Generator::new(&spec).generate().unwrap().code;
+    assert_eq!(a, b);
+}
+
+fn find<'a>(diags: &'a [Diagnostic], pointer: &str) -> &'a Diagnostic {
+    diags
+        .iter()
+        .find(|d| d.pointer == pointer)
+        .unwrap_or_else(|| panic!("no diagnostic at {pointer}; got:\n{}", list(diags)))
+}
+
+fn list(diags: &[Diagnostic]) -> String {
+    diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn broken_spec_degrades_with_located_diagnostics() {
+    let spec = root().join("codegen/tests/fixtures/broken.json");
+    let generated = Generator::new(&spec).generate().unwrap();
+    assert_parses("broken", &generated.code);
+    let d = &generated.diagnostics;
+    let dangling = find(d, "/components/schemas/DanglingRef");
+    assert!(dangling.message.contains("points to nothing"), "{dangling}");
+    assert_eq!(dangling.line, Some(9), "line of the node in the JSON text");
+    assert!(find(d, "/components/schemas/RemoteRef").message.contains("remote"));
+    assert!(find(d, "/components/schemas/NotASchema").message.contains("not an object"));
+    assert!(find(d, "/components/schemas/WeirdType").message.contains("unknown type \"file\""));
+    assert!(find(d, "/components/schemas/BadProps/properties").message.contains("not an object"));
+    assert!(find(d, "/components/schemas/Collide/properties/foo_bar").message.contains("collides"));
+    assert!(find(d, "/components/schemas/TupleItems").message.contains("tuple"));
+    assert!(find(d, "/components/schemas/RefCycleA").message.contains("cycle"));
+    assert!(find(d, "/components/schemas/FalseSchema").message.contains("admits no value"));
+    assert!(find(d, "/components/schemas/good").message.contains("already taken"));
+    assert!(d.iter().all(|x| x.severity == Severity::Warning || x.severity == Severity::Error));
+    // Degraded schemas are still types users can name.
+    for ty in ["pub type DanglingRef = ::wharf::Value;", "pub struct Good2 ", "pub struct DeepAllOf "] {
+        assert!(generated.code.contains(ty), "missing `{ty}`");
+    }
+}
+
+#[test]
+fn relative_file_refs_load_with_cross_file_cycles() {
+    let spec = root().join("codegen/tests/fixtures/multi/main.yaml");
+    let generated = Generator::new(&spec).generate().unwrap();
+    assert_parses("multi", &generated.code);
+    let code = &generated.code;
+    assert!(code.contains("pub struct Order {"));
+    assert!(code.contains("pub error: Box<Error>,"), "{code}");
+    assert!(code.contains("pub order: Option<Box<Order>>,"), "cycle across files is boxed");
+    assert!(code.contains("pub struct Customer {"));
+    let missing = generated
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("nope.yaml"))
+        .unwrap_or_else(|| panic!("{}", list(&generated.diagnostics)));
+    assert!(missing.file.ends_with("common.yaml"), "{missing}");
+    assert_eq!(missing.pointer, "/Customer/properties/missing");
+}
+
+#[test]
+fn unreadable_or_non_openapi_input_is_an_error_not_a_panic() {
+    assert!(Generator::new("/nonexistent/spec.yaml").generate().is_err());
+    for text in ["", "{", "[]", "swagger: '2.0'", "openapi: 9.9.9", "\u{feff}{\"openapi\": 1}"] {
+        assert!(Generator::from_text(text).generate().is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn odd_but_valid_inputs_generate() {
+    for text in [
+        "openapi: 3.1.0",
+        "{\"openapi\": \"3.0.0\", \"components\": {\"schemas\": []}}",
+        "openapi: 3.1.0\ncomponents:\n  schemas:\n    A: {type: [\"null\"]}\n    B: {oneOf: []}\n    C: {allOf: [{}]}\n    D: {properties: {}}\n    E: {type: object, additionalProperties: false}\n    F: {enum: []}\n    G: {$ref: 5}\n    H: {anyOf: [{type: 'null'}, {$ref: '#/components/schemas/H'}]}",
+        "openapi: 3.0.0\ncomponents:\n  schemas:\n    '': {type: string}\n    '123': {type: string}\n    'a b': {type: object, properties: {'': {type: string}, '\"': {type: string}, '\\\\': {type: integer}}}",
+    ] {
+        let generated = Generator::from_text(text).generate().unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_parses(text, &generated.code);
+    }
+}
