@@ -1,0 +1,106 @@
+//! Command-line options and the seeded sample/shard selection.
+
+use crate::specs::Outcome;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "usage: wharf-corpus [--sample N] [--seed S] [--shard I/N] [--compile] [--batch B] [--fresh] [--dir DIR]";
+
+pub struct Options {
+    pub dir: PathBuf,
+    pub sample: Option<usize>,
+    pub seed: u64,
+    pub shard: (usize, usize),
+    pub compile: bool,
+    pub batch: usize,
+    pub fresh: bool,
+}
+
+impl Options {
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut o = Options {
+            dir: PathBuf::from("build/corpus"),
+            sample: None,
+            seed: 1,
+            shard: (1, 1),
+            compile: false,
+            batch: 25,
+            fresh: false,
+        };
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--dir" => o.dir = PathBuf::from(value("--dir")?),
+                "--sample" => o.sample = Some(number(&value("--sample")?)?),
+                "--seed" => o.seed = number(&value("--seed")?)? as u64,
+                "--batch" => o.batch = number(&value("--batch")?)?.max(1),
+                "--shard" => {
+                    let v = value("--shard")?;
+                    let (i, n) = v.split_once('/').ok_or("--shard takes I/N, e.g. 2/8")?;
+                    let (i, n) = (number(i)?, number(n)?);
+                    if n == 0 || i == 0 || i > n {
+                        return Err(format!("--shard {v}: need 1 <= I <= N"));
+                    }
+                    o.shard = (i, n);
+                }
+                "--compile" => o.compile = true,
+                "--fresh" => o.fresh = true,
+                "-h" | "--help" => return Err("help requested".into()),
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(o)
+    }
+
+    /// The generated specs to compile: a seeded shuffle, cut to the sample
+    /// size, then every N-th starting at I (the shard).
+    pub fn choose<'a>(&self, generated: &'a [Outcome]) -> Vec<&'a Outcome> {
+        let mut pool: Vec<&Outcome> = generated.iter().filter(|g| g.generated()).collect();
+        shuffle(&mut pool, self.seed);
+        if let Some(n) = self.sample {
+            pool.truncate(n);
+        }
+        let (i, n) = self.shard;
+        pool.into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n == i - 1)
+            .map(|(_, g)| g)
+            .collect()
+    }
+}
+
+fn number(text: &str) -> Result<usize, String> {
+    text.parse().map_err(|_| format!("{text:?} is not a number"))
+}
+
+/// Fisher–Yates with splitmix64: the same seed gives the same sample on
+/// every machine.
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shuffle_is_seeded_and_a_permutation() {
+        let mut a: Vec<u32> = (0..100).collect();
+        let mut b = a.clone();
+        super::shuffle(&mut a, 7);
+        super::shuffle(&mut b, 7);
+        assert_eq!(a, b);
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..100).collect::<Vec<_>>());
+        assert_ne!(a, (0..100).collect::<Vec<_>>());
+    }
+}
