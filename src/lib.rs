@@ -13,8 +13,8 @@
 //! ```
 
 pub use wharf_runtime::{
-    decode, Date, DateTime, DecodeError, Decoded, Drift, DriftKind, JsonObject, JsonType,
-    Nullable, Uuid, Value,
+    decode, Date, DateTime, DecodeError, Decoded, Drift, DriftKind, JsonObject, JsonType, Nullable,
+    Uuid, Value,
 };
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).

@@ -29,7 +29,11 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{level}: {}#{pointer}", self.file)?;
         if let Some(line) = self.line {
             write!(f, " (line {line})")?;

@@ -43,7 +43,9 @@ pub struct Generated {
 impl Generated {
     /// Diagnostics that are errors (parts of the spec that were not usable).
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
     }
 }
 
@@ -53,7 +55,10 @@ pub enum GeneratorError {
     /// The spec could not be read or is not an OpenAPI 3 document.
     Load(LoadError),
     /// Writing the output failed.
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The generator produced code it cannot format: a wharf bug.
     Internal(String),
 }
@@ -65,7 +70,9 @@ impl fmt::Display for GeneratorError {
             GeneratorError::Write { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())
             }
-            GeneratorError::Internal(m) => write!(f, "internal generator error (please report): {m}"),
+            GeneratorError::Internal(m) => {
+                write!(f, "internal generator error (please report): {m}")
+            }
         }
     }
 }

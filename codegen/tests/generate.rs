@@ -13,7 +13,10 @@ fn assert_parses(name: &str, code: &str) {
     if let Err(e) = syn::parse_file(code) {
         let line = e.span().start().line;
         let context: Vec<_> = code.lines().skip(line.saturating_sub(3)).take(5).collect();
-        panic!("{name}: generated code does not parse: {e} at line {line}:\n{}", context.join("\n"));
+        panic!(
+            "{name}: generated code does not parse: {e} at line {line}:\n{}",
+            context.join("\n")
+        );
     }
 }
 
@@ -24,19 +27,32 @@ fn snapshots_of_specs_written_here() {
     let mut specs: Vec<_> = std::fs::read_dir(root().join("specs"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "json")
+            )
+        })
         .collect();
     specs.sort();
     for spec in specs {
         let stem = spec.file_stem().unwrap().to_string_lossy().into_owned();
-        let generated = Generator::new(&spec).rerun_if_changed(false).generate().unwrap();
+        let generated = Generator::new(&spec)
+            .rerun_if_changed(false)
+            .generate()
+            .unwrap();
         assert_parses(&stem, &generated.code);
-        let snapshot = root().join("codegen/tests/snapshots").join(format!("{stem}.rs"));
+        let snapshot = root()
+            .join("codegen/tests/snapshots")
+            .join(format!("{stem}.rs"));
         if update {
             std::fs::write(&snapshot, &generated.code).unwrap();
         } else {
             let expected = std::fs::read_to_string(&snapshot).unwrap_or_else(|_| {
-                panic!("no snapshot {}; run with WHARF_UPDATE_SNAPSHOTS=1", snapshot.display())
+                panic!(
+                    "no snapshot {}; run with WHARF_UPDATE_SNAPSHOTS=1",
+                    snapshot.display()
+                )
             });
             assert!(
                 expected == generated.code,
@@ -65,7 +81,11 @@ fn find<'a>(diags: &'a [Diagnostic], pointer: &str) -> &'a Diagnostic {
 }
 
 fn list(diags: &[Diagnostic]) -> String {
-    diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    diags
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -77,18 +97,42 @@ fn broken_spec_degrades_with_located_diagnostics() {
     let dangling = find(d, "/components/schemas/DanglingRef");
     assert!(dangling.message.contains("points to nothing"), "{dangling}");
     assert_eq!(dangling.line, Some(9), "line of the node in the JSON text");
-    assert!(find(d, "/components/schemas/RemoteRef").message.contains("remote"));
-    assert!(find(d, "/components/schemas/NotASchema").message.contains("not an object"));
-    assert!(find(d, "/components/schemas/WeirdType").message.contains("unknown type \"file\""));
-    assert!(find(d, "/components/schemas/BadProps/properties").message.contains("not an object"));
-    assert!(find(d, "/components/schemas/Collide/properties/foo_bar").message.contains("collides"));
-    assert!(find(d, "/components/schemas/TupleItems").message.contains("tuple"));
-    assert!(find(d, "/components/schemas/RefCycleA").message.contains("cycle"));
-    assert!(find(d, "/components/schemas/FalseSchema").message.contains("admits no value"));
-    assert!(find(d, "/components/schemas/good").message.contains("already taken"));
-    assert!(d.iter().all(|x| x.severity == Severity::Warning || x.severity == Severity::Error));
+    assert!(find(d, "/components/schemas/RemoteRef")
+        .message
+        .contains("remote"));
+    assert!(find(d, "/components/schemas/NotASchema")
+        .message
+        .contains("not an object"));
+    assert!(find(d, "/components/schemas/WeirdType")
+        .message
+        .contains("unknown type \"file\""));
+    assert!(find(d, "/components/schemas/BadProps/properties")
+        .message
+        .contains("not an object"));
+    assert!(find(d, "/components/schemas/Collide/properties/foo_bar")
+        .message
+        .contains("collides"));
+    assert!(find(d, "/components/schemas/TupleItems")
+        .message
+        .contains("tuple"));
+    assert!(find(d, "/components/schemas/RefCycleA")
+        .message
+        .contains("cycle"));
+    assert!(find(d, "/components/schemas/FalseSchema")
+        .message
+        .contains("admits no value"));
+    assert!(find(d, "/components/schemas/good")
+        .message
+        .contains("already taken"));
+    assert!(d
+        .iter()
+        .all(|x| x.severity == Severity::Warning || x.severity == Severity::Error));
     // Degraded schemas are still types users can name.
-    for ty in ["pub type DanglingRef = ::wharf::Value;", "pub struct Good2 ", "pub struct DeepAllOf "] {
+    for ty in [
+        "pub type DanglingRef = ::wharf::Value;",
+        "pub struct Good2 ",
+        "pub struct DeepAllOf ",
+    ] {
         assert!(generated.code.contains(ty), "missing `{ty}`");
     }
 }
@@ -101,7 +145,10 @@ fn relative_file_refs_load_with_cross_file_cycles() {
     let code = &generated.code;
     assert!(code.contains("pub struct Order {"));
     assert!(code.contains("pub error: Box<Error>,"), "{code}");
-    assert!(code.contains("pub order: Option<Box<Order>>,"), "cycle across files is boxed");
+    assert!(
+        code.contains("pub order: Option<Box<Order>>,"),
+        "cycle across files is boxed"
+    );
     assert!(code.contains("pub struct Customer {"));
     let missing = generated
         .diagnostics
@@ -110,12 +157,20 @@ fn relative_file_refs_load_with_cross_file_cycles() {
         .unwrap_or_else(|| panic!("{}", list(&generated.diagnostics)));
     assert!(missing.file.ends_with("common.yaml"), "{missing}");
     assert_eq!(missing.pointer, "/Customer/properties/missing");
+    assert_eq!(missing.line, Some(10), "YAML diagnostics carry lines too");
 }
 
 #[test]
 fn unreadable_or_non_openapi_input_is_an_error_not_a_panic() {
     assert!(Generator::new("/nonexistent/spec.yaml").generate().is_err());
-    for text in ["", "{", "[]", "swagger: '2.0'", "openapi: 9.9.9", "\u{feff}{\"openapi\": 1}"] {
+    for text in [
+        "",
+        "{",
+        "[]",
+        "swagger: '2.0'",
+        "openapi: 9.9.9",
+        "\u{feff}{\"openapi\": 1}",
+    ] {
         assert!(Generator::from_text(text).generate().is_err(), "{text:?}");
     }
 }

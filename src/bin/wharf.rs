@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use wharf_codegen::{Generator, Severity};
 
 #[derive(Parser)]
-#[command(name = "wharf", version, about = "Typed, resilient API clients from OpenAPI documents")]
+#[command(
+    name = "wharf",
+    version,
+    about = "Typed, resilient API clients from OpenAPI documents"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -10,7 +10,13 @@ pub(super) fn sanitize(text: &str) -> Vec<String> {
     let cleaned: String = text
         .replace("\r\n", "\n")
         .chars()
-        .map(|c| if c == '\r' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}' { '\n' } else { c })
+        .map(|c| {
+            if c == '\r' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}' {
+                '\n'
+            } else {
+                c
+            }
+        })
         .filter(|c| *c == '\n' || *c == '\t' || !c.is_control())
         .collect();
     for raw in cleaned.lines() {

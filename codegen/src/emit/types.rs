@@ -46,7 +46,9 @@ impl<'a> TypeEmitter<'a> {
                 w.line("#[serde(crate = \"::wharf::__private::serde\", transparent)]");
                 w.line(&format!("pub struct {name}(pub {});", self.ty(ty)));
                 w.blank();
-                w.line(&format!("::wharf::__private::impl_decode!(newtype {name});"));
+                w.line(&format!(
+                    "::wharf::__private::impl_decode!(newtype {name});"
+                ));
             }
         }
     }
@@ -121,7 +123,11 @@ impl<'a> TypeEmitter<'a> {
                 if !serde.is_empty() {
                     w.line(&format!("#[serde({})]", serde.join(", ")));
                 }
-                w.line(&format!("pub {}: {},", field_ident(&f.name), self.field_ty(f)));
+                w.line(&format!(
+                    "pub {}: {},",
+                    field_ident(&f.name),
+                    self.field_ty(f)
+                ));
             }
             if let Some(extra) = &s.extra {
                 w.line("/// Properties beyond the declared ones (`additionalProperties`).");
@@ -143,7 +149,9 @@ impl<'a> TypeEmitter<'a> {
     /// `DecodeObject`: one pass over the object's keys, then the required
     /// fields are checked.
     fn struct_decoder(&self, w: &mut Writer, name: &str, s: &StructDef) {
-        w.open(&format!("impl ::wharf::__private::DecodeObject for {name} {{"));
+        w.open(&format!(
+            "impl ::wharf::__private::DecodeObject for {name} {{"
+        ));
         w.open("fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(");
         w.line("map: &mut A,");
         w.line("cx: &mut ::wharf::__private::Cx,");
@@ -161,7 +169,9 @@ impl<'a> TypeEmitter<'a> {
         }
         let extra_local = local_ident(&s.extra_name);
         if s.extra.is_some() {
-            w.line(&format!("let mut {extra_local} = ::std::collections::BTreeMap::new();"));
+            w.line(&format!(
+                "let mut {extra_local} = ::std::collections::BTreeMap::new();"
+            ));
         }
         let fallback = if s.extra.is_some() {
             format!("cx.extra_field(map, key, &mut {extra_local})?")
@@ -175,7 +185,9 @@ impl<'a> TypeEmitter<'a> {
             w.open("match key.as_str() {");
             for f in &s.fields {
                 let method = match field_shape(f) {
-                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => "required",
+                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {
+                        "required"
+                    }
                     FieldShape::Optional | FieldShape::OptionalNullable => "optional",
                     FieldShape::OptionalAny => "optional_json",
                 };
@@ -190,9 +202,15 @@ impl<'a> TypeEmitter<'a> {
         }
         w.close("}");
         for f in &s.fields {
-            if matches!(field_shape(f), FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired) {
+            if matches!(
+                field_shape(f),
+                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired
+            ) {
                 let local = local_ident(&f.name);
-                w.open(&format!("let Some({local}) = {local}.take(cx, {}) else {{", lit(&f.wire)));
+                w.open(&format!(
+                    "let Some({local}) = {local}.take(cx, {}) else {{",
+                    lit(&f.wire)
+                ));
                 w.line("return Ok(None);");
                 w.close("};");
             }
@@ -229,7 +247,9 @@ impl<'a> TypeEmitter<'a> {
         w.line("Other(::wharf::Value),");
         w.close("}");
         w.blank();
-        w.open(&format!("impl ::wharf::__private::DecodeUnion for {name} {{"));
+        w.open(&format!(
+            "impl ::wharf::__private::DecodeUnion for {name} {{"
+        ));
         w.open("fn decode_value(value: ::wharf::Value, cx: &mut ::wharf::__private::Cx) -> Self {");
         match &u.discriminator {
             Some(d) => {
@@ -288,7 +308,9 @@ fn string_enum(w: &mut Writer, name: &str, e: &EnumDef) {
     w.line("Unknown(String),");
     w.close("}");
     w.blank();
-    w.open(&format!("impl ::wharf::__private::StringEnum for {name} {{"));
+    w.open(&format!(
+        "impl ::wharf::__private::StringEnum for {name} {{"
+    ));
     w.open("fn from_wire(value: &str) -> Self {");
     w.open("match value {");
     for v in &e.variants {

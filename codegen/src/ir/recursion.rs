@@ -148,5 +148,8 @@ fn components(set: &TypeSet, direct: bool) -> Components {
             }
         }
     }
-    Components { component, on_cycle }
+    Components {
+        component,
+        on_cycle,
+    }
 }

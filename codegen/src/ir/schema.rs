@@ -18,15 +18,49 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// Keys that only annotate a schema; a schema made of these says nothing
 /// about the shape of a value.
 const ANNOTATIONS: &[&str] = &[
-    "description", "title", "example", "examples", "default", "deprecated", "readOnly",
-    "writeOnly", "externalDocs", "xml", "nullable", "format", "$comment", "$id", "$schema",
-    "$anchor", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems", "minProperties",
-    "maxProperties", "required", "discriminator", "contentMediaType", "contentEncoding",
+    "description",
+    "title",
+    "example",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "externalDocs",
+    "xml",
+    "nullable",
+    "format",
+    "$comment",
+    "$id",
+    "$schema",
+    "$anchor",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "required",
+    "discriminator",
+    "contentMediaType",
+    "contentEncoding",
 ];
 
 /// Keys that, beside a `$ref`, add structure (OpenAPI 3.1 allows siblings).
-const STRUCTURAL_SIBLINGS: &[&str] = &["properties", "allOf", "oneOf", "anyOf", "additionalProperties"];
+const STRUCTURAL_SIBLINGS: &[&str] = &[
+    "properties",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "additionalProperties",
+];
 
 /// Deepest `allOf` merge followed before giving up.
 const MAX_MERGE_DEPTH: usize = 32;
@@ -49,7 +83,10 @@ pub fn lower_types(spec: &Spec, diags: &mut Vec<Diagnostic>) -> TypeSet {
                 lowerer.named(schemas_at.child(name), name);
             }
         }
-        Some(_) => lowerer.warn(&schemas_at, "`components/schemas` is not an object; ignored"),
+        Some(_) => lowerer.warn(
+            &schemas_at,
+            "`components/schemas` is not an object; ignored",
+        ),
         None => {}
     }
     lowerer.drain();
@@ -191,7 +228,9 @@ impl<'a> Lowerer<'a> {
     fn non_object_schema(&mut self, at: &Location, schema: &Value) -> Ty {
         match schema {
             Value::Bool(true) => {}
-            Value::Bool(false) => self.warn(at, "schema `false` admits no value; modelled as raw JSON"),
+            Value::Bool(false) => {
+                self.warn(at, "schema `false` admits no value; modelled as raw JSON")
+            }
             _ => self.warn(at, "schema is not an object; modelled as raw JSON"),
         }
         Ty::Json
@@ -303,7 +342,10 @@ impl<'a> Lowerer<'a> {
             }
             if !real.is_empty() {
                 if o.contains_key("oneOf") || o.contains_key("anyOf") {
-                    self.warn(at, "`oneOf`/`anyOf` beside `allOf` is not modelled; only `allOf` is merged");
+                    self.warn(
+                        at,
+                        "`oneOf`/`anyOf` beside `allOf` is not modelled; only `allOf` is merged",
+                    );
                 }
                 return Form::AllOf;
             }
@@ -318,7 +360,9 @@ impl<'a> Lowerer<'a> {
                     .collect();
                 match real.as_slice() {
                     [] => {}
-                    [(loc, m)] if !o.contains_key("properties") => return Form::Single(loc.clone(), m),
+                    [(loc, m)] if !o.contains_key("properties") => {
+                        return Form::Single(loc.clone(), m)
+                    }
                     [_] => {}
                     _ => return Form::Union(real),
                 }
@@ -338,7 +382,11 @@ impl<'a> Lowerer<'a> {
         }
         let types: Vec<&str> = match o.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
             Some(_) => {
                 self.warn(at, "`type` is neither a string nor an array; ignored");
                 Vec::new()
@@ -391,14 +439,20 @@ impl<'a> Lowerer<'a> {
                     Form::Array(Some((at.child("items"), items)))
                 }
                 Some(_) => {
-                    self.warn(at, "`items` is not a schema (tuple form?); items are raw JSON");
+                    self.warn(
+                        at,
+                        "`items` is not a schema (tuple form?); items are raw JSON",
+                    );
                     Form::Array(None)
                 }
                 None => Form::Array(None),
             },
             "object" => {
                 if o.get("properties").is_some_and(|p| !p.is_object()) {
-                    self.warn(&at.child("properties"), "`properties` is not an object; ignored");
+                    self.warn(
+                        &at.child("properties"),
+                        "`properties` is not an object; ignored",
+                    );
                 }
                 let has_properties = o
                     .get("properties")
@@ -421,7 +475,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn classify_enum(&mut self, at: &Location, o: &'a Map<String, Value>, values: &Value) -> Form<'a> {
+    fn classify_enum(
+        &mut self,
+        at: &Location,
+        o: &'a Map<String, Value>,
+        values: &Value,
+    ) -> Form<'a> {
         let Some(values) = values.as_array() else {
             self.warn(at, "`enum` is not an array; ignored");
             return self.infer_form(at, o);
@@ -459,7 +518,13 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_form(&mut self, at: &Location, o: &'a Map<String, Value>, form: Form<'a>, name: &str) -> Lowered {
+    fn lower_form(
+        &mut self,
+        at: &Location,
+        o: &'a Map<String, Value>,
+        form: Form<'a>,
+        name: &str,
+    ) -> Lowered {
         match form {
             Form::Ref(_) | Form::Any => Lowered::Ty(Ty::Json, false),
             Form::Scalar(ty) => Lowered::Ty(ty, false),
@@ -483,8 +548,12 @@ impl<'a> Lowerer<'a> {
             },
             Form::Object | Form::AllOf => Lowered::Kind(TypeKind::Struct(self.object(at, o, name))),
             Form::Enum(wires) => Lowered::Kind(TypeKind::Enum(enum_def(wires))),
-            Form::Union(members) => Lowered::Kind(TypeKind::Union(self.union(at, o, members, name))),
-            Form::MultiType(types) => Lowered::Kind(TypeKind::Union(self.multi_type(at, o, &types, name))),
+            Form::Union(members) => {
+                Lowered::Kind(TypeKind::Union(self.union(at, o, members, name)))
+            }
+            Form::MultiType(types) => {
+                Lowered::Kind(TypeKind::Union(self.multi_type(at, o, &types, name)))
+            }
         }
     }
 
@@ -512,7 +581,10 @@ impl<'a> Lowerer<'a> {
             let wanted = field_name(wire);
             let (rust, renamed) = scope.claim(&wanted);
             if renamed {
-                self.warn(loc, format!("field name `{wanted}` collides with another field; named `{rust}`"));
+                self.warn(
+                    loc,
+                    format!("field name `{wanted}` collides with another field; named `{rust}`"),
+                );
             }
             let schema_object = schema.as_object();
             fields.push(Field {
@@ -522,7 +594,8 @@ impl<'a> Lowerer<'a> {
                 required: acc.required.contains(wire.as_str()),
                 nullable,
                 doc: schema_object.and_then(doc_of),
-                deprecated: schema_object.is_some_and(|s| s.get("deprecated") == Some(&Value::Bool(true))),
+                deprecated: schema_object
+                    .is_some_and(|s| s.get("deprecated") == Some(&Value::Bool(true))),
             });
         }
         let extra = acc
@@ -566,17 +639,27 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        if depth > 0 && (o.contains_key("oneOf") || o.contains_key("anyOf")) && !o.contains_key("properties") {
-            self.warn(at, "`oneOf`/`anyOf` inside `allOf` is not merged; its fields arrive as unknown fields");
+        if depth > 0
+            && (o.contains_key("oneOf") || o.contains_key("anyOf"))
+            && !o.contains_key("properties")
+        {
+            self.warn(
+                at,
+                "`oneOf`/`anyOf` inside `allOf` is not merged; its fields arrive as unknown fields",
+            );
         }
         match o.get("properties") {
             Some(Value::Object(props)) => {
                 let props_at = at.child("properties");
                 for (wire, schema) in props {
-                    acc.properties.insert(wire.clone(), (props_at.child(wire), schema));
+                    acc.properties
+                        .insert(wire.clone(), (props_at.child(wire), schema));
                 }
             }
-            Some(_) => self.warn(&at.child("properties"), "`properties` is not an object; ignored"),
+            Some(_) => self.warn(
+                &at.child("properties"),
+                "`properties` is not an object; ignored",
+            ),
             None => {}
         }
         if let Some(required) = o.get("required") {
@@ -586,7 +669,9 @@ impl<'a> Lowerer<'a> {
             }
         }
         match o.get("additionalProperties") {
-            Some(v @ Value::Object(_)) => acc.additional = Some((at.child("additionalProperties"), v)),
+            Some(v @ Value::Object(_)) => {
+                acc.additional = Some((at.child("additionalProperties"), v))
+            }
             Some(Value::Bool(true)) if acc.additional.is_none() => {
                 acc.additional = Some((at.child("additionalProperties"), &Value::Bool(true)));
             }
@@ -607,9 +692,16 @@ impl<'a> Lowerer<'a> {
         let mut targets = Vec::with_capacity(members.len());
         for (i, (loc, member)) in members.iter().enumerate() {
             let title = member.get("title").and_then(Value::as_str).map(type_name);
-            let hint = format!("{name}{}", title.unwrap_or_else(|| format!("Variant{}", i + 1)));
+            let hint = format!(
+                "{name}{}",
+                title.unwrap_or_else(|| format!("Variant{}", i + 1))
+            );
             let (ty, nullable) = self.ty_of(loc, member, &hint);
-            let ty = if nullable && ty != Ty::Json { Ty::Option(Box::new(ty)) } else { ty };
+            let ty = if nullable && ty != Ty::Json {
+                Ty::Option(Box::new(ty))
+            } else {
+                ty
+            };
             let wanted = self.variant_name(&ty, name);
             let (variant, _) = scope.claim(&wanted);
             targets.push(
@@ -632,13 +724,17 @@ impl<'a> Lowerer<'a> {
             Ty::Named(id) | Ty::Boxed(id) => {
                 let name = &self.types[id.0].name;
                 match name.strip_prefix(parent) {
-                    Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => rest.to_owned(),
+                    Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                        rest.to_owned()
+                    }
                     _ => name.clone(),
                 }
             }
             Ty::String => "String".into(),
             Ty::Bool => "Bool".into(),
-            Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => "Integer".into(),
+            Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => {
+                "Integer".into()
+            }
             Ty::F64 => "Number".into(),
             Ty::DateTime => "DateTime".into(),
             Ty::Date => "Date".into(),
@@ -667,12 +763,15 @@ impl<'a> Lowerer<'a> {
         let mut mapped = vec![false; targets.len()];
         if let Some(Value::Object(explicit)) = d.get("mapping") {
             for (wire, target) in explicit {
-                let Some(target) = target.as_str() else { continue };
-                let reference = if target.contains('#') || target.contains('/') || target.contains('.') {
-                    target.to_owned()
-                } else {
-                    format!("#/components/schemas/{target}")
+                let Some(target) = target.as_str() else {
+                    continue;
                 };
+                let reference =
+                    if target.contains('#') || target.contains('/') || target.contains('.') {
+                        target.to_owned()
+                    } else {
+                        format!("#/components/schemas/{target}")
+                    };
                 let resolved = self.spec.resolve(at, &reference).ok();
                 match targets.iter().position(|t| t.is_some() && *t == resolved) {
                     Some(i) => {
@@ -697,7 +796,13 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A 3.1 `type: [a, b]` union of primitive types.
-    fn multi_type(&mut self, at: &Location, o: &'a Map<String, Value>, types: &[String], name: &str) -> UnionDef {
+    fn multi_type(
+        &mut self,
+        at: &Location,
+        o: &'a Map<String, Value>,
+        types: &[String],
+        name: &str,
+    ) -> UnionDef {
         let mut scope = Scope::new();
         scope.reserve("Other");
         let mut variants = Vec::new();
@@ -759,13 +864,20 @@ mod indexmap_lite {
         type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'm>;
 
         fn into_iter(self) -> Self::IntoIter {
-            Box::new(self.order.iter().filter_map(move |k| self.entries.get_key_value(k)))
+            Box::new(
+                self.order
+                    .iter()
+                    .filter_map(move |k| self.entries.get_key_value(k)),
+            )
         }
     }
 }
 
 fn form_needs_type(form: &Form<'_>) -> bool {
-    matches!(form, Form::AllOf | Form::Union(_) | Form::Enum(_) | Form::Object | Form::MultiType(_))
+    matches!(
+        form,
+        Form::AllOf | Form::Union(_) | Form::Enum(_) | Form::Object | Form::MultiType(_)
+    )
 }
 
 fn enum_def(wires: Vec<String>) -> EnumDef {
@@ -784,7 +896,9 @@ fn enum_def(wires: Vec<String>) -> EnumDef {
 /// A member of a composition that constrains nothing about shape.
 fn is_trivial(schema: &Value) -> bool {
     match schema {
-        Value::Object(o) => o.keys().all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
+        Value::Object(o) => o
+            .keys()
+            .all(|k| ANNOTATIONS.contains(&k.as_str()) || k.starts_with("x-")),
         Value::Bool(true) => true,
         _ => false,
     }
@@ -792,10 +906,14 @@ fn is_trivial(schema: &Value) -> bool {
 
 /// `{type: "null"}`, `{enum: [null]}`, `{const: null}` or `{nullable: true}` alone.
 fn is_null_schema(schema: &Value) -> bool {
-    let Some(o) = schema.as_object() else { return false };
+    let Some(o) = schema.as_object() else {
+        return false;
+    };
     o.get("type").and_then(Value::as_str) == Some("null")
         || o.get("const") == Some(&Value::Null)
-        || o.get("enum").and_then(Value::as_array).is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_null))
+        || o.get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|v| !v.is_empty() && v.iter().all(Value::is_null))
         || (o.get("nullable") == Some(&Value::Bool(true))
             && o.keys().all(|k| ANNOTATIONS.contains(&k.as_str())))
 }
@@ -805,7 +923,11 @@ fn doc_of(o: &Map<String, Value>) -> Option<String> {
         .get("description")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-        .or_else(|| o.get("title").and_then(Value::as_str).filter(|s| !s.trim().is_empty()))?;
+        .or_else(|| {
+            o.get("title")
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+        })?;
     Some(text.trim().to_owned())
 }
 

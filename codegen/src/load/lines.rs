@@ -154,3 +154,104 @@ mod tests {
         assert_eq!(found.get("/missing"), None);
     }
 }
+
+/// Lines (1-based) of the wanted pointers in YAML text, best effort: block
+/// mappings and sequences are followed exactly; inside a flow collection
+/// (`{a: 1}`) the line of the enclosing entry is given.
+pub(super) fn yaml_lines<'w>(text: &str, wanted: &[&'w str]) -> HashMap<&'w str, usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    wanted
+        .iter()
+        .filter_map(|w| yaml_line(&lines, w).map(|line| (*w, line)))
+        .collect()
+}
+
+fn yaml_line(lines: &[&str], pointer: &str) -> Option<usize> {
+    // (index of the line that holds the current node, its indentation)
+    let mut at: Option<usize> = None;
+    let mut parent_indent: isize = -1;
+    for raw in pointer.split('/').skip(1) {
+        let segment = raw.replace("~1", "/").replace("~0", "~");
+        let from = at.map_or(0, |i| i + 1);
+        // Within the block of the current node: lines indented deeper.
+        let mut found = None;
+        let mut item = 0usize;
+        let index: Option<usize> = segment.parse().ok();
+        for (i, line) in lines.iter().enumerate().skip(from) {
+            let content = line.trim_start();
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            let indent = (line.len() - content.len()) as isize;
+            if indent <= parent_indent {
+                break;
+            }
+            if let Some(wanted) = index {
+                if let Some(rest) = content.strip_prefix('-') {
+                    if rest.is_empty() || rest.starts_with(' ') {
+                        if item == wanted {
+                            found = Some((i, indent));
+                            break;
+                        }
+                        item += 1;
+                    }
+                }
+                continue;
+            }
+            let key = content.strip_prefix("- ").unwrap_or(content);
+            if key_matches(key, &segment) {
+                found = Some((i, indent));
+                break;
+            }
+        }
+        match found {
+            Some((i, indent)) => {
+                at = Some(i);
+                parent_indent = indent;
+            }
+            // Not in block style: give the deepest line we could place.
+            None => return at.map(|i| i + 1),
+        }
+    }
+    at.map(|i| i + 1)
+}
+
+fn key_matches(content: &str, key: &str) -> bool {
+    for quoted in [key.to_owned(), format!("\"{key}\""), format!("'{key}'")] {
+        if let Some(rest) = content.strip_prefix(quoted.as_str()) {
+            if rest.starts_with(':') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    #[test]
+    fn finds_block_and_flow_locations() {
+        let text = "openapi: 3.1.0\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n        id: {type: integer}\n        tags:\n          - x\n          - y\n    \"B/C\":\n      type: string\n";
+        let found = super::yaml_lines(
+            text,
+            &[
+                "/components/schemas/A/properties/id",
+                "/components/schemas/A/properties/id/type",
+                "/components/schemas/A/properties/tags/1",
+                "/components/schemas/B~1C",
+                "/nope",
+            ],
+        );
+        assert_eq!(found.get("/components/schemas/A/properties/id"), Some(&7));
+        assert_eq!(
+            found.get("/components/schemas/A/properties/id/type"),
+            Some(&7)
+        );
+        assert_eq!(
+            found.get("/components/schemas/A/properties/tags/1"),
+            Some(&10)
+        );
+        assert_eq!(found.get("/components/schemas/B~1C"), Some(&11));
+        assert_eq!(found.get("/nope"), None);
+    }
+}

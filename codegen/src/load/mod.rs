@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// Files reachable through `$ref`s beyond this many are not loaded.
 const MAX_DOCUMENTS: usize = 256;
+/// Diagnostics per YAML document that get a line number.
+const MAX_YAML_LINE_LOOKUPS: usize = 500;
 /// `$ref` chains longer than this are treated as cycles.
 const MAX_REF_HOPS: usize = 64;
 
@@ -73,9 +75,18 @@ impl Location {
 /// The root document could not be used at all.
 #[derive(Debug)]
 pub enum LoadError {
-    Read { path: PathBuf, source: std::io::Error },
-    Parse { file: String, message: String },
-    NotOpenApi { file: String, message: String },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Parse {
+        file: String,
+        message: String,
+    },
+    NotOpenApi {
+        file: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -101,19 +112,24 @@ impl Spec {
             source,
         })?;
         let name = path.display().to_string();
-        let doc = parse_document(name.clone(), Some(path.to_owned()), text)
-            .map_err(|message| LoadError::Parse { file: name, message })?;
+        let doc = parse_document(name.clone(), Some(path.to_owned()), text).map_err(|message| {
+            LoadError::Parse {
+                file: name,
+                message,
+            }
+        })?;
         Spec::from_root(doc, diags)
     }
 
     /// Loads a spec from text; relative file `$ref`s cannot be followed.
     pub fn from_text(text: &str, diags: &mut Vec<Diagnostic>) -> Result<Spec, LoadError> {
-        let doc = parse_document("<input>".to_owned(), None, text.to_owned()).map_err(
-            |message| LoadError::Parse {
-                file: "<input>".to_owned(),
-                message,
-            },
-        )?;
+        let doc =
+            parse_document("<input>".to_owned(), None, text.to_owned()).map_err(|message| {
+                LoadError::Parse {
+                    file: "<input>".to_owned(),
+                    message,
+                }
+            })?;
         Spec::from_root(doc, diags)
     }
 
@@ -179,9 +195,12 @@ impl Spec {
             collect_file_refs(&self.docs[index].root, &mut String::new(), &mut refs);
             for (pointer, file) in refs {
                 let Some(base) = self.docs[index].path.as_ref() else {
-                    diags.push(self.diag_at(index, &pointer, Severity::Error, format!(
-                        "cannot follow file reference {file:?} from a spec given as text"
-                    )));
+                    diags.push(self.diag_at(
+                        index,
+                        &pointer,
+                        Severity::Error,
+                        format!("cannot follow file reference {file:?} from a spec given as text"),
+                    ));
                     continue;
                 };
                 let target = base.parent().unwrap_or(Path::new(".")).join(&file);
@@ -190,9 +209,12 @@ impl Spec {
                     continue;
                 }
                 if self.docs.len() >= MAX_DOCUMENTS {
-                    diags.push(self.diag_at(index, &pointer, Severity::Error, format!(
-                        "more than {MAX_DOCUMENTS} referenced files; {file:?} not loaded"
-                    )));
+                    diags.push(self.diag_at(
+                        index,
+                        &pointer,
+                        Severity::Error,
+                        format!("more than {MAX_DOCUMENTS} referenced files; {file:?} not loaded"),
+                    ));
                     continue;
                 }
                 let loaded = std::fs::read_to_string(&target)
@@ -206,10 +228,15 @@ impl Spec {
                         queue.push_back(self.docs.len());
                         self.docs.push(doc);
                     }
-                    Err(message) => diags.push(self.diag_at(index, &pointer, Severity::Error, format!(
-                        "cannot load referenced file {}: {message}",
-                        target.display()
-                    ))),
+                    Err(message) => diags.push(self.diag_at(
+                        index,
+                        &pointer,
+                        Severity::Error,
+                        format!(
+                            "cannot load referenced file {}: {message}",
+                            target.display()
+                        ),
+                    )),
                 }
             }
         }
@@ -235,7 +262,9 @@ impl Spec {
                 _ => return Ok(target),
             }
         }
-        Err(format!("$ref {reference:?} is part of a cycle of references"))
+        Err(format!(
+            "$ref {reference:?} is part of a cycle of references"
+        ))
     }
 
     fn resolve_once(&self, from: &Location, reference: &str) -> Result<Location, String> {
@@ -257,7 +286,9 @@ impl Spec {
         };
         let pointer = percent_decode(fragment);
         if !pointer.is_empty() && !pointer.starts_with('/') {
-            return Err(format!("$ref {reference:?} has a fragment that is not a JSON pointer"));
+            return Err(format!(
+                "$ref {reference:?} has a fragment that is not a JSON pointer"
+            ));
         }
         let at = Location { doc, pointer };
         if self.get(&at).is_none() {
@@ -271,7 +302,13 @@ impl Spec {
         self.diag_at(at.doc, &at.pointer, severity, message)
     }
 
-    fn diag_at(&self, doc: usize, pointer: &str, severity: Severity, message: String) -> Diagnostic {
+    fn diag_at(
+        &self,
+        doc: usize,
+        pointer: &str,
+        severity: Severity,
+        message: String,
+    ) -> Diagnostic {
         Diagnostic {
             severity,
             file: self.docs[doc].name.clone(),
@@ -281,10 +318,10 @@ impl Spec {
         }
     }
 
-    /// Fills in line numbers of diagnostics in JSON documents (one pass per
-    /// document, only over documents that have diagnostics).
+    /// Fills in line numbers of diagnostics (JSON: one exact pass per
+    /// document that has diagnostics; YAML: best effort, see `lines`).
     pub fn fill_lines(&self, diags: &mut [Diagnostic]) {
-        for doc in self.docs.iter().filter(|d| d.is_json) {
+        for doc in &self.docs {
             let wanted: Vec<String> = diags
                 .iter()
                 .filter(|d| d.file == doc.name && d.line.is_none())
@@ -294,7 +331,15 @@ impl Spec {
             if wanted.is_empty() {
                 continue;
             }
-            let found = lines::json_lines(&doc.text, &wanted);
+            let found = if doc.is_json {
+                lines::json_lines(&doc.text, &wanted)
+            } else {
+                // Each YAML look-up scans the text: bound the work.
+                lines::yaml_lines(
+                    &doc.text,
+                    &wanted[..wanted.len().min(MAX_YAML_LINE_LOOKUPS)],
+                )
+            };
             for d in diags.iter_mut().filter(|d| d.file == doc.name) {
                 if d.line.is_none() {
                     d.line = found.get(d.pointer.as_str()).copied();

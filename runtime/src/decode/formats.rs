@@ -17,7 +17,8 @@ impl Scalar for DateTime {
     const EXPECTED: &'static str = "date-time string";
     const RUST: &'static str = "DateTime";
     fn from_str(v: &str) -> Conv<Self> {
-        DateTime::parse_from_rfc3339(v).map_or(Conv::Invalid("is not an RFC 3339 date-time"), Conv::Exact)
+        DateTime::parse_from_rfc3339(v)
+            .map_or(Conv::Invalid("is not an RFC 3339 date-time"), Conv::Exact)
     }
 }
 

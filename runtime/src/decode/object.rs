@@ -32,8 +32,7 @@ use std::marker::PhantomData;
 /// A generated object type: decodes its fields from a JSON object.
 pub trait DecodeObject: Sized {
     /// Decodes the fields of one object, consuming all of `map`.
-    fn decode_fields<'de, A: MapAccess<'de>>(map: &mut A, cx: &mut Cx)
-        -> Decoding<Self, A::Error>;
+    fn decode_fields<'de, A: MapAccess<'de>>(map: &mut A, cx: &mut Cx) -> Decoding<Self, A::Error>;
 }
 
 /// Decodes an object type; other JSON types are misfits.
@@ -167,8 +166,7 @@ impl<T> Required<T> {
 /// or [`Nullable<T>`] (absent, `null` and a value kept apart). A value that
 /// does not fit leaves the slot absent and is reported as drift.
 pub trait OptionalSlot: Sized {
-    fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx)
-        -> Result<Self, D::Error>;
+    fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error>;
 }
 
 impl<T: Decode> OptionalSlot for Option<T> {

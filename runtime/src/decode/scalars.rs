@@ -61,7 +61,7 @@ impl<T: Scalar> ScalarVisitor<'_, T> {
                 self.cx.drift(DriftKind::Coerced { from, to: T::RUST });
                 Some(v)
             }
-            Conv::Invalid(why) => self.cx.misfit(format!("{from} {why} for {}", T::RUST)),
+            Conv::Invalid(why) => self.cx.misfit(format!("{from} {why} ({})", T::RUST)),
             Conv::No => self.cx.wrong_type(T::EXPECTED, from),
         }
     }

@@ -20,7 +20,9 @@ fn repo_json() -> serde_json::Value {
     })
 }
 
-fn decode<T: wharf::__private::Decode>(v: &serde_json::Value) -> Result<wharf::Decoded<T>, wharf::DecodeError> {
+fn decode<T: wharf::__private::Decode>(
+    v: &serde_json::Value,
+) -> Result<wharf::Decoded<T>, wharf::DecodeError> {
     wharf::decode::<T>(v.to_string().as_bytes())
 }
 
@@ -42,11 +44,18 @@ fn unknown_fields_are_ignored_and_reported() {
     v["brand_new"] = json!({"x": [1, 2]});
     v["owner"]["avatar"] = json!("u");
     let d = decode::<Repo>(&v).unwrap();
-    let mut found: Vec<_> = d.drift.iter().map(|d| (d.pointer.as_str(), &d.kind)).collect();
+    let mut found: Vec<_> = d
+        .drift
+        .iter()
+        .map(|d| (d.pointer.as_str(), &d.kind))
+        .collect();
     found.sort_by_key(|(p, _)| *p);
     assert_eq!(
         found,
-        [("/brand_new", &DriftKind::UnknownField), ("/owner/avatar", &DriftKind::UnknownField)]
+        [
+            ("/brand_new", &DriftKind::UnknownField),
+            ("/owner/avatar", &DriftKind::UnknownField)
+        ]
     );
 }
 
@@ -58,9 +67,17 @@ fn unknown_enum_values_are_kept() {
     assert_eq!(d.value.visibility, Visibility::Unknown("secret".into()));
     assert_eq!(d.value.visibility.to_string(), "secret");
     assert_eq!(d.drift[0].pointer, "/visibility");
-    assert_eq!(d.drift[0].kind, DriftKind::UnknownEnumValue { value: "secret".into() });
+    assert_eq!(
+        d.drift[0].kind,
+        DriftKind::UnknownEnumValue {
+            value: "secret".into()
+        }
+    );
     // And it serializes back as it came.
-    assert_eq!(serde_json::to_value(&d.value).unwrap()["visibility"], "secret");
+    assert_eq!(
+        serde_json::to_value(&d.value).unwrap()["visibility"],
+        "secret"
+    );
 }
 
 #[test]
@@ -69,9 +86,15 @@ fn absent_null_and_value_are_three_states() {
     let d = decode::<Repo>(&v).unwrap();
     assert_eq!(d.value.description, Nullable::Null);
     v.as_object_mut().unwrap().remove("description");
-    assert_eq!(decode::<Repo>(&v).unwrap().value.description, Nullable::Absent);
+    assert_eq!(
+        decode::<Repo>(&v).unwrap().value.description,
+        Nullable::Absent
+    );
     v["description"] = json!("docs");
-    assert_eq!(decode::<Repo>(&v).unwrap().value.description, Nullable::Value("docs".into()));
+    assert_eq!(
+        decode::<Repo>(&v).unwrap().value.description,
+        Nullable::Value("docs".into())
+    );
 }
 
 #[test]
@@ -93,16 +116,48 @@ fn lossless_scalar_coercions_with_drift() {
     v["private"] = json!("true");
     v["name"] = json!(42);
     let d = decode::<Repo>(&v).unwrap();
-    assert_eq!((d.value.id, d.value.stars, d.value.private), (123, Some(5), Some(true)));
+    assert_eq!(
+        (d.value.id, d.value.stars, d.value.private),
+        (123, Some(5), Some(true))
+    );
     assert_eq!(d.value.name, "42");
-    let kinds: Vec<_> = d.drift.iter().map(|d| (d.pointer.as_str(), &d.kind)).collect();
+    let mut kinds: Vec<_> = d
+        .drift
+        .iter()
+        .map(|d| (d.pointer.as_str(), &d.kind))
+        .collect();
+    kinds.sort_by_key(|(p, _)| *p);
     assert_eq!(
         kinds,
         [
-            ("/id", &DriftKind::Coerced { from: JsonType::String, to: "i64" }),
-            ("/name", &DriftKind::Coerced { from: JsonType::Integer, to: "String" }),
-            ("/private", &DriftKind::Coerced { from: JsonType::String, to: "bool" }),
-            ("/stars", &DriftKind::Coerced { from: JsonType::Float, to: "i32" }),
+            (
+                "/id",
+                &DriftKind::Coerced {
+                    from: JsonType::String,
+                    to: "i64"
+                }
+            ),
+            (
+                "/name",
+                &DriftKind::Coerced {
+                    from: JsonType::Integer,
+                    to: "String"
+                }
+            ),
+            (
+                "/private",
+                &DriftKind::Coerced {
+                    from: JsonType::String,
+                    to: "bool"
+                }
+            ),
+            (
+                "/stars",
+                &DriftKind::Coerced {
+                    from: JsonType::Float,
+                    to: "i32"
+                }
+            ),
         ]
     );
 }
@@ -132,10 +187,15 @@ fn unfit_optional_value_becomes_absent_not_a_failure() {
     let mut pointers: Vec<_> = d.drift.iter().map(|d| d.pointer.as_str()).collect();
     pointers.sort();
     assert_eq!(pointers, ["/license", "/stars", "/topics", "/uuid"]);
-    assert!(d.drift.iter().all(|d| matches!(d.kind, DriftKind::Discarded { .. })));
+    assert!(d
+        .drift
+        .iter()
+        .all(|d| matches!(d.kind, DriftKind::Discarded { .. })));
     // The nested failure location is named in the reason.
     let topics = d.drift.iter().find(|d| d.pointer == "/topics").unwrap();
-    let DriftKind::Discarded { reason } = &topics.kind else { unreachable!() };
+    let DriftKind::Discarded { reason } = &topics.kind else {
+        unreachable!()
+    };
     assert!(reason.contains("/topics/1"), "{reason}");
 }
 
@@ -145,7 +205,9 @@ fn nested_optional_object_with_missing_required_field_is_dropped() {
     v["parent"] = json!({"id": 1});
     let d = decode::<Repo>(&v).unwrap();
     assert_eq!(d.value.parent, None);
-    let DriftKind::Discarded { reason } = &d.drift[0].kind else { panic!("{:?}", d.drift) };
+    let DriftKind::Discarded { reason } = &d.drift[0].kind else {
+        panic!("{:?}", d.drift)
+    };
     assert!(reason.contains("missing required field `name`"), "{reason}");
 }
 
@@ -182,7 +244,10 @@ fn plain_serde_is_tolerant_too() {
     assert_eq!(repo.visibility, Visibility::Unknown("secret".into()));
     v.as_object_mut().unwrap().remove("name");
     let err = serde_json::from_value::<Repo>(v).unwrap_err();
-    assert!(err.to_string().contains("missing required field `name`"), "{err}");
+    assert!(
+        err.to_string().contains("missing required field `name`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -192,17 +257,30 @@ fn discriminated_union_routes_by_tag() {
     let d = decode::<Pet>(&json!({"pet_type": "kitty", "name": "Tom"})).unwrap();
     assert!(matches!(d.value, Pet::Cat(_)), "explicit mapping");
     let d = decode::<Pet>(&json!({"pet_type": "parrot", "name": "Polly"})).unwrap();
-    assert!(matches!(&d.value, Pet::Other(raw) if raw["name"] == "Polly"), "kept raw");
-    assert!(matches!(d.drift[0].kind, DriftKind::UnmatchedVariant { .. }));
+    assert!(
+        matches!(&d.value, Pet::Other(raw) if raw["name"] == "Polly"),
+        "kept raw"
+    );
+    assert!(matches!(
+        d.drift[0].kind,
+        DriftKind::UnmatchedVariant { .. }
+    ));
     // Serializing gives back the same JSON.
     let v = json!({"pet_type": "Dog", "name": "Rex"});
-    assert_eq!(serde_json::to_value(decode::<Pet>(&v).unwrap().value).unwrap(), v);
+    assert_eq!(
+        serde_json::to_value(decode::<Pet>(&v).unwrap().value).unwrap(),
+        v
+    );
 }
 
 #[test]
 fn untagged_union_picks_the_best_fit() {
     let d = decode::<Shape>(&json!({"side": 2.0})).unwrap();
-    assert!(matches!(d.value, Shape::Square(ref s) if s.side == 2.0), "{:?}", d.value);
+    assert!(
+        matches!(d.value, Shape::Square(ref s) if s.side == 2.0),
+        "{:?}",
+        d.value
+    );
     assert!(d.drift.is_empty());
     let d = decode::<IdOrName>(&json!(5)).unwrap();
     assert_eq!(d.value, IdOrName::Integer(5), "exact match beats coercion");
@@ -215,13 +293,20 @@ fn untagged_union_picks_the_best_fit() {
 #[test]
 fn all_of_merges_fields() {
     let d = decode::<Named>(&json!({"login": "a", "display": "A"})).unwrap();
-    assert_eq!((d.value.login.as_str(), d.value.display.as_str()), ("a", "A"));
-    assert!(decode::<Named>(&json!({"login": "a"})).is_err(), "required from the second member");
+    assert_eq!(
+        (d.value.login.as_str(), d.value.display.as_str()),
+        ("a", "A")
+    );
+    assert!(
+        decode::<Named>(&json!({"login": "a"})).is_err(),
+        "required from the second member"
+    );
 }
 
 #[test]
 fn recursive_types_compile_and_decode() {
-    let d = decode::<Node>(&json!({"value": 1, "next": {"value": 2}, "children": [{"value": 3}]})).unwrap();
+    let d = decode::<Node>(&json!({"value": 1, "next": {"value": 2}, "children": [{"value": 3}]}))
+        .unwrap();
     assert_eq!(d.value.next.as_ref().map(|n| n.value), Some(2));
     let t = decode::<Tree>(&json!([[], [[]]])).unwrap();
     assert_eq!(t.value.0.len(), 2);
@@ -240,7 +325,8 @@ fn additional_properties_are_kept_not_drift() {
 fn nullable_array_items_and_keyword_fields() {
     let d = decode::<Tags>(&json!(["a", null])).unwrap();
     assert_eq!(d.value, vec![Some("a".to_owned()), None]);
-    let d = decode::<OptionSchema>(&json!({"self": "s", "crate": "c", "map": "m", "key": "k"})).unwrap();
+    let d = decode::<OptionSchema>(&json!({"self": "s", "crate": "c", "map": "m", "key": "k"}))
+        .unwrap();
     assert_eq!(d.value.self_.as_deref(), Some("s"));
     assert_eq!(d.value.map.as_deref(), Some("m"));
     assert_eq!(serde_json::to_value(&d.value).unwrap()["crate"], "c");

@@ -54,15 +54,31 @@ impl Results {
     /// The compile result of a spec if it is current (same generated code).
     pub fn current(&self, outcome: &Outcome) -> Option<&Option<String>> {
         let hash = outcome.result.as_ref().ok()?.code_hash;
-        self.by_id.get(&outcome.id).filter(|(h, _)| *h == hash).map(|(_, e)| e)
+        self.by_id
+            .get(&outcome.id)
+            .filter(|(h, _)| *h == hash)
+            .map(|(_, e)| e)
     }
 }
 
-pub fn check(dir: &Path, chosen: &[&Outcome], batch: usize, results: &mut Results) -> Result<(), String> {
+pub fn check(
+    dir: &Path,
+    chosen: &[&Outcome],
+    batch: usize,
+    results: &mut Results,
+) -> Result<(), String> {
     let crate_dir = dir.join("check");
     write_manifest(&crate_dir)?;
-    let pending: Vec<&Outcome> = chosen.iter().copied().filter(|o| results.current(o).is_none()).collect();
-    eprintln!("{} already checked with the same code; {} to check", chosen.len() - pending.len(), pending.len());
+    let pending: Vec<&Outcome> = chosen
+        .iter()
+        .copied()
+        .filter(|o| results.current(o).is_none())
+        .collect();
+    eprintln!(
+        "{} already checked with the same code; {} to check",
+        chosen.len() - pending.len(),
+        pending.len()
+    );
     let started = Instant::now();
     for (n, group) in pending.chunks(batch).enumerate() {
         let t = Instant::now();
@@ -98,13 +114,20 @@ fn write_manifest(crate_dir: &Path) -> Result<(), String> {
 }
 
 /// Checks one batch; returns each spec's first error (None: compiles).
-fn check_batch(crate_dir: &Path, group: &[&Outcome]) -> Result<HashMap<String, Option<String>>, String> {
+fn check_batch(
+    crate_dir: &Path,
+    group: &[&Outcome],
+) -> Result<HashMap<String, Option<String>>, String> {
     let mut lib = String::from("#![allow(dead_code, unused)]\n");
     let mut by_file = HashMap::new();
     for o in group {
         let Ok(g) = &o.result else { continue };
         let file = g.output.canonicalize().unwrap_or_else(|_| g.output.clone());
-        lib.push_str(&format!("pub mod {} {{ include!({:?}); }}\n", module_name(&o.id), file.display().to_string()));
+        lib.push_str(&format!(
+            "pub mod {} {{ include!({:?}); }}\n",
+            module_name(&o.id),
+            file.display().to_string()
+        ));
         by_file.insert(file.display().to_string(), o.id.clone());
     }
     std::fs::write(crate_dir.join("src/lib.rs"), lib).map_err(|e| e.to_string())?;
@@ -118,12 +141,20 @@ fn check_batch(crate_dir: &Path, group: &[&Outcome]) -> Result<HashMap<String, O
         group.iter().map(|o| (o.id.clone(), None)).collect();
     let mut unattributed = None;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if msg["reason"] != "compiler-message" || msg["message"]["level"] != "error" {
             continue;
         }
-        let text = msg["message"]["message"].as_str().unwrap_or("error").to_owned();
-        let spans = msg["message"]["spans"].as_array().cloned().unwrap_or_default();
+        let text = msg["message"]["message"]
+            .as_str()
+            .unwrap_or("error")
+            .to_owned();
+        let spans = msg["message"]["spans"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let located = spans.iter().find_map(|s| {
             let file = s["file_name"].as_str()?;
             let id = by_file.get(file)?;
@@ -143,8 +174,16 @@ fn check_batch(crate_dir: &Path, group: &[&Outcome]) -> Result<HashMap<String, O
         }
     }
     if !output.status.success() && verdicts.values().all(Option::is_none) {
-        let why = unattributed.unwrap_or_else(|| String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("cargo check failed").to_owned());
-        return Err(format!("cargo check failed without an error in a generated file: {why}"));
+        let why = unattributed.unwrap_or_else(|| {
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("cargo check failed")
+                .to_owned()
+        });
+        return Err(format!(
+            "cargo check failed without an error in a generated file: {why}"
+        ));
     }
     Ok(verdicts)
 }

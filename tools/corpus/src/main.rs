@@ -56,10 +56,43 @@ fn run(options: &options::Options) -> Result<bool, String> {
     let mut compiled = compile::Results::load(&options.dir, options.fresh);
     if options.compile {
         let chosen = options.choose(&generation);
-        eprintln!("compiling {} specs in batches of {}", chosen.len(), options.batch);
+        eprintln!(
+            "compiling {} specs in batches of {}",
+            chosen.len(),
+            options.batch
+        );
         compile::check(&options.dir, &chosen, options.batch, &mut compiled)?;
     }
-    let summary = report::write(&options.dir, &generation, &compiled, options)?;
+    let (summary, rate) = report::write(&options.dir, &generation, &compiled, options)?;
     println!("{summary}");
-    Ok(generation.iter().all(|g| g.loaded() && !g.panicked()))
+    let mut healthy = true;
+    let broken: Vec<_> = generation
+        .iter()
+        .filter(|g| !g.loaded() || g.panicked())
+        .collect();
+    if !broken.is_empty() {
+        eprintln!(
+            "FAIL: {} specs did not load or panicked (see the report)",
+            broken.len()
+        );
+        healthy = false;
+    }
+    if options.named {
+        let missing: Vec<_> = options::NAMED
+            .iter()
+            .filter(|id| !generation.iter().any(|g| g.id == **id && g.generated()))
+            .collect();
+        if !missing.is_empty() {
+            eprintln!("FAIL: named specs not generated: {missing:?}");
+            healthy = false;
+        }
+    }
+    if options.compile && rate < options.min_compile_rate {
+        eprintln!(
+            "FAIL: {rate:.1}% of checked specs compile, below {}%",
+            options.min_compile_rate
+        );
+        healthy = false;
+    }
+    Ok(healthy)
 }

