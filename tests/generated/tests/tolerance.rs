@@ -337,3 +337,66 @@ fn malformed_json_is_a_syntax_error() {
     let err = wharf::decode::<Repo>(b"{\"id\": 1,").unwrap_err();
     assert!(matches!(err, wharf::DecodeError::Malformed { .. }), "{err}");
 }
+
+/// What a hand-written client would derive for the same schema: each rule's
+/// payload fails here and decodes with the generated type.
+mod strict {
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    pub struct Repo {
+        pub id: i64,
+        pub name: String,
+        pub stars: Option<i32>,
+        pub private: Option<bool>,
+        pub visibility: Visibility,
+        pub uuid: Option<uuid_like::Uuid>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "lowercase")]
+    pub enum Visibility {
+        Public,
+        Private,
+        Internal,
+    }
+
+    pub mod uuid_like {
+        /// A UUID-shaped string (strict: anything else is an error).
+        #[derive(Debug)]
+        pub struct Uuid;
+        impl<'de> serde::Deserialize<'de> for Uuid {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                if s.len() == 36 {
+                    Ok(Uuid)
+                } else {
+                    Err(serde::de::Error::custom("not a uuid"))
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn each_rule_fails_strictly_and_passes_tolerantly() {
+    let cases: [(&str, serde_json::Value); 5] = [
+        ("integer as string", json!("123")),
+        ("unknown enum value", json!("secret")),
+        ("boolean as string", json!("true")),
+        (
+            "value that does not fit an optional field",
+            json!({"not": "a number"}),
+        ),
+        ("malformed uuid", json!("not-a-uuid")),
+    ];
+    let fields = ["id", "visibility", "private", "stars", "uuid"];
+    for ((rule, value), field) in cases.into_iter().zip(fields) {
+        let mut v = repo_json();
+        v[field] = value;
+        let strict = serde_json::from_value::<strict::Repo>(v.clone());
+        assert!(strict.is_err(), "{rule}: strict derive accepted it");
+        let tolerant = decode::<Repo>(&v).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        assert_eq!(tolerant.drift.len(), 1, "{rule}: exactly one drift record");
+        assert_eq!(tolerant.drift[0].pointer, format!("/{field}"), "{rule}");
+    }
+}
