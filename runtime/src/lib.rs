@@ -37,7 +37,20 @@ pub mod __private {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_decode {
-    (@serde_in $ty:ident) => {
+    // `Decode` through one of the runtime's decoders, plus `Deserialize`.
+    (@decode $ty:ident, $decoder:path) => {
+        impl $crate::__private::Decode for $ty {
+            fn decode<'de, D: $crate::__private::Deserializer<'de>>(
+                de: D,
+                cx: &mut $crate::__private::Cx,
+            ) -> $crate::__private::Decoding<Self, D::Error> {
+                $decoder(de, cx)
+            }
+        }
+        $crate::__impl_decode!(@deserialize $ty);
+    };
+    // Plain serde goes through the tolerant decoder (no drift collected).
+    (@deserialize $ty:ident) => {
         impl<'de> $crate::__private::Deserialize<'de> for $ty {
             fn deserialize<D: $crate::__private::Deserializer<'de>>(
                 de: D,
@@ -47,15 +60,7 @@ macro_rules! __impl_decode {
         }
     };
     (object $ty:ident) => {
-        impl $crate::__private::Decode for $ty {
-            fn decode<'de, D: $crate::__private::Deserializer<'de>>(
-                de: D,
-                cx: &mut $crate::__private::Cx,
-            ) -> $crate::__private::Decoding<Self, D::Error> {
-                $crate::__private::decode_object(de, cx)
-            }
-        }
-        $crate::__impl_decode!(@serde_in $ty);
+        $crate::__impl_decode!(@decode $ty, $crate::__private::decode_object);
     };
     (newtype $ty:ident) => {
         impl $crate::__private::Decode for $ty {
@@ -66,18 +71,10 @@ macro_rules! __impl_decode {
                 ::core::result::Result::Ok($crate::__private::Decode::decode(de, cx)?.map(Self))
             }
         }
-        $crate::__impl_decode!(@serde_in $ty);
+        $crate::__impl_decode!(@deserialize $ty);
     };
     (enum $ty:ident) => {
-        impl $crate::__private::Decode for $ty {
-            fn decode<'de, D: $crate::__private::Deserializer<'de>>(
-                de: D,
-                cx: &mut $crate::__private::Cx,
-            ) -> $crate::__private::Decoding<Self, D::Error> {
-                $crate::__private::decode_enum(de, cx)
-            }
-        }
-        $crate::__impl_decode!(@serde_in $ty);
+        $crate::__impl_decode!(@decode $ty, $crate::__private::decode_enum);
         impl $crate::__private::Serialize for $ty {
             fn serialize<S: $crate::__private::Serializer>(
                 &self,
@@ -93,15 +90,7 @@ macro_rules! __impl_decode {
         }
     };
     (union $ty:ident [$($variant:ident),*]) => {
-        impl $crate::__private::Decode for $ty {
-            fn decode<'de, D: $crate::__private::Deserializer<'de>>(
-                de: D,
-                cx: &mut $crate::__private::Cx,
-            ) -> $crate::__private::Decoding<Self, D::Error> {
-                $crate::__private::decode_union(de, cx)
-            }
-        }
-        $crate::__impl_decode!(@serde_in $ty);
+        $crate::__impl_decode!(@decode $ty, $crate::__private::decode_union);
         impl $crate::__private::Serialize for $ty {
             fn serialize<S: $crate::__private::Serializer>(
                 &self,

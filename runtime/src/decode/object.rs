@@ -169,23 +169,33 @@ pub trait OptionalSlot: Sized {
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error>;
 }
 
+/// Decodes an optional field's value: `Some(None)` for `null`, `None` for a
+/// value that did not fit (already recorded as drift).
+fn decode_optional_value<'de, T: Decode, D: Deserializer<'de>>(
+    de: D,
+    cx: &mut Cx,
+) -> Result<Option<Option<T>>, D::Error> {
+    let visitor = NullableVisitor::<T> {
+        cx: &mut *cx,
+        marker: PhantomData,
+    };
+    let value = de.deserialize_option(visitor)?;
+    if value.is_none() {
+        cx.discard_misfit();
+    }
+    Ok(value)
+}
+
 impl<T: Decode> OptionalSlot for Option<T> {
     #[inline]
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error> {
-        let visitor = NullableVisitor::<T> {
-            cx: &mut *cx,
-            marker: PhantomData,
-        };
-        Ok(match de.deserialize_option(visitor)? {
+        Ok(match decode_optional_value(de, cx)? {
             Some(Some(v)) => Some(v),
             Some(None) => {
                 cx.drift(DriftKind::NullInNonNullable);
                 None
             }
-            None => {
-                cx.discard_misfit();
-                None
-            }
+            None => None,
         })
     }
 }
@@ -193,17 +203,10 @@ impl<T: Decode> OptionalSlot for Option<T> {
 impl<T: Decode> OptionalSlot for Nullable<T> {
     #[inline]
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error> {
-        let visitor = NullableVisitor::<T> {
-            cx: &mut *cx,
-            marker: PhantomData,
-        };
-        Ok(match de.deserialize_option(visitor)? {
+        Ok(match decode_optional_value(de, cx)? {
             Some(Some(v)) => Nullable::Value(v),
             Some(None) => Nullable::Null,
-            None => {
-                cx.discard_misfit();
-                Nullable::Absent
-            }
+            None => Nullable::Absent,
         })
     }
 }
