@@ -127,7 +127,8 @@ impl<'de> Visitor<'de> for KeyVisitor {
 /// The slot of a required field while its object is decoded.
 pub struct Required<T> {
     value: Option<T>,
-    misfit: Option<Misfit>,
+    // Boxed: the slot lives on the decoder's stack once per required field.
+    misfit: Option<Box<Misfit>>,
 }
 
 impl<T> Default for Required<T> {
@@ -151,7 +152,7 @@ impl<T> Required<T> {
         match (self.value, self.misfit) {
             (Some(v), _) => Some(v),
             (None, Some(m)) => {
-                cx.set_misfit(m);
+                cx.set_misfit(*m);
                 None
             }
             (None, None) => {
@@ -252,7 +253,7 @@ impl Cx {
                 slot.value = Some(v);
                 slot.misfit = None;
             }
-            None => slot.misfit = self.take_misfit(),
+            None => slot.misfit = self.take_misfit().map(Box::new),
         }
         Ok(())
     }
