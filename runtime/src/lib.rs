@@ -6,9 +6,13 @@
 //! fields) and report every fix-up as [`Drift`] instead of failing or silently
 //! corrupting data. Users normally depend on the `wharf` facade instead.
 
+pub mod call;
 pub mod decode;
 mod drift;
 mod nullable;
+pub mod policy;
+pub mod redact;
+pub mod time;
 
 pub use decode::{decode, Date, DateTime, DecodeError, Decoded, Uuid};
 pub use drift::{Drift, DriftKind, JsonType};

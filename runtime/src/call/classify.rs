@@ -1,0 +1,141 @@
+//! Classifying an attempt's outcome into the error taxonomy. The default
+//! rules follow HTTP semantics; an integration can override them (e.g. a
+//! provider header that says whether to retry).
+
+use super::error::{ErrorClass, TransportError, TransportErrorKind};
+use super::request::{OperationMeta, Response};
+use std::fmt;
+
+/// The outcome of one attempt, as classifiers see it.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    Response(&'a Response),
+    Transport(&'a TransportError),
+}
+
+/// Overrides the default classification for an integration.
+pub trait Classifier: Send + Sync + fmt::Debug {
+    /// `Some(class)` to override, `None` to keep the default. Returning a
+    /// class for a successful response makes it an error.
+    fn classify(&self, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass>;
+}
+
+/// The default: `None` for a success (status below 400).
+pub fn default_class(operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
+    match outcome {
+        Outcome::Response(r) => {
+            let code = r.status.as_u16();
+            match code {
+                0..=399 => None,
+                408 | 425 => Some(ErrorClass::Transient),
+                429 => Some(ErrorClass::RateLimited),
+                500 => Some(ErrorClass::Ambiguous),
+                502..=504 => Some(ErrorClass::Transient),
+                400..=499 => Some(ErrorClass::Permanent),
+                _ => Some(ErrorClass::Ambiguous),
+            }
+        }
+        Outcome::Transport(e) => Some(match e.kind {
+            TransportErrorKind::Connect => ErrorClass::Transient,
+            TransportErrorKind::Tls => ErrorClass::Permanent,
+            _ if !e.sent || operation.is_safe() => ErrorClass::Transient,
+            _ => ErrorClass::Ambiguous,
+        }),
+    }
+}
+
+/// A provider header that says whether to retry (`true`/`false`), as
+/// Stripe's `Stripe-Should-Retry`.
+#[derive(Debug, Clone)]
+pub struct ShouldRetryHeader(pub http::HeaderName);
+
+impl Classifier for ShouldRetryHeader {
+    fn classify(&self, _operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
+        let Outcome::Response(r) = outcome else {
+            return None;
+        };
+        if r.status.as_u16() < 400 {
+            return None;
+        }
+        match r.headers.get(&self.0)?.to_str().ok()? {
+            "true" => Some(ErrorClass::Transient),
+            "false" => Some(ErrorClass::Permanent),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, Method, StatusCode};
+
+    fn response(code: u16) -> Response {
+        Response {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: HeaderMap::new(),
+            body: Default::default(),
+        }
+    }
+
+    #[test]
+    fn statuses_follow_the_taxonomy() {
+        let get = OperationMeta::new("get", Method::GET, "/");
+        let class = |c| default_class(&get, Outcome::Response(&response(c)));
+        assert_eq!(class(200), None);
+        assert_eq!(class(304), None);
+        assert_eq!(class(429), Some(ErrorClass::RateLimited));
+        assert_eq!(class(503), Some(ErrorClass::Transient));
+        assert_eq!(class(500), Some(ErrorClass::Ambiguous));
+        for c in [400, 401, 403, 404, 422] {
+            assert_eq!(class(c), Some(ErrorClass::Permanent), "{c}");
+        }
+    }
+
+    #[test]
+    fn timeouts_are_transient_for_safe_requests_only() {
+        let timeout = TransportError {
+            kind: TransportErrorKind::Timeout,
+            sent: true,
+            message: String::new(),
+        };
+        let get = OperationMeta::new("get", Method::GET, "/");
+        let post = OperationMeta::new("post", Method::POST, "/");
+        assert_eq!(
+            default_class(&get, Outcome::Transport(&timeout)),
+            Some(ErrorClass::Transient)
+        );
+        assert_eq!(
+            default_class(&post, Outcome::Transport(&timeout)),
+            Some(ErrorClass::Ambiguous)
+        );
+        let refused = TransportError {
+            kind: TransportErrorKind::Connect,
+            sent: false,
+            message: String::new(),
+        };
+        assert_eq!(
+            default_class(&post, Outcome::Transport(&refused)),
+            Some(ErrorClass::Transient)
+        );
+    }
+
+    #[test]
+    fn provider_header_overrides() {
+        let c = ShouldRetryHeader(http::HeaderName::from_static("stripe-should-retry"));
+        let post = OperationMeta::new("post", Method::POST, "/");
+        let mut r = response(500);
+        r.headers
+            .insert("stripe-should-retry", "true".parse().unwrap());
+        assert_eq!(
+            c.classify(&post, Outcome::Response(&r)),
+            Some(ErrorClass::Transient)
+        );
+        r.headers
+            .insert("stripe-should-retry", "false".parse().unwrap());
+        assert_eq!(
+            c.classify(&post, Outcome::Response(&r)),
+            Some(ErrorClass::Permanent)
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! Configuration as plain data with safe defaults, per integration and
+//! overridable per operation and per call (per call > per operation >
+//! integration).
+
+use crate::policy::breaker::BreakerConfig;
+use crate::policy::budget::BudgetConfig;
+use crate::policy::bulkhead::BulkheadConfig;
+use crate::policy::deadline::Deadline;
+use crate::policy::rate_limit::RateLimit;
+use crate::policy::retry::RetryPolicy;
+use http::HeaderName;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Everything about how calls to one provider are made.
+#[derive(Debug, Clone)]
+pub struct IntegrationConfig {
+    /// End-to-end budget of a call whose caller set no deadline.
+    pub total_timeout: Duration,
+    /// Longest single attempt (always inside the remaining budget).
+    pub attempt_timeout: Duration,
+    /// An attempt is not started with less budget than this left.
+    pub min_attempt_budget: Duration,
+    pub retry: RetryPolicy,
+    pub budget: BudgetConfig,
+    /// `None` disables the breaker (not recommended).
+    pub breaker: Option<BreakerConfig>,
+    pub rate_limit: Option<RateLimit>,
+    pub bulkhead: Option<BulkheadConfig>,
+    /// Header carrying the idempotency key of mutating calls.
+    pub idempotency_header: HeaderName,
+    /// Send an idempotency key on every non-idempotent call, not only on
+    /// operations that declare one.
+    pub idempotency_on_all_mutations: bool,
+    /// Header carrying the call's correlation id.
+    pub correlation_header: HeaderName,
+    /// Seed for retry jitter (set in tests for exact figures).
+    pub jitter_seed: Option<u64>,
+    /// Per-operation overrides, by operation name.
+    pub operations: HashMap<String, CallOptions>,
+}
+
+impl Default for IntegrationConfig {
+    fn default() -> Self {
+        IntegrationConfig {
+            total_timeout: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(10),
+            min_attempt_budget: Duration::from_millis(20),
+            retry: RetryPolicy::default(),
+            budget: BudgetConfig::default(),
+            breaker: Some(BreakerConfig::default()),
+            rate_limit: None,
+            bulkhead: None,
+            idempotency_header: HeaderName::from_static("idempotency-key"),
+            idempotency_on_all_mutations: false,
+            correlation_header: HeaderName::from_static("x-correlation-id"),
+            jitter_seed: None,
+            operations: HashMap::new(),
+        }
+    }
+}
+
+impl IntegrationConfig {
+    /// Checks the rules the runtime enforces (every call has a timeout,
+    /// every retry policy a limit).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.total_timeout.is_zero() || self.attempt_timeout.is_zero() {
+            return Err("timeouts must be greater than zero".into());
+        }
+        self.retry.validate()?;
+        if let Some(r) = &self.rate_limit {
+            r.validate()?;
+        }
+        for (name, o) in &self.operations {
+            if let Some(r) = &o.retry {
+                r.validate().map_err(|e| format!("operation {name}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Overrides for one operation or one call. `None` keeps the next level's.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// An explicit deadline (otherwise now + `timeout`).
+    pub deadline: Option<Deadline>,
+    pub timeout: Option<Duration>,
+    pub attempt_timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
+    /// The idempotency key to use (e.g. a natural key); generated if absent.
+    pub idempotency_key: Option<String>,
+    /// The correlation id to propagate (generated if absent).
+    pub correlation_id: Option<String>,
+}
+
+impl CallOptions {
+    /// `self` where set, else `fallback`.
+    pub fn or(&self, fallback: &CallOptions) -> CallOptions {
+        CallOptions {
+            deadline: self.deadline.or(fallback.deadline),
+            timeout: self.timeout.or(fallback.timeout),
+            attempt_timeout: self.attempt_timeout.or(fallback.attempt_timeout),
+            retry: self.retry.or(fallback.retry),
+            idempotency_key: self
+                .idempotency_key
+                .clone()
+                .or_else(|| fallback.idempotency_key.clone()),
+            correlation_id: self
+                .correlation_id
+                .clone()
+                .or_else(|| fallback.correlation_id.clone()),
+        }
+    }
+}

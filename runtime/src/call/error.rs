@@ -1,0 +1,206 @@
+//! Errors of a call, with the taxonomy retries are decided by.
+
+use crate::redact;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of failure an attempt had; decides whether it is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Did not happen, or is safe to repeat: retry.
+    Transient,
+    /// The provider asked us to slow down: retry after its delay.
+    RateLimited,
+    /// Retrying cannot help (4xx, decode errors).
+    Permanent,
+    /// May or may not have taken effect (timeout or 500 after sending):
+    /// retried only with an idempotency key or an idempotent method.
+    Ambiguous,
+}
+
+impl ErrorClass {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorClass::Transient => "transient",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::Permanent => "permanent",
+            ErrorClass::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// How an attempt failed below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// No connection: the request was not sent.
+    Connect,
+    /// The attempt's time ran out.
+    Timeout,
+    /// The connection was reset or closed early.
+    Reset,
+    /// The body stopped arriving (stall protection) or was cut short.
+    Body,
+    Tls,
+    Other,
+}
+
+/// A failure below HTTP, as the transport reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    pub kind: TransportErrorKind,
+    /// The request may have reached the server.
+    pub sent: bool,
+    /// What happened (never request or response content).
+    pub message: String,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+/// Why a call failed.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The provider answered with an error status (after any retries).
+    Status {
+        status: StatusCode,
+        class: ErrorClass,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+    /// The last attempt failed below HTTP.
+    Transport {
+        error: TransportError,
+        class: ErrorClass,
+    },
+    /// The call's deadline passed.
+    DeadlineExceeded,
+    /// The provider's `Retry-After` is later than the call's deadline.
+    RetryAfterBeyondDeadline { retry_after: Duration },
+    /// The circuit breaker is open: the call was not sent.
+    BreakerOpen { retry_in: Duration },
+    /// The bulkhead and its queue were full: the call was not sent.
+    BulkheadFull,
+    /// The client-side rate limit cannot admit the call before its deadline.
+    RateLimitedLocally { wait: Duration },
+    /// The request itself is not allowed (e.g. plain HTTP to a remote host).
+    InvalidRequest { reason: String },
+}
+
+/// A failed call: what happened, to which call, after how many attempts.
+#[derive(Clone)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub integration: String,
+    pub operation: String,
+    /// Attempts sent upstream.
+    pub attempts: u32,
+    /// The retry budget was empty when a retry was wanted.
+    pub budget_exhausted: bool,
+}
+
+impl Error {
+    /// The class of the failure (fast-fail rejections are transient: the
+    /// provider never saw them).
+    pub fn class(&self) -> ErrorClass {
+        match &self.kind {
+            ErrorKind::Status { class, .. } | ErrorKind::Transport { class, .. } => *class,
+            ErrorKind::RetryAfterBeyondDeadline { .. } | ErrorKind::RateLimitedLocally { .. } => {
+                ErrorClass::RateLimited
+            }
+            ErrorKind::DeadlineExceeded => ErrorClass::Ambiguous,
+            ErrorKind::BreakerOpen { .. } | ErrorKind::BulkheadFull => ErrorClass::Transient,
+            ErrorKind::InvalidRequest { .. } => ErrorClass::Permanent,
+        }
+    }
+
+    pub fn status(&self) -> Option<StatusCode> {
+        match &self.kind {
+            ErrorKind::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}: ", self.integration, self.operation)?;
+        match &self.kind {
+            ErrorKind::Status { status, class, .. } => {
+                write!(f, "HTTP {status} ({})", class.as_str())?
+            }
+            ErrorKind::Transport { error, class } => write!(f, "{error} ({})", class.as_str())?,
+            ErrorKind::DeadlineExceeded => f.write_str("deadline exceeded")?,
+            ErrorKind::RetryAfterBeyondDeadline { retry_after } => write!(
+                f,
+                "provider asked to retry after {retry_after:?}, beyond the deadline"
+            )?,
+            ErrorKind::BreakerOpen { retry_in } => {
+                write!(f, "circuit breaker open (probing in {retry_in:?})")?
+            }
+            ErrorKind::BulkheadFull => f.write_str("bulkhead full")?,
+            ErrorKind::RateLimitedLocally { wait } => write!(
+                f,
+                "client rate limit would need {wait:?}, beyond the deadline"
+            )?,
+            ErrorKind::InvalidRequest { reason } => write!(f, "invalid request: {reason}")?,
+        }
+        write!(f, " after {} attempt(s)", self.attempts)?;
+        if self.budget_exhausted {
+            f.write_str("; retry budget exhausted")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("integration", &self.integration)
+            .field("operation", &self.operation)
+            .field("attempts", &self.attempts)
+            .field("class", &self.class());
+        match &self.kind {
+            ErrorKind::Status {
+                status,
+                headers,
+                body,
+                ..
+            } => {
+                d.field("status", status)
+                    .field("headers", &redact::Headers(headers))
+                    .field("body", &redact::Body(body));
+            }
+            other => {
+                d.field("kind", &format_args!("{}", ErrorSummary(other)));
+            }
+        }
+        d.finish()
+    }
+}
+
+struct ErrorSummary<'a>(&'a ErrorKind);
+
+impl fmt::Display for ErrorSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            ErrorKind::Transport { error, .. } => write!(f, "Transport({error})"),
+            ErrorKind::DeadlineExceeded => f.write_str("DeadlineExceeded"),
+            ErrorKind::RetryAfterBeyondDeadline { retry_after } => {
+                write!(f, "RetryAfterBeyondDeadline({retry_after:?})")
+            }
+            ErrorKind::BreakerOpen { retry_in } => write!(f, "BreakerOpen({retry_in:?})"),
+            ErrorKind::BulkheadFull => f.write_str("BulkheadFull"),
+            ErrorKind::RateLimitedLocally { wait } => write!(f, "RateLimitedLocally({wait:?})"),
+            ErrorKind::InvalidRequest { reason } => write!(f, "InvalidRequest({reason})"),
+            ErrorKind::Status { status, .. } => write!(f, "Status({status})"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

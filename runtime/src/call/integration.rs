@@ -1,0 +1,470 @@
+//! [`Integration`]: one provider's connection pool, policies and health, and
+//! the request path that composes them.
+
+use super::classify::{default_class, Classifier, Outcome};
+use super::config::{CallOptions, IntegrationConfig};
+use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
+use super::health::{Health, Latencies};
+use super::request::{HttpRequest, Request, Response};
+use super::retry_after::requested_delay;
+use super::transport::Transport;
+use crate::policy::breaker::{Breaker, BreakerState};
+use crate::policy::budget::RetryBudget;
+use crate::policy::bulkhead::{Bulkhead, Full};
+use crate::policy::deadline::Deadline;
+use crate::policy::rate_limit::RateLimiter;
+use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
+use crate::time::{Clock, TokioClock};
+use http::HeaderValue;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{field, Instrument};
+
+/// Calls to one provider. Cheap to clone; clones share pool and policies.
+#[derive(Debug, Clone)]
+pub struct Integration {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    config: IntegrationConfig,
+    transport: Arc<dyn Transport>,
+    classifier: Option<Arc<dyn Classifier>>,
+    clock: Arc<dyn Clock>,
+    breaker: Option<Breaker>,
+    limiter: RateLimiter,
+    bulkhead: Option<Bulkhead>,
+    budget: RetryBudget,
+    jitter: Jitter,
+    latencies: Latencies,
+}
+
+/// Builds an [`Integration`].
+#[derive(Debug)]
+pub struct IntegrationBuilder {
+    name: String,
+    config: IntegrationConfig,
+    transport: Option<Arc<dyn Transport>>,
+    classifier: Option<Arc<dyn Classifier>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl IntegrationBuilder {
+    pub fn config(mut self, config: IntegrationConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    pub fn classifier(mut self, classifier: Arc<dyn Classifier>) -> Self {
+        self.classifier = Some(classifier);
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The integration, or why its configuration is refused.
+    pub fn build(self) -> Result<Integration, String> {
+        self.config.validate()?;
+        let transport = self.transport.ok_or("an integration needs a transport")?;
+        let now = self.clock.now();
+        let config = self.config;
+        Ok(Integration {
+            inner: Arc::new(Inner {
+                breaker: config.breaker.map(Breaker::new),
+                limiter: RateLimiter::new(config.rate_limit, now),
+                bulkhead: config.bulkhead.map(Bulkhead::new),
+                budget: RetryBudget::new(config.budget),
+                jitter: config
+                    .jitter_seed
+                    .map_or_else(Jitter::from_entropy, Jitter::seeded),
+                latencies: Latencies::default(),
+                name: self.name,
+                config,
+                transport,
+                classifier: self.classifier,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+/// What the retry loop decided after a failed attempt.
+enum Next {
+    Retry(Duration),
+    Fail(ErrorKind),
+}
+
+impl Integration {
+    pub fn builder(name: impl Into<String>) -> IntegrationBuilder {
+        IntegrationBuilder {
+            name: name.into(),
+            config: IntegrationConfig::default(),
+            transport: None,
+            classifier: None,
+            clock: Arc::new(TokioClock),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub fn health(&self) -> Health {
+        let i = &self.inner;
+        let now = i.clock.now();
+        Health {
+            integration: i.name.clone(),
+            breaker: i
+                .breaker
+                .as_ref()
+                .map_or(BreakerState::Closed, |b| b.state(now)),
+            error_rate: i.breaker.as_ref().map_or(0.0, Breaker::failure_rate),
+            p95: i.latencies.percentile(0.95),
+            p99: i.latencies.percentile(0.99),
+            budget: i.budget.level(),
+            in_flight: i.bulkhead.as_ref().map_or(0, Bulkhead::in_flight),
+        }
+    }
+
+    /// Makes one logical call: the whole request path.
+    pub async fn call(&self, request: Request, options: CallOptions) -> Result<Response, Error> {
+        let i = &self.inner;
+        let empty = CallOptions::default();
+        let per_operation = i
+            .config
+            .operations
+            .get(request.operation.name.as_ref())
+            .unwrap_or(&empty);
+        let options = options.or(per_operation);
+        let correlation_id = options
+            .correlation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+        let span = tracing::info_span!(
+            "wharf.call",
+            integration = %i.name,
+            operation = %request.operation.name,
+            correlation_id = %correlation_id,
+            attempts = field::Empty,
+            outcome = field::Empty,
+        );
+        let started = i.clock.now();
+        let result = self
+            .run(request, options, &correlation_id)
+            .instrument(span.clone())
+            .await;
+        let elapsed = i.clock.now().saturating_duration_since(started);
+        i.latencies.record(elapsed);
+        let (outcome, attempts) = match &result {
+            Ok((_, attempts)) => ("success", *attempts),
+            Err(e) => (e.class().as_str(), e.attempts),
+        };
+        span.record("attempts", attempts);
+        span.record("outcome", outcome);
+        metrics::histogram!("wharf_call_duration_seconds", "integration" => i.name.clone())
+            .record(elapsed.as_secs_f64());
+        metrics::counter!("wharf_calls_total", "integration" => i.name.clone(), "outcome" => outcome).increment(1);
+        self.publish_breaker_transitions();
+        result.map(|(response, _)| response)
+    }
+
+    fn publish_breaker_transitions(&self) {
+        if let Some(b) = &self.inner.breaker {
+            for (from, to) in b.take_transitions() {
+                tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
+                metrics::counter!(
+                    "wharf_breaker_transitions_total",
+                    "integration" => self.inner.name.clone(),
+                    "to" => to.as_str()
+                )
+                .increment(1);
+            }
+        }
+    }
+
+    fn error(
+        &self,
+        request: &Request,
+        kind: ErrorKind,
+        attempts: u32,
+        budget_exhausted: bool,
+    ) -> Error {
+        Error {
+            kind,
+            integration: self.inner.name.clone(),
+            operation: request.operation.name.to_string(),
+            attempts,
+            budget_exhausted,
+        }
+    }
+
+    async fn run(
+        &self,
+        request: Request,
+        options: CallOptions,
+        correlation_id: &str,
+    ) -> Result<(Response, u32), Error> {
+        let i = &self.inner;
+        let start = i.clock.now();
+        let deadline = options
+            .deadline
+            .unwrap_or_else(|| {
+                Deadline::after(start, options.timeout.unwrap_or(i.config.total_timeout))
+            })
+            .min(Deadline::ambient());
+        let retry = options.retry.unwrap_or(i.config.retry);
+        if let Err(reason) = retry.validate() {
+            return Err(self.error(&request, ErrorKind::InvalidRequest { reason }, 0, false));
+        }
+        let attempt_timeout = options.attempt_timeout.unwrap_or(i.config.attempt_timeout);
+
+        // Bulkhead: one slot for the whole logical call, waited for within the deadline.
+        let _slot = match &i.bulkhead {
+            None => None,
+            Some(b) => {
+                let wait = deadline.remaining(start);
+                tokio::select! {
+                    entered = b.enter() => match entered {
+                        Ok(slot) => Some(slot),
+                        Err(Full) => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                    },
+                    () = i.clock.sleep(wait) => {
+                        return Err(self.error(&request, ErrorKind::DeadlineExceeded, 0, false));
+                    }
+                }
+            }
+        };
+
+        let operation = &request.operation;
+        let key = (!operation.is_idempotent()
+            && (operation.accepts_idempotency_key
+                || i.config.idempotency_on_all_mutations
+                || options.idempotency_key.is_some()))
+        .then(|| {
+            options
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        });
+        let has_idempotency_plan = operation.is_idempotent() || key.is_some();
+        let mut http = HttpRequest {
+            method: operation.method.clone(),
+            url: request.url.clone(),
+            headers: request.headers.clone(),
+            body: request.body.clone(),
+        };
+        if let Ok(v) = HeaderValue::from_str(correlation_id) {
+            http.headers.insert(i.config.correlation_header.clone(), v);
+        }
+        if let Some(key) = &key {
+            if let Ok(v) = HeaderValue::from_str(key) {
+                http.headers.insert(i.config.idempotency_header.clone(), v);
+            }
+        }
+
+        let mut attempts: u32 = 0;
+        loop {
+            let now = i.clock.now();
+            let remaining = deadline.remaining(now);
+            if remaining < i.config.min_attempt_budget {
+                return Err(self.error(&request, ErrorKind::DeadlineExceeded, attempts, false));
+            }
+            let permit = match &i.breaker {
+                None => None,
+                Some(b) => match b.admit(now) {
+                    Ok(p) => Some(p),
+                    Err(rejected) => {
+                        return Err(self.error(
+                            &request,
+                            ErrorKind::BreakerOpen {
+                                retry_in: rejected.retry_in,
+                            },
+                            attempts,
+                            false,
+                        ));
+                    }
+                },
+            };
+            match i
+                .limiter
+                .reserve(now, remaining.saturating_sub(i.config.min_attempt_budget))
+            {
+                Ok(wait) if wait.is_zero() => {}
+                Ok(wait) => {
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        "waiting for the rate limit"
+                    );
+                    i.clock.sleep(wait).await;
+                }
+                Err(refused) => {
+                    return Err(self.error(
+                        &request,
+                        ErrorKind::RateLimitedLocally { wait: refused.wait },
+                        attempts,
+                        false,
+                    ));
+                }
+            }
+
+            attempts += 1;
+            let now = i.clock.now();
+            let this_attempt = attempt_timeout.min(deadline.remaining(now));
+            let attempt_span = tracing::debug_span!(
+                "wharf.attempt",
+                attempt = attempts,
+                status = field::Empty,
+                class = field::Empty,
+                duration_ms = field::Empty,
+            );
+            let outcome = self
+                .attempt(http.clone(), this_attempt)
+                .instrument(attempt_span.clone())
+                .await;
+            let after = i.clock.now();
+            attempt_span.record(
+                "duration_ms",
+                after.saturating_duration_since(now).as_millis() as u64,
+            );
+            let class = match &outcome {
+                Ok(response) => {
+                    attempt_span.record("status", response.status.as_u16());
+                    self.classify(&request, Outcome::Response(response))
+                }
+                Err(e) => self.classify(&request, Outcome::Transport(e)),
+            };
+            attempt_span.record("class", class.map_or("success", |c| c.as_str()));
+            if let Some(p) = permit {
+                p.record(
+                    matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
+                    after,
+                );
+            }
+            metrics::counter!("wharf_attempts_total", "integration" => i.name.clone(), "outcome" => class.map_or("success", |c| c.as_str()))
+                .increment(1);
+            let (failure, provider_delay, class) = match (outcome, class) {
+                (Ok(response), None) => {
+                    i.budget.earn();
+                    return Ok((response, attempts));
+                }
+                (Ok(response), Some(class)) => {
+                    let delay = requested_delay(&response.headers, i.clock.wall());
+                    if let (ErrorClass::RateLimited, Some(d)) = (class, delay) {
+                        i.limiter.pause_until(after + d);
+                    }
+                    let kind = ErrorKind::Status {
+                        status: response.status,
+                        class,
+                        headers: response.headers,
+                        body: response.body,
+                    };
+                    (kind, delay, class)
+                }
+                (Err(error), class) => {
+                    // A transport failure always has a class; default to transient.
+                    let class = class.unwrap_or(ErrorClass::Transient);
+                    (ErrorKind::Transport { error, class }, None, class)
+                }
+            };
+            match self.next(
+                &retry,
+                class,
+                has_idempotency_plan,
+                attempts,
+                provider_delay,
+                deadline.remaining(after),
+                failure,
+            ) {
+                Next::Fail(kind) => {
+                    let exhausted =
+                        matches!(kind, ErrorKind::Status { .. } | ErrorKind::Transport { .. })
+                            && is_retryable(class, has_idempotency_plan)
+                            && attempts < retry.max_attempts
+                            && i.budget.level() < 1.0;
+                    return Err(self.error(&request, kind, attempts, exhausted));
+                }
+                Next::Retry(delay) => {
+                    tracing::info!(
+                        attempt = attempts,
+                        class = class.as_str(),
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
+                    metrics::counter!("wharf_retries_total", "integration" => i.name.clone(), "class" => class.as_str()).increment(1);
+                    i.clock.sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Decides whether and when to retry after a failed attempt.
+    #[allow(clippy::too_many_arguments)]
+    fn next(
+        &self,
+        retry: &RetryPolicy,
+        class: ErrorClass,
+        has_idempotency_plan: bool,
+        attempts: u32,
+        provider_delay: Option<Duration>,
+        remaining: Duration,
+        failure: ErrorKind,
+    ) -> Next {
+        let i = &self.inner;
+        if !is_retryable(class, has_idempotency_plan) || attempts >= retry.max_attempts {
+            return Next::Fail(failure);
+        }
+        let backoff = i.jitter.full(retry.ceiling(attempts));
+        let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
+        if delay + i.config.min_attempt_budget > remaining {
+            return Next::Fail(match provider_delay {
+                Some(retry_after) if retry_after + i.config.min_attempt_budget > remaining => {
+                    ErrorKind::RetryAfterBeyondDeadline { retry_after }
+                }
+                _ => failure,
+            });
+        }
+        if !i.budget.try_spend() {
+            metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => i.name.clone()).increment(1);
+            tracing::warn!(integration = %i.name, "retry budget exhausted; not retrying");
+            return Next::Fail(failure);
+        }
+        Next::Retry(delay)
+    }
+
+    fn classify(&self, request: &Request, outcome: Outcome<'_>) -> Option<ErrorClass> {
+        let custom = self
+            .inner
+            .classifier
+            .as_ref()
+            .and_then(|c| c.classify(&request.operation, outcome));
+        custom.or_else(|| default_class(&request.operation, outcome))
+    }
+
+    /// One exchange, bounded by the attempt timeout.
+    async fn attempt(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<Response, TransportError> {
+        let i = &self.inner;
+        let send = i.transport.send(request);
+        tokio::select! {
+            result = send => result,
+            () = i.clock.sleep(timeout) => Err(TransportError {
+                kind: TransportErrorKind::Timeout,
+                sent: true,
+                message: format!("no complete response within {timeout:?}"),
+            }),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The request path every call goes through:
+//!
+//! deadline ▸ bulkhead ▸ retry loop { breaker ▸ rate limit ▸ attempt
+//! (idempotency key, correlation id ▸ send within the attempt timeout) ▸
+//! classify } ▸ response.
+//!
+//! The breaker is asked before the rate limiter so a call refused by an
+//! open breaker does not use up a rate-limit slot.
+
+mod classify;
+mod config;
+mod error;
+mod health;
+mod integration;
+mod request;
+mod retry_after;
+mod transport;
+
+pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
+pub use config::{CallOptions, IntegrationConfig};
+pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
+pub use health::Health;
+pub use integration::{Integration, IntegrationBuilder};
+pub use request::{HttpRequest, OperationMeta, Request, Response};
+pub use retry_after::requested_delay;
+pub use transport::{SendFuture, Transport};

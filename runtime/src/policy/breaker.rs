@@ -1,0 +1,351 @@
+//! Circuit breaker: trips on a failure rate over a sliding window of recent
+//! attempts (once the window holds enough of them) or on a run of consecutive
+//! failures; while open, calls fail fast; after `open_for`, a bounded number
+//! of probes are let through (one by default) and a successful probe closes
+//! it again.
+
+use crate::time::Instant;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakerConfig {
+    /// Attempts remembered for the failure rate.
+    pub window: usize,
+    /// The rate is only judged once the window holds this many attempts.
+    pub min_calls: usize,
+    /// Trip when this fraction of the window failed (0.5 = half).
+    pub failure_rate: f64,
+    /// Trip after this many failures in a row, whatever the rate.
+    pub consecutive_failures: u32,
+    /// How long the breaker stays open before probing.
+    pub open_for: Duration,
+    /// Probes allowed at once while half-open.
+    pub half_open_probes: u32,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            window: 50,
+            min_calls: 10,
+            failure_rate: 0.5,
+            consecutive_failures: 5,
+            open_for: Duration::from_secs(30),
+            half_open_probes: 1,
+        }
+    }
+}
+
+/// The breaker's state, as health reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl BreakerState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BreakerState::Closed => "closed",
+            BreakerState::Open => "open",
+            BreakerState::HalfOpen => "half_open",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    Closed,
+    Open { until: Instant },
+    HalfOpen { probes_out: u32 },
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: State,
+    /// Recent outcomes, `true` = failure.
+    window: VecDeque<bool>,
+    failures_in_window: usize,
+    consecutive: u32,
+    /// Transitions seen, for metrics and events.
+    transitions: Vec<(BreakerState, BreakerState)>,
+}
+
+/// A circuit breaker, shared by the calls of an integration (or operation).
+#[derive(Debug, Clone)]
+pub struct Breaker {
+    config: BreakerConfig,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The breaker refused the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejected {
+    /// When probing may start again (zero while a probe is out).
+    pub retry_in: Duration,
+}
+
+/// Leave to make one attempt; report its outcome with [`Permit::record`].
+/// A probe permit dropped without an outcome (a cancelled call) frees its
+/// probe slot.
+#[derive(Debug)]
+pub struct Permit {
+    breaker: Breaker,
+    probe: bool,
+    recorded: bool,
+}
+
+impl Breaker {
+    pub fn new(config: BreakerConfig) -> Self {
+        Breaker {
+            config,
+            inner: Arc::new(Mutex::new(Inner {
+                state: State::Closed,
+                window: VecDeque::with_capacity(config.window),
+                failures_in_window: 0,
+                consecutive: 0,
+                transitions: Vec::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn state(&self, now: Instant) -> BreakerState {
+        match self.lock().state {
+            State::Closed => BreakerState::Closed,
+            State::Open { until } if now >= until => BreakerState::HalfOpen,
+            State::Open { .. } => BreakerState::Open,
+            State::HalfOpen { .. } => BreakerState::HalfOpen,
+        }
+    }
+
+    /// Failure rate over the current window.
+    pub fn failure_rate(&self) -> f64 {
+        let inner = self.lock();
+        if inner.window.is_empty() {
+            0.0
+        } else {
+            inner.failures_in_window as f64 / inner.window.len() as f64
+        }
+    }
+
+    /// Transitions since the last call (oldest first).
+    pub fn take_transitions(&self) -> Vec<(BreakerState, BreakerState)> {
+        std::mem::take(&mut self.lock().transitions)
+    }
+
+    /// Asks to make an attempt at `now`.
+    pub fn admit(&self, now: Instant) -> Result<Permit, Rejected> {
+        let mut inner = self.lock();
+        match inner.state {
+            State::Closed => Ok(self.permit(false)),
+            State::Open { until } if now < until => Err(Rejected {
+                retry_in: until - now,
+            }),
+            State::Open { .. } => {
+                inner.state = State::HalfOpen { probes_out: 1 };
+                inner
+                    .transitions
+                    .push((BreakerState::Open, BreakerState::HalfOpen));
+                Ok(self.permit(true))
+            }
+            State::HalfOpen { probes_out } if probes_out < self.config.half_open_probes => {
+                inner.state = State::HalfOpen {
+                    probes_out: probes_out + 1,
+                };
+                Ok(self.permit(true))
+            }
+            State::HalfOpen { .. } => Err(Rejected {
+                retry_in: Duration::ZERO,
+            }),
+        }
+    }
+
+    fn permit(&self, probe: bool) -> Permit {
+        Permit {
+            breaker: self.clone(),
+            probe,
+            recorded: false,
+        }
+    }
+
+    fn record(&self, failure: bool, probe: bool, now: Instant) {
+        let config = self.config;
+        let mut inner = self.lock();
+        if probe {
+            if let State::HalfOpen { probes_out } = inner.state {
+                if failure {
+                    inner.state = State::Open {
+                        until: now + config.open_for,
+                    };
+                    inner
+                        .transitions
+                        .push((BreakerState::HalfOpen, BreakerState::Open));
+                } else {
+                    inner.state = State::Closed;
+                    inner.window.clear();
+                    inner.failures_in_window = 0;
+                    inner.consecutive = 0;
+                    inner
+                        .transitions
+                        .push((BreakerState::HalfOpen, BreakerState::Closed));
+                    let _ = probes_out;
+                }
+            }
+            return;
+        }
+        if !matches!(inner.state, State::Closed) {
+            // A late outcome of an attempt admitted before the breaker opened.
+            return;
+        }
+        inner.window.push_back(failure);
+        if failure {
+            inner.failures_in_window += 1;
+            inner.consecutive += 1;
+        } else {
+            inner.consecutive = 0;
+        }
+        if inner.window.len() > config.window {
+            if inner.window.pop_front() == Some(true) {
+                inner.failures_in_window -= 1;
+            }
+        }
+        let rate_trips = inner.window.len() >= config.min_calls
+            && inner.failures_in_window as f64 >= config.failure_rate * inner.window.len() as f64;
+        if rate_trips || inner.consecutive >= config.consecutive_failures {
+            inner.state = State::Open {
+                until: now + config.open_for,
+            };
+            inner
+                .transitions
+                .push((BreakerState::Closed, BreakerState::Open));
+        }
+    }
+
+    fn release_probe(&self) {
+        let mut inner = self.lock();
+        if let State::HalfOpen { probes_out } = inner.state {
+            inner.state = State::HalfOpen {
+                probes_out: probes_out.saturating_sub(1),
+            };
+        }
+    }
+}
+
+impl Permit {
+    /// Records the attempt's outcome (`failure` for outcomes that say the
+    /// provider is unhealthy; client errors are not failures).
+    pub fn record(mut self, failure: bool, now: Instant) {
+        self.recorded = true;
+        self.breaker.record(failure, self.probe, now);
+    }
+
+    pub fn is_probe(&self) -> bool {
+        self.probe
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if self.probe && !self.recorded {
+            self.breaker.release_probe();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> BreakerConfig {
+        BreakerConfig {
+            window: 10,
+            min_calls: 4,
+            failure_rate: 0.5,
+            consecutive_failures: 3,
+            open_for: Duration::from_secs(10),
+            half_open_probes: 1,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trips_on_consecutive_failures_then_probes_once_and_closes() {
+        let b = Breaker::new(config());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.admit(t0).unwrap().record(true, t0);
+        }
+        assert_eq!(b.state(t0), BreakerState::Open);
+        assert_eq!(
+            b.admit(t0 + Duration::from_secs(9)).unwrap_err().retry_in,
+            Duration::from_secs(1)
+        );
+        let later = t0 + Duration::from_secs(10);
+        let probe = b.admit(later).unwrap();
+        assert!(probe.is_probe());
+        assert!(b.admit(later).is_err(), "one probe at a time");
+        probe.record(false, later);
+        assert_eq!(b.state(later), BreakerState::Closed);
+        assert!(b.admit(later).is_ok());
+        let kinds: Vec<_> = b
+            .take_transitions()
+            .iter()
+            .map(|(a, z)| (a.as_str(), z.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("closed", "open"),
+                ("open", "half_open"),
+                ("half_open", "closed")
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_probe_reopens_and_dropped_probe_frees_the_slot() {
+        let b = Breaker::new(config());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.admit(t0).unwrap().record(true, t0);
+        }
+        let t1 = t0 + Duration::from_secs(10);
+        drop(b.admit(t1).unwrap());
+        let probe = b.admit(t1).expect("slot freed by the dropped probe");
+        probe.record(true, t1);
+        assert_eq!(b.state(t1), BreakerState::Open);
+        assert_eq!(
+            b.state(t1 + Duration::from_secs(10)),
+            BreakerState::HalfOpen
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trips_on_failure_rate_only_with_enough_calls() {
+        let b = Breaker::new(BreakerConfig {
+            consecutive_failures: 100,
+            ..config()
+        });
+        let t = Instant::now();
+        for failure in [true, true, false] {
+            b.admit(t).unwrap().record(failure, t);
+        }
+        assert_eq!(
+            b.state(t),
+            BreakerState::Closed,
+            "2/3 failed, but 3 < min_calls"
+        );
+        assert!((b.failure_rate() - 2.0 / 3.0).abs() < 1e-9);
+        b.admit(t).unwrap().record(false, t);
+        assert_eq!(b.state(t), BreakerState::Open, "2/4 reaches the 50% rate");
+    }
+}

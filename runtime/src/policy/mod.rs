@@ -1,0 +1,8 @@
+//! The resilience policies, one job each. [`crate::call`] composes them.
+
+pub mod breaker;
+pub mod budget;
+pub mod bulkhead;
+pub mod deadline;
+pub mod rate_limit;
+pub mod retry;

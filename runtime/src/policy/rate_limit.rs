@@ -1,0 +1,157 @@
+//! Client-side rate limiting: a token bucket (rate, burst) per integration.
+//! A caller reserves its slot and waits for it, within its deadline, or is
+//! refused at once when the wait would not fit. The provider can slow it
+//! down: a 429 with `Retry-After` pauses the whole integration.
+
+use crate::time::Instant;
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Requests per second, sustained.
+    pub per_second: f64,
+    /// Requests that may go at once after a quiet period.
+    pub burst: u32,
+}
+
+impl RateLimit {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.per_second.is_finite() && self.per_second > 0.0) || self.burst == 0 {
+            return Err("rate limit: need per_second > 0 and burst >= 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    /// Tokens at `updated` (negative: reserved by waiting callers).
+    tokens: f64,
+    updated: Instant,
+    /// No request before this (set by the provider's Retry-After).
+    paused_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: Option<RateLimit>,
+    bucket: Mutex<Bucket>,
+}
+
+/// Waiting for a slot would pass the caller's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WouldExceedDeadline {
+    pub wait: Duration,
+}
+
+impl RateLimiter {
+    /// A limiter; `None` only honours provider pauses.
+    pub fn new(limit: Option<RateLimit>, now: Instant) -> Self {
+        RateLimiter {
+            limit,
+            bucket: Mutex::new(Bucket {
+                tokens: limit.map_or(0.0, |l| f64::from(l.burst)),
+                updated: now,
+                paused_until: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Bucket> {
+        match self.bucket.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Reserves a slot: how long to wait before sending. Nothing is reserved
+    /// when the wait exceeds `max_wait`.
+    pub fn reserve(
+        &self,
+        now: Instant,
+        max_wait: Duration,
+    ) -> Result<Duration, WouldExceedDeadline> {
+        let mut b = self.lock();
+        let pause = b
+            .paused_until
+            .map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
+        let Some(limit) = self.limit else {
+            return if pause > max_wait {
+                Err(WouldExceedDeadline { wait: pause })
+            } else {
+                Ok(pause)
+            };
+        };
+        let elapsed = now.saturating_duration_since(b.updated).as_secs_f64();
+        let tokens = (b.tokens + elapsed * limit.per_second).min(f64::from(limit.burst));
+        let token_wait = if tokens >= 1.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((1.0 - tokens) / limit.per_second)
+        };
+        let wait = token_wait.max(pause);
+        if wait > max_wait {
+            return Err(WouldExceedDeadline { wait });
+        }
+        b.tokens = tokens - 1.0;
+        b.updated = now;
+        Ok(wait)
+    }
+
+    /// The provider asked for no requests until `until`.
+    pub fn pause_until(&self, until: Instant) {
+        let mut b = self.lock();
+        if b.paused_until.is_none_or(|p| p < until) {
+            b.paused_until = Some(until);
+        }
+    }
+
+    /// The provider reports no quota left until `until` (rate-limit headers).
+    pub fn exhausted_until(&self, until: Instant) {
+        self.pause_until(until);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_then_steady_rate_with_reservations() {
+        let t0 = Instant::now();
+        let l = RateLimiter::new(
+            Some(RateLimit {
+                per_second: 10.0,
+                burst: 2,
+            }),
+            t0,
+        );
+        let big = Duration::from_secs(60);
+        assert_eq!(l.reserve(t0, big), Ok(Duration::ZERO));
+        assert_eq!(l.reserve(t0, big), Ok(Duration::ZERO));
+        // The next ones queue behind each other, 100 ms apart.
+        let w3 = l.reserve(t0, big).unwrap();
+        let w4 = l.reserve(t0, big).unwrap();
+        assert!((w3.as_secs_f64() - 0.1).abs() < 1e-9 && (w4.as_secs_f64() - 0.2).abs() < 1e-9);
+        // A caller who cannot wait that long is refused and reserves nothing.
+        assert!(l.reserve(t0, Duration::from_millis(250)).is_err());
+        assert!((l.reserve(t0, big).unwrap().as_secs_f64() - 0.3).abs() < 1e-9);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn provider_pause_holds_every_caller() {
+        let t0 = Instant::now();
+        let l = RateLimiter::new(None, t0);
+        l.pause_until(t0 + Duration::from_secs(3));
+        assert_eq!(
+            l.reserve(t0, Duration::from_secs(5)),
+            Ok(Duration::from_secs(3))
+        );
+        assert!(l.reserve(t0, Duration::from_secs(2)).is_err());
+        assert_eq!(
+            l.reserve(t0 + Duration::from_secs(3), Duration::ZERO),
+            Ok(Duration::ZERO)
+        );
+    }
+}
