@@ -12,6 +12,8 @@ mod drift;
 mod nullable;
 pub mod policy;
 pub mod redact;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use decode::{decode, Date, DateTime, DecodeError, Decoded, Uuid};

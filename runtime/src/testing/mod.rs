@@ -1,0 +1,6 @@
+//! Test support (feature `testing`): a scripted fault-injecting server and
+//! an in-memory transport for it, for wharf's tests and for users' own.
+
+pub mod fault;
+
+pub use fault::{Fault, FaultServer, FaultTransport, Log, Seen};

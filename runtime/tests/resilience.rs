@@ -1,0 +1,493 @@
+//! The resilience figures, against the scripted fault server on tokio's
+//! paused clock with seeded jitter: deterministic and instant.
+
+use http::Method;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wharf_runtime::call::{
+    CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
+};
+use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
+use wharf_runtime::policy::budget::BudgetConfig;
+use wharf_runtime::policy::bulkhead::BulkheadConfig;
+use wharf_runtime::policy::deadline::Deadline;
+use wharf_runtime::policy::rate_limit::RateLimit;
+use wharf_runtime::policy::retry::RetryPolicy;
+use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
+use wharf_runtime::time::{Clock, Instant, TokioClock};
+
+fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock);
+    Integration::builder("fault")
+        .config(IntegrationConfig {
+            jitter_seed: Some(7),
+            ..config
+        })
+        .transport(Arc::new(FaultTransport::new(server.clone(), clock.clone())))
+        .clock(clock)
+        .build()
+        .unwrap()
+}
+
+fn get() -> Request {
+    Request::new(
+        OperationMeta::new("getThing", Method::GET, "/thing"),
+        "https://fault.test/thing",
+    )
+}
+
+fn post_with_key() -> Request {
+    Request::new(
+        OperationMeta::new("createThing", Method::POST, "/things").with_idempotency_key(),
+        "https://fault.test/things",
+    )
+    .with_body("{\"amount\": 5}")
+}
+
+/// A seeded coin for scripts: true with probability `p`.
+fn coin(seed: &AtomicU64, p: f64) -> bool {
+    let mut z = seed
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::SeqCst)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    ((z >> 11) as f64 / (1u64 << 53) as f64) < p
+}
+
+#[tokio::test(start_paused = true)]
+async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
+    let server = FaultServer::new(|_| Fault::status(503));
+    // The breaker is off so the budget alone is measured.
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            breaker: None,
+            ..Default::default()
+        },
+    );
+    let calls = 1_000;
+    for _ in 0..calls {
+        let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    }
+    let attempts = server.log().requests.len();
+    let ratio = attempts as f64 / calls as f64;
+    println!("total outage: {calls} calls, {attempts} upstream attempts ({ratio:.3}x)");
+    assert!(ratio <= 1.05, "{ratio}");
+    assert!(api.health().budget < 1.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn five_percent_random_503s_are_absorbed() {
+    let seed = Arc::new(AtomicU64::new(11));
+    let s = seed.clone();
+    let server = FaultServer::new(move |_| {
+        if coin(&s, 0.05) {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let calls = 10_000;
+    let mut ok = 0;
+    for _ in 0..calls {
+        if api.call(get(), CallOptions::default()).await.is_ok() {
+            ok += 1;
+        }
+    }
+    let attempts = server.log().requests.len();
+    let (success, ratio) = (ok as f64 / calls as f64, attempts as f64 / calls as f64);
+    println!(
+        "5% 503s: {:.2}% succeeded, {ratio:.3}x attempts",
+        success * 100.0
+    );
+    assert!(success >= 0.999, "{success}");
+    assert!(ratio <= 1.1, "{ratio}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_opens_fast_stays_silent_and_probes_once() {
+    let healthy = Arc::new(AtomicBool::new(false));
+    let h = healthy.clone();
+    // Answers take 100 ms, so callers arrive while a probe is in flight.
+    let server = FaultServer::new(move |_| {
+        let answer = if h.load(Ordering::SeqCst) {
+            Fault::ok()
+        } else {
+            Fault::status(503)
+        };
+        answer.after(Duration::from_millis(100))
+    });
+    let open_for = Duration::from_secs(30);
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            breaker: Some(BreakerConfig {
+                open_for,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    // Opens within 10 calls of the outage.
+    let mut calls_until_open = 0;
+    loop {
+        calls_until_open += 1;
+        let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+        if matches!(err.kind, ErrorKind::BreakerOpen { .. }) {
+            break;
+        }
+        assert!(calls_until_open <= 10, "still closed after 10 calls");
+    }
+    println!("breaker open after {calls_until_open} calls");
+    assert_eq!(api.health().breaker, BreakerState::Open);
+    // While open: zero requests reach the server.
+    let before = server.log().requests.len();
+    for _ in 0..500 {
+        let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::BreakerOpen { .. }));
+        assert_eq!(err.attempts, 0);
+    }
+    assert_eq!(
+        server.log().requests.len(),
+        before,
+        "requests sent while open"
+    );
+    // Half-open with 1,000 callers at once, still failing: exactly one probe.
+    tokio::time::advance(open_for).await;
+    let mut waiting = Vec::new();
+    for _ in 0..1_000 {
+        let api = api.clone();
+        waiting.push(tokio::spawn(async move {
+            api.call(get(), CallOptions::default()).await
+        }));
+    }
+    for w in waiting {
+        let _ = w.await;
+    }
+    assert_eq!(
+        server.log().requests.len(),
+        before + 1,
+        "one probe per half-open interval"
+    );
+    assert_eq!(
+        api.health().breaker,
+        BreakerState::Open,
+        "failed probe reopens"
+    );
+    // Next interval, provider healthy: one probe, then closed.
+    healthy.store(true, Ordering::SeqCst);
+    tokio::time::advance(open_for).await;
+    let mut waiting = Vec::new();
+    for _ in 0..1_000 {
+        let api = api.clone();
+        waiting.push(tokio::spawn(async move {
+            api.call(get(), CallOptions::default()).await
+        }));
+    }
+    let mut succeeded = 0;
+    for w in waiting {
+        if matches!(w.await, Ok(Ok(_))) {
+            succeeded += 1;
+        }
+    }
+    assert_eq!(succeeded, 1, "only the probe got through this interval");
+    assert_eq!(server.log().requests.len(), before + 2);
+    assert_eq!(api.health().breaker, BreakerState::Closed);
+    assert!(api.call(get(), CallOptions::default()).await.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn black_holed_upstream_returns_by_the_deadline() {
+    let server = FaultServer::new(|_| Fault::BlackHole);
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        let api = api.clone();
+        calls.push(tokio::spawn(async move {
+            let options = CallOptions {
+                timeout: Some(Duration::from_secs(2)),
+                ..Default::default()
+            };
+            let result = api.call(get(), options).await;
+            (result.is_err(), Instant::now() - start)
+        }));
+    }
+    for c in calls {
+        let (failed, took) = c.await.unwrap();
+        assert!(failed);
+        assert!(took <= Duration::from_secs(2), "{took:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_silences_the_integration() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index == 0 {
+            Fault::status(429).with_header("retry-after", "3")
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let first = {
+        let api = api.clone();
+        tokio::spawn(async move { api.call(get(), CallOptions::default()).await })
+    };
+    tokio::task::yield_now().await;
+    // Other callers arrive while the integration is paused.
+    let mut others = Vec::new();
+    for i in 0..20 {
+        let api = api.clone();
+        others.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100 * i)).await;
+            api.call(get(), CallOptions::default()).await
+        }));
+    }
+    assert!(first.await.unwrap().is_ok());
+    for o in others {
+        assert!(o.await.unwrap().is_ok());
+    }
+    let log = server.log();
+    let t429 = log.requests[0].at;
+    assert_eq!(t429, start);
+    assert_eq!(
+        log.arrivals_between(
+            t429 + Duration::from_nanos(1),
+            t429 + Duration::from_secs(3)
+        ),
+        0
+    );
+    assert_eq!(log.requests.len(), 22);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_beyond_the_deadline_fails_at_once() {
+    let server = FaultServer::new(|_| Fault::status(429).with_header("retry-after", "60"));
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let options = CallOptions {
+        timeout: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    let err = api.call(get(), options).await.unwrap_err();
+    assert!(
+        matches!(err.kind, ErrorKind::RetryAfterBeyondDeadline { retry_after } if retry_after == Duration::from_secs(60))
+    );
+    assert_eq!(Instant::now() - start, Duration::ZERO);
+    assert_eq!(err.attempts, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_bucket_holds_the_rate() {
+    let server = FaultServer::new(|_| Fault::ok());
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            rate_limit: Some(RateLimit {
+                per_second: 50.0,
+                burst: 10,
+            }),
+            ..Default::default()
+        },
+    );
+    let start = Instant::now();
+    let end = start + Duration::from_secs(10);
+    let mut workers = Vec::new();
+    for _ in 0..40 {
+        let api = api.clone();
+        workers.push(tokio::spawn(async move {
+            while Instant::now() < end {
+                let options = CallOptions {
+                    deadline: Some(Deadline::at(end)),
+                    ..Default::default()
+                };
+                if api.call(get(), options).await.is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    let sent = server.log().arrivals_between(start, end);
+    println!("token bucket 50/s burst 10 over 10 s: {sent} requests");
+    assert!((490..=510).contains(&sent), "{sent}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulkhead_caps_in_flight_exactly() {
+    let server = FaultServer::new(|_| Fault::ok().after(Duration::from_millis(100)));
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            bulkhead: Some(BulkheadConfig {
+                max_concurrent: 8,
+                max_queued: 1_000,
+            }),
+            ..Default::default()
+        },
+    );
+    let mut callers = Vec::new();
+    for _ in 0..80 {
+        let api = api.clone();
+        callers.push(tokio::spawn(async move {
+            api.call(get(), CallOptions::default()).await.is_ok()
+        }));
+    }
+    for c in callers {
+        assert!(c.await.unwrap());
+    }
+    assert_eq!(server.log().peak_in_flight, 8);
+    // A full queue rejects at once.
+    let tight = integration(
+        &server,
+        IntegrationConfig {
+            bulkhead: Some(BulkheadConfig {
+                max_concurrent: 1,
+                max_queued: 0,
+            }),
+            ..Default::default()
+        },
+    );
+    let busy = {
+        let tight = tight.clone();
+        tokio::spawn(async move { tight.call(get(), CallOptions::default()).await })
+    };
+    tokio::task::yield_now().await;
+    let err = tight.call(get(), CallOptions::default()).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::BulkheadFull));
+    assert!(busy.await.unwrap().is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn commit_then_drop_never_duplicates_a_side_effect() {
+    // Every first attempt of a key is processed, then the response is lost.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.earlier_with_key == 0 {
+            Fault::Reset { processed: true }
+        } else {
+            Fault::status(200)
+        }
+    });
+    // Half the attempts fail by design here; the breaker and the default
+    // budget would rightly stop that, so they are opened up: this test is
+    // about keys.
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            breaker: None,
+            budget: BudgetConfig {
+                per_success: 1.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let calls = 200;
+    for _ in 0..calls {
+        api.call(post_with_key(), CallOptions::default())
+            .await
+            .unwrap();
+    }
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2 * calls, "each call retried once");
+    assert_eq!(log.effects(), calls, "zero duplicate side effects");
+    assert_eq!(log.effects_by_key.len(), calls, "one key per logical call");
+    for pair in log.requests.chunks(2) {
+        assert!(pair[0].idempotency_key.is_some());
+        assert_eq!(pair[0].idempotency_key, pair[1].idempotency_key);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn ambiguous_failures_of_unkeyed_mutations_are_not_retried() {
+    let server = FaultServer::new(|_| Fault::Reset { processed: true });
+    let api = integration(&server, IntegrationConfig::default());
+    let plain_post = Request::new(
+        OperationMeta::new("send", Method::POST, "/send"),
+        "https://fault.test/send",
+    );
+    let err = api
+        .call(plain_post, CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Ambiguous);
+    assert_eq!(err.attempts, 1);
+    assert_eq!(server.log().unkeyed_effects, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn permanent_errors_are_not_retried_and_bodies_are_kept() {
+    let server = FaultServer::new(|_| Fault::Respond {
+        status: 422,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: "{\"error\": \"bad\"}".into(),
+    });
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            retry: RetryPolicy {
+                max_attempts: 5,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert_eq!(err.attempts, 1);
+    let ErrorKind::Status { body, .. } = &err.kind else {
+        panic!("{err}")
+    };
+    assert_eq!(&body[..], b"{\"error\": \"bad\"}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_operation_and_per_call_overrides_win_in_order() {
+    let server = FaultServer::new(|_| Fault::status(503));
+    let mut config = IntegrationConfig {
+        breaker: None,
+        ..Default::default()
+    };
+    config.operations.insert(
+        "getThing".into(),
+        CallOptions {
+            retry: Some(RetryPolicy {
+                max_attempts: 5,
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let api = integration(&server, config);
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert_eq!(err.attempts, 5, "per operation");
+    let one = CallOptions {
+        retry: Some(RetryPolicy::none()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api.call(get(), one).await.unwrap_err().attempts,
+        1,
+        "per call"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn ambient_deadline_bounds_nested_calls() {
+    let server = FaultServer::new(|_| Fault::BlackHole);
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let outer = Deadline::after(start, Duration::from_millis(500));
+    let result = outer
+        .scope(async { api.call(get(), CallOptions::default()).await })
+        .await;
+    assert!(result.is_err());
+    assert!(Instant::now() - start <= Duration::from_millis(500));
+}
