@@ -182,7 +182,7 @@ impl Breaker {
         let config = self.config;
         let mut inner = self.lock();
         if probe {
-            if let State::HalfOpen { probes_out } = inner.state {
+            if let State::HalfOpen { .. } = inner.state {
                 if failure {
                     inner.state = State::Open {
                         until: now + config.open_for,
@@ -214,10 +214,8 @@ impl Breaker {
         } else {
             inner.consecutive = 0;
         }
-        if inner.window.len() > config.window {
-            if inner.window.pop_front() == Some(true) {
-                inner.failures_in_window -= 1;
-            }
+        if inner.window.len() > config.window && inner.window.pop_front() == Some(true) {
+            inner.failures_in_window -= 1;
         }
         let rate_trips = inner.window.len() >= config.min_calls
             && inner.failures_in_window as f64 >= config.failure_rate * inner.window.len() as f64;
