@@ -198,7 +198,6 @@ impl Breaker {
                     inner
                         .transitions
                         .push((BreakerState::HalfOpen, BreakerState::Closed));
-                    let _ = probes_out;
                 }
             }
             return;
