@@ -29,6 +29,7 @@ pub fn is_sensitive(name: &str) -> bool {
         "session",
         "credential",
         "verifier",
+        "authenticate",
     ]
     .iter()
     .any(|s| n.contains(s))
@@ -91,6 +92,10 @@ mod tests {
                 && is_sensitive("refresh_token")
         );
         assert!(!is_sensitive("content-type"));
+        assert!(
+            is_sensitive("WWW-Authenticate"),
+            "challenges may carry tokens"
+        );
         assert_eq!(
             url("https://h/p?page=2&access_token=CANARY&client_secret=CANARY#x"),
             "https://h/p?page=2&access_token=[redacted]&client_secret=[redacted]#…"
