@@ -37,7 +37,7 @@ pub fn default_class(operation: &OperationMeta, outcome: Outcome<'_>) -> Option<
         }
         Outcome::Transport(e) => Some(match e.kind {
             TransportErrorKind::Connect => ErrorClass::Transient,
-            TransportErrorKind::Tls => ErrorClass::Permanent,
+            TransportErrorKind::Tls | TransportErrorKind::Insecure => ErrorClass::Permanent,
             _ if !e.sent || operation.is_safe() => ErrorClass::Transient,
             _ => ErrorClass::Ambiguous,
         }),

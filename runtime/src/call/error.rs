@@ -43,6 +43,8 @@ pub enum TransportErrorKind {
     /// The body stopped arriving (stall protection) or was cut short.
     Body,
     Tls,
+    /// Refused before sending: not HTTPS (or loopback HTTP when allowed).
+    Insecure,
     Other,
 }
 

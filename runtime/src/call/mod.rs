@@ -13,6 +13,7 @@ mod error;
 mod health;
 mod integration;
 mod request;
+mod reqwest_transport;
 mod retry_after;
 mod transport;
 
@@ -22,5 +23,6 @@ pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind
 pub use health::Health;
 pub use integration::{Integration, IntegrationBuilder};
 pub use request::{HttpRequest, OperationMeta, Request, Response};
+pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
 pub use transport::{SendFuture, Transport};

@@ -2,5 +2,7 @@
 //! an in-memory transport for it, for wharf's tests and for users' own.
 
 pub mod fault;
+pub mod http_server;
 
 pub use fault::{Fault, FaultServer, FaultTransport, Log, Seen};
+pub use http_server::FaultHttpServer;

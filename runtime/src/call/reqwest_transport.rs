@@ -1,0 +1,305 @@
+//! The production transport, on `reqwest` with rustls: TLS 1.2 or newer,
+//! Web PKI roots (plus any the app adds), optional certificate pinning,
+//! redirects never followed (a credentialed request must not be replayed to
+//! another host), plain HTTP only to loopback and only when allowed, and a
+//! stall timeout and size cap on response bodies. One instance is one
+//! connection pool: an integration owns one.
+
+use super::error::{TransportError, TransportErrorKind};
+use super::request::{HttpRequest, Response};
+use super::transport::{SendFuture, Transport};
+use bytes::BytesMut;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`ReqwestTransport`].
+#[derive(Debug, Clone)]
+pub struct ReqwestTransportBuilder {
+    connect_timeout: Duration,
+    stall_timeout: Duration,
+    max_body_bytes: usize,
+    allow_plain_http_loopback: bool,
+    extra_roots: Vec<Vec<u8>>,
+    pins: Vec<[u8; 32]>,
+}
+
+impl Default for ReqwestTransportBuilder {
+    fn default() -> Self {
+        ReqwestTransportBuilder {
+            connect_timeout: Duration::from_secs(3),
+            stall_timeout: Duration::from_secs(10),
+            max_body_bytes: 64 * 1024 * 1024,
+            allow_plain_http_loopback: false,
+            extra_roots: Vec::new(),
+            pins: Vec::new(),
+        }
+    }
+}
+
+impl ReqwestTransportBuilder {
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest wait for the next piece of a response body.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = timeout;
+        self
+    }
+
+    /// Largest response body accepted.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Allows `http://` to loopback addresses (tests, local sandboxes).
+    pub fn allow_plain_http_loopback(mut self, allow: bool) -> Self {
+        self.allow_plain_http_loopback = allow;
+        self
+    }
+
+    /// Trusts an extra root certificate (DER), e.g. a private CA.
+    pub fn add_root_certificate_der(mut self, der: Vec<u8>) -> Self {
+        self.extra_roots.push(der);
+        self
+    }
+
+    /// Only accepts servers whose certificate (DER) has one of these
+    /// SHA-256 digests, on top of normal validation.
+    pub fn pin_certificate_sha256(mut self, digest: [u8; 32]) -> Self {
+        self.pins.push(digest);
+        self
+    }
+
+    pub fn build(self) -> Result<ReqwestTransport, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for der in &self.extra_roots {
+            roots
+                .add(CertificateDer::from(der.clone()))
+                .map_err(|e| format!("extra root certificate: {e}"))?;
+        }
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| format!("certificate verifier: {e}"))?;
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| format!("TLS versions: {e}"))?;
+        let mut tls = if self.pins.is_empty() {
+            builder.with_webpki_verifier(verifier).with_no_client_auth()
+        } else {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Pinned {
+                    inner: verifier,
+                    pins: self.pins.clone(),
+                }))
+                .with_no_client_auth()
+        };
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .https_only(!self.allow_plain_http_loopback)
+            .build()
+            .map_err(|e| format!("HTTP client: {}", e.without_url()))?;
+        Ok(ReqwestTransport {
+            client,
+            stall_timeout: self.stall_timeout,
+            max_body_bytes: self.max_body_bytes,
+            allow_plain_http_loopback: self.allow_plain_http_loopback,
+        })
+    }
+}
+
+/// HTTP over reqwest; see the module docs.
+#[derive(Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    stall_timeout: Duration,
+    max_body_bytes: usize,
+    allow_plain_http_loopback: bool,
+}
+
+impl fmt::Debug for ReqwestTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReqwestTransport")
+            .field("stall_timeout", &self.stall_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("allow_plain_http_loopback", &self.allow_plain_http_loopback)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReqwestTransport {
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder::default()
+    }
+
+    /// Refuses URLs that are neither HTTPS nor (when allowed) loopback HTTP.
+    fn check_url(&self, raw: &str) -> Result<reqwest::Url, TransportError> {
+        let refused = |message: String| TransportError {
+            kind: TransportErrorKind::Insecure,
+            sent: false,
+            message,
+        };
+        let url = reqwest::Url::parse(raw).map_err(|e| refused(format!("invalid URL: {e}")))?;
+        match url.scheme() {
+            "https" => Ok(url),
+            "http" if self.allow_plain_http_loopback && is_loopback(&url) => Ok(url),
+            "http" => Err(refused(
+                "plain HTTP is only allowed to loopback, and only when enabled".into(),
+            )),
+            other => Err(refused(format!("unsupported URL scheme {other:?}"))),
+        }
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A reqwest error as a transport error, with the URL removed (it may hold
+/// secrets in its query).
+fn transport_error(e: reqwest::Error) -> TransportError {
+    let kind = if e.is_connect() {
+        TransportErrorKind::Connect
+    } else if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if e.is_body() || e.is_decode() {
+        TransportErrorKind::Body
+    } else {
+        TransportErrorKind::Reset
+    };
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    TransportError {
+        kind,
+        sent: kind != TransportErrorKind::Connect,
+        message,
+    }
+}
+
+impl Transport for ReqwestTransport {
+    fn send(&self, request: HttpRequest) -> SendFuture {
+        let url = match self.check_url(&request.url) {
+            Ok(url) => url,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let send = self
+            .client
+            .request(request.method, url)
+            .headers(request.headers)
+            .body(request.body)
+            .send();
+        let (stall, max) = (self.stall_timeout, self.max_body_bytes);
+        Box::pin(async move {
+            let mut response = send.await.map_err(transport_error)?;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            let mut body = BytesMut::new();
+            loop {
+                let chunk = tokio::time::timeout(stall, response.chunk())
+                    .await
+                    .map_err(|_| TransportError {
+                        kind: TransportErrorKind::Body,
+                        sent: true,
+                        message: format!("response body stalled for {stall:?}"),
+                    })?;
+                match chunk.map_err(transport_error)? {
+                    Some(piece) => {
+                        if body.len() + piece.len() > max {
+                            return Err(TransportError {
+                                kind: TransportErrorKind::Body,
+                                sent: true,
+                                message: format!("response body larger than {max} bytes"),
+                            });
+                        }
+                        body.extend_from_slice(&piece);
+                    }
+                    None => break,
+                }
+            }
+            Ok(Response {
+                status,
+                headers,
+                body: body.freeze(),
+            })
+        })
+    }
+}
+
+/// Web PKI validation, then a check of the end-entity certificate's digest.
+#[derive(Debug)]
+struct Pinned {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    pins: Vec<[u8; 32]>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verified =
+            self.inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+        if self.pins.iter().any(|p| p.as_slice() == digest.as_ref()) {
+            Ok(verified)
+        } else {
+            Err(rustls::Error::General(
+                "server certificate does not match a pinned digest".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}

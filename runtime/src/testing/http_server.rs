@@ -1,0 +1,187 @@
+//! The fault server over real TCP on 127.0.0.1 (an ephemeral port), for
+//! tests of the real transport. It speaks just enough HTTP/1.1 (one request
+//! per connection, `connection: close`) to produce faults a full server
+//! hides: resets (RST), bodies cut short, bodies that stall, silence.
+
+use super::fault::{Fault, FaultServer};
+use crate::time::{Clock, TokioClock};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Largest request head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// Largest request body accepted.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Connections held silent (black hole, stalled body) are closed after this,
+/// so a test never leaves sockets behind for long.
+const HOLD_AT_MOST: Duration = Duration::from_secs(30);
+
+/// A running fault server; stops when dropped.
+pub struct FaultHttpServer {
+    pub addr: SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl FaultHttpServer {
+    /// Starts serving `server` on 127.0.0.1 at an ephemeral port.
+    pub async fn start(server: Arc<FaultServer>) -> std::io::Result<FaultHttpServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let server = server.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, server).await;
+                });
+            }
+        });
+        Ok(FaultHttpServer { addr, accept })
+    }
+
+    /// `http://127.0.0.1:port` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for FaultHttpServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+struct Head {
+    method: String,
+    path: String,
+    key: Option<String>,
+    content_length: usize,
+}
+
+async fn serve(mut stream: TcpStream, server: Arc<FaultServer>) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    let (head, body_start) = loop {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            match parse_head(&buf[..end]) {
+                Some(head) => break (head, end + 4),
+                None => return respond(&mut stream, 400, &[], b"bad request").await,
+            }
+        }
+        if buf.len() > MAX_HEAD {
+            return respond(&mut stream, 431, &[], b"head too large").await;
+        }
+    };
+    let mut body_len = buf.len() - body_start;
+    while body_len < head.content_length.min(MAX_BODY) {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        body_len += n;
+    }
+    let clock = TokioClock;
+    let (mut fault, _in_flight) =
+        server.arrive(clock.now(), &head.method, &head.path, head.key.as_deref());
+    loop {
+        match fault {
+            Fault::Latency(d, inner) => {
+                tokio::time::sleep(d).await;
+                fault = *inner;
+            }
+            Fault::Respond {
+                status,
+                headers,
+                body,
+            } => {
+                return respond(&mut stream, status, &headers, &body).await;
+            }
+            Fault::Reset { .. } => {
+                // SO_LINGER 0: closing sends RST instead of FIN.
+                stream.set_zero_linger()?;
+                drop(stream);
+                return Ok(());
+            }
+            Fault::BlackHole => {
+                hold(&mut stream).await;
+                return Ok(());
+            }
+            Fault::StallBody => {
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
+                    .await?;
+                hold(&mut stream).await;
+                return Ok(());
+            }
+            Fault::Truncated => {
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
+                    .await?;
+                stream.shutdown().await?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Keeps the connection open without answering, until the client leaves.
+async fn hold(stream: &mut TcpStream) {
+    let mut sink = [0u8; 1024];
+    let _ = tokio::time::timeout(HOLD_AT_MOST, async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} Fault\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    stream.shutdown().await
+}
+
+fn parse_head(raw: &[u8]) -> Option<Head> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let mut key = None;
+    let mut content_length = 0;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            content_length = value.parse().ok()?;
+        } else if name.eq_ignore_ascii_case("idempotency-key") {
+            key = Some(value.to_owned());
+        }
+    }
+    Some(Head {
+        method,
+        path,
+        key,
+        content_length,
+    })
+}

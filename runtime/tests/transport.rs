@@ -1,0 +1,253 @@
+//! The real transport (reqwest + rustls) against the fault server over TCP on
+//! 127.0.0.1, on real time with short bounds. Counts and outcomes are
+//! asserted, not durations.
+
+use http::Method;
+use std::sync::Arc;
+use std::time::Duration;
+use wharf_runtime::call::{
+    CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
+    ReqwestTransport, TransportErrorKind,
+};
+use wharf_runtime::policy::budget::BudgetConfig;
+use wharf_runtime::policy::retry::RetryPolicy;
+use wharf_runtime::testing::{Fault, FaultHttpServer, FaultServer, Seen};
+
+fn api(config: IntegrationConfig) -> Integration {
+    let transport = ReqwestTransport::builder()
+        .allow_plain_http_loopback(true)
+        .stall_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    Integration::builder("loopback")
+        .config(IntegrationConfig {
+            jitter_seed: Some(3),
+            attempt_timeout: Duration::from_secs(2),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base: Duration::from_millis(5),
+                cap: Duration::from_millis(20),
+            },
+            ..config
+        })
+        .transport(Arc::new(transport))
+        .build()
+        .unwrap()
+}
+
+fn get(url: String) -> Request {
+    Request::new(OperationMeta::new("getThing", Method::GET, "/thing"), url)
+}
+
+fn transport_kind(kind: &ErrorKind) -> Option<TransportErrorKind> {
+    match kind {
+        ErrorKind::Transport { error, .. } => Some(error.kind),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn responses_and_retries_over_real_tcp() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index == 0 {
+            Fault::status(503)
+        } else {
+            Fault::Respond {
+                status: 200,
+                headers: vec![("x-seen".into(), seen.index.to_string())],
+                body: "{\"ok\":true}".into(),
+            }
+        }
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let response = api(IntegrationConfig::default())
+        .call(get(http.url("/thing")), CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(response.status.as_u16(), 200);
+    assert_eq!(&response.body[..], b"{\"ok\":true}");
+    assert_eq!(server.log().requests.len(), 2);
+    assert_eq!(server.log().requests[1].path, "/thing");
+}
+
+#[tokio::test]
+async fn resets_are_transient_for_reads_and_retried() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index < 2 {
+            Fault::Reset { processed: false }
+        } else {
+            Fault::ok()
+        }
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let result = api(IntegrationConfig::default())
+        .call(get(http.url("/r")), CallOptions::default())
+        .await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(server.log().requests.len(), 3);
+}
+
+#[tokio::test]
+async fn truncated_and_stalled_bodies_fail_as_body_errors() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index % 2 == 0 {
+            Fault::Truncated
+        } else {
+            Fault::StallBody
+        }
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let no_retry = IntegrationConfig {
+        retry: RetryPolicy::none(),
+        breaker: None,
+        ..Default::default()
+    };
+    let a = api(no_retry.clone());
+    let truncated = a
+        .call(get(http.url("/t")), CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&truncated.kind),
+        Some(TransportErrorKind::Body),
+        "{truncated}"
+    );
+    let stalled = a
+        .call(get(http.url("/s")), CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&stalled.kind),
+        Some(TransportErrorKind::Body),
+        "{stalled}"
+    );
+    assert!(stalled.to_string().contains("stalled"), "{stalled}");
+}
+
+#[tokio::test]
+async fn black_hole_times_out_per_attempt() {
+    let server = FaultServer::new(|_| Fault::BlackHole);
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let a = api(IntegrationConfig {
+        retry: RetryPolicy::none(),
+        ..Default::default()
+    });
+    let options = CallOptions {
+        attempt_timeout: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let err = a.call(get(http.url("/bh")), options).await.unwrap_err();
+    assert_eq!(
+        transport_kind(&err.kind),
+        Some(TransportErrorKind::Timeout),
+        "{err}"
+    );
+    assert_eq!(
+        err.class(),
+        ErrorClass::Transient,
+        "a timed-out GET is safe to retry"
+    );
+}
+
+#[tokio::test]
+async fn commit_then_drop_over_tcp_keeps_one_effect_per_call() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.earlier_with_key == 0 {
+            Fault::Reset { processed: true }
+        } else {
+            Fault::status(201)
+        }
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    // Every call needs one retry by design: open up breaker and budget.
+    let a = api(IntegrationConfig {
+        breaker: None,
+        budget: BudgetConfig {
+            per_success: 1.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    for _ in 0..20 {
+        let request = Request::new(
+            OperationMeta::new("create", Method::POST, "/things").with_idempotency_key(),
+            http.url("/things"),
+        )
+        .with_body("{}");
+        a.call(request, CallOptions::default()).await.unwrap();
+    }
+    let log = server.log();
+    assert_eq!(log.requests.len(), 40);
+    assert_eq!(log.effects(), 20);
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_unless_loopback_and_allowed() {
+    let strict = ReqwestTransport::builder().build().unwrap();
+    let a = Integration::builder("strict")
+        .transport(Arc::new(strict))
+        .build()
+        .unwrap();
+    let err = a
+        .call(get("http://127.0.0.1:9/x".into()), CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err.kind),
+        Some(TransportErrorKind::Insecure),
+        "{err}"
+    );
+    assert_eq!((err.class(), err.attempts), (ErrorClass::Permanent, 1));
+    let lax = api(IntegrationConfig::default());
+    let err = lax
+        .call(get("http://192.0.2.1/x".into()), CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err.kind),
+        Some(TransportErrorKind::Insecure),
+        "non-loopback: {err}"
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let server = FaultServer::new(|_| {
+        Fault::status(302).with_header("location", "https://elsewhere.test/steal")
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let response = api(IntegrationConfig::default())
+        .call(get(http.url("/moved")), CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(response.status.as_u16(), 302);
+    assert_eq!(server.log().requests.len(), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_is_transient_and_has_no_url_in_the_error() {
+    // Bind then drop to get a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let a = api(IntegrationConfig {
+        retry: RetryPolicy::none(),
+        ..Default::default()
+    });
+    let err = a
+        .call(
+            get(format!("http://127.0.0.1:{port}/x?access_token=CANARY")),
+            CallOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err.kind),
+        Some(TransportErrorKind::Connect),
+        "{err}"
+    );
+    assert_eq!(err.class(), ErrorClass::Transient);
+    assert!(!format!("{err} {err:?}").contains("CANARY"));
+}
