@@ -92,6 +92,8 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub idempotency_key: Option<String>,
+    /// The correlation id header (`x-correlation-id`), if sent.
+    pub correlation_id: Option<String>,
     /// Earlier requests with the same idempotency key.
     pub earlier_with_key: usize,
 }
@@ -165,6 +167,7 @@ impl FaultServer {
         method: &str,
         path: &str,
         key: Option<&str>,
+        correlation_id: Option<&str>,
     ) -> (Fault, InFlight<'_>) {
         let seen = {
             let mut log = self.lock();
@@ -180,6 +183,7 @@ impl FaultServer {
                 method: method.to_owned(),
                 path: path.to_owned(),
                 idempotency_key: key.map(str::to_owned),
+                correlation_id: correlation_id.map(str::to_owned),
                 earlier_with_key,
             };
             log.requests.push(seen.clone());
@@ -233,19 +237,28 @@ impl Transport for FaultTransport {
         let clock = self.clock.clone();
         let header = self.idempotency_header.clone();
         Box::pin(async move {
-            let key = request
-                .headers
-                .get(header.as_str())
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let text = |name: &str| {
+                request
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let key = text(header.as_str());
+            let correlation = text("x-correlation-id");
             let path = request
                 .url
                 .split_once("://")
                 .map_or(request.url.as_str(), |(_, rest)| {
                     rest.find('/').map_or("/", |i| &rest[i..])
                 });
-            let (mut fault, _in_flight) =
-                server.arrive(clock.now(), request.method.as_str(), path, key.as_deref());
+            let (mut fault, _in_flight) = server.arrive(
+                clock.now(),
+                request.method.as_str(),
+                path,
+                key.as_deref(),
+                correlation.as_deref(),
+            );
             loop {
                 match fault {
                     Fault::Latency(d, inner) => {

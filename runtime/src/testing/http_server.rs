@@ -58,6 +58,7 @@ struct Head {
     method: String,
     path: String,
     key: Option<String>,
+    correlation_id: Option<String>,
     content_length: usize,
 }
 
@@ -90,8 +91,13 @@ async fn serve(mut stream: TcpStream, server: Arc<FaultServer>) -> std::io::Resu
         body_len += n;
     }
     let clock = TokioClock;
-    let (mut fault, _in_flight) =
-        server.arrive(clock.now(), &head.method, &head.path, head.key.as_deref());
+    let (mut fault, _in_flight) = server.arrive(
+        clock.now(),
+        &head.method,
+        &head.path,
+        head.key.as_deref(),
+        head.correlation_id.as_deref(),
+    );
     loop {
         match fault {
             Fault::Latency(d, inner) => {
@@ -168,6 +174,7 @@ fn parse_head(raw: &[u8]) -> Option<Head> {
     let method = first.next()?.to_owned();
     let path = first.next()?.to_owned();
     let mut key = None;
+    let mut correlation_id = None;
     let mut content_length = 0;
     for line in lines {
         let (name, value) = line.split_once(':')?;
@@ -176,12 +183,15 @@ fn parse_head(raw: &[u8]) -> Option<Head> {
             content_length = value.parse().ok()?;
         } else if name.eq_ignore_ascii_case("idempotency-key") {
             key = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("x-correlation-id") {
+            correlation_id = Some(value.to_owned());
         }
     }
     Some(Head {
         method,
         path,
         key,
+        correlation_id,
         content_length,
     })
 }

@@ -1,0 +1,157 @@
+//! Metrics, health and correlation ids: what an operator sees of a call.
+
+use http::Method;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use std::sync::Arc;
+use std::time::Duration;
+use wharf_runtime::call::{CallOptions, Integration, IntegrationConfig, OperationMeta, Request};
+use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
+use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
+use wharf_runtime::time::{Clock, TokioClock};
+
+fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock);
+    Integration::builder("obs")
+        .config(IntegrationConfig {
+            jitter_seed: Some(5),
+            ..config
+        })
+        .transport(Arc::new(FaultTransport::new(server.clone(), clock.clone())))
+        .clock(clock)
+        .build()
+        .unwrap()
+}
+
+fn get() -> Request {
+    Request::new(
+        OperationMeta::new("getThing", Method::GET, "/thing"),
+        "https://obs.test/thing",
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index % 2 == 0 {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    api.call(get(), CallOptions::default()).await.unwrap();
+    api.call(get(), CallOptions::default()).await.unwrap();
+    let log = server.log();
+    let ids: Vec<_> = log
+        .requests
+        .iter()
+        .map(|s| s.correlation_id.clone().unwrap())
+        .collect();
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[2], ids[3]);
+    assert_ne!(ids[0], ids[2]);
+    assert!(
+        log.requests.iter().all(|s| s.idempotency_key.is_none()),
+        "no key on a GET"
+    );
+    // A caller-provided correlation id is propagated as is.
+    let options = CallOptions {
+        correlation_id: Some("trace-42".into()),
+        ..Default::default()
+    };
+    api.call(get(), options)
+        .await
+        .unwrap_or_else(|_| unreachable_ok());
+    assert_eq!(
+        server.log().requests[4].correlation_id.as_deref(),
+        Some("trace-42")
+    );
+}
+
+fn unreachable_ok() -> wharf_runtime::call::Response {
+    panic!("the fourth request is a 503 and the fifth succeeds")
+}
+
+#[test]
+fn metrics_count_calls_retries_breaker_changes_and_budget() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let server = FaultServer::new(|_| Fault::status(503));
+            let api = integration(
+                &server,
+                IntegrationConfig {
+                    breaker: Some(BreakerConfig {
+                        consecutive_failures: 3,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            );
+            for _ in 0..3 {
+                let _ = api.call(get(), CallOptions::default()).await;
+            }
+        });
+    });
+    let mut counters = std::collections::HashMap::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let labels: Vec<String> = key
+            .key()
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        let name = format!("{}{{{}}}", key.key().name(), labels.join(","));
+        if let DebugValue::Counter(n) = value {
+            counters.insert(name, n);
+        }
+    }
+    assert_eq!(
+        counters.get("wharf_attempts_total{integration=obs,outcome=transient}"),
+        Some(&3),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_retries_total{integration=obs,class=transient}"),
+        Some(&2),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_breaker_transitions_total{integration=obs,to=open}"),
+        Some(&1),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_calls_total{integration=obs,outcome=transient}"),
+        Some(&3),
+        "{counters:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn health_snapshot_reports_state_rate_latency_and_budget() {
+    let server = FaultServer::new(|seen: &Seen| {
+        let latency = Duration::from_millis(if seen.index < 95 { 10 } else { 500 });
+        Fault::ok().after(latency)
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    for _ in 0..100 {
+        api.call(get(), CallOptions::default()).await.unwrap();
+    }
+    let h = api.health();
+    assert_eq!(h.breaker, BreakerState::Closed);
+    assert_eq!(h.error_rate, 0.0);
+    assert_eq!(h.p95, Some(Duration::from_millis(10)));
+    assert_eq!(h.p99, Some(Duration::from_millis(500)));
+    assert!(
+        (h.budget - 20.0).abs() < 1e-9,
+        "10 initial + 100 successes x 0.1: {}",
+        h.budget
+    );
+    assert_eq!(h.in_flight, 0);
+}
