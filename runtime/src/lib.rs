@@ -9,6 +9,7 @@
 pub mod call;
 pub mod decode;
 mod drift;
+mod ids;
 mod nullable;
 pub mod policy;
 pub mod redact;

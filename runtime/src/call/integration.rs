@@ -29,6 +29,8 @@ pub struct Integration {
 #[derive(Debug)]
 struct Inner {
     name: String,
+    /// The name as a metrics label (shared, so labelling does not allocate).
+    label: metrics::SharedString,
     config: IntegrationConfig,
     transport: Arc<dyn Transport>,
     classifier: Option<Arc<dyn Classifier>>,
@@ -88,6 +90,7 @@ impl IntegrationBuilder {
                     .jitter_seed
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
+                label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
                 config,
                 transport,
@@ -149,7 +152,7 @@ impl Integration {
         let correlation_id = options
             .correlation_id
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+            .unwrap_or_else(crate::ids::correlation_id);
         let span = tracing::info_span!(
             "wharf.call",
             integration = %i.name,
@@ -171,9 +174,9 @@ impl Integration {
         };
         span.record("attempts", attempts);
         span.record("outcome", outcome);
-        metrics::histogram!("wharf_call_duration_seconds", "integration" => i.name.clone())
+        metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
             .record(elapsed.as_secs_f64());
-        metrics::counter!("wharf_calls_total", "integration" => i.name.clone(), "outcome" => outcome).increment(1);
+        metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
         self.publish_breaker_transitions();
         result.map(|(response, _)| response)
     }
@@ -184,7 +187,7 @@ impl Integration {
                 tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
                 metrics::counter!(
                     "wharf_breaker_transitions_total",
-                    "integration" => self.inner.name.clone(),
+                    "integration" => self.inner.label.clone(),
                     "to" => to.as_str()
                 )
                 .increment(1);
@@ -254,7 +257,7 @@ impl Integration {
             options
                 .idempotency_key
                 .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+                .unwrap_or_else(crate::ids::idempotency_key)
         });
         let has_idempotency_plan = operation.is_idempotent() || key.is_some();
         let mut http = HttpRequest {
@@ -350,7 +353,7 @@ impl Integration {
                     after,
                 );
             }
-            metrics::counter!("wharf_attempts_total", "integration" => i.name.clone(), "outcome" => class.map_or("success", |c| c.as_str()))
+            metrics::counter!("wharf_attempts_total", "integration" => i.label.clone(), "outcome" => class.map_or("success", |c| c.as_str()))
                 .increment(1);
             let (failure, provider_delay, class) = match (outcome, class) {
                 (Ok(response), None) => {
@@ -400,7 +403,7 @@ impl Integration {
                         delay_ms = delay.as_millis() as u64,
                         "retrying"
                     );
-                    metrics::counter!("wharf_retries_total", "integration" => i.name.clone(), "class" => class.as_str()).increment(1);
+                    metrics::counter!("wharf_retries_total", "integration" => i.label.clone(), "class" => class.as_str()).increment(1);
                     i.clock.sleep(delay).await;
                 }
             }
@@ -434,7 +437,7 @@ impl Integration {
             });
         }
         if !i.budget.try_spend() {
-            metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => i.name.clone()).increment(1);
+            metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => i.label.clone()).increment(1);
             tracing::warn!(integration = %i.name, "retry budget exhausted; not retrying");
             return Next::Fail(failure);
         }

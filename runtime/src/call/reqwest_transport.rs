@@ -209,12 +209,15 @@ impl Transport for ReqwestTransport {
             Ok(url) => url,
             Err(e) => return Box::pin(async move { Err(e) }),
         };
-        let send = self
+        let mut builder = self
             .client
             .request(request.method, url)
-            .headers(request.headers)
-            .body(request.body)
-            .send();
+            .headers(request.headers);
+        // An empty body is no body: a GET must not announce one.
+        if !request.body.is_empty() {
+            builder = builder.body(request.body);
+        }
+        let send = builder.send();
         let (stall, max) = (self.stall_timeout, self.max_body_bytes);
         Box::pin(async move {
             let mut response = send.await.map_err(transport_error)?;

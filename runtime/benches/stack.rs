@@ -1,0 +1,318 @@
+//! The full request path against bare reqwest, on the same local server in
+//! the same process: `cargo bench -p wharf-runtime --bench stack`.
+//!
+//! Prints throughput and CPU per call of both and their ratio (goal: the
+//! stack at >= 0.95x bare reqwest). With valgrind installed and
+//! `WHARF_CALLGRIND=1`, also runs each path under callgrind and prints
+//! instruction counts per call (repeatable whatever the machine is doing).
+
+use bytes::Bytes;
+use http::Method;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wharf_runtime::call::{
+    CallOptions, Integration, IntegrationConfig, OperationMeta, Request, ReqwestTransport,
+};
+use wharf_runtime::policy::bulkhead::BulkheadConfig;
+
+async fn serve() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = service_fn(|_req| async {
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                        b"{\"id\":1,\"name\":\"wharf\"}",
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Process CPU time (user + system), from /proc/self/stat.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+struct Paths {
+    transport: ReqwestTransport,
+    bare: reqwest::Client,
+    stack: Integration,
+    url: String,
+}
+
+impl Paths {
+    async fn new() -> Paths {
+        let addr = serve().await;
+        let transport = ReqwestTransport::builder()
+            .allow_plain_http_loopback(true)
+            .build()
+            .unwrap();
+        let stack = Integration::builder("bench")
+            .config(IntegrationConfig {
+                bulkhead: Some(BulkheadConfig {
+                    max_concurrent: 64,
+                    max_queued: 1024,
+                }),
+                ..Default::default()
+            })
+            .transport(Arc::new(transport))
+            .build()
+            .unwrap();
+        let direct = ReqwestTransport::builder()
+            .allow_plain_http_loopback(true)
+            .build()
+            .unwrap();
+        Paths {
+            transport: direct,
+            bare: reqwest::Client::builder().build().unwrap(),
+            stack,
+            url: format!("http://{addr}/item"),
+        }
+    }
+
+    async fn bare(&self, n: usize) {
+        for _ in 0..n {
+            let r = self.bare.get(&self.url).send().await.unwrap();
+            assert!(r.status().is_success());
+            std::hint::black_box(r.bytes().await.unwrap());
+        }
+    }
+
+    /// Bare reqwest inside the same two timers the stack arms (attempt
+    /// timeout, body stall timeout): separates timer cost from the rest.
+    async fn bare_with_timers(&self, n: usize) {
+        for _ in 0..n {
+            let r = tokio::time::timeout(Duration::from_secs(10), async {
+                let mut r = self.bare.get(&self.url).send().await.unwrap();
+                let mut body = Vec::new();
+                while let Some(c) = tokio::time::timeout(Duration::from_secs(10), r.chunk())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                {
+                    body.extend_from_slice(&c);
+                }
+                body
+            })
+            .await
+            .unwrap();
+            std::hint::black_box(r);
+        }
+    }
+
+    /// wharf's transport alone, no policies.
+    async fn transport_only(&self, n: usize) {
+        use wharf_runtime::call::Transport;
+        for _ in 0..n {
+            let request = wharf_runtime::call::HttpRequest {
+                method: Method::GET,
+                url: self.url.clone(),
+                headers: http::HeaderMap::new(),
+                body: Bytes::new(),
+            };
+            std::hint::black_box(self.transport.send(request).await.unwrap());
+        }
+    }
+
+    async fn stack(&self, n: usize) {
+        for _ in 0..n {
+            let request = Request::new(
+                OperationMeta::new("getItem", Method::GET, "/item"),
+                self.url.clone(),
+            );
+            let r = self
+                .stack
+                .call(request, CallOptions::default())
+                .await
+                .unwrap();
+            std::hint::black_box(r.body);
+        }
+    }
+}
+
+/// A transport that answers at once: the stack's own cost per call.
+#[derive(Debug)]
+struct Instant200;
+
+impl wharf_runtime::call::Transport for Instant200 {
+    fn send(&self, _request: wharf_runtime::call::HttpRequest) -> wharf_runtime::call::SendFuture {
+        Box::pin(async {
+            Ok(wharf_runtime::call::Response {
+                status: http::StatusCode::OK,
+                headers: http::HeaderMap::new(),
+                body: Bytes::from_static(b"{}"),
+            })
+        })
+    }
+}
+
+async fn overhead_only(n: usize) -> Duration {
+    let api = Integration::builder("overhead")
+        .transport(Arc::new(Instant200))
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    for _ in 0..n {
+        let request = Request::new(
+            OperationMeta::new("getItem", Method::GET, "/item"),
+            "https://x.test/item",
+        );
+        std::hint::black_box(api.call(request, CallOptions::default()).await.unwrap());
+    }
+    t.elapsed()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn main() {
+    // The bare client needs a process-wide crypto provider; wharf's transport
+    // brings its own configuration.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args: Vec<String> = std::env::args().collect();
+    // `--only bare|stack N`: one path only (used under callgrind).
+    if let Some(i) = args.iter().position(|a| a == "--only") {
+        let which = args.get(i + 1).cloned().unwrap_or_default();
+        let n: usize = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(200);
+        runtime().block_on(async {
+            let p = Paths::new().await;
+            p.bare(20).await;
+            p.stack(20).await;
+            if which == "bare" {
+                p.bare(n).await
+            } else {
+                p.stack(n).await
+            }
+        });
+        return;
+    }
+    let n = 2_000;
+    let rounds = 5;
+    let (mut bare_wall, mut stack_wall, mut bare_cpu, mut stack_cpu) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut timers_wall = Vec::new();
+    let mut transport_wall = Vec::new();
+    runtime().block_on(async {
+        let p = Paths::new().await;
+        p.bare(200).await;
+        p.stack(200).await;
+        for _ in 0..rounds {
+            let (t, c) = (Instant::now(), cpu_time());
+            p.bare(n).await;
+            bare_wall.push(t.elapsed());
+            bare_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+            let t = Instant::now();
+            p.bare_with_timers(n).await;
+            timers_wall.push(t.elapsed());
+            let t = Instant::now();
+            p.transport_only(n).await;
+            transport_wall.push(t.elapsed());
+            let (t, c) = (Instant::now(), cpu_time());
+            p.stack(n).await;
+            stack_wall.push(t.elapsed());
+            stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+        }
+    });
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (bw, sw) = (median(&mut bare_wall), median(&mut stack_wall));
+    println!(
+        "{n} sequential GETs over loopback keep-alive, median of {rounds} interleaved rounds:"
+    );
+    println!("bare reqwest : {:8.0} calls/s", n as f64 / bw.as_secs_f64());
+    let tw = median(&mut timers_wall);
+    let trw = median(&mut transport_wall);
+    println!(
+        "transport    : {:8.0} calls/s  ratio {:.3}x (wharf's transport, no policies)",
+        n as f64 / trw.as_secs_f64(),
+        bw.as_secs_f64() / trw.as_secs_f64()
+    );
+    println!(
+        "bare + timers: {:8.0} calls/s  ratio {:.3}x (the two timeouts alone)",
+        n as f64 / tw.as_secs_f64(),
+        bw.as_secs_f64() / tw.as_secs_f64()
+    );
+    println!(
+        "wharf stack  : {:8.0} calls/s  ratio {:.3}x (goal >= 0.95x)",
+        n as f64 / sw.as_secs_f64(),
+        bw.as_secs_f64() / sw.as_secs_f64()
+    );
+    let mut bc: Vec<Duration> = bare_cpu.into_iter().flatten().collect();
+    let mut sc: Vec<Duration> = stack_cpu.into_iter().flatten().collect();
+    if !bc.is_empty() && !sc.is_empty() {
+        let (b, s) = (median(&mut bc), median(&mut sc));
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "CPU per call (client and server in one process): bare {:.1} us, stack {:.1} us, overhead {:.1} us ({:.3}x)",
+            per(b),
+            per(s),
+            per(s) - per(b),
+            s.as_secs_f64() / b.as_secs_f64()
+        );
+    }
+    let n_over = 100_000;
+    let over = runtime().block_on(overhead_only(n_over));
+    println!(
+        "stack alone (instant in-memory transport): {:.2} us per call",
+        over.as_secs_f64() * 1e6 / n_over as f64
+    );
+    if std::env::var_os("WHARF_CALLGRIND").is_some() {
+        callgrind(&args[0]);
+    }
+}
+
+/// Instruction counts of each path under callgrind (same binary, inputs).
+fn callgrind(exe: &str) {
+    let calls = 300;
+    let mut counts = Vec::new();
+    for which in ["bare", "stack"] {
+        let out = Command::new("valgrind")
+            .args([
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                exe,
+                "--only",
+                which,
+                &calls.to_string(),
+            ])
+            .output();
+        let Ok(out) = out else {
+            println!("callgrind: valgrind not available");
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stderr);
+        let total = text
+            .lines()
+            .find_map(|l| l.split("Collected :").nth(1))
+            .and_then(|n| n.trim().parse::<f64>().ok());
+        counts.push(total);
+    }
+    if let [Some(bare), Some(stack)] = counts[..] {
+        println!(
+            "callgrind ({calls} calls after warm-up, whole process): bare {:.2e} Ir, stack {:.2e} Ir, ratio {:.3}x",
+            bare, stack, stack / bare
+        );
+    }
+}
