@@ -491,3 +491,58 @@ async fn ambient_deadline_bounds_nested_calls() {
     assert!(result.is_err());
     assert!(Instant::now() - start <= Duration::from_millis(500));
 }
+
+#[tokio::test(start_paused = true)]
+async fn exhausted_quota_on_a_success_holds_later_calls_until_reset() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index == 0 {
+            Fault::ok()
+                .with_header("x-ratelimit-remaining", "0")
+                .with_header("x-ratelimit-reset", "5")
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    api.call(get(), CallOptions::default()).await.unwrap();
+    api.call(get(), CallOptions::default()).await.unwrap();
+    let log = server.log();
+    assert_eq!(log.requests[1].at - start, Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_operation_breakers_keep_healthy_operations_open() {
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.path == "/thing" {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            breaker_per_operation: true,
+            ..Default::default()
+        },
+    );
+    for _ in 0..10 {
+        let _ = api.call(get(), CallOptions::default()).await;
+    }
+    assert_eq!(
+        api.health().breaker,
+        BreakerState::Open,
+        "worst breaker reported"
+    );
+    let other = Request::new(
+        OperationMeta::new("listOthers", Method::GET, "/others"),
+        "https://fault.test/others",
+    );
+    assert!(
+        api.call(other, CallOptions::default()).await.is_ok(),
+        "other operation unaffected"
+    );
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::BreakerOpen { .. }));
+}

@@ -25,6 +25,9 @@ pub struct IntegrationConfig {
     pub budget: BudgetConfig,
     /// `None` disables the breaker (not recommended).
     pub breaker: Option<BreakerConfig>,
+    /// One breaker per operation instead of one for the integration (when
+    /// one endpoint failing must not cut off the others).
+    pub breaker_per_operation: bool,
     pub rate_limit: Option<RateLimit>,
     pub bulkhead: Option<BulkheadConfig>,
     /// Header carrying the idempotency key of mutating calls.
@@ -49,6 +52,7 @@ impl Default for IntegrationConfig {
             retry: RetryPolicy::default(),
             budget: BudgetConfig::default(),
             breaker: Some(BreakerConfig::default()),
+            breaker_per_operation: false,
             rate_limit: None,
             bulkhead: None,
             idempotency_header: HeaderName::from_static("idempotency-key"),

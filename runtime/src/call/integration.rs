@@ -6,7 +6,7 @@ use super::config::{CallOptions, IntegrationConfig};
 use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 use super::health::{Health, Latencies};
 use super::request::{HttpRequest, Request, Response};
-use super::retry_after::requested_delay;
+use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::transport::Transport;
 use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
@@ -36,6 +36,8 @@ struct Inner {
     classifier: Option<Arc<dyn Classifier>>,
     clock: Arc<dyn Clock>,
     breaker: Option<Breaker>,
+    /// One breaker per operation, when configured so (created on first use).
+    operation_breakers: Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
     limiter: RateLimiter,
     bulkhead: Option<Bulkhead>,
     budget: RetryBudget,
@@ -82,7 +84,12 @@ impl IntegrationBuilder {
         let config = self.config;
         Ok(Integration {
             inner: Arc::new(Inner {
-                breaker: config.breaker.map(Breaker::new),
+                breaker: config
+                    .breaker
+                    .filter(|_| !config.breaker_per_operation)
+                    .map(Breaker::new),
+                operation_breakers: (config.breaker.is_some() && config.breaker_per_operation)
+                    .then(|| std::sync::Mutex::new(std::collections::HashMap::new())),
                 limiter: RateLimiter::new(config.rate_limit, now),
                 bulkhead: config.bulkhead.map(Bulkhead::new),
                 budget: RetryBudget::new(config.budget),
@@ -122,16 +129,34 @@ impl Integration {
         &self.inner.name
     }
 
+    /// Health of the integration; with per-operation breakers, the worst
+    /// breaker state and the highest error rate among them.
     pub fn health(&self) -> Health {
         let i = &self.inner;
         let now = i.clock.now();
+        let breakers: Vec<Breaker> = match (&i.breaker, &i.operation_breakers) {
+            (Some(b), _) => vec![b.clone()],
+            (None, Some(map)) => match map.lock() {
+                Ok(m) => m.values().cloned().collect(),
+                Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
+            },
+            (None, None) => Vec::new(),
+        };
         Health {
             integration: i.name.clone(),
-            breaker: i
-                .breaker
-                .as_ref()
-                .map_or(BreakerState::Closed, |b| b.state(now)),
-            error_rate: i.breaker.as_ref().map_or(0.0, Breaker::failure_rate),
+            breaker: breakers
+                .iter()
+                .map(|b| b.state(now))
+                .max_by_key(|s| match s {
+                    BreakerState::Closed => 0,
+                    BreakerState::HalfOpen => 1,
+                    BreakerState::Open => 2,
+                })
+                .unwrap_or(BreakerState::Closed),
+            error_rate: breakers
+                .iter()
+                .map(Breaker::failure_rate)
+                .fold(0.0, f64::max),
             p95: i.latencies.percentile(0.95),
             p99: i.latencies.percentile(0.99),
             budget: i.budget.level(),
@@ -161,6 +186,7 @@ impl Integration {
             attempts = field::Empty,
             outcome = field::Empty,
         );
+        let operation_name = request.operation.name.to_string();
         let started = i.clock.now();
         let result = self
             .run(request, options, &correlation_id)
@@ -177,12 +203,30 @@ impl Integration {
         metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
             .record(elapsed.as_secs_f64());
         metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
-        self.publish_breaker_transitions();
+        self.publish_breaker_transitions(&operation_name);
         result.map(|(response, _)| response)
     }
 
-    fn publish_breaker_transitions(&self) {
-        if let Some(b) = &self.inner.breaker {
+    /// The breaker guarding `operation`: the integration's, or its own.
+    fn breaker_for(&self, operation: &str) -> Option<Breaker> {
+        let i = &self.inner;
+        if let Some(b) = &i.breaker {
+            return Some(b.clone());
+        }
+        let config = i.config.breaker?;
+        let mut map = match i.operation_breakers.as_ref()?.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Some(
+            map.entry(operation.to_owned())
+                .or_insert_with(|| Breaker::new(config))
+                .clone(),
+        )
+    }
+
+    fn publish_breaker_transitions(&self, operation: &str) {
+        if let Some(b) = self.breaker_for(operation) {
             for (from, to) in b.take_transitions() {
                 tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
                 metrics::counter!(
@@ -282,7 +326,8 @@ impl Integration {
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(&request, ErrorKind::DeadlineExceeded, attempts, false));
             }
-            let permit = match &i.breaker {
+            let breaker = self.breaker_for(operation.name.as_ref());
+            let permit = match &breaker {
                 None => None,
                 Some(b) => match b.admit(now) {
                     Ok(p) => Some(p),
@@ -358,6 +403,11 @@ impl Integration {
             let (failure, provider_delay, class) = match (outcome, class) {
                 (Ok(response), None) => {
                     i.budget.earn();
+                    // The provider says the quota is spent: hold later calls
+                    // until it resets instead of running into 429s.
+                    if let Some(wait) = reset_when_exhausted(&response.headers, i.clock.wall()) {
+                        i.limiter.pause_until(after + wait);
+                    }
                     return Ok((response, attempts));
                 }
                 (Ok(response), Some(class)) => {
