@@ -1,33 +1,13 @@
 //! Metrics, health and correlation ids: what an operator sees of a call.
 
-use http::Method;
+mod common;
+
+use common::{get, integration};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use std::sync::Arc;
 use std::time::Duration;
-use wharf_runtime::call::{CallOptions, Integration, IntegrationConfig, OperationMeta, Request};
+use wharf_runtime::call::{CallOptions, IntegrationConfig};
 use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
-use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
-use wharf_runtime::time::{Clock, TokioClock};
-
-fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock);
-    Integration::builder("obs")
-        .config(IntegrationConfig {
-            jitter_seed: Some(5),
-            ..config
-        })
-        .transport(Arc::new(FaultTransport::new(server.clone(), clock.clone())))
-        .clock(clock)
-        .build()
-        .unwrap()
-}
-
-fn get() -> Request {
-    Request::new(
-        OperationMeta::new("getThing", Method::GET, "/thing"),
-        "https://obs.test/thing",
-    )
-}
+use wharf_runtime::testing::{Fault, FaultServer, Seen};
 
 #[tokio::test(start_paused = true)]
 async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
@@ -112,22 +92,22 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
         }
     }
     assert_eq!(
-        counters.get("wharf_attempts_total{integration=obs,outcome=transient}"),
+        counters.get("wharf_attempts_total{integration=fault,outcome=transient}"),
         Some(&3),
         "{counters:?}"
     );
     assert_eq!(
-        counters.get("wharf_retries_total{integration=obs,class=transient}"),
+        counters.get("wharf_retries_total{integration=fault,class=transient}"),
         Some(&2),
         "{counters:?}"
     );
     assert_eq!(
-        counters.get("wharf_breaker_transitions_total{integration=obs,to=open}"),
+        counters.get("wharf_breaker_transitions_total{integration=fault,to=open}"),
         Some(&1),
         "{counters:?}"
     );
     assert_eq!(
-        counters.get("wharf_calls_total{integration=obs,outcome=transient}"),
+        counters.get("wharf_calls_total{integration=fault,outcome=transient}"),
         Some(&3),
         "{counters:?}"
     );

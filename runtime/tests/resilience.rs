@@ -1,12 +1,15 @@
 //! The resilience figures, against the scripted fault server on tokio's
 //! paused clock with seeded jitter: deterministic and instant.
 
+mod common;
+
+use common::{get, integration};
 use http::Method;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_runtime::call::{
-    CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
+    CallOptions, ErrorClass, ErrorKind, IntegrationConfig, OperationMeta, Request,
 };
 use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
 use wharf_runtime::policy::budget::BudgetConfig;
@@ -14,28 +17,8 @@ use wharf_runtime::policy::bulkhead::BulkheadConfig;
 use wharf_runtime::policy::deadline::Deadline;
 use wharf_runtime::policy::rate_limit::RateLimit;
 use wharf_runtime::policy::retry::RetryPolicy;
-use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
-use wharf_runtime::time::{Clock, Instant, TokioClock};
-
-fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock);
-    Integration::builder("fault")
-        .config(IntegrationConfig {
-            jitter_seed: Some(7),
-            ..config
-        })
-        .transport(Arc::new(FaultTransport::new(server.clone(), clock.clone())))
-        .clock(clock)
-        .build()
-        .unwrap()
-}
-
-fn get() -> Request {
-    Request::new(
-        OperationMeta::new("getThing", Method::GET, "/thing"),
-        "https://fault.test/thing",
-    )
-}
+use wharf_runtime::testing::{Fault, FaultServer, Seen};
+use wharf_runtime::time::Instant;
 
 fn post_with_key() -> Request {
     Request::new(
