@@ -179,7 +179,9 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 /// A reqwest error as a transport error, with the URL removed (it may hold
 /// secrets in its query).
 fn transport_error(e: reqwest::Error) -> TransportError {
-    let kind = if e.is_connect() {
+    let kind = if is_tls_failure(&e) {
+        TransportErrorKind::Tls
+    } else if e.is_connect() {
         TransportErrorKind::Connect
     } else if e.is_timeout() {
         TransportErrorKind::Timeout
@@ -198,9 +200,35 @@ fn transport_error(e: reqwest::Error) -> TransportError {
     }
     TransportError {
         kind,
-        sent: kind != TransportErrorKind::Connect,
+        sent: !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls),
         message,
     }
+}
+
+/// Whether a rustls error (bad certificate, failed pin, protocol) is in the
+/// error's chain: a TLS failure is permanent, not a connection hiccup.
+/// `io::Error` needs care: its `source()` skips the error it wraps, and
+/// connectors nest them (`io::Error(Other, io::Error(InvalidData, rustls))`).
+fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut depth = 0;
+    while let Some(err) = current {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            let inner: &(dyn std::error::Error + 'static) = inner;
+            if depth < 16 && is_tls_failure(inner) {
+                return true;
+            }
+        }
+        depth += 1;
+        current = err.source();
+    }
+    false
 }
 
 impl Transport for ReqwestTransport {

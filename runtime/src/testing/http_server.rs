@@ -8,8 +8,8 @@ use crate::time::{Clock, TokioClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// Largest request head accepted.
@@ -29,13 +29,59 @@ pub struct FaultHttpServer {
 impl FaultHttpServer {
     /// Starts serving `server` on 127.0.0.1 at an ephemeral port.
     pub async fn start(server: Arc<FaultServer>) -> std::io::Result<FaultHttpServer> {
+        Self::start_with(server, None).await
+    }
+
+    /// Starts serving `server` over TLS with `cert` (TLS 1.2 and 1.3, or
+    /// only `versions` when given).
+    pub async fn start_tls(
+        server: Arc<FaultServer>,
+        cert: &super::tls::ServerCert,
+        versions: Option<&[&'static rustls::SupportedProtocolVersion]>,
+    ) -> std::io::Result<FaultHttpServer> {
+        let invalid = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        const ALL: &[&rustls::SupportedProtocolVersion] =
+            &[&rustls::version::TLS13, &rustls::version::TLS12];
+        let versions = versions.unwrap_or(ALL);
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_der.clone().into());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .map_err(invalid)?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert_der.clone().into()], key)
+            .map_err(invalid)?;
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        Self::start_with(server, Some(acceptor)).await
+    }
+
+    async fn start_with(
+        server: Arc<FaultServer>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<FaultHttpServer> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let server = server.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, server).await;
+                    match tls {
+                        None => {
+                            let mut stream = stream;
+                            if let Ok(Ending::Reset) = serve(&mut stream, server).await {
+                                let _ = stream.set_zero_linger();
+                            }
+                        }
+                        Some(acceptor) => {
+                            let Ok(mut stream) = acceptor.accept(stream).await else {
+                                return;
+                            };
+                            if let Ok(Ending::Reset) = serve(&mut stream, server).await {
+                                let _ = stream.get_ref().0.set_zero_linger();
+                            }
+                        }
+                    }
                 });
             }
         });
@@ -45,6 +91,11 @@ impl FaultHttpServer {
     /// `http://127.0.0.1:port` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `https://localhost:port` + `path` (for TLS servers).
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
     }
 }
 
@@ -62,23 +113,33 @@ struct Head {
     content_length: usize,
 }
 
-async fn serve(mut stream: TcpStream, server: Arc<FaultServer>) -> std::io::Result<()> {
+/// How a connection ended: normally, or by a reset the caller must send
+/// (closing with SO_LINGER 0 sends RST instead of FIN).
+enum Ending {
+    Closed,
+    Reset,
+}
+
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    server: Arc<FaultServer>,
+) -> std::io::Result<Ending> {
     let mut buf = Vec::with_capacity(4096);
     let (head, body_start) = loop {
         let mut chunk = [0u8; 4096];
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(());
+            return Ok(Ending::Closed);
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             match parse_head(&buf[..end]) {
                 Some(head) => break (head, end + 4),
-                None => return respond(&mut stream, 400, &[], b"bad request").await,
+                None => return respond(stream, 400, &[], b"bad request").await,
             }
         }
         if buf.len() > MAX_HEAD {
-            return respond(&mut stream, 431, &[], b"head too large").await;
+            return respond(stream, 431, &[], b"head too large").await;
         }
     };
     let mut body_len = buf.len() - body_start;
@@ -86,7 +147,7 @@ async fn serve(mut stream: TcpStream, server: Arc<FaultServer>) -> std::io::Resu
         let mut chunk = [0u8; 4096];
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(());
+            return Ok(Ending::Closed);
         }
         body_len += n;
     }
@@ -109,38 +170,33 @@ async fn serve(mut stream: TcpStream, server: Arc<FaultServer>) -> std::io::Resu
                 headers,
                 body,
             } => {
-                return respond(&mut stream, status, &headers, &body).await;
+                return respond(stream, status, &headers, &body).await;
             }
-            Fault::Reset { .. } => {
-                // SO_LINGER 0: closing sends RST instead of FIN.
-                stream.set_zero_linger()?;
-                drop(stream);
-                return Ok(());
-            }
+            Fault::Reset { .. } => return Ok(Ending::Reset),
             Fault::BlackHole => {
-                hold(&mut stream).await;
-                return Ok(());
+                hold(stream).await;
+                return Ok(Ending::Closed);
             }
             Fault::StallBody => {
                 stream
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
                     .await?;
-                hold(&mut stream).await;
-                return Ok(());
+                hold(stream).await;
+                return Ok(Ending::Closed);
             }
             Fault::Truncated => {
                 stream
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
                     .await?;
                 stream.shutdown().await?;
-                return Ok(());
+                return Ok(Ending::Closed);
             }
         }
     }
 }
 
 /// Keeps the connection open without answering, until the client leaves.
-async fn hold(stream: &mut TcpStream) {
+async fn hold<S: AsyncRead + Unpin>(stream: &mut S) {
     let mut sink = [0u8; 1024];
     let _ = tokio::time::timeout(HOLD_AT_MOST, async {
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
@@ -148,12 +204,12 @@ async fn hold(stream: &mut TcpStream) {
     .await;
 }
 
-async fn respond(
-    stream: &mut TcpStream,
+async fn respond<S: AsyncWrite + Unpin>(
+    stream: &mut S,
     status: u16,
     headers: &[(String, String)],
     body: &[u8],
-) -> std::io::Result<()> {
+) -> std::io::Result<Ending> {
     let mut head = format!(
         "HTTP/1.1 {status} Fault\r\ncontent-length: {}\r\nconnection: close\r\n",
         body.len()
@@ -164,7 +220,8 @@ async fn respond(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body).await?;
-    stream.shutdown().await
+    stream.shutdown().await?;
+    Ok(Ending::Closed)
 }
 
 fn parse_head(raw: &[u8]) -> Option<Head> {

@@ -3,6 +3,8 @@
 
 pub mod fault;
 pub mod http_server;
+pub mod tls;
 
 pub use fault::{Fault, FaultServer, FaultTransport, Log, Seen};
 pub use http_server::FaultHttpServer;
+pub use tls::{ServerCert, TestCa};
