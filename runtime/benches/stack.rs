@@ -211,10 +211,10 @@ fn main() {
             let p = Paths::new().await;
             p.bare(20).await;
             p.stack(20).await;
-            if which == "bare" {
-                p.bare(n).await
-            } else {
-                p.stack(n).await
+            match which.as_str() {
+                "bare" => p.bare(n).await,
+                "transport" => p.transport_only(n).await,
+                _ => p.stack(n).await,
             }
         });
         return;
@@ -300,7 +300,7 @@ fn main() {
 fn callgrind(exe: &str) {
     let calls = 300;
     let mut counts = Vec::new();
-    for which in ["bare", "stack"] {
+    for which in ["bare", "transport", "stack"] {
         let out = Command::new("valgrind")
             .args([
                 "--tool=callgrind",
@@ -322,10 +322,14 @@ fn callgrind(exe: &str) {
             .and_then(|n| n.trim().parse::<f64>().ok());
         counts.push(total);
     }
-    if let [Some(bare), Some(stack)] = counts[..] {
+    if let [Some(bare), Some(transport), Some(stack)] = counts[..] {
+        let per_call = |ir: f64| (ir - bare) / f64::from(calls);
         println!(
-            "callgrind ({calls} calls after warm-up, whole process): bare {:.2e} Ir, stack {:.2e} Ir, ratio {:.3}x",
-            bare, stack, stack / bare
+            "callgrind ({calls} calls after warm-up, whole process incl. server): bare {bare:.3e} Ir, \
+             transport {transport:.3e} Ir ({:+.0} Ir/call), stack {stack:.3e} Ir ({:+.0} Ir/call), ratio {:.3}x",
+            per_call(transport),
+            per_call(stack),
+            stack / bare
         );
     }
 }

@@ -278,18 +278,22 @@ impl Integration {
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
         let _slot = match &i.bulkhead {
             None => None,
-            Some(b) => {
-                let wait = deadline.remaining(start);
-                tokio::select! {
-                    entered = b.enter() => match entered {
-                        Ok(slot) => Some(slot),
-                        Err(Full) => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
-                    },
-                    () = i.clock.sleep(wait) => {
-                        return Err(self.error(&request, ErrorKind::DeadlineExceeded, 0, false));
+            Some(b) => match b.try_enter() {
+                // The common case: a free slot, no timer needed.
+                Some(slot) => Some(slot),
+                None => {
+                    let wait = deadline.remaining(start);
+                    tokio::select! {
+                        entered = b.enter() => match entered {
+                            Ok(slot) => Some(slot),
+                            Err(Full) => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                        },
+                        () = i.clock.sleep(wait) => {
+                            return Err(self.error(&request, ErrorKind::DeadlineExceeded, 0, false));
+                        }
                     }
                 }
-            }
+            },
         };
 
         let operation = &request.operation;

@@ -17,6 +17,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Bodies up to this size with a declared length are read in one go.
+const SMALL_BODY: u64 = 64 * 1024;
+
 /// Builds a [`ReqwestTransport`].
 #[derive(Debug, Clone)]
 pub struct ReqwestTransportBuilder {
@@ -251,6 +254,22 @@ impl Transport for ReqwestTransport {
             let mut response = send.await.map_err(transport_error)?;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
+            // A small body of known size: read it at once, under one timer.
+            if let Some(len) = response.content_length().filter(|l| *l <= SMALL_BODY) {
+                let body = tokio::time::timeout(stall, response.bytes())
+                    .await
+                    .map_err(|_| TransportError {
+                        kind: TransportErrorKind::Body,
+                        sent: true,
+                        message: format!("response body of {len} bytes stalled for {stall:?}"),
+                    })?
+                    .map_err(transport_error)?;
+                return Ok(Response {
+                    status,
+                    headers,
+                    body,
+                });
+            }
             let mut body = BytesMut::new();
             loop {
                 let chunk = tokio::time::timeout(stall, response.chunk())

@@ -32,6 +32,11 @@ impl Bulkhead {
         }
     }
 
+    /// Takes a free slot at once, if there is one.
+    pub fn try_enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
     /// Takes a slot, waiting in the queue if there is room in it. The
     /// caller bounds the wait (by its deadline) by dropping the future.
     pub async fn enter(&self) -> Result<OwnedSemaphorePermit, Full> {
