@@ -204,6 +204,11 @@ fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().collect();
     // `--only bare|stack N`: one path only (used under callgrind).
+    if let Some(i) = args.iter().position(|a| a == "--overhead") {
+        let n: usize = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+        runtime().block_on(overhead_only(n));
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--only") {
         let which = args.get(i + 1).cloned().unwrap_or_default();
         let n: usize = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(200);

@@ -41,9 +41,27 @@ fn next() -> u128 {
     (u128::from(high) << 64) | u128::from(low)
 }
 
-/// A new correlation id: 32 lowercase hex digits.
-pub fn correlation_id() -> String {
-    format!("{:032x}", next())
+/// A correlation id in a stack buffer (no allocation).
+pub struct IdBuf([u8; 32]);
+
+impl IdBuf {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("00000000000000000000000000000000")
+    }
+}
+
+/// A new correlation id (32 lowercase hex digits), formatted without `fmt`
+/// or the heap.
+pub fn correlation_id_bytes() -> IdBuf {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let n = next();
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        let nibble = (n >> (124 - 4 * i)) & 0xf;
+        *byte = HEX[nibble as usize];
+    }
+    IdBuf(out)
 }
 
 /// A new idempotency key, formatted as a UUID (version 4 layout).
@@ -59,7 +77,9 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_well_formed() {
-        let ids: HashSet<String> = (0..10_000).map(|_| super::correlation_id()).collect();
+        let ids: HashSet<String> = (0..10_000)
+            .map(|_| super::correlation_id_bytes().as_str().to_owned())
+            .collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids
             .iter()
@@ -67,5 +87,8 @@ mod tests {
         let key = super::idempotency_key();
         let parsed = uuid::Uuid::parse_str(&key).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
+        let buf = super::correlation_id_bytes();
+        assert_eq!(buf.as_str().len(), 32);
+        assert!(buf.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }

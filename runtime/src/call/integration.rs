@@ -167,17 +167,19 @@ impl Integration {
     /// Makes one logical call: the whole request path.
     pub async fn call(&self, request: Request, options: CallOptions) -> Result<Response, Error> {
         let i = &self.inner;
-        let empty = CallOptions::default();
-        let per_operation = i
-            .config
-            .operations
-            .get(request.operation.name.as_ref())
-            .unwrap_or(&empty);
-        let options = options.or(per_operation);
-        let correlation_id = options
-            .correlation_id
-            .clone()
-            .unwrap_or_else(crate::ids::correlation_id);
+        let mut options = match i.config.operations.get(request.operation.name.as_ref()) {
+            Some(per_operation) => options.or(per_operation),
+            None => options,
+        };
+        let given = options.correlation_id.take();
+        let generated;
+        let correlation_id: &str = match &given {
+            Some(id) => id,
+            None => {
+                generated = crate::ids::correlation_id_bytes();
+                generated.as_str()
+            }
+        };
         let span = tracing::info_span!(
             "wharf.call",
             integration = %i.name,
@@ -189,7 +191,7 @@ impl Integration {
         let operation_name = request.operation.name.to_string();
         let started = i.clock.now();
         let result = self
-            .run(request, options, &correlation_id)
+            .run(request, options, correlation_id)
             .instrument(span.clone())
             .await;
         let elapsed = i.clock.now().saturating_duration_since(started);

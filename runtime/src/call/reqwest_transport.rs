@@ -254,16 +254,12 @@ impl Transport for ReqwestTransport {
             let mut response = send.await.map_err(transport_error)?;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            // A small body of known size: read it at once, under one timer.
-            if let Some(len) = response.content_length().filter(|l| *l <= SMALL_BODY) {
-                let body = tokio::time::timeout(stall, response.bytes())
-                    .await
-                    .map_err(|_| TransportError {
-                        kind: TransportErrorKind::Body,
-                        sent: true,
-                        message: format!("response body of {len} bytes stalled for {stall:?}"),
-                    })?
-                    .map_err(transport_error)?;
+            // A small body of known size: read at once. The attempt timeout
+            // bounds it; a stall timer of its own would cost a timer
+            // registration per call for nothing. Stall protection is for
+            // streamed bodies, below.
+            if response.content_length().is_some_and(|l| l <= SMALL_BODY) {
+                let body = response.bytes().await.map_err(transport_error)?;
                 return Ok(Response {
                     status,
                     headers,

@@ -30,7 +30,8 @@ pub enum Fault {
     Reset { processed: bool },
     /// Accept and never answer.
     BlackHole,
-    /// Send the status line and headers, then part of the body, then stall.
+    /// Send the status line and headers (declaring a large body), then part
+    /// of the body, then stall.
     StallBody,
     /// Send a response whose body is cut short.
     Truncated,

@@ -178,8 +178,9 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 return Ok(Ending::Closed);
             }
             Fault::StallBody => {
+                // A large declared body, so the client streams it.
                 stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10000000\r\nconnection: close\r\n\r\n{\"partial\":")
                     .await?;
                 hold(stream).await;
                 return Ok(Ending::Closed);
