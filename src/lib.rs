@@ -17,6 +17,12 @@ pub use wharf_runtime::{
     Uuid, Value,
 };
 
+/// The request path and its types (`Integration`, `OperationMeta`, ...).
+pub use wharf_runtime::call;
+pub use wharf_runtime::call::{scopes_for, OperationMeta, SchemeScopes, SecurityRequirement};
+/// HTTP types (`Method`, `HeaderMap`, ...), for generated code.
+pub use wharf_runtime::http;
+
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
 #[cfg(feature = "cli")]
 pub use wharf_codegen as codegen;

@@ -74,3 +74,27 @@ fn help_lists_the_verbs() {
     assert!(run.status.success());
     assert!(String::from_utf8_lossy(&run.stdout).contains("generate"));
 }
+
+#[test]
+fn inspect_lists_operations_with_scopes_and_degradations() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/operations.yaml");
+    let run = wharf().arg("inspect").arg(&spec).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.contains("6 operations"), "{out}");
+    assert!(
+        out.contains("auth: oauth[charges:write charges:read]  idempotency-key"),
+        "{out}"
+    );
+    assert!(out.contains("auth: oauth[repo:admin] | token"), "{out}");
+    assert!(out.contains("GET_STATUS  auth: no auth"), "{out}");
+    assert!(out.contains("no operationId"), "{out}");
+    assert!(
+        out.contains("operationId \"search\" is used by another operation"),
+        "{out}"
+    );
+}

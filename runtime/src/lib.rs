@@ -21,6 +21,8 @@ pub use decode::{decode, Date, DateTime, DecodeError, Decoded, Uuid};
 pub use drift::{Drift, DriftKind, JsonType};
 pub use nullable::Nullable;
 
+pub use http;
+
 /// Raw JSON, for what a spec leaves free-form or wharf cannot model.
 pub type Value = serde_json::Value;
 /// A free-form JSON object.
@@ -37,6 +39,7 @@ pub mod __private {
     pub use serde::de::{Deserializer, MapAccess};
     pub use serde::{Deserialize, Serialize, Serializer};
     pub use serde_json;
+    pub use std::borrow::Cow;
 }
 
 /// Wires the serde and decoding traits of a generated type to its tolerant

@@ -29,13 +29,82 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Print a spec's operations (method, path, scopes, idempotency) and
+    /// what was degraded.
+    Inspect {
+        /// The spec file.
+        spec: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Generate { spec, out, quiet } => generate(spec, out, quiet),
+        Command::Inspect { spec } => inspect(spec),
     }
+}
+
+fn inspect(spec: PathBuf) -> ExitCode {
+    let generated = match Generator::new(&spec).rerun_if_changed(false).generate() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "{}: {} operations, {} types",
+        spec.display(),
+        generated.operations.len(),
+        generated.type_count
+    );
+    for op in &generated.operations {
+        let scopes = op
+            .security
+            .iter()
+            .map(|alternative| {
+                if alternative.is_empty() {
+                    return "none".to_owned();
+                }
+                alternative
+                    .iter()
+                    .map(|(scheme, scopes)| {
+                        if scopes.is_empty() {
+                            scheme.clone()
+                        } else {
+                            format!("{scheme}[{}]", scopes.join(" "))
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            })
+            .collect::<Vec<_>>();
+        let auth = if scopes.is_empty() {
+            "no auth".to_owned()
+        } else {
+            scopes.join(" | ")
+        };
+        let key = if op.accepts_idempotency_key {
+            "  idempotency-key"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<7} {:<50} {}  auth: {auth}{key}",
+            op.method.to_uppercase(),
+            op.path,
+            op.const_name
+        );
+    }
+    let warnings = generated.diagnostics.len();
+    if warnings > 0 {
+        println!("degraded ({warnings}):");
+        for d in &generated.diagnostics {
+            println!("  {d}");
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn generate(spec: PathBuf, out: PathBuf, quiet: bool) -> ExitCode {

@@ -401,7 +401,7 @@ fn doc_inline(text: &str) -> String {
 
 /// `file#/pointer` with the file reduced to its name, so generated code does
 /// not depend on where the spec was on the generating machine.
-fn short_origin(origin: &str) -> String {
+pub(super) fn short_origin(origin: &str) -> String {
     let (file, pointer) = origin.split_once('#').unwrap_or((origin, ""));
     let file = std::path::Path::new(file)
         .file_name()

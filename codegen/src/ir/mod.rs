@@ -1,9 +1,11 @@
 //! The intermediate representation: the one place where OpenAPI's many
 //! spellings of a schema become one model. The emitter reads only this.
 
+mod operations;
 mod recursion;
 mod schema;
 
+pub use operations::{lower_operations, Operation};
 pub use schema::lower_types;
 
 /// Index of a type in [`TypeSet::types`].

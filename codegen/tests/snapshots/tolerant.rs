@@ -637,3 +637,10 @@ impl ::wharf::__private::DecodeObject for ShapeSquare {
 }
 
 ::wharf::__private::impl_decode!(object ShapeSquare);
+
+/// Metadata of every operation: method, path template, tags, idempotency
+/// key, and security requirements with scopes.
+pub mod operations {
+    /// Every operation of the spec, in document order.
+    pub static ALL: &[&::wharf::OperationMeta] = &[];
+}

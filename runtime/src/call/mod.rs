@@ -22,7 +22,9 @@ pub use config::{CallOptions, IntegrationConfig};
 pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 pub use health::Health;
 pub use integration::{Integration, IntegrationBuilder};
-pub use request::{HttpRequest, OperationMeta, Request, Response};
+pub use request::{
+    scopes_for, HttpRequest, OperationMeta, Request, Response, SchemeScopes, SecurityRequirement,
+};
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
 pub use transport::{SendFuture, Transport};

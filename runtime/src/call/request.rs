@@ -19,6 +19,49 @@ pub struct OperationMeta {
     /// The operation takes an idempotency key (e.g. an `Idempotency-Key`
     /// header parameter), so a retry cannot repeat its side effect.
     pub accepts_idempotency_key: bool,
+    /// Security requirements, as alternatives: any one of them satisfies the
+    /// operation. Empty: no authentication.
+    pub security: &'static [SecurityRequirement],
+    /// The spec's tags.
+    pub tags: &'static [&'static str],
+}
+
+/// One way to satisfy an operation's security: every listed scheme, with
+/// its scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityRequirement {
+    pub schemes: &'static [SchemeScopes],
+}
+
+/// A security scheme (by its name in the spec) and the scopes it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemeScopes {
+    pub scheme: &'static str,
+    pub scopes: &'static [&'static str],
+}
+
+impl SecurityRequirement {
+    fn scope_count(&self) -> usize {
+        self.schemes.iter().map(|s| s.scopes.len()).sum()
+    }
+}
+
+/// The scopes a set of operations needs, least privilege: per operation the
+/// alternative with the fewest scopes, then the union over operations.
+/// Operations without security need nothing.
+pub fn scopes_for<'a>(
+    operations: impl IntoIterator<Item = &'a OperationMeta>,
+) -> std::collections::BTreeSet<&'static str> {
+    let mut out = std::collections::BTreeSet::new();
+    for op in operations {
+        let cheapest = op.security.iter().min_by_key(|r| r.scope_count());
+        if let Some(requirement) = cheapest {
+            for scheme in requirement.schemes {
+                out.extend(scheme.scopes.iter().copied());
+            }
+        }
+    }
+    out
 }
 
 impl OperationMeta {
@@ -32,6 +75,8 @@ impl OperationMeta {
             method,
             path: path.into(),
             accepts_idempotency_key: false,
+            security: &[],
+            tags: &[],
         }
     }
 
@@ -127,5 +172,41 @@ impl fmt::Debug for Response {
             .field("headers", &redact::Headers(&self.headers))
             .field("body", &redact::Body(&self.body))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const READ: &[SecurityRequirement] = &[
+        SecurityRequirement {
+            schemes: &[SchemeScopes {
+                scheme: "oauth",
+                scopes: &["repo", "admin"],
+            }],
+        },
+        SecurityRequirement {
+            schemes: &[SchemeScopes {
+                scheme: "oauth",
+                scopes: &["public_repo"],
+            }],
+        },
+    ];
+
+    #[test]
+    fn scope_union_takes_the_cheapest_alternative_per_operation() {
+        let mut a = OperationMeta::new("a", Method::GET, "/a");
+        a.security = READ;
+        let mut b = OperationMeta::new("b", Method::POST, "/b");
+        b.security = &[SecurityRequirement {
+            schemes: &[SchemeScopes {
+                scheme: "oauth",
+                scopes: &["write:org"],
+            }],
+        }];
+        let open = OperationMeta::new("c", Method::GET, "/c");
+        let scopes: Vec<_> = scopes_for([&a, &b, &open]).into_iter().collect();
+        assert_eq!(scopes, ["public_repo", "write:org"]);
     }
 }

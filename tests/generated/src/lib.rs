@@ -4,3 +4,8 @@
 pub mod tolerant {
     include!(concat!(env!("OUT_DIR"), "/tolerant.rs"));
 }
+
+/// Operation metadata of `specs/operations.yaml`.
+pub mod operations_spec {
+    include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+}
