@@ -7,17 +7,23 @@ fn wharf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wharf"))
 }
 
-#[test]
-fn generate_writes_a_module_and_reports() {
-    let out = std::env::temp_dir().join(format!("wharf-cli-{}.rs", std::process::id()));
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/tolerant.yaml");
+/// Runs `wharf generate SPEC --out <temp file>`; returns the run and the path.
+fn generate(spec: &Path, tag: &str) -> (std::process::Output, std::path::PathBuf) {
+    let out = std::env::temp_dir().join(format!("wharf-cli-{tag}-{}.rs", std::process::id()));
     let run = wharf()
         .arg("generate")
-        .arg(&spec)
+        .arg(spec)
         .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
+    (run, out)
+}
+
+#[test]
+fn generate_writes_a_module_and_reports() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/tolerant.yaml");
+    let (run, out) = generate(&spec, "ok");
     assert!(
         run.status.success(),
         "{}",
@@ -50,15 +56,8 @@ fn unreadable_spec_fails_with_a_readable_error() {
 
 #[test]
 fn degraded_parts_are_warned_with_pointer_and_line() {
-    let out = std::env::temp_dir().join(format!("wharf-cli-broken-{}.rs", std::process::id()));
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("codegen/tests/fixtures/broken.json");
-    let run = wharf()
-        .arg("generate")
-        .arg(&spec)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let (run, out) = generate(&spec, "broken");
     assert!(run.status.success(), "degraded is not failed");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
