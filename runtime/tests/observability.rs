@@ -135,3 +135,45 @@ async fn health_snapshot_reports_state_rate_latency_and_budget() {
     );
     assert_eq!(h.in_flight, 0);
 }
+
+#[derive(Debug, Default)]
+struct Collect(std::sync::Mutex<Vec<(String, String, String)>>);
+
+impl wharf_runtime::call::DriftSink for Collect {
+    fn report(&self, integration: &str, operation: &str, drift: &[wharf_runtime::Drift]) {
+        let mut seen = self.0.lock().unwrap();
+        for d in drift {
+            seen.push((
+                integration.to_owned(),
+                operation.to_owned(),
+                d.pointer.clone(),
+            ));
+        }
+    }
+}
+
+#[tokio::test]
+async fn decoded_responses_report_drift_to_the_sink() {
+    let sink = std::sync::Arc::new(Collect::default());
+    let server = FaultServer::new(|_| Fault::ok());
+    let clock: std::sync::Arc<dyn wharf_runtime::time::Clock> =
+        std::sync::Arc::new(wharf_runtime::time::TokioClock);
+    let api = wharf_runtime::call::Integration::builder("drifty")
+        .transport(std::sync::Arc::new(
+            wharf_runtime::testing::FaultTransport::new(server, clock),
+        ))
+        .drift_sink(sink.clone())
+        .build()
+        .unwrap();
+    let values: Vec<i64> = api.decode("listNumbers", br#"[1, "2", 3.0]"#).unwrap();
+    assert_eq!(values, [1, 2, 3]);
+    let seen = sink.0.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            ("drifty".into(), "listNumbers".into(), "/1".into()),
+            ("drifty".into(), "listNumbers".into(), "/2".into())
+        ]
+    );
+    assert!(api.decode::<Vec<i64>>("listNumbers", b"[\"x\"]").is_err());
+}

@@ -3,11 +3,13 @@
 
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
+use super::drift_sink::{DriftSink, LogDrift};
 use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 use super::health::{Health, Latencies};
 use super::request::{HttpRequest, Request, Response};
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::transport::Transport;
+use crate::decode::{decode, Decode, DecodeError};
 use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::{Bulkhead, Full};
@@ -35,6 +37,7 @@ struct Inner {
     transport: Arc<dyn Transport>,
     classifier: Option<Arc<dyn Classifier>>,
     clock: Arc<dyn Clock>,
+    drift_sink: Arc<dyn DriftSink>,
     breaker: Option<Breaker>,
     /// One breaker per operation, when configured so (created on first use).
     operation_breakers: Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
@@ -53,6 +56,7 @@ pub struct IntegrationBuilder {
     transport: Option<Arc<dyn Transport>>,
     classifier: Option<Arc<dyn Classifier>>,
     clock: Arc<dyn Clock>,
+    drift_sink: Arc<dyn DriftSink>,
 }
 
 impl IntegrationBuilder {
@@ -73,6 +77,12 @@ impl IntegrationBuilder {
 
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Where drift found in responses goes (default: [`LogDrift`]).
+    pub fn drift_sink(mut self, sink: Arc<dyn DriftSink>) -> Self {
+        self.drift_sink = sink;
         self
     }
 
@@ -103,6 +113,7 @@ impl IntegrationBuilder {
                 transport,
                 classifier: self.classifier,
                 clock: self.clock,
+                drift_sink: self.drift_sink,
             }),
         })
     }
@@ -122,11 +133,24 @@ impl Integration {
             transport: None,
             classifier: None,
             clock: Arc::new(TokioClock),
+            drift_sink: Arc::new(LogDrift),
         }
     }
 
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// Decodes a response body tolerantly, reporting its drift to the
+    /// integration's drift sink (generated methods decode through this).
+    pub fn decode<T: Decode>(&self, operation: &str, body: &[u8]) -> Result<T, DecodeError> {
+        let decoded = decode::<T>(body)?;
+        if !decoded.drift.is_empty() {
+            self.inner
+                .drift_sink
+                .report(&self.inner.name, operation, &decoded.drift);
+        }
+        Ok(decoded.value)
     }
 
     /// Health of the integration; with per-operation breakers, the worst

@@ -9,6 +9,7 @@
 
 mod classify;
 mod config;
+mod drift_sink;
 mod error;
 mod health;
 mod integration;
@@ -19,6 +20,7 @@ mod transport;
 
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};
+pub use drift_sink::{DriftSink, LogDrift};
 pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 pub use health::Health;
 pub use integration::{Integration, IntegrationBuilder};
