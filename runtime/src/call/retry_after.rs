@@ -1,7 +1,7 @@
 //! How long the provider asks us to wait: `Retry-After` (seconds or an
 //! HTTP-date) and the common rate-limit reset headers.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Waits longer than this are treated as nonsense and capped.
@@ -13,13 +13,20 @@ pub fn requested_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration>
     retry_after(headers, now).or_else(|| reset_when_exhausted(headers, now))
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+// Constant names: looking up by `&str` would parse the name on every call.
+const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
+const X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name)?.to_str().ok().map(str::trim)
 }
 
 /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = header(headers, "retry-after")?;
+    let value = header(headers, &RETRY_AFTER)?;
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)
             .then(|| Duration::from_secs_f64(seconds).min(MAX_WAIT));
@@ -36,13 +43,15 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 /// `X-RateLimit-Remaining: 0` (or `RateLimit-Remaining`) with a reset in
 /// delta seconds or epoch seconds (`X-RateLimit-Reset`, `RateLimit-Reset`).
 pub fn reset_when_exhausted(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let remaining = header(headers, "x-ratelimit-remaining")
-        .or_else(|| header(headers, "ratelimit-remaining"))?;
+    if headers.is_empty() {
+        return None;
+    }
+    let remaining = header(headers, &X_REMAINING).or_else(|| header(headers, &REMAINING))?;
     if remaining.parse::<f64>().ok()? > 0.0 {
         return None;
     }
-    let reset: f64 = header(headers, "x-ratelimit-reset")
-        .or_else(|| header(headers, "ratelimit-reset"))?
+    let reset: f64 = header(headers, &X_RESET)
+        .or_else(|| header(headers, &RESET))?
         .parse()
         .ok()?;
     if !reset.is_finite() || reset < 0.0 {
