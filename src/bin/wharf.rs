@@ -53,58 +53,81 @@ fn inspect(spec: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
+    // Written through a locked stdout: a closed pipe (`| head`) ends the
+    // listing quietly instead of panicking in `println!`.
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match write_inspection(&mut out, &spec, &generated) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One operation's security, e.g. `oauth[repo:admin] | token`.
+fn auth_summary(op: &wharf_codegen::ir::Operation) -> String {
+    if op.security.is_empty() {
+        return "no auth".to_owned();
+    }
+    op.security
+        .iter()
+        .map(|alternative| {
+            if alternative.is_empty() {
+                return "none".to_owned();
+            }
+            alternative
+                .iter()
+                .map(|(scheme, scopes)| {
+                    if scopes.is_empty() {
+                        scheme.clone()
+                    } else {
+                        format!("{scheme}[{}]", scopes.join(" "))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn write_inspection(
+    out: &mut impl std::io::Write,
+    spec: &std::path::Path,
+    generated: &wharf_codegen::Generated,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{}: {} operations, {} types",
         spec.display(),
         generated.operations.len(),
         generated.type_count
-    );
+    )?;
     for op in &generated.operations {
-        let scopes = op
-            .security
-            .iter()
-            .map(|alternative| {
-                if alternative.is_empty() {
-                    return "none".to_owned();
-                }
-                alternative
-                    .iter()
-                    .map(|(scheme, scopes)| {
-                        if scopes.is_empty() {
-                            scheme.clone()
-                        } else {
-                            format!("{scheme}[{}]", scopes.join(" "))
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            })
-            .collect::<Vec<_>>();
-        let auth = if scopes.is_empty() {
-            "no auth".to_owned()
-        } else {
-            scopes.join(" | ")
-        };
         let key = if op.accepts_idempotency_key {
             "  idempotency-key"
         } else {
             ""
         };
-        println!(
-            "  {:<7} {:<50} {}  auth: {auth}{key}",
+        writeln!(
+            out,
+            "  {:<7} {:<50} {}  auth: {}{key}",
             op.method.to_uppercase(),
             op.path,
-            op.const_name
-        );
+            op.const_name,
+            auth_summary(op)
+        )?;
     }
-    let warnings = generated.diagnostics.len();
-    if warnings > 0 {
-        println!("degraded ({warnings}):");
+    if !generated.diagnostics.is_empty() {
+        writeln!(out, "degraded ({}):", generated.diagnostics.len())?;
         for d in &generated.diagnostics {
-            println!("  {d}");
+            writeln!(out, "  {d}")?;
         }
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 fn generate(spec: PathBuf, out: PathBuf, quiet: bool) -> ExitCode {
