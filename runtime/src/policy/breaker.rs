@@ -209,7 +209,7 @@ impl Breaker {
         inner.window.push_back(failure);
         if failure {
             inner.failures_in_window += 1;
-            inner.consecutive += 1;
+            inner.consecutive = inner.consecutive.saturating_add(1);
         } else {
             inner.consecutive = 0;
         }
