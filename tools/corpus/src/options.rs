@@ -121,6 +121,90 @@ fn shuffle<T>(items: &mut [T], seed: u64) {
 
 #[cfg(test)]
 mod tests {
+    use super::Options;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        Options::parse(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    fn outcomes(n: usize) -> Vec<crate::specs::Outcome> {
+        (0..n)
+            .map(|i| crate::specs::Outcome {
+                id: format!("spec-{i}"),
+                result: Ok(crate::specs::Generation {
+                    output: std::path::PathBuf::from(format!("spec-{i}.rs")),
+                    code_hash: i as u64,
+                    types: 0,
+                    lines: 0,
+                    warnings: 0,
+                    errors: 0,
+                    time: std::time::Duration::ZERO,
+                }),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shards_partition_the_seeded_sample() {
+        let all = outcomes(100);
+        let ids =
+            |o: &Options| -> Vec<String> { o.choose(&all).iter().map(|g| g.id.clone()).collect() };
+        let sample = ids(&parse(&["--sample", "30", "--seed", "3"]).unwrap());
+        assert_eq!(sample.len(), 30);
+        assert_eq!(
+            sample,
+            ids(&parse(&["--sample", "30", "--seed", "3"]).unwrap()),
+            "seeded"
+        );
+        assert_ne!(
+            sample,
+            ids(&parse(&["--sample", "30", "--seed", "4"]).unwrap())
+        );
+        let mut shards: Vec<String> = (1..=4)
+            .flat_map(|i| {
+                ids(&parse(&[
+                    "--sample",
+                    "30",
+                    "--seed",
+                    "3",
+                    "--shard",
+                    &format!("{i}/4"),
+                ])
+                .unwrap())
+            })
+            .collect();
+        shards.sort();
+        let mut expected = sample.clone();
+        expected.sort();
+        assert_eq!(shards, expected, "shards cover the sample exactly once");
+    }
+
+    #[test]
+    fn options_parse_and_reject_nonsense() {
+        let o = parse(&[
+            "--sample",
+            "300",
+            "--seed",
+            "7",
+            "--shard",
+            "2/4",
+            "--compile",
+            "--batch",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(
+            (o.sample, o.seed, o.shard, o.compile, o.batch),
+            (Some(300), 7, (2, 4), true, 1)
+        );
+        assert!(parse(&["--shard", "5/4"]).is_err());
+        assert!(parse(&["--shard", "0/4"]).is_err());
+        assert!(parse(&["--sample"]).is_err());
+        assert!(parse(&["--sample", "many"]).is_err());
+        assert!(parse(&["--frobnicate"]).is_err());
+        assert!(parse(&["--min-compile-rate", "98.5"]).is_ok_and(|o| o.min_compile_rate == 98.5));
+    }
+
     #[test]
     fn shuffle_is_seeded_and_a_permutation() {
         let mut a: Vec<u32> = (0..100).collect();
