@@ -98,6 +98,33 @@ pub enum Keyword {
     Unusable,
 }
 
+/// Whether a field of a generated type holds a secret, so its `Debug`
+/// output is redacted. Narrower than the runtime's list for headers and
+/// query strings: `state`, `code` or a plain `key` are ordinary fields in
+/// most API objects, and debugging them must stay possible.
+pub fn is_secret_field(wire: &str) -> bool {
+    let n = wire.to_ascii_lowercase().replace('-', "_");
+    [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "credential",
+        "private_key",
+        "privatekey",
+        "api_key",
+        "apikey",
+        "client_key",
+        "signing_key",
+        "session_key",
+        "access_key",
+        "authorization",
+        "cookie",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}
+
 /// Hands out names unique within one scope, adding `2`, `3`… on collision.
 #[derive(Debug, Default)]
 pub struct Scope {
@@ -155,6 +182,23 @@ mod tests {
         assert_eq!(field_name("@type"), "at_type");
         assert_eq!(field_name("$"), "field");
         assert_eq!(field_name("3d"), "n3d");
+    }
+
+    #[test]
+    fn secret_fields() {
+        for name in [
+            "access_token",
+            "client-secret",
+            "Password",
+            "private_key",
+            "X-Api-Key",
+            "refreshToken",
+        ] {
+            assert!(is_secret_field(name), "{name}");
+        }
+        for name in ["state", "code", "key", "name", "public_key_id"] {
+            assert!(!is_secret_field(name), "{name}");
+        }
     }
 
     #[test]

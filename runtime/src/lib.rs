@@ -35,6 +35,7 @@ pub mod __private {
         decode_enum, decode_object, decode_union, deserialize, discriminator, Cx, Decode,
         DecodeObject, DecodeUnion, Decoding, Required, StringEnum, UnionTrial,
     };
+    pub use crate::redact::{Redacted, RedactedMap};
     pub use serde;
     pub use serde::de::{Deserializer, MapAccess};
     pub use serde::{Deserialize, Serialize, Serializer};

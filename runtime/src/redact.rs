@@ -80,6 +80,33 @@ impl fmt::Debug for Body<'_> {
     }
 }
 
+/// Stands in for a secret field in generated `Debug` output.
+pub struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// A map of extra fields for `Debug`, with values under sensitive keys
+/// replaced.
+pub struct RedactedMap<'a, V>(pub &'a std::collections::BTreeMap<String, V>);
+
+impl<V: fmt::Debug> fmt::Debug for RedactedMap<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (k, v) in self.0 {
+            if is_sensitive(k) {
+                map.entry(k, &Redacted);
+            } else {
+                map.entry(k, v);
+            }
+        }
+        map.finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,14 @@
 use super::docs::sanitize;
 use super::{lit, Writer};
 use crate::ir::{EnumDef, Field, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
-use crate::naming::{keyword_kind, Keyword};
+use crate::naming::{is_secret_field, keyword_kind, Keyword};
 
 /// Locals the generated `decode_fields` uses for itself.
 const DECODER_LOCALS: &[&str] = &["map", "cx", "key"];
 
 const DERIVE_SERIALIZE: &str = "#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]";
+const DERIVE_SERIALIZE_NO_DEBUG: &str =
+    "#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]";
 const SERDE_CRATE: &str = "#[serde(crate = \"::wharf::__private::serde\")]";
 
 pub(super) struct TypeEmitter<'a> {
@@ -92,7 +94,14 @@ impl<'a> TypeEmitter<'a> {
     }
 
     fn structure(&self, w: &mut Writer, name: &str, s: &StructDef) {
-        w.line(DERIVE_SERIALIZE);
+        // Secrets (and unknown extra fields, which may be secrets) get a
+        // redacting `Debug` instead of the derived one.
+        let redacting = s.extra.is_some() || s.fields.iter().any(|f| is_secret_field(&f.wire));
+        w.line(if redacting {
+            DERIVE_SERIALIZE_NO_DEBUG
+        } else {
+            DERIVE_SERIALIZE
+        });
         w.line(SERDE_CRATE);
         if s.fields.is_empty() && s.extra.is_none() {
             w.line(&format!("pub struct {name} {{}}"));
@@ -141,6 +150,10 @@ impl<'a> TypeEmitter<'a> {
             w.close("}");
         }
         w.blank();
+        if redacting {
+            redacting_debug(w, name, s);
+            w.blank();
+        }
         self.struct_decoder(w, name, s);
         w.blank();
         w.line(&format!("::wharf::__private::impl_decode!(object {name});"));
@@ -295,6 +308,37 @@ impl<'a> TypeEmitter<'a> {
             names.join(", ")
         ));
     }
+}
+
+/// `Debug` that prints `[redacted]` for secret fields and redacts sensitive
+/// keys of the `extra` map.
+fn redacting_debug(w: &mut Writer, name: &str, s: &StructDef) {
+    w.open(&format!("impl ::core::fmt::Debug for {name} {{"));
+    w.open("fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {");
+    w.line(&format!("f.debug_struct({})", lit(name)));
+    w.indent_more();
+    for field in &s.fields {
+        let ident = field_ident(&field.name);
+        if is_secret_field(&field.wire) {
+            w.line(&format!(
+                ".field({}, &::wharf::__private::Redacted)",
+                lit(&field.name)
+            ));
+        } else {
+            w.line(&format!(".field({}, &self.{ident})", lit(&field.name)));
+        }
+    }
+    if s.extra.is_some() {
+        let ident = field_ident(&s.extra_name);
+        w.line(&format!(
+            ".field({}, &::wharf::__private::RedactedMap(&self.{ident}))",
+            lit(&s.extra_name)
+        ));
+    }
+    w.line(".finish()");
+    w.indent_back();
+    w.close("}");
+    w.close("}");
 }
 
 fn string_enum(w: &mut Writer, name: &str, e: &EnumDef) {

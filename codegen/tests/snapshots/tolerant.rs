@@ -463,7 +463,7 @@ impl ::wharf::__private::DecodeObject for Node {
 ::wharf::__private::impl_decode!(object Node);
 
 /// Schema: `tolerant.yaml#/components/schemas/Settings`
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
+#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -471,6 +471,15 @@ pub struct Settings {
     /// Properties beyond the declared ones (`additionalProperties`).
     #[serde(flatten)]
     pub extra: ::std::collections::BTreeMap<String, ::wharf::Value>,
+}
+
+impl ::core::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("Settings")
+            .field("theme", &self.theme)
+            .field("extra", &::wharf::__private::RedactedMap(&self.extra))
+            .finish()
+    }
 }
 
 impl ::wharf::__private::DecodeObject for Settings {
@@ -540,6 +549,64 @@ impl ::wharf::__private::DecodeObject for OptionSchema {
 }
 
 ::wharf::__private::impl_decode!(object OptionSchema);
+
+/// Schema: `tolerant.yaml#/components/schemas/InstallationToken`
+#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
+#[serde(crate = "::wharf::__private::serde")]
+pub struct InstallationToken {
+    pub token: String,
+    pub expires_at: ::wharf::DateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<::std::collections::BTreeMap<String, String>>,
+}
+
+impl ::core::fmt::Debug for InstallationToken {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("InstallationToken")
+            .field("token", &::wharf::__private::Redacted)
+            .field("expires_at", &self.expires_at)
+            .field("refresh_token", &::wharf::__private::Redacted)
+            .field("permissions", &self.permissions)
+            .finish()
+    }
+}
+
+impl ::wharf::__private::DecodeObject for InstallationToken {
+    fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(
+        map: &mut A,
+        cx: &mut ::wharf::__private::Cx,
+    ) -> ::wharf::__private::Decoding<Self, A::Error> {
+        let mut token = ::wharf::__private::Required::new();
+        let mut expires_at = ::wharf::__private::Required::new();
+        let mut refresh_token = None;
+        let mut permissions = None;
+        while let Some(key) = cx.next_key(map)? {
+            match key.as_str() {
+                "token" => cx.required(map, "token", &mut token)?,
+                "expires_at" => cx.required(map, "expires_at", &mut expires_at)?,
+                "refresh_token" => cx.optional(map, "refresh_token", &mut refresh_token)?,
+                "permissions" => cx.optional(map, "permissions", &mut permissions)?,
+                _ => cx.unknown_field(map, &key)?,
+            }
+        }
+        let Some(token) = token.take(cx, "token") else {
+            return Ok(None);
+        };
+        let Some(expires_at) = expires_at.take(cx, "expires_at") else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            token,
+            expires_at,
+            refresh_token,
+            permissions,
+        }))
+    }
+}
+
+::wharf::__private::impl_decode!(object InstallationToken);
 
 /// Schema: `tolerant.yaml#/components/schemas/Repo/properties/license`
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]

@@ -400,3 +400,31 @@ fn each_rule_fails_strictly_and_passes_tolerantly() {
         assert_eq!(tolerant.drift[0].pointer, format!("/{field}"), "{rule}");
     }
 }
+
+#[test]
+fn secrets_in_generated_types_never_reach_debug() {
+    let v = json!({
+        "token": "CANARY-tok",
+        "expires_at": "2026-01-01T00:00:00Z",
+        "refresh_token": "CANARY-ref",
+        "permissions": {"contents": "read"}
+    });
+    let t = decode::<InstallationToken>(&v).unwrap().value;
+    let shown = format!("{t:?} {t:#?}");
+    assert!(!shown.contains("CANARY"), "{shown}");
+    assert!(
+        shown.contains("expires_at") && shown.contains("[redacted]"),
+        "{shown}"
+    );
+    // The value itself is intact for the code that needs it.
+    assert_eq!(t.token, "CANARY-tok");
+    // Unknown extra fields with secret-like names are redacted too.
+    let s = decode::<Settings>(&json!({"theme": "dark", "api_key": "CANARY-key"}))
+        .unwrap()
+        .value;
+    let shown = format!("{s:?}");
+    assert!(
+        !shown.contains("CANARY") && shown.contains("dark"),
+        "{shown}"
+    );
+}
