@@ -46,15 +46,23 @@ pub fn write(
     } else {
         options.sample.map_or("all".to_owned(), |n| n.to_string())
     };
-    let _ = writeln!(
-        summary,
-        "compiles: {compiles}/{} checked ({:.1}%) [sample {sample}, seed {}, shard {}/{}]",
-        checked.len(),
-        pct(compiles, checked.len()),
-        options.seed,
-        options.shard.0,
-        options.shard.1
-    );
+    if options.compile {
+        let _ = writeln!(
+            summary,
+            "compiles: {compiles}/{} checked ({:.1}%) [sample {sample}, seed {}, shard {}/{}]",
+            checked.len(),
+            pct(compiles, checked.len()),
+            options.seed,
+            options.shard.0,
+            options.shard.1
+        );
+    } else {
+        let _ = writeln!(
+            summary,
+            "compiles: not checked in this run (add --compile); the table keeps {} earlier results for the current code",
+            checked.len()
+        );
+    }
     let mut table = String::from("| spec | loaded | generated | compiles | types | lines | warnings | first error |\n|---|---|---|---|---|---|---|---|\n");
     for g in generation {
         let compile = compiled.current(g);
