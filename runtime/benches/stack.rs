@@ -267,6 +267,11 @@ fn main() {
         n as f64 / sb.as_secs_f64(),
         bb.as_secs_f64() / sb.as_secs_f64()
     );
+    println!(
+        "best rounds  : transport alone {:.0}/s, ratio {:.3}x",
+        n as f64 / best(&transport_wall).as_secs_f64(),
+        bb.as_secs_f64() / best(&transport_wall).as_secs_f64()
+    );
     println!("medians:");
     println!("bare reqwest : {:8.0} calls/s", n as f64 / bw.as_secs_f64());
     let tw = median(&mut timers_wall);
