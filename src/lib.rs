@@ -22,6 +22,13 @@ pub use wharf_runtime::call;
 pub use wharf_runtime::call::{scopes_for, OperationMeta, SchemeScopes, SecurityRequirement};
 /// HTTP types (`Method`, `HeaderMap`, ...), for generated code.
 pub use wharf_runtime::http;
+/// The resilience policies and their configuration.
+pub use wharf_runtime::policy;
+/// The scripted fault server, for tests and demos (feature `testing`).
+#[cfg(feature = "testing")]
+pub use wharf_runtime::testing;
+/// Clocks (`TokioClock`), for tests that pause time.
+pub use wharf_runtime::time;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
 #[cfg(feature = "cli")]

@@ -1,10 +1,16 @@
 //! wharf quickstart (offline, no accounts).
 //!
+//! Part 1 decodes a drifted payload with types generated at build time.
+//! Part 2 (`resilience.rs`) makes calls through wharf's runtime against the
+//! embedded fault server and shows what the resilience stack does.
+//!
 //! The types below were generated from `specs/tolerant.yaml` by `build.rs`.
 //! A provider returns a page of repositories that has drifted from its spec:
 //! a renamed enum value, numbers sent as strings, a `null` where the spec
 //! says never, a new field, one malformed date. wharf decodes what can be
 //! decoded, keeps what it cannot model, and reports every fix-up.
+
+mod resilience;
 
 // A binary uses part of a generated API; the rest is not dead code to fix.
 #[allow(dead_code)]
@@ -20,7 +26,14 @@ const PAGE: &str = r#"[
    "released": "not a date", "sponsor_tier": "gold"}
 ]"#;
 
-fn main() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    decode_drift();
+    resilience::run().await;
+}
+
+fn decode_drift() {
+    println!("== tolerant decoding with drift report");
     println!(
         "decoding a page of {} bytes with wharf::decode ...",
         PAGE.len()
