@@ -29,6 +29,9 @@ pub enum SpecVersion {
 #[derive(Debug)]
 pub struct Spec {
     pub(crate) docs: Vec<Document>,
+    /// Document index by the path a `$ref` reached it with (as joined, and
+    /// canonical): resolving a file `$ref` is a map lookup, not file I/O.
+    files: HashMap<PathBuf, usize>,
     pub version: SpecVersion,
     /// The `openapi` field as written.
     pub declared_version: String,
@@ -176,6 +179,7 @@ impl Spec {
         let declared_version = declared.to_owned();
         let mut spec = Spec {
             docs: vec![doc],
+            files: HashMap::new(),
             version,
             declared_version,
         };
@@ -186,9 +190,9 @@ impl Spec {
     /// Loads every file reachable through relative `$ref`s, breadth first.
     fn load_referenced_files(&mut self, diags: &mut Vec<Diagnostic>) {
         let mut queue = VecDeque::from([0usize]);
-        let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
         if let Some(p) = &self.docs[0].path {
-            by_path.insert(canonical(p), 0);
+            self.files.insert(canonical(p), 0);
+            self.files.insert(p.clone(), 0);
         }
         while let Some(index) = queue.pop_front() {
             let mut refs = Vec::new();
@@ -204,8 +208,13 @@ impl Spec {
                     continue;
                 };
                 let target = base.parent().unwrap_or(Path::new(".")).join(&file);
+                if self.files.contains_key(&target) {
+                    continue;
+                }
                 let key = canonical(&target);
-                if by_path.contains_key(&key) {
+                if let Some(&known) = self.files.get(&key) {
+                    // Another spelling of a loaded file: remember it too.
+                    self.files.insert(target, known);
                     continue;
                 }
                 if self.docs.len() >= MAX_DOCUMENTS {
@@ -224,7 +233,8 @@ impl Spec {
                     });
                 match loaded {
                     Ok(doc) => {
-                        by_path.insert(key, self.docs.len());
+                        self.files.insert(key, self.docs.len());
+                        self.files.insert(target, self.docs.len());
                         queue.push_back(self.docs.len());
                         self.docs.push(doc);
                     }
@@ -278,10 +288,13 @@ impl Spec {
                 .path
                 .as_ref()
                 .ok_or_else(|| format!("cannot follow file $ref {reference:?} from text input"))?;
-            let wanted = canonical(&base.parent().unwrap_or(Path::new(".")).join(file));
-            self.docs
-                .iter()
-                .position(|d| d.path.as_ref().is_some_and(|p| canonical(p) == wanted))
+            let target = base.parent().unwrap_or(Path::new(".")).join(file);
+            // Every file reference was seen (and its spelling recorded) while
+            // loading; canonicalizing is only the fallback.
+            self.files
+                .get(&target)
+                .or_else(|| self.files.get(&canonical(&target)))
+                .copied()
                 .ok_or_else(|| format!("file of $ref {reference:?} was not loaded"))?
         };
         let pointer = percent_decode(fragment);
