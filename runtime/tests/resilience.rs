@@ -51,10 +51,14 @@ async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
         },
     );
     let calls = 1_000;
+    let mut exhausted = 0;
     for _ in 0..calls {
         let err = api.call(get(), CallOptions::default()).await.unwrap_err();
         assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+        exhausted += usize::from(err.budget_exhausted);
     }
+    // Calls after the reserve is spent say why they were not retried.
+    assert!(exhausted >= calls - 10, "{exhausted}");
     let attempts = server.log().requests.len();
     let ratio = attempts as f64 / calls as f64;
     println!("total outage: {calls} calls, {attempts} upstream attempts ({ratio:.3}x)");

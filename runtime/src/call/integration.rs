@@ -122,7 +122,9 @@ impl IntegrationBuilder {
 /// What the retry loop decided after a failed attempt.
 enum Next {
     Retry(Duration),
-    Fail(ErrorKind),
+    /// Give up; the flag says whether only the empty retry budget stopped
+    /// a retry.
+    Fail(ErrorKind, bool),
 }
 
 impl Integration {
@@ -468,13 +470,8 @@ impl Integration {
                 deadline.remaining(after),
                 failure,
             ) {
-                Next::Fail(kind) => {
-                    let exhausted =
-                        matches!(kind, ErrorKind::Status { .. } | ErrorKind::Transport { .. })
-                            && is_retryable(class, has_idempotency_plan)
-                            && attempts < retry.max_attempts
-                            && i.budget.level() < 1.0;
-                    return Err(self.error(&request, kind, attempts, exhausted));
+                Next::Fail(kind, budget_exhausted) => {
+                    return Err(self.error(&request, kind, attempts, budget_exhausted));
                 }
                 Next::Retry(delay) => {
                     tracing::info!(
@@ -504,22 +501,23 @@ impl Integration {
     ) -> Next {
         let i = &self.inner;
         if !is_retryable(class, has_idempotency_plan) || attempts >= retry.max_attempts {
-            return Next::Fail(failure);
+            return Next::Fail(failure, false);
         }
         let backoff = i.jitter.full(retry.ceiling(attempts));
         let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
         if delay + i.config.min_attempt_budget > remaining {
-            return Next::Fail(match provider_delay {
+            let kind = match provider_delay {
                 Some(retry_after) if retry_after + i.config.min_attempt_budget > remaining => {
                     ErrorKind::RetryAfterBeyondDeadline { retry_after }
                 }
                 _ => failure,
-            });
+            };
+            return Next::Fail(kind, false);
         }
         if !i.budget.try_spend() {
             metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => i.label.clone()).increment(1);
             tracing::warn!(integration = %i.name, "retry budget exhausted; not retrying");
-            return Next::Fail(failure);
+            return Next::Fail(failure, true);
         }
         Next::Retry(delay)
     }
