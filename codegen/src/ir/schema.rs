@@ -243,12 +243,14 @@ impl<'a> Lowerer<'a> {
         let Some(o) = schema.as_object() else {
             return (self.non_object_schema(at, schema), false);
         };
-        let nullable = self.nullable(at, o, 0);
         let form = self.classify(at, o);
         if let Form::Ref(reference) = form {
+            // `referenced` resolves the target once and knows whether it is
+            // nullable; only this node's own spellings remain to check.
             let (ty, target_nullable) = self.referenced(at, reference, hint);
-            return (ty, nullable || target_nullable);
+            return (ty, own_nullable(o) || target_nullable);
         }
+        let nullable = self.nullable(at, o, 0);
         if let Some(&id) = self.by_location.get(at) {
             return (Ty::Named(id), nullable);
         }
@@ -278,28 +280,8 @@ impl<'a> Lowerer<'a> {
 
     /// Whether a schema admits `null`, in any of the spellings of 3.0 and 3.1.
     fn nullable(&self, at: &Location, o: &Map<String, Value>, depth: usize) -> bool {
-        if o.get("nullable") == Some(&Value::Bool(true)) {
+        if own_nullable(o) {
             return true;
-        }
-        match o.get("type") {
-            Some(Value::String(t)) if t == "null" => return true,
-            Some(Value::Array(types)) if types.iter().any(|t| t == "null") => return true,
-            _ => {}
-        }
-        if o.get("const") == Some(&Value::Null) {
-            return true;
-        }
-        if let Some(Value::Array(values)) = o.get("enum") {
-            if values.iter().any(Value::is_null) {
-                return true;
-            }
-        }
-        for key in ["oneOf", "anyOf"] {
-            if let Some(Value::Array(members)) = o.get(key) {
-                if members.iter().any(is_null_schema) {
-                    return true;
-                }
-            }
         }
         // `allOf: [$ref]` plus `nullable` is handled above; a lone ref to a
         // nullable schema is nullable too.
@@ -871,6 +853,35 @@ mod indexmap_lite {
             )
         }
     }
+}
+
+/// Whether a schema itself admits `null` (not looking through `$ref`), in
+/// any of the spellings of 3.0 and 3.1.
+fn own_nullable(o: &Map<String, Value>) -> bool {
+    if o.get("nullable") == Some(&Value::Bool(true)) {
+        return true;
+    }
+    match o.get("type") {
+        Some(Value::String(t)) if t == "null" => return true,
+        Some(Value::Array(types)) if types.iter().any(|t| t == "null") => return true,
+        _ => {}
+    }
+    if o.get("const") == Some(&Value::Null) {
+        return true;
+    }
+    if let Some(Value::Array(values)) = o.get("enum") {
+        if values.iter().any(Value::is_null) {
+            return true;
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(Value::Array(members)) = o.get(key) {
+            if members.iter().any(is_null_schema) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn form_needs_type(form: &Form<'_>) -> bool {
