@@ -213,13 +213,7 @@ async fn black_holed_upstream_returns_by_the_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_after_silences_the_integration() {
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index == 0 {
-            Fault::status(429).with_header("retry-after", "3")
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = FaultServer::failing_first(1, Fault::status(429).with_header("retry-after", "3"));
     let api = integration(&server, IntegrationConfig::default());
     let start = Instant::now();
     let first = {

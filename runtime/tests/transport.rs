@@ -72,13 +72,7 @@ async fn responses_and_retries_over_real_tcp() {
 
 #[tokio::test]
 async fn resets_are_transient_for_reads_and_retried() {
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index < 2 {
-            Fault::Reset { processed: false }
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = FaultServer::failing_first(2, Fault::Reset { processed: false });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
     let result = api(IntegrationConfig::default())
         .call(get(http.url("/r")), CallOptions::default())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wharf::call::{CallOptions, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request};
 use wharf::policy::breaker::BreakerConfig;
-use wharf::testing::{Fault, FaultServer, FaultTransport, Seen};
+use wharf::testing::{Fault, FaultServer, FaultTransport};
 use wharf::time::{Clock, Instant, TokioClock};
 
 fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
@@ -43,13 +43,7 @@ fn ms(d: Duration) -> String {
 
 pub async fn run() {
     println!("\n== retries: the provider fails twice with 503, then answers");
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index < 2 {
-            Fault::status(503)
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = FaultServer::failing_first(2, Fault::status(503));
     let api = integration(&server, IntegrationConfig::default());
     let started = Instant::now();
     let result = api.call(get_repo(), CallOptions::default()).await;
@@ -125,13 +119,7 @@ pub async fn run() {
     );
 
     println!("\n== rate limited: 429 with Retry-After: 1");
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index == 0 {
-            Fault::status(429).with_header("retry-after", "1")
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = FaultServer::failing_first(1, Fault::status(429).with_header("retry-after", "1"));
     let api = integration(&server, IntegrationConfig::default());
     let started = Instant::now();
     let result = api.call(get_repo(), CallOptions::default()).await;

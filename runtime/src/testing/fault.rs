@@ -149,6 +149,17 @@ impl FaultServer {
         })
     }
 
+    /// A server that answers the first `n` requests with `fault`, then 200.
+    pub fn failing_first(n: usize, fault: Fault) -> Arc<Self> {
+        FaultServer::new(move |seen| {
+            if seen.index < n {
+                fault.clone()
+            } else {
+                Fault::ok()
+            }
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
         match self.log.lock() {
             Ok(g) => g,
