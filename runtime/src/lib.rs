@@ -6,7 +6,9 @@
 //! fields) and report every fix-up as [`Drift`] instead of failing or silently
 //! corrupting data. Users normally depend on the `wharf` facade instead.
 
+mod binary;
 pub mod call;
+pub mod client;
 pub mod decode;
 mod drift;
 mod ids;
@@ -17,6 +19,7 @@ pub mod redact;
 pub mod testing;
 pub mod time;
 
+pub use binary::Binary;
 pub use decode::{decode, Date, DateTime, DecodeError, Decoded, Uuid};
 pub use drift::{Drift, DriftKind, JsonType};
 pub use nullable::Nullable;

@@ -16,7 +16,7 @@ mod enums;
 mod error;
 mod formats;
 mod object;
-mod scalars;
+pub(crate) mod scalars;
 mod sequences;
 mod union;
 

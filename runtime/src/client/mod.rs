@@ -1,0 +1,206 @@
+//! What generated clients are made of: [`ClientCore`] (an integration and a
+//! base URL), [`RequestParts`] (parameters and bodies serialized the way
+//! OpenAPI defines), [`Reply`]/[`ApiError`] (typed outcomes that keep the
+//! raw response), and pagination streams.
+
+mod body;
+mod paginate;
+mod params;
+mod reply;
+mod request;
+
+pub use body::{form as form_body, FieldEncoding, Multipart};
+pub use paginate::{next_offset, paginate};
+pub use params::Style;
+pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
+pub use request::RequestParts;
+
+use crate::call::{CallOptions, ErrorKind, Integration, OperationMeta, Request};
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_TYPE, COOKIE};
+use http::HeaderMap;
+use std::sync::Arc;
+
+/// Per-call settings every generated method's options carry: the runtime's
+/// [`CallOptions`] (deadline, retry, idempotency key...), extra headers, and
+/// a raw body for media types the typed method does not pick.
+#[derive(Debug, Clone, Default)]
+pub struct CallSettings {
+    pub options: CallOptions,
+    /// Added to (and replacing) the generated headers.
+    pub headers: HeaderMap,
+    /// Sends these bytes with this media type instead of the typed body (for
+    /// an operation that also accepts e.g. XML when wharf picked JSON).
+    pub raw_body: Option<(String, Bytes)>,
+    /// An absolute URL to call instead of the one built from the
+    /// parameters (used to follow `Link: rel="next"`); it must be on the
+    /// client's origin, so credentials never go elsewhere.
+    pub url: Option<String>,
+}
+
+/// An integration plus the base URL its operations are relative to. Every
+/// generated client wraps one.
+#[derive(Debug, Clone)]
+pub struct ClientCore {
+    integration: Integration,
+    base_url: Arc<str>,
+}
+
+impl ClientCore {
+    pub fn new(integration: Integration, base_url: impl AsRef<str>) -> Self {
+        ClientCore {
+            integration,
+            base_url: Arc::from(base_url.as_ref().trim_end_matches('/')),
+        }
+    }
+
+    pub fn integration(&self) -> &Integration {
+        &self.integration
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Starts a request for `operation`.
+    pub fn request(&self, operation: &'static OperationMeta) -> RequestParts {
+        RequestParts::new(operation)
+    }
+
+    /// Sends a request through the integration's request path. Responses of
+    /// any status come back as [`RawReply`] for the generated code to
+    /// interpret; failures without a response are [`ApiError::Call`].
+    pub async fn send<E>(
+        &self,
+        parts: RequestParts,
+        settings: CallSettings,
+    ) -> Result<RawReply, ApiError<E>> {
+        let operation = parts.operation;
+        let request = self.build(parts, settings.headers, settings.raw_body, settings.url);
+        let request = request.map_err(|reason| ApiError::InvalidRequest {
+            operation: static_name(operation),
+            reason,
+        })?;
+        match self.integration.call(request, settings.options).await {
+            Ok(r) => Ok(RawReply::new(
+                self.integration.clone(),
+                operation,
+                r.status,
+                r.headers,
+                r.body,
+                None,
+                0,
+            )),
+            Err(e) => match e.kind {
+                ErrorKind::Status {
+                    status,
+                    class,
+                    headers,
+                    body,
+                } => Ok(RawReply::new(
+                    self.integration.clone(),
+                    operation,
+                    status,
+                    headers,
+                    body,
+                    Some(class),
+                    e.attempts,
+                )),
+                _ => Err(ApiError::Call(e)),
+            },
+        }
+    }
+
+    fn build(
+        &self,
+        parts: RequestParts,
+        extra_headers: HeaderMap,
+        raw_body: Option<(String, Bytes)>,
+        url: Option<String>,
+    ) -> Result<Request, String> {
+        if let Some(e) = parts.error {
+            return Err(e);
+        }
+        let url = match url {
+            Some(url) => {
+                if !same_origin(&self.base_url, &url) {
+                    return Err("a next-page URL points to another origin; not followed".into());
+                }
+                url
+            }
+            None => {
+                let mut url = String::with_capacity(
+                    self.base_url.len() + parts.path.len() + parts.query.len() * 16 + 1,
+                );
+                url.push_str(&self.base_url);
+                url.push_str(&parts.path);
+                for (i, pair) in parts.query.iter().enumerate() {
+                    url.push(if i == 0 { '?' } else { '&' });
+                    url.push_str(pair);
+                }
+                url
+            }
+        };
+        let mut headers = parts.headers;
+        if !parts.cookies.is_empty() {
+            let cookie = HeaderValue::from_str(&parts.cookies.join("; "))
+                .map_err(|_| "a cookie value cannot be sent".to_owned())?;
+            headers.insert(COOKIE, cookie);
+        }
+        let mut body = parts.body;
+        if let Some((content_type, bytes)) = raw_body {
+            let v = HeaderValue::from_str(&content_type)
+                .map_err(|_| format!("invalid content type {content_type:?}"))?;
+            headers.insert(CONTENT_TYPE, v);
+            body = bytes;
+        }
+        let mut previous = None;
+        for (name, value) in extra_headers {
+            // `HeaderMap::into_iter` gives a name only for a name's first value.
+            let name = match name {
+                Some(n) => {
+                    headers.remove(&n);
+                    previous = Some(n.clone());
+                    n
+                }
+                None => match &previous {
+                    Some(n) => n.clone(),
+                    None => continue,
+                },
+            };
+            headers.append(name, value);
+        }
+        Ok(Request {
+            operation: parts.operation.clone(),
+            url,
+            headers,
+            body,
+        })
+    }
+}
+
+fn static_name(op: &'static OperationMeta) -> &'static str {
+    match &op.name {
+        std::borrow::Cow::Borrowed(s) => s,
+        std::borrow::Cow::Owned(s) => s.as_str(),
+    }
+}
+
+/// Same scheme, host and port.
+fn same_origin(base: &str, other: &str) -> bool {
+    match (url::Url::parse(base), url::Url::parse(other)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origins() {
+        assert!(super::same_origin("https://api.x.com/v1", "https://api.x.com/v1/a?page=2"));
+        assert!(!super::same_origin("https://api.x.com", "https://evil.com/a"));
+        assert!(!super::same_origin("https://api.x.com", "http://api.x.com/a"));
+        assert!(!super::same_origin("https://api.x.com", "/relative"));
+    }
+}

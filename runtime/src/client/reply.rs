@@ -1,0 +1,445 @@
+//! What a generated method returns: [`Reply`] (the decoded value with the
+//! status and headers) or [`ApiError`] (a documented error body, a response
+//! that did not decode, or a failed call), with the raw body kept whenever
+//! one arrived.
+
+use crate::call::{Error, ErrorClass, ErrorKind, Integration, OperationMeta};
+use crate::decode::{Decode, DecodeError};
+use crate::redact;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use std::fmt;
+
+/// A successful response: the decoded value, its status and headers.
+#[derive(Clone)]
+pub struct Reply<T> {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub value: T,
+}
+
+impl<T> Reply<T> {
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+
+    /// The same reply with its value transformed.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
+        Reply {
+            status: self.status,
+            headers: self.headers,
+            value: f(self.value),
+        }
+    }
+
+    /// The target of the RFC 8288 `Link` header with relation `rel`.
+    pub fn link(&self, rel: &str) -> Option<String> {
+        link(&self.headers, rel)
+    }
+
+    /// Rate-limit headers, when the provider sends them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        RateLimit::from_headers(&self.headers)
+    }
+}
+
+impl<T> std::ops::Deref for Reply<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &redact::Headers(&self.headers))
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
+/// The provider's quota as its response headers state it (`X-RateLimit-*`,
+/// `RateLimit-*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// As sent: epoch seconds or seconds from now, depending on the provider.
+    pub reset: Option<u64>,
+}
+
+impl RateLimit {
+    pub fn from_headers(headers: &HeaderMap) -> Option<RateLimit> {
+        let get = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                headers
+                    .get(*n)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })
+        };
+        let r = RateLimit {
+            limit: get(&["x-ratelimit-limit", "ratelimit-limit"]),
+            remaining: get(&["x-ratelimit-remaining", "ratelimit-remaining"]),
+            reset: get(&["x-ratelimit-reset", "ratelimit-reset"]),
+        };
+        (r.limit.is_some() || r.remaining.is_some() || r.reset.is_some()).then_some(r)
+    }
+}
+
+/// The target of the first `Link` header entry whose `rel` includes `rel`.
+pub fn link(headers: &HeaderMap, rel: &str) -> Option<String> {
+    for value in headers.get_all(http::header::LINK) {
+        let Ok(value) = value.to_str() else { continue };
+        for entry in split_links(value) {
+            let Some((target, params)) = entry.trim().strip_prefix('<').and_then(|e| e.split_once('>')) else {
+                continue;
+            };
+            let matches = params.split(';').any(|p| {
+                let Some((k, v)) = p.split_once('=') else { return false };
+                k.trim().eq_ignore_ascii_case("rel")
+                    && v.trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case(rel))
+            });
+            if matches {
+                return Some(target.to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// Entries of a `Link` header value: commas outside `<…>` and quotes.
+fn split_links(value: &str) -> Vec<&str> {
+    let (mut out, mut start, mut in_uri, mut in_quote) = (Vec::new(), 0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            '<' if !in_quote => in_uri = true,
+            '>' if !in_quote => in_uri = false,
+            '"' if !in_uri => in_quote = !in_quote,
+            ',' if !in_uri && !in_quote => {
+                out.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&value[start..]);
+    out
+}
+
+/// A response as received, before the generated code decides what its
+/// status means.
+pub struct RawReply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// The runtime's class for an error status (after its retries).
+    pub class: Option<ErrorClass>,
+    /// Attempts the call took.
+    pub attempts: u32,
+    integration: Integration,
+    operation: &'static str,
+}
+
+/// Why a generated method failed. Every variant that had a response keeps
+/// its status, headers and raw body.
+#[non_exhaustive]
+pub enum ApiError<E> {
+    /// The provider answered with a documented error status; its body
+    /// decoded as documented.
+    Response(ErrorResponse<E>),
+    /// A response that did not decode as the spec says.
+    Decode {
+        response: ErrorResponse<()>,
+        error: DecodeError,
+    },
+    /// A status the spec does not document (and no `default` covers).
+    UnexpectedStatus(ErrorResponse<()>),
+    /// The call failed without a usable response: transport, deadline,
+    /// breaker, bulkhead or rate limit (see [`Error::kind`]).
+    Call(Error),
+    /// The arguments cannot be put into a request (e.g. a header value with
+    /// a line break).
+    InvalidRequest { operation: &'static str, reason: String },
+}
+
+/// An error response: status, headers, raw body, and the decoded value.
+#[derive(Clone)]
+pub struct ErrorResponse<E> {
+    pub operation: &'static str,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub value: E,
+    /// The runtime's class (transient, rate-limited, permanent, ambiguous).
+    pub class: ErrorClass,
+    pub attempts: u32,
+}
+
+impl<E> ApiError<E> {
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ApiError::Response(r) => Some(r.status),
+            ApiError::Decode { response, .. } | ApiError::UnexpectedStatus(response) => {
+                Some(response.status)
+            }
+            ApiError::Call(e) => e.status(),
+            ApiError::InvalidRequest { .. } => None,
+        }
+    }
+
+    /// The raw body, when a response arrived.
+    pub fn body(&self) -> Option<&Bytes> {
+        match self {
+            ApiError::Response(r) => Some(&r.body),
+            ApiError::Decode { response, .. } | ApiError::UnexpectedStatus(response) => {
+                Some(&response.body)
+            }
+            ApiError::Call(Error {
+                kind: ErrorKind::Status { body, .. },
+                ..
+            }) => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The documented error body, when that is what came back.
+    pub fn value(&self) -> Option<&E> {
+        match self {
+            ApiError::Response(r) => Some(&r.value),
+            _ => None,
+        }
+    }
+
+    /// The failure's class.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ApiError::Response(r) => r.class,
+            ApiError::Decode { .. } | ApiError::InvalidRequest { .. } => ErrorClass::Permanent,
+            ApiError::UnexpectedStatus(r) => r.class,
+            ApiError::Call(e) => e.class(),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for ErrorResponse<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorResponse")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("class", &self.class)
+            .field("attempts", &self.attempts)
+            .field("headers", &redact::Headers(&self.headers))
+            .field("body", &redact::Body(&self.body))
+            .field("value", &self.value)
+            .finish()
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Response(r) => f.debug_tuple("Response").field(r).finish(),
+            ApiError::Decode { response, error } => f
+                .debug_struct("Decode")
+                .field("response", response)
+                .field("error", error)
+                .finish(),
+            ApiError::UnexpectedStatus(r) => f.debug_tuple("UnexpectedStatus").field(r).finish(),
+            ApiError::Call(e) => f.debug_tuple("Call").field(e).finish(),
+            ApiError::InvalidRequest { operation, reason } => f
+                .debug_struct("InvalidRequest")
+                .field("operation", operation)
+                .field("reason", reason)
+                .finish(),
+        }
+    }
+}
+
+impl<E> fmt::Display for ApiError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Response(r) => write!(
+                f,
+                "{}: HTTP {} ({}) after {} attempt(s)",
+                r.operation,
+                r.status,
+                r.class.as_str(),
+                r.attempts
+            ),
+            ApiError::Decode { response, error } => write!(
+                f,
+                "{}: HTTP {} response does not decode as documented: {error}",
+                response.operation, response.status
+            ),
+            ApiError::UnexpectedStatus(r) => write!(
+                f,
+                "{}: HTTP {} is not documented by the spec ({} bytes kept)",
+                r.operation,
+                r.status,
+                r.body.len()
+            ),
+            ApiError::Call(e) => write!(f, "{e}"),
+            ApiError::InvalidRequest { operation, reason } => {
+                write!(f, "{operation}: cannot build the request: {reason}")
+            }
+        }
+    }
+}
+
+impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
+
+impl From<Error> for ApiError<std::convert::Infallible> {
+    fn from(e: Error) -> Self {
+        ApiError::Call(e)
+    }
+}
+
+impl RawReply {
+    pub(crate) fn new(
+        integration: Integration,
+        operation: &'static OperationMeta,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        class: Option<ErrorClass>,
+        attempts: u32,
+    ) -> Self {
+        RawReply {
+            status,
+            headers,
+            body,
+            class,
+            attempts,
+            integration,
+            operation: super::static_name(operation),
+        }
+    }
+
+    /// The status as a number, for matching.
+    pub fn code(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    fn response<V>(self, value: V) -> ErrorResponse<V> {
+        ErrorResponse {
+            operation: self.operation,
+            status: self.status,
+            class: self.class.unwrap_or(ErrorClass::Permanent),
+            attempts: self.attempts,
+            headers: self.headers,
+            body: self.body,
+            value,
+        }
+    }
+
+    fn decode_value<T: Decode>(&self) -> Result<T, DecodeError> {
+        self.integration.decode(self.operation, &self.body)
+    }
+
+    /// A success with a JSON body of type `T`.
+    pub fn json<T: Decode, E>(self) -> Result<Reply<T>, ApiError<E>> {
+        match self.decode_value::<T>() {
+            Ok(value) => Ok(Reply {
+                status: self.status,
+                headers: self.headers,
+                value,
+            }),
+            Err(error) => Err(ApiError::Decode {
+                response: self.response(()),
+                error,
+            }),
+        }
+    }
+
+    /// A success whose body is text.
+    pub fn text<E>(self) -> Result<Reply<String>, ApiError<E>> {
+        match String::from_utf8(self.body.to_vec()) {
+            Ok(value) => Ok(Reply {
+                status: self.status,
+                headers: self.headers,
+                value,
+            }),
+            Err(e) => Err(ApiError::Decode {
+                error: DecodeError::Malformed {
+                    line: 0,
+                    column: e.utf8_error().valid_up_to(),
+                    message: "body is not UTF-8 text".into(),
+                },
+                response: self.response(()),
+            }),
+        }
+    }
+
+    /// A success whose body is kept as bytes.
+    pub fn bytes<E>(self) -> Result<Reply<Bytes>, ApiError<E>> {
+        Ok(Reply {
+            value: self.body,
+            status: self.status,
+            headers: self.headers,
+        })
+    }
+
+    /// A success without a body (anything sent is ignored).
+    pub fn empty<E>(self) -> Result<Reply<()>, ApiError<E>> {
+        Ok(Reply {
+            value: (),
+            status: self.status,
+            headers: self.headers,
+        })
+    }
+
+    /// A documented error status with a JSON body of type `T`, turned into
+    /// the operation's error type by `wrap`.
+    pub fn error_json<T: Decode, E, R>(self, wrap: impl FnOnce(T) -> E) -> Result<R, ApiError<E>> {
+        match self.decode_value::<T>() {
+            Ok(value) => Err(ApiError::Response(self.response(wrap(value)))),
+            Err(error) => Err(ApiError::Decode {
+                response: self.response(()),
+                error,
+            }),
+        }
+    }
+
+    /// A documented error status whose body is not JSON (kept raw).
+    pub fn error_raw<E, R>(self, value: E) -> Result<R, ApiError<E>> {
+        Err(ApiError::Response(self.response(value)))
+    }
+
+    /// A status the spec does not document.
+    pub fn unexpected<E, R>(self) -> Result<R, ApiError<E>> {
+        Err(ApiError::UnexpectedStatus(self.response(())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers_per_rfc_8288() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::LINK,
+            http::HeaderValue::from_static(
+                r#"<https://api.github.com/x?page=2&a=1,2>; rel="next", <https://api.github.com/x?page=9>; rel="last prev""#,
+            ),
+        );
+        assert_eq!(link(&h, "next").as_deref(), Some("https://api.github.com/x?page=2&a=1,2"));
+        assert_eq!(link(&h, "prev").as_deref(), Some("https://api.github.com/x?page=9"));
+        assert_eq!(link(&h, "first"), None);
+    }
+
+    #[test]
+    fn rate_limit_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(RateLimit::from_headers(&h), None);
+        h.insert("x-ratelimit-remaining", http::HeaderValue::from_static("7"));
+        h.insert("ratelimit-limit", http::HeaderValue::from_static("60"));
+        let r = RateLimit::from_headers(&h).unwrap();
+        assert_eq!((r.limit, r.remaining, r.reset), (Some(60), Some(7), None));
+    }
+}
