@@ -13,13 +13,16 @@
 //! ```
 
 pub use wharf_runtime::{
-    decode, Date, DateTime, DecodeError, Decoded, Drift, DriftKind, JsonObject, JsonType, Nullable,
-    Uuid, Value,
+    decode, Binary, Date, DateTime, DecodeError, Decoded, Drift, DriftKind, JsonObject, JsonType,
+    Nullable, Uuid, Value,
 };
 
 /// The request path and its types (`Integration`, `OperationMeta`, ...).
 pub use wharf_runtime::call;
 pub use wharf_runtime::call::{scopes_for, OperationMeta, SchemeScopes, SecurityRequirement};
+/// What generated clients are made of: `ClientCore`, `Reply`, `ApiError`,
+/// parameter styles, bodies and pagination streams.
+pub use wharf_runtime::client;
 /// HTTP types (`Method`, `HeaderMap`, ...), for generated code.
 pub use wharf_runtime::http;
 /// The resilience policies and their configuration.

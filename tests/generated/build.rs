@@ -5,7 +5,13 @@ use std::path::Path;
 fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs");
-    for name in ["tolerant.yaml", "operations.yaml"] {
+    for name in [
+        "tolerant.yaml",
+        "operations.yaml",
+        "params.yaml",
+        "bodies.yaml",
+        "responses.yaml",
+    ] {
         let module = name.split('.').next().unwrap_or(name);
         let generated = wharf_codegen::Generator::new(specs.join(name))
             .write_to(Path::new(&out).join(format!("{module}.rs")))

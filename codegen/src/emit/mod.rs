@@ -7,23 +7,31 @@
 //! [`crate::naming`], and string literals only from [`lit`] (Rust's own
 //! escaping). Tests parse every generated file with syn.
 
+mod client;
 mod docs;
 mod operations;
 mod types;
 mod writer;
 
 use crate::ir::{Operation, TypeSet};
+pub(crate) use client::ClientInfo;
 pub(crate) use writer::Writer;
 
 /// The text of a generated module: a header comment, then the items. No
 /// inner attributes, so the file can be `include!`d.
-pub(crate) fn module_file(header: &str, set: &TypeSet, operations: &[Operation]) -> String {
-    let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 512);
+pub(crate) fn module_file(
+    header: &str,
+    set: &TypeSet,
+    operations: &[Operation],
+    client: &ClientInfo,
+) -> String {
+    let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 3072);
     for line in header.lines() {
         w.line(&format!("// {line}"));
     }
     types::TypeEmitter::new(set).all(&mut w);
     operations::operations_module(&mut w, operations);
+    client::ClientEmitter::new(set).all(&mut w, operations, client);
     w.finish()
 }
 

@@ -56,7 +56,7 @@ impl<'a> TypeEmitter<'a> {
     }
 
     /// The Rust type of a value.
-    fn ty(&self, ty: &Ty) -> String {
+    pub(super) fn ty(&self, ty: &Ty) -> String {
         match ty {
             Ty::String => "String".into(),
             Ty::Bool => "bool".into(),
@@ -72,6 +72,7 @@ impl<'a> TypeEmitter<'a> {
             Ty::DateTime => "::wharf::DateTime".into(),
             Ty::Date => "::wharf::Date".into(),
             Ty::Uuid => "::wharf::Uuid".into(),
+            Ty::Binary => "::wharf::Binary".into(),
             Ty::Json => "::wharf::Value".into(),
             Ty::JsonObject => "::wharf::JsonObject".into(),
             Ty::Named(id) => self.set.get(*id).name.clone(),
@@ -397,6 +398,17 @@ enum FieldShape {
     OptionalNullable,
 }
 
+/// How a field's value is wrapped, for code that reads it.
+pub(super) fn field_access(f: &Field) -> crate::ir::Access {
+    match field_shape(f) {
+        FieldShape::Plain | FieldShape::Any => crate::ir::Access::Plain,
+        FieldShape::NullableRequired | FieldShape::Optional | FieldShape::OptionalAny => {
+            crate::ir::Access::Option
+        }
+        FieldShape::OptionalNullable => crate::ir::Access::Nullable,
+    }
+}
+
 fn field_shape(f: &Field) -> FieldShape {
     match (f.required, f.nullable, f.ty == Ty::Json) {
         (true, _, true) => FieldShape::Any,
@@ -408,7 +420,7 @@ fn field_shape(f: &Field) -> FieldShape {
     }
 }
 
-fn field_ident(name: &str) -> String {
+pub(super) fn field_ident(name: &str) -> String {
     match keyword_kind(name) {
         Keyword::Raw => format!("r#{name}"),
         // Scope::claim never hands these out; stay total anyway.

@@ -2,11 +2,18 @@
 //! spellings of a schema become one model. The emitter reads only this.
 
 mod operations;
+mod pagination;
 mod recursion;
 mod schema;
 
-pub use operations::{lower_operations, Operation};
-pub use schema::lower_types;
+pub(crate) use operations::{finish_operations, lower_operations};
+pub use operations::{
+    Access, Body, BodyKind, Case, FieldPath, Operation, OperationOptions, Outcome, PageKind,
+    Pagination, Param, ParamIn, Payload, Responses, StatusPattern,
+};
+pub use pagination::Paging;
+pub(crate) use schema::Lowerer;
+pub use schema::{lower_types, TypeOptions};
 
 /// Index of a type in [`TypeSet::types`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +71,8 @@ pub enum Ty {
     DateTime,
     Date,
     Uuid,
+    /// Raw bytes (`format: binary`).
+    Binary,
     /// Raw JSON of any shape.
     Json,
     /// A free-form JSON object.

@@ -1,16 +1,25 @@
-//! Operations: what each `paths` entry does, for the runtime and for policy
-//! checks: method, path template, tags, whether it takes an idempotency key,
-//! and its security requirements with scopes. (Typed methods come next.)
+//! Operations: what each `paths` entry does. Per operation: its metadata
+//! for the runtime and policy checks (method, path, tags, idempotency key,
+//! security with scopes) and everything a typed method needs (parameters
+//! with their styles, the request body, the responses by status, and
+//! pagination).
 
+use super::pagination::{detect, Paging};
+use super::schema::Lowerer;
+use super::{Ty, TypeSet};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::load::{Location, Spec};
-use crate::naming::Scope;
+use crate::naming::{field_name, type_name, variant_name, Scope};
 use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
+
+/// Deepest chain of `$ref`s followed for parameters, bodies and responses.
+const MAX_REF_DEPTH: usize = 16;
 
 /// One operation of the spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,16 +32,191 @@ pub struct Operation {
     pub method: String,
     pub path: String,
     pub summary: Option<String>,
+    pub description: Option<String>,
+    pub deprecated: bool,
     pub tags: Vec<String>,
     pub accepts_idempotency_key: bool,
     /// Alternatives; each a list of (scheme, scopes).
     pub security: Vec<Vec<(String, Vec<String>)>>,
     /// `file#/pointer` of the operation.
     pub origin: String,
+    /// The client method's name (unique among the client's methods).
+    pub fn_name: String,
+    /// The module (from the first tag) the method and its types live in.
+    pub module: String,
+    /// The options type's name.
+    pub options_name: String,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub responses: Responses,
+    pub pagination: Option<Pagination>,
 }
 
-/// Every operation, in document order.
-pub fn lower_operations(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Operation> {
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub wire: String,
+    /// Argument or options-field name.
+    pub rust: String,
+    pub location: ParamIn,
+    pub ty: Ty,
+    pub required: bool,
+    /// The runtime's `Style` variant name (`Form`, `Simple`, ...).
+    pub style: &'static str,
+    pub explode: bool,
+    pub allow_reserved: bool,
+    pub doc: Option<String>,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+    Multipart,
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub media_type: String,
+    pub kind: BodyKind,
+    pub ty: Ty,
+    pub required: bool,
+    /// Argument or options-field name.
+    pub rust: String,
+    /// Form fields' `encoding`: (field, style, explode).
+    pub encodings: Vec<(String, &'static str, bool)>,
+    /// Other media types the operation accepts (reachable with a raw body).
+    pub others: Vec<String>,
+    pub doc: Option<String>,
+}
+
+/// Which statuses a response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPattern {
+    Code(u16),
+    /// `2XX` and friends: the first digit.
+    Range(u16),
+    Default,
+}
+
+/// What a response's body is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Json(Ty),
+    Text,
+    Binary,
+    Empty,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    pub status: StatusPattern,
+    pub payload: Payload,
+    pub success: bool,
+    /// The variant in the operation's success or error enum.
+    pub variant: String,
+    pub description: Option<String>,
+}
+
+/// The Rust shape of the success or the error side.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// One payload for every case.
+    Single(Payload),
+    /// Different payloads: a generated enum with this name.
+    Enum(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Responses {
+    pub cases: Vec<Case>,
+    pub ok: Outcome,
+    pub err: Outcome,
+}
+
+/// How a field's value is held in its struct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `T`
+    Plain,
+    /// `Option<T>`
+    Option,
+    /// `Nullable<T>`
+    Nullable,
+}
+
+/// A path of fields from a page to a value.
+pub type FieldPath = Vec<(String, Access)>;
+
+/// A detected (or configured) pagination style, resolved to Rust names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pagination {
+    /// The stream method's name.
+    pub stream_fn: String,
+    pub kind: PageKind,
+    /// Where the items are in the page: the page itself (empty), or a field.
+    pub items: FieldPath,
+    pub item_ty: Ty,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageKind {
+    /// RFC 8288 `Link: <…>; rel="next"`.
+    Link,
+    /// `has_more` + `starting_after` = the last item's id (Stripe).
+    Cursor {
+        param: String,
+        has_more: FieldPath,
+        id_field: (String, Access),
+    },
+    /// A token from the page (`next_page_token`, `next_cursor`, …) sent back
+    /// in a parameter.
+    Token { param: String, field: FieldPath },
+    /// `offset` advanced by the number of items received.
+    Offset { param: String },
+}
+
+/// Which operations to generate, and per-operation overrides.
+#[derive(Debug, Clone, Default)]
+pub struct OperationOptions {
+    /// `operationId`s to generate (empty: no filter by id).
+    pub operations: Vec<String>,
+    /// Tags to generate (empty: no filter by tag).
+    pub tags: Vec<String>,
+    /// Pagination overrides by `operationId`.
+    pub paging: HashMap<String, Paging>,
+}
+
+impl OperationOptions {
+    pub fn selects_all(&self) -> bool {
+        self.operations.is_empty() && self.tags.is_empty()
+    }
+
+    fn selected(&self, name: &str, tags: &[String]) -> bool {
+        self.selects_all()
+            || self.operations.iter().any(|o| o == name)
+            || tags.iter().any(|t| self.tags.contains(t))
+    }
+}
+
+/// Lowers types and operations together: schemas reached from
+/// operations become types, named after the operation when inline.
+pub(crate) fn lower_operations(
+    spec: &Spec,
+    lowerer: &mut Lowerer<'_>,
+    options: &OperationOptions,
+) -> Vec<(Operation, Vec<PendingPage>)> {
     let root = Location::root(0);
     let Some(doc) = spec.get(&root).and_then(Value::as_object) else {
         return Vec::new();
@@ -42,121 +226,763 @@ pub fn lower_operations(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<Operati
     let paths = match doc.get("paths") {
         Some(Value::Object(p)) => p,
         Some(_) => {
-            diags.push(spec.diag(
-                &paths_at,
-                Severity::Warning,
-                "`paths` is not an object; ignored".into(),
-            ));
+            lowerer.warn_at(&paths_at, "`paths` is not an object; ignored");
             return Vec::new();
         }
         None => return Vec::new(),
     };
-    let mut names = Scope::new();
-    names.reserve("ALL");
+    let mut consts = Scope::new();
+    consts.reserve("ALL");
+    let mut methods = Scope::new();
+    for reserved in ["new", "core", "integration", "base_url", "clone", "fmt"] {
+        methods.reserve(reserved);
+    }
+    let mut modules = Scope::new();
+    modules.reserve("operations");
+    let mut module_of_tag: HashMap<String, String> = HashMap::new();
     let mut seen_ids: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for (path, item) in paths {
         let item_at = paths_at.child(path);
-        let Some(item) = resolve_item(spec, &item_at, item, diags) else {
+        let Some((item_at, item)) = deref(spec, &item_at, item) else {
+            lowerer.warn_at(
+                &item_at,
+                "path item is not an object (or its $ref does not resolve); skipped",
+            );
             continue;
         };
-        let shared_params = item.get("parameters");
         for method in METHODS {
             let Some(op) = item.get(*method) else {
                 continue;
             };
             let op_at = item_at.child(method);
             let Some(op) = op.as_object() else {
-                diags.push(spec.diag(
-                    &op_at,
-                    Severity::Warning,
-                    "operation is not an object; skipped".into(),
-                ));
+                lowerer.warn_at(&op_at, "operation is not an object; skipped");
                 continue;
             };
             let operation_id = op
                 .get("operationId")
                 .and_then(Value::as_str)
                 .filter(|s| !s.trim().is_empty());
+            let tags: Vec<String> = op
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
             let name = match operation_id {
-                Some(id) => {
-                    if seen_ids.iter().any(|s| s == id) {
-                        diags.push(spec.diag(
-                            &op_at.child("operationId"),
-                            Severity::Warning,
-                            format!("operationId {id:?} is used by another operation; this one gets a suffix"),
-                        ));
-                    }
-                    seen_ids.push(id.to_owned());
-                    id.to_owned()
-                }
+                Some(id) => id.to_owned(),
+                None => format!("{} {path}", method.to_uppercase()),
+            };
+            if !options.selected(&name, &tags) {
+                continue;
+            }
+            match operation_id {
+                Some(id) if seen_ids.iter().any(|s| s == id) => lowerer.warn_at(
+                    &op_at.child("operationId"),
+                    format!(
+                        "operationId {id:?} is used by another operation; this one gets a suffix"
+                    ),
+                ),
+                Some(id) => seen_ids.push(id.to_owned()),
+                None => lowerer.warn_at(
+                    &op_at,
+                    format!(
+                        "no operationId; named from method and path ({} {path})",
+                        method.to_uppercase()
+                    ),
+                ),
+            }
+            let (const_name, _) = consts.claim(&const_name(&name));
+            let (fn_name, _) = methods.claim(&field_name(&name));
+            let stream_name = format!("{fn_name}_stream");
+            let prefix = type_name(&name);
+            let options_name = lowerer.claim_name(&format!("{prefix}Options"));
+            let tag = tags.first().map_or("untagged", String::as_str);
+            let module = match module_of_tag.get(tag) {
+                Some(m) => m.clone(),
                 None => {
-                    diags.push(spec.diag(
-                        &op_at,
-                        Severity::Warning,
-                        format!(
-                            "no operationId; named from method and path ({} {path})",
-                            method.to_uppercase()
-                        ),
-                    ));
-                    format!("{} {path}", method.to_uppercase())
+                    let m = modules.claim(&module_name(tag)).0;
+                    module_of_tag.insert(tag.to_owned(), m.clone());
+                    m
                 }
             };
-            let (const_name, _) = names.claim(&const_name(&name));
-            out.push(Operation {
+            let mut params = params(
+                spec,
+                lowerer,
+                &op_at,
+                op,
+                item.get("parameters"),
+                &item_at,
+                &prefix,
+                path,
+            );
+            let body = request_body(spec, lowerer, &op_at, op, &prefix);
+            name_arguments(&mut params, body.as_ref());
+            let responses = responses(spec, lowerer, &op_at, op, &prefix);
+            let operation = Operation {
                 const_name,
-                name,
+                name: name.clone(),
                 method: (*method).to_owned(),
                 path: path.clone(),
-                summary: op.get("summary").and_then(Value::as_str).map(str::to_owned),
-                tags: op
-                    .get("tags")
-                    .and_then(Value::as_array)
-                    .map(|t| {
-                        t.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                accepts_idempotency_key: takes_idempotency_key(spec, &op_at, op, shared_params),
-                security: security(spec, &op_at, op.get("security").or(default_security), diags),
+                summary: text(op, "summary"),
+                description: text(op, "description"),
+                deprecated: op
+                    .get("deprecated")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                accepts_idempotency_key: params.iter().any(|p| {
+                    p.location == ParamIn::Header
+                        && p.wire.to_ascii_lowercase().replace(['-', '_'], "") == "idempotencykey"
+                }),
+                security: security(lowerer, &op_at, op.get("security").or(default_security)),
                 origin: format!("{}#{}", spec.docs[op_at.doc].name, op_at.pointer),
-            });
+                tags,
+                fn_name,
+                module,
+                options_name,
+                params,
+                body,
+                responses,
+                pagination: None,
+            };
+            let pending = pending_pages(
+                &operation,
+                op,
+                options.paging.get(&name),
+                &mut methods,
+                stream_name,
+                op_at.clone(),
+            );
+            out.push((operation, pending));
         }
     }
     out
 }
 
-/// A path item, following a `$ref` if it has one.
-fn resolve_item<'s>(
+/// What pagination detection needs once types are lowered.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingPage {
+    pub(crate) at: Location,
+    pub(crate) configured: Option<Paging>,
+    pub(crate) dropshot: bool,
+    pub(crate) documents_link: bool,
+    pub(crate) stream_name: String,
+}
+
+fn pending_pages(
+    operation: &Operation,
+    op: &Map<String, Value>,
+    configured: Option<&Paging>,
+    methods: &mut Scope,
+    stream_name: String,
+    at: Location,
+) -> Vec<PendingPage> {
+    if matches!(configured, Some(Paging::Off))
+        || operation
+            .body
+            .as_ref()
+            .is_some_and(|b| b.kind == BodyKind::Binary)
+    {
+        return Vec::new();
+    }
+    let documents_link = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .is_some_and(|r| {
+            r.values().any(|resp| {
+                resp.get("headers")
+                    .and_then(Value::as_object)
+                    .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link")))
+            })
+        });
+    let (stream_name, _) = methods.claim(&stream_name);
+    vec![PendingPage {
+        at,
+        configured: configured.cloned(),
+        dropshot: op.contains_key("x-dropshot-pagination"),
+        documents_link,
+        stream_name,
+    }]
+}
+
+/// Resolves pagination for every operation once all types are known.
+pub(crate) fn finish_operations(
+    lowered: Vec<(Operation, Vec<PendingPage>)>,
+    set: &TypeSet,
+    spec: &Spec,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Operation> {
+    lowered
+        .into_iter()
+        .map(|(mut op, pending)| {
+            if let Some(p) = pending.into_iter().next() {
+                match detect(&op, set, &p) {
+                    Ok(Some(mut found)) => {
+                        found.stream_fn = p.stream_name;
+                        op.pagination = Some(found);
+                    }
+                    Ok(None) => {}
+                    Err(why) => diags.push(spec.diag(
+                        &p.at,
+                        Severity::Warning,
+                        format!("pagination override not applied: {why}"),
+                    )),
+                }
+            }
+            op
+        })
+        .collect()
+}
+
+fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
+    o.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// An object, following `$ref`s; with the location it was found at.
+fn deref<'s>(
     spec: &'s Spec,
     at: &Location,
-    item: &'s Value,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<&'s Map<String, Value>> {
-    let item = item.as_object().or_else(|| {
-        diags.push(spec.diag(
-            at,
-            Severity::Warning,
-            "path item is not an object; skipped".into(),
-        ));
-        None
-    })?;
-    match item.get("$ref").and_then(Value::as_str) {
-        None => Some(item),
-        Some(reference) => match spec.resolve(at, reference).ok().and_then(|t| spec.get(&t)) {
-            Some(Value::Object(target)) => Some(target),
-            _ => {
-                diags.push(spec.diag(
-                    at,
-                    Severity::Warning,
-                    format!("path item $ref {reference:?} does not resolve; skipped"),
-                ));
-                None
+    value: &'s Value,
+) -> Option<(Location, &'s Map<String, Value>)> {
+    let mut at = at.clone();
+    let mut value = value;
+    for _ in 0..MAX_REF_DEPTH {
+        let o = value.as_object()?;
+        match o.get("$ref").and_then(Value::as_str) {
+            None => return Some((at, o)),
+            Some(r) => {
+                let target = spec.resolve(&at, r).ok()?;
+                value = spec.get(&target)?;
+                at = target;
             }
-        },
+        }
     }
+    None
+}
+
+/// `snake_case` module name for a tag.
+fn module_name(tag: &str) -> String {
+    let name = field_name(tag);
+    match crate::naming::keyword_kind(&name) {
+        crate::naming::Keyword::No => name,
+        _ => format!("{name}_"),
+    }
+}
+
+fn params(
+    spec: &Spec,
+    lowerer: &mut Lowerer<'_>,
+    op_at: &Location,
+    op: &Map<String, Value>,
+    shared: Option<&Value>,
+    item_at: &Location,
+    prefix: &str,
+    template: &str,
+) -> Vec<Param> {
+    // Operation-level parameters override path-level ones with the same
+    // name and location.
+    let mut raw: Vec<(Location, &Map<String, Value>)> = Vec::new();
+    let lists = [
+        (op_at.child("parameters"), op.get("parameters")),
+        (item_at.child("parameters"), shared),
+    ];
+    for (list_at, list) in lists {
+        let Some(list) = list else { continue };
+        let Some(items) = list.as_array() else {
+            lowerer.warn_at(&list_at, "`parameters` is not an array; ignored");
+            continue;
+        };
+        for (i, p) in items.iter().enumerate() {
+            let at = list_at.child(&i.to_string());
+            match deref(spec, &at, p) {
+                Some((pat, po)) => {
+                    let key = (
+                        po.get("name").and_then(Value::as_str),
+                        po.get("in").and_then(Value::as_str),
+                    );
+                    if !raw.iter().any(|(_, o)| {
+                        (
+                            o.get("name").and_then(Value::as_str),
+                            o.get("in").and_then(Value::as_str),
+                        ) == key
+                    }) {
+                        raw.push((pat, po));
+                    }
+                }
+                None => lowerer.warn_at(
+                    &at,
+                    "parameter is not an object (or its $ref does not resolve); skipped",
+                ),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (at, p) in raw {
+        let Some(wire) = p.get("name").and_then(Value::as_str) else {
+            lowerer.warn_at(&at, "parameter without a `name`; skipped");
+            continue;
+        };
+        let location = match p.get("in").and_then(Value::as_str) {
+            Some("path") => ParamIn::Path,
+            Some("query") => ParamIn::Query,
+            Some("header") => ParamIn::Header,
+            Some("cookie") => ParamIn::Cookie,
+            other => {
+                lowerer.warn_at(&at, format!("parameter location {other:?} is not path, query, header or cookie; skipped"));
+                continue;
+            }
+        };
+        // OpenAPI: these header parameters are ignored (the client sets them).
+        if location == ParamIn::Header
+            && ["accept", "content-type", "authorization"]
+                .contains(&wire.to_ascii_lowercase().as_str())
+        {
+            continue;
+        }
+        let schema_at = if p.contains_key("schema") {
+            at.child("schema")
+        } else {
+            // `content`-described parameters: the first media type's schema.
+            match p
+                .get("content")
+                .and_then(Value::as_object)
+                .and_then(|c| c.keys().next())
+            {
+                Some(media) => at.child("content").child(media).child("schema"),
+                None => at.child("schema"),
+            }
+        };
+        let (ty, _) = lowerer.schema_ty(&schema_at, &format!("{prefix}{}", type_name(wire)));
+        let default_style = match location {
+            ParamIn::Path | ParamIn::Header => "simple",
+            ParamIn::Query | ParamIn::Cookie => "form",
+        };
+        let style_raw = p
+            .get("style")
+            .and_then(Value::as_str)
+            .unwrap_or(default_style);
+        let style = match style_name(style_raw) {
+            Some(s) => s,
+            None => {
+                lowerer.warn_at(
+                    &at.child("style"),
+                    format!("unknown style {style_raw:?}; using {default_style:?}"),
+                );
+                style_name(default_style).unwrap_or("Form")
+            }
+        };
+        let explode = p
+            .get("explode")
+            .and_then(Value::as_bool)
+            .unwrap_or(style == "Form" || style == "DeepObject");
+        let required = location == ParamIn::Path
+            || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        out.push(Param {
+            wire: wire.to_owned(),
+            rust: field_name(wire),
+            location,
+            ty,
+            required,
+            style,
+            explode,
+            allow_reserved: p
+                .get("allowReserved")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            doc: text(p, "description"),
+            deprecated: p
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        });
+    }
+    reconcile_path(lowerer, op_at, template, &mut out);
+    // Path parameters first (in the spec's order), then the rest.
+    out.sort_by_key(|p| p.location != ParamIn::Path);
+    out
+}
+
+/// Every `{name}` of the template gets a path parameter (a string, with a
+/// warning, when the spec forgot to declare it); declared path parameters
+/// the template does not use are dropped.
+fn reconcile_path(
+    lowerer: &mut Lowerer<'_>,
+    op_at: &Location,
+    template: &str,
+    params: &mut Vec<Param>,
+) {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        names.push(rest[open + 1..open + close].to_owned());
+        rest = &rest[open + close + 1..];
+    }
+    params.retain(|p| {
+        let keep = p.location != ParamIn::Path || names.contains(&p.wire);
+        if !keep {
+            lowerer.warn_at(
+                op_at,
+                format!(
+                    "path parameter {:?} is not in the path template; ignored",
+                    p.wire
+                ),
+            );
+        }
+        keep
+    });
+    for name in names {
+        if !params
+            .iter()
+            .any(|p| p.location == ParamIn::Path && p.wire == name)
+        {
+            lowerer.warn_at(op_at, format!("path template names {{{name}}} but no such path parameter is declared; taken as a string"));
+            params.push(Param {
+                rust: field_name(&name),
+                wire: name,
+                location: ParamIn::Path,
+                ty: Ty::String,
+                required: true,
+                style: "Simple",
+                explode: false,
+                allow_reserved: false,
+                doc: None,
+                deprecated: false,
+            });
+        }
+    }
+}
+
+fn style_name(raw: &str) -> Option<&'static str> {
+    Some(match raw {
+        "form" => "Form",
+        "simple" => "Simple",
+        "label" => "Label",
+        "matrix" => "Matrix",
+        "spaceDelimited" => "SpaceDelimited",
+        "pipeDelimited" => "PipeDelimited",
+        "deepObject" => "DeepObject",
+        _ => return None,
+    })
+}
+
+/// Argument and options-field names: required parameters and a required
+/// body are arguments, the rest are options fields; one namespace for both,
+/// so a parameter called `body` or `options` is renamed.
+fn name_arguments(params: &mut [Param], body: Option<&Body>) {
+    let mut scope = Scope::new();
+    for reserved in ["options", "call", "self"] {
+        scope.reserve(reserved);
+    }
+    if let Some(b) = body {
+        scope.reserve(&b.rust);
+    }
+    for p in params {
+        p.rust = scope.claim(&p.rust).0;
+    }
+}
+
+fn request_body(
+    spec: &Spec,
+    lowerer: &mut Lowerer<'_>,
+    op_at: &Location,
+    op: &Map<String, Value>,
+    prefix: &str,
+) -> Option<Body> {
+    let raw = op.get("requestBody")?;
+    let Some((at, b)) = deref(spec, &op_at.child("requestBody"), raw) else {
+        lowerer.warn_at(
+            &op_at.child("requestBody"),
+            "requestBody is not an object (or its $ref does not resolve); ignored",
+        );
+        return None;
+    };
+    let content = b.get("content").and_then(Value::as_object)?;
+    let media: Vec<&String> = content.keys().collect();
+    let (media_type, kind) = pick_media(&media)?;
+    let media_at = at.child("content").child(media_type);
+    let ty = match kind {
+        BodyKind::Text => Ty::String,
+        BodyKind::Binary => Ty::Binary,
+        _ => {
+            lowerer
+                .schema_ty(&media_at.child("schema"), &format!("{prefix}Body"))
+                .0
+        }
+    };
+    let mut encodings = Vec::new();
+    if let Some(enc) = content
+        .get(media_type)
+        .and_then(|m| m.get("encoding"))
+        .and_then(Value::as_object)
+    {
+        for (field, e) in enc {
+            let style = e
+                .get("style")
+                .and_then(Value::as_str)
+                .and_then(style_name)
+                .unwrap_or("Form");
+            let explode = e
+                .get("explode")
+                .and_then(Value::as_bool)
+                .unwrap_or(style == "Form");
+            encodings.push((field.clone(), style, explode));
+        }
+    }
+    Some(Body {
+        media_type: media_type.clone(),
+        kind,
+        ty,
+        required: b.get("required").and_then(Value::as_bool).unwrap_or(false),
+        rust: "body".into(),
+        encodings,
+        others: media
+            .iter()
+            .filter(|m| **m != media_type)
+            .map(|m| (*m).clone())
+            .collect(),
+        doc: text(b, "description"),
+    })
+}
+
+fn is_json(media: &str) -> bool {
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    m == "application/json" || m.ends_with("+json") || m == "text/json" || m.ends_with("/json")
+}
+
+/// The media type wharf models: JSON first, then forms, multipart, text,
+/// and anything else as bytes.
+fn pick_media<'m>(media: &[&'m String]) -> Option<(&'m String, BodyKind)> {
+    let rank = |k: BodyKind| match k {
+        BodyKind::Json => 0,
+        BodyKind::Form => 1,
+        BodyKind::Multipart => 2,
+        BodyKind::Text => 3,
+        BodyKind::Binary => 4,
+    };
+    media
+        .iter()
+        .map(|m| (*m, media_kind(m)))
+        .min_by_key(|(_, k)| rank(*k))
+}
+
+fn media_kind(media: &str) -> BodyKind {
+    let m = media
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if is_json(&m) {
+        BodyKind::Json
+    } else if m == "application/x-www-form-urlencoded" {
+        BodyKind::Form
+    } else if m == "multipart/form-data" || m.starts_with("multipart/") {
+        BodyKind::Multipart
+    } else if m.starts_with("text/") {
+        BodyKind::Text
+    } else {
+        BodyKind::Binary
+    }
+}
+
+fn responses(
+    spec: &Spec,
+    lowerer: &mut Lowerer<'_>,
+    op_at: &Location,
+    op: &Map<String, Value>,
+    prefix: &str,
+) -> Responses {
+    let at = op_at.child("responses");
+    let mut cases = Vec::new();
+    if let Some(map) = op.get("responses").and_then(Value::as_object) {
+        for (status, response) in map {
+            let pattern = match parse_status(status) {
+                Some(p) => p,
+                None => {
+                    lowerer.warn_at(
+                        &at.child(status),
+                        format!("response key {status:?} is not a status code; ignored"),
+                    );
+                    continue;
+                }
+            };
+            let success = match pattern {
+                StatusPattern::Code(c) => (200..300).contains(&c),
+                StatusPattern::Range(d) => d == 2,
+                StatusPattern::Default => false,
+            };
+            let Some((r_at, r)) = deref(spec, &at.child(status), response) else {
+                lowerer.warn_at(
+                    &at.child(status),
+                    "response is not an object (or its $ref does not resolve); body kept raw",
+                );
+                cases.push(Case {
+                    status: pattern,
+                    payload: Payload::Binary,
+                    success,
+                    variant: String::new(),
+                    description: None,
+                });
+                continue;
+            };
+            let payload = match r.get("content").and_then(Value::as_object) {
+                None => Payload::Empty,
+                Some(content) if content.is_empty() => Payload::Empty,
+                Some(content) => {
+                    let media: Vec<&String> = content.keys().collect();
+                    let json = media.iter().find(|m| is_json(m));
+                    match json {
+                        Some(m) => {
+                            let schema_at = r_at.child("content").child(m).child("schema");
+                            let hint = match pattern {
+                                StatusPattern::Code(c) if success => format!("{prefix}Response{c}"),
+                                StatusPattern::Code(c) => format!("{prefix}Error{c}"),
+                                StatusPattern::Range(d) => format!("{prefix}Response{d}xx"),
+                                StatusPattern::Default => format!("{prefix}ErrorDefault"),
+                            };
+                            let (ty, nullable) = lowerer.schema_ty(&schema_at, &hint);
+                            Payload::Json(if nullable && ty != Ty::Json {
+                                Ty::Option(Box::new(ty))
+                            } else {
+                                ty
+                            })
+                        }
+                        None if media.iter().any(|m| media_kind(m) == BodyKind::Text) => {
+                            Payload::Text
+                        }
+                        None => Payload::Binary,
+                    }
+                }
+            };
+            cases.push(Case {
+                status: pattern,
+                payload,
+                success,
+                variant: String::new(),
+                description: text(r, "description"),
+            });
+        }
+    }
+    // Exact codes first, then ranges, then `default`: the match order.
+    cases.sort_by_key(|c| match c.status {
+        StatusPattern::Code(_) => 0,
+        StatusPattern::Range(_) => 1,
+        StatusPattern::Default => 2,
+    });
+    let ok = outcome(lowerer, &mut cases, true, &format!("{prefix}Ok"));
+    let err = outcome(lowerer, &mut cases, false, &format!("{prefix}Error"));
+    Responses { cases, ok, err }
+}
+
+fn parse_status(raw: &str) -> Option<StatusPattern> {
+    let s = raw.trim();
+    if s.eq_ignore_ascii_case("default") {
+        return Some(StatusPattern::Default);
+    }
+    if s.len() == 3 && s[1..].eq_ignore_ascii_case("xx") {
+        let d = s[..1].parse::<u16>().ok().filter(|d| (1..=5).contains(d))?;
+        return Some(StatusPattern::Range(d));
+    }
+    s.parse::<u16>()
+        .ok()
+        .filter(|c| (100..=599).contains(c))
+        .map(StatusPattern::Code)
+}
+
+/// One payload for all cases of a side, or an enum of them.
+fn outcome(
+    lowerer: &mut Lowerer<'_>,
+    cases: &mut [Case],
+    success: bool,
+    enum_name: &str,
+) -> Outcome {
+    let side: Vec<&Case> = cases.iter().filter(|c| c.success == success).collect();
+    let Some(first) = side.first() else {
+        return Outcome::Single(if success {
+            Payload::Empty
+        } else {
+            Payload::Binary
+        });
+    };
+    // Error bodies that are not JSON stay raw in the error (no payload).
+    let same = |a: &Payload, b: &Payload| match (a, b) {
+        (Payload::Json(x), Payload::Json(y)) => x == y,
+        (x, y) if !success => !matches!(x, Payload::Json(_)) && !matches!(y, Payload::Json(_)),
+        (x, y) => std::mem::discriminant(x) == std::mem::discriminant(y),
+    };
+    if side.iter().all(|c| same(&c.payload, &first.payload)) {
+        return Outcome::Single(first.payload.clone());
+    }
+    let mut variants = Scope::new();
+    for case in cases.iter_mut().filter(|c| c.success == success) {
+        let wanted = match case.status {
+            StatusPattern::Code(c) => {
+                http_reason(c).map_or_else(|| format!("Status{c}"), variant_name)
+            }
+            StatusPattern::Range(d) => format!("Status{d}xx"),
+            StatusPattern::Default => "Default".into(),
+        };
+        case.variant = variants.claim(&wanted).0;
+    }
+    Outcome::Enum(lowerer.claim_name(enum_name))
+}
+
+/// The reason phrase of a status code, for variant names.
+fn http_reason(code: u16) -> Option<&'static str> {
+    Some(match code {
+        200 => "Ok",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "NonAuthoritative",
+        204 => "NoContent",
+        206 => "PartialContent",
+        207 => "MultiStatus",
+        301 => "MovedPermanently",
+        302 => "Found",
+        303 => "SeeOther",
+        304 => "NotModified",
+        307 => "TemporaryRedirect",
+        308 => "PermanentRedirect",
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        402 => "PaymentRequired",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        406 => "NotAcceptable",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "PreconditionFailed",
+        413 => "PayloadTooLarge",
+        415 => "UnsupportedMediaType",
+        422 => "UnprocessableEntity",
+        423 => "Locked",
+        428 => "PreconditionRequired",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        501 => "NotImplemented",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        _ => return None,
+    })
 }
 
 /// `SCREAMING_SNAKE` constant name; never empty or digit-led.
@@ -175,50 +1001,18 @@ fn const_name(raw: &str) -> String {
     name
 }
 
-/// Whether a header parameter carries an idempotency key.
-fn takes_idempotency_key(
-    spec: &Spec,
-    at: &Location,
-    op: &Map<String, Value>,
-    shared: Option<&Value>,
-) -> bool {
-    let own = op.get("parameters").and_then(Value::as_array);
-    let shared = shared.and_then(Value::as_array);
-    own.into_iter().chain(shared).flatten().any(|p| {
-        let p = match p.get("$ref").and_then(Value::as_str) {
-            Some(r) => match spec.resolve(at, r).ok().and_then(|t| spec.get(&t)) {
-                Some(target) => target,
-                None => return false,
-            },
-            None => p,
-        };
-        let is_header = p.get("in").and_then(Value::as_str) == Some("header");
-        let name = p
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        is_header && name.replace(['-', '_'], "") == "idempotencykey"
-    })
-}
-
 /// Security requirements (`security: []` means none; absent means the
 /// document default, already chosen by the caller).
 fn security(
-    spec: &Spec,
+    lowerer: &mut Lowerer<'_>,
     at: &Location,
     value: Option<&Value>,
-    diags: &mut Vec<Diagnostic>,
 ) -> Vec<Vec<(String, Vec<String>)>> {
     let Some(value) = value else {
         return Vec::new();
     };
     let Some(alternatives) = value.as_array() else {
-        diags.push(spec.diag(
-            at,
-            Severity::Warning,
-            "`security` is not an array; treated as none".into(),
-        ));
+        lowerer.warn_at(at, "`security` is not an array; treated as none");
         return Vec::new();
     };
     alternatives
@@ -246,11 +1040,38 @@ fn security(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn constant_names() {
-        assert_eq!(super::const_name("repos/get-by-id"), "REPOS_GET_BY_ID");
-        assert_eq!(super::const_name("GET /a/{b}"), "GET_A_B");
-        assert_eq!(super::const_name("2fa"), "OP_2FA");
-        assert_eq!(super::const_name("日本"), "OPERATION");
+        assert_eq!(const_name("repos/get-by-id"), "REPOS_GET_BY_ID");
+        assert_eq!(const_name("GET /a/{b}"), "GET_A_B");
+        assert_eq!(const_name("2fa"), "OP_2FA");
+        assert_eq!(const_name("日本"), "OPERATION");
+    }
+
+    #[test]
+    fn status_keys() {
+        assert_eq!(parse_status("200"), Some(StatusPattern::Code(200)));
+        assert_eq!(parse_status("4XX"), Some(StatusPattern::Range(4)));
+        assert_eq!(parse_status("default"), Some(StatusPattern::Default));
+        assert_eq!(parse_status("20"), None);
+        assert_eq!(parse_status("9XX"), None);
+    }
+
+    #[test]
+    fn media_kinds() {
+        assert_eq!(media_kind("application/vnd.github+json"), BodyKind::Json);
+        assert_eq!(
+            media_kind("application/json; charset=utf-8"),
+            BodyKind::Json
+        );
+        assert_eq!(
+            media_kind("application/x-www-form-urlencoded"),
+            BodyKind::Form
+        );
+        assert_eq!(media_kind("multipart/form-data"), BodyKind::Multipart);
+        assert_eq!(media_kind("text/plain"), BodyKind::Text);
+        assert_eq!(media_kind("image/png"), BodyKind::Binary);
     }
 }

@@ -65,36 +65,101 @@ const STRUCTURAL_SIBLINGS: &[&str] = &[
 /// Deepest `allOf` merge followed before giving up.
 const MAX_MERGE_DEPTH: usize = 32;
 
+/// What to lower: every component (the default), or only what a selection
+/// of operations reaches, with component types renamed on request.
+#[derive(Debug, Default, Clone)]
+pub struct TypeOptions {
+    /// Lower every component schema, used or not.
+    pub all_components: bool,
+    /// Rust names for component schemas, by component name.
+    pub renames: HashMap<String, String>,
+}
+
 /// Lowers every schema of `components/schemas` (and what they reach).
 pub fn lower_types(spec: &Spec, diags: &mut Vec<Diagnostic>) -> TypeSet {
-    let mut lowerer = Lowerer {
-        spec,
-        diags,
-        types: Vec::new(),
-        by_location: HashMap::new(),
-        defined: Vec::new(),
-        queue: VecDeque::new(),
-        names: Scope::new(),
+    let options = TypeOptions {
+        all_components: true,
+        ..TypeOptions::default()
     };
-    let schemas_at = Location::root(0).child("components").child("schemas");
-    match spec.get(&schemas_at) {
-        Some(Value::Object(schemas)) => {
-            for name in schemas.keys() {
-                lowerer.named(schemas_at.child(name), name);
+    Lowerer::new(spec, diags, &options).finish()
+}
+
+impl<'a> Lowerer<'a> {
+    /// A lowerer with every component schema named (so names do not depend
+    /// on which operations are selected) and, with `all_components`, queued.
+    pub(crate) fn new(
+        spec: &'a Spec,
+        diags: &'a mut Vec<Diagnostic>,
+        options: &TypeOptions,
+    ) -> Self {
+        let mut lowerer = Lowerer {
+            spec,
+            diags,
+            types: Vec::new(),
+            by_location: HashMap::new(),
+            defined: Vec::new(),
+            queue: VecDeque::new(),
+            names: Scope::new(),
+            reserved: HashMap::new(),
+        };
+        let schemas_at = Location::root(0).child("components").child("schemas");
+        match spec.get(&schemas_at) {
+            Some(Value::Object(schemas)) => {
+                for name in schemas.keys() {
+                    let at = schemas_at.child(name);
+                    let wanted = options
+                        .renames
+                        .get(name)
+                        .map_or_else(|| type_name(name), |n| type_name(n));
+                    let (rust, renamed) = lowerer.names.claim(&wanted);
+                    if renamed {
+                        lowerer.warn(
+                            &at,
+                            format!("type name `{wanted}` is already taken; this schema is named `{rust}`"),
+                        );
+                    }
+                    lowerer.reserved.insert(at.clone(), rust);
+                    if options.all_components {
+                        lowerer.named(at, name);
+                    }
+                }
             }
+            Some(_) => lowerer.warn(
+                &schemas_at,
+                "`components/schemas` is not an object; ignored",
+            ),
+            None => {}
         }
-        Some(_) => lowerer.warn(
-            &schemas_at,
-            "`components/schemas` is not an object; ignored",
-        ),
-        None => {}
+        lowerer
     }
-    lowerer.drain();
-    let mut set = TypeSet {
-        types: lowerer.types,
-    };
-    recursion::break_cycles(&mut set);
-    set
+
+    /// Claims a name for a type that is not a schema (operation options,
+    /// response enums) so it never collides with one.
+    pub(crate) fn claim_name(&mut self, wanted: &str) -> String {
+        self.names.claim(&type_name(wanted)).0
+    }
+
+    /// The type of the schema at `at` (a parameter, body or response),
+    /// naming inline structures after `hint`.
+    pub(crate) fn schema_ty(&mut self, at: &Location, hint: &str) -> (Ty, bool) {
+        let spec = self.spec;
+        match spec.get(at) {
+            Some(schema) => self.ty_of(at, schema, hint),
+            None => (Ty::Json, false),
+        }
+    }
+
+    pub(crate) fn warn_at(&mut self, at: &Location, message: impl Into<String>) {
+        self.warn(at, message);
+    }
+
+    /// Lowers everything queued and breaks recursive cycles.
+    pub(crate) fn finish(mut self) -> TypeSet {
+        self.drain();
+        let mut set = TypeSet { types: self.types };
+        recursion::break_cycles(&mut set);
+        set
+    }
 }
 
 /// What a schema is, before anything is lowered.
@@ -120,7 +185,7 @@ enum Form<'v> {
     Any,
 }
 
-struct Lowerer<'a> {
+pub(crate) struct Lowerer<'a> {
     spec: &'a Spec,
     diags: &'a mut Vec<Diagnostic>,
     types: Vec<TypeDef>,
@@ -128,6 +193,8 @@ struct Lowerer<'a> {
     defined: Vec<bool>,
     queue: VecDeque<(TypeId, Location)>,
     names: Scope,
+    /// Names of component schemas, fixed before anything is lowered.
+    reserved: HashMap<Location, String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -147,14 +214,22 @@ impl<'a> Lowerer<'a> {
         if let Some(&id) = self.by_location.get(&at) {
             return id;
         }
-        let wanted = type_name(raw_name);
-        let (name, renamed) = self.names.claim(&wanted);
-        if renamed {
-            self.warn(
-                &at,
-                format!("type name `{wanted}` is already taken; this schema is named `{name}`"),
-            );
-        }
+        let name = match self.reserved.get(&at) {
+            Some(name) => name.clone(),
+            None => {
+                let wanted = type_name(raw_name);
+                let (name, renamed) = self.names.claim(&wanted);
+                if renamed {
+                    self.warn(
+                        &at,
+                        format!(
+                            "type name `{wanted}` is already taken; this schema is named `{name}`"
+                        ),
+                    );
+                }
+                name
+            }
+        };
         let schema = self.spec.get(&at);
         let id = self.push_type(name, &at, schema);
         self.queue.push_back((id, at));
@@ -401,6 +476,10 @@ impl<'a> Lowerer<'a> {
                 "date-time" => Ty::DateTime,
                 "date" => Ty::Date,
                 "uuid" => Ty::Uuid,
+                "binary" => Ty::Binary,
+                _ if o.contains_key("contentMediaType") && !o.contains_key("contentSchema") => {
+                    Ty::Binary
+                }
                 _ => Ty::String,
             }),
             "integer" => Form::Scalar(match format {
@@ -721,6 +800,7 @@ impl<'a> Lowerer<'a> {
             Ty::DateTime => "DateTime".into(),
             Ty::Date => "Date".into(),
             Ty::Uuid => "Uuid".into(),
+            Ty::Binary => "Binary".into(),
             Ty::Json => "Json".into(),
             Ty::JsonObject | Ty::Map(_) => "Object".into(),
             Ty::Vec(_) => "Array".into(),

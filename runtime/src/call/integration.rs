@@ -325,14 +325,21 @@ impl Integration {
         };
 
         let operation = &request.operation;
+        // A key the caller put in the headers (e.g. a generated
+        // `Idempotency-Key` parameter) is the key: it is never replaced.
+        let caller_key = request
+            .headers
+            .get(&i.config.idempotency_header)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let key = (!operation.is_idempotent()
             && (operation.accepts_idempotency_key
                 || i.config.idempotency_on_all_mutations
-                || options.idempotency_key.is_some()))
+                || options.idempotency_key.is_some()
+                || caller_key.is_some()))
         .then(|| {
-            options
-                .idempotency_key
-                .clone()
+            caller_key
+                .or_else(|| options.idempotency_key.clone())
                 .unwrap_or_else(crate::ids::idempotency_key)
         });
         let has_idempotency_plan = operation.is_idempotent() || key.is_some();

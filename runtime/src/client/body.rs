@@ -71,10 +71,15 @@ impl Multipart {
     }
 
     fn part_header(&mut self, name: &str, file_name: Option<&str>, content_type: &str) {
-        let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\r', '\n'], " ");
+        let quote = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace(['\r', '\n'], " ")
+        };
         self.body.extend_from_slice(b"--");
         self.body.extend_from_slice(self.boundary.as_bytes());
-        self.body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+        self.body
+            .extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
         self.body.extend_from_slice(quote(name).as_bytes());
         self.body.push(b'"');
         if let Some(f) = file_name {
@@ -83,7 +88,8 @@ impl Multipart {
             self.body.push(b'"');
         }
         self.body.extend_from_slice(b"\r\nContent-Type: ");
-        self.body.extend_from_slice(content_type.replace(['\r', '\n'], " ").as_bytes());
+        self.body
+            .extend_from_slice(content_type.replace(['\r', '\n'], " ").as_bytes());
         self.body.extend_from_slice(b"\r\n\r\n");
     }
 
@@ -178,14 +184,21 @@ mod tests {
         m.field("meta", &json!({"a": 1}));
         m.file(
             "photo",
-            &Binary::from(vec![0u8, 1, 2]).with_file_name("c\"at.png").with_content_type("image/png"),
+            &Binary::from(vec![0u8, 1, 2])
+                .with_file_name("c\"at.png")
+                .with_content_type("image/png"),
         );
         let boundary = m.boundary.clone();
         let body = m.finish();
         let text = String::from_utf8_lossy(&body);
-        assert!(text.contains("name=\"name\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncat\r\n"));
-        assert!(text.contains("name=\"meta\"\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n"));
-        assert!(text.contains("name=\"photo\"; filename=\"c\\\"at.png\"\r\nContent-Type: image/png"));
+        assert!(text
+            .contains("name=\"name\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncat\r\n"));
+        assert!(
+            text.contains("name=\"meta\"\r\nContent-Type: application/json\r\n\r\n{\"a\":1}\r\n")
+        );
+        assert!(
+            text.contains("name=\"photo\"; filename=\"c\\\"at.png\"\r\nContent-Type: image/png")
+        );
         assert!(body.windows(3).any(|w| w == [0, 1, 2]));
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
     }

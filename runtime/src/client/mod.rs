@@ -10,6 +10,7 @@ mod reply;
 mod request;
 
 pub use body::{form as form_body, FieldEncoding, Multipart};
+pub use futures_util::stream::Stream;
 pub use paginate::{next_offset, paginate};
 pub use params::Style;
 pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
@@ -198,9 +199,18 @@ fn same_origin(base: &str, other: &str) -> bool {
 mod tests {
     #[test]
     fn origins() {
-        assert!(super::same_origin("https://api.x.com/v1", "https://api.x.com/v1/a?page=2"));
-        assert!(!super::same_origin("https://api.x.com", "https://evil.com/a"));
-        assert!(!super::same_origin("https://api.x.com", "http://api.x.com/a"));
+        assert!(super::same_origin(
+            "https://api.x.com/v1",
+            "https://api.x.com/v1/a?page=2"
+        ));
+        assert!(!super::same_origin(
+            "https://api.x.com",
+            "https://evil.com/a"
+        ));
+        assert!(!super::same_origin(
+            "https://api.x.com",
+            "http://api.x.com/a"
+        ));
         assert!(!super::same_origin("https://api.x.com", "/relative"));
     }
 }

@@ -42,7 +42,15 @@ where
     .flat_map(stream::iter)
 }
 
-/// The next offset: the current one plus the items received.
-pub fn next_offset(current: Option<i64>, received: usize) -> i64 {
-    current.unwrap_or(0) + i64::try_from(received).unwrap_or(i64::MAX)
+/// The next offset: the current one plus the items received (`None` when
+/// it does not fit the parameter's type).
+pub fn next_offset<T>(current: Option<T>, received: usize) -> Option<T>
+where
+    T: TryInto<i64> + TryFrom<i64>,
+{
+    let now = match current {
+        Some(c) => c.try_into().ok()?,
+        None => 0,
+    };
+    T::try_from(now.checked_add(i64::try_from(received).ok()?)?).ok()
 }

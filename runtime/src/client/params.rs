@@ -171,7 +171,9 @@ pub fn query(
         (_, Shape::List(items)) if explode => {
             out.extend(items.iter().map(|s| format!("{n}={}", e(s))))
         }
-        (_, Shape::List(items)) => out.push(format!("{n}={}", join(items.iter().map(|s| e(s)), ","))),
+        (_, Shape::List(items)) => {
+            out.push(format!("{n}={}", join(items.iter().map(|s| e(s)), ",")))
+        }
         (_, Shape::Pairs(pairs)) if explode => {
             out.extend(pairs.iter().map(|(k, v)| format!("{}={}", e(k), e(v))))
         }
@@ -183,7 +185,12 @@ pub fn query(
 
 /// `name[key]=value`, recursively for nested objects and arrays (arrays get
 /// indices, as Stripe and Rails-style servers read them).
-pub(crate) fn deep_object(out: &mut Vec<String>, prefix: &str, value: &Value, allow_reserved: bool) {
+pub(crate) fn deep_object(
+    out: &mut Vec<String>,
+    prefix: &str,
+    value: &Value,
+    allow_reserved: bool,
+) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
@@ -222,7 +229,10 @@ pub fn cookie(out: &mut Vec<String>, name: &str, value: &Value, explode: bool) {
         Shape::List(items) if explode => {
             out.extend(items.iter().map(|s| format!("{n}={}", encode(s))))
         }
-        Shape::List(items) => out.push(format!("{n}={}", join(items.iter().map(|s| encode(s)), ","))),
+        Shape::List(items) => out.push(format!(
+            "{n}={}",
+            join(items.iter().map(|s| encode(s)), ",")
+        )),
         Shape::Pairs(pairs) if explode => out.extend(
             pairs
                 .iter()
@@ -256,7 +266,10 @@ mod tests {
         let p = |v: &Value, s, x| path("id", v, s, x);
         assert_eq!(p(&five, Style::Matrix, false), ";id=5");
         assert_eq!(p(&list, Style::Matrix, false), ";id=3,4,5");
-        assert_eq!(p(&obj, Style::Matrix, false), ";id=role,admin,firstName,Alex");
+        assert_eq!(
+            p(&obj, Style::Matrix, false),
+            ";id=role,admin,firstName,Alex"
+        );
         assert_eq!(p(&list, Style::Matrix, true), ";id=3;id=4;id=5");
         assert_eq!(p(&obj, Style::Matrix, true), ";role=admin;firstName=Alex");
         assert_eq!(p(&five, Style::Label, false), ".5");
@@ -276,18 +289,27 @@ mod tests {
         assert_eq!(q(&obj, Style::Form, true), "role=admin&firstName=Alex");
         assert_eq!(q(&list, Style::SpaceDelimited, false), "id=3%204%205");
         assert_eq!(q(&list, Style::PipeDelimited, false), "id=3|4|5");
-        assert_eq!(q(&obj, Style::DeepObject, true), "id%5Brole%5D=admin&id%5BfirstName%5D=Alex");
+        assert_eq!(
+            q(&obj, Style::DeepObject, true),
+            "id%5Brole%5D=admin&id%5BfirstName%5D=Alex"
+        );
         assert_eq!(q(&Value::Null, Style::DeepObject, true), "");
     }
 
     #[test]
     fn values_are_percent_encoded_and_reserved_only_when_allowed() {
-        assert_eq!(path("p", &json!("a/b c?"), Style::Simple, false), "a%2Fb%20c%3F");
+        assert_eq!(
+            path("p", &json!("a/b c?"), Style::Simple, false),
+            "a%2Fb%20c%3F"
+        );
         assert_eq!(q(&json!("x&y=z"), Style::Form, true), "id=x%26y%3Dz");
         let mut out = Vec::new();
         query(&mut out, "u", &json!("a/b:c&d"), Style::Form, true, true);
         assert_eq!(out, ["u=a/b:c%26d"]);
-        assert_eq!(path("p", &json!("ünï"), Style::Simple, false), "%C3%BCn%C3%AF");
+        assert_eq!(
+            path("p", &json!("ünï"), Style::Simple, false),
+            "%C3%BCn%C3%AF"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! that did not decode, or a failed call), with the raw body kept whenever
 //! one arrived.
 
+use crate::binary::Binary;
 use crate::call::{Error, ErrorClass, ErrorKind, Integration, OperationMeta};
 use crate::decode::{Decode, DecodeError};
 use crate::redact;
@@ -94,13 +95,22 @@ pub fn link(headers: &HeaderMap, rel: &str) -> Option<String> {
     for value in headers.get_all(http::header::LINK) {
         let Ok(value) = value.to_str() else { continue };
         for entry in split_links(value) {
-            let Some((target, params)) = entry.trim().strip_prefix('<').and_then(|e| e.split_once('>')) else {
+            let Some((target, params)) = entry
+                .trim()
+                .strip_prefix('<')
+                .and_then(|e| e.split_once('>'))
+            else {
                 continue;
             };
             let matches = params.split(';').any(|p| {
-                let Some((k, v)) = p.split_once('=') else { return false };
+                let Some((k, v)) = p.split_once('=') else {
+                    return false;
+                };
                 k.trim().eq_ignore_ascii_case("rel")
-                    && v.trim().trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case(rel))
+                    && v.trim()
+                        .trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case(rel))
             });
             if matches {
                 return Some(target.to_owned());
@@ -162,7 +172,10 @@ pub enum ApiError<E> {
     Call(Error),
     /// The arguments cannot be put into a request (e.g. a header value with
     /// a line break).
-    InvalidRequest { operation: &'static str, reason: String },
+    InvalidRequest {
+        operation: &'static str,
+        reason: String,
+    },
 }
 
 /// An error response: status, headers, raw body, and the decoded value.
@@ -374,10 +387,19 @@ impl RawReply {
         }
     }
 
-    /// A success whose body is kept as bytes.
-    pub fn bytes<E>(self) -> Result<Reply<Bytes>, ApiError<E>> {
+    /// A success whose body is kept as bytes (with its media type).
+    pub fn binary<E>(self) -> Result<Reply<Binary>, ApiError<E>> {
+        let content_type = self
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Ok(Reply {
-            value: self.body,
+            value: Binary {
+                bytes: self.body,
+                file_name: None,
+                content_type,
+            },
             status: self.status,
             headers: self.headers,
         })
@@ -390,6 +412,33 @@ impl RawReply {
             status: self.status,
             headers: self.headers,
         })
+    }
+
+    /// A success with a JSON body of type `T`, wrapped into the operation's
+    /// success enum by `wrap`.
+    pub fn json_into<T: Decode, O, E>(
+        self,
+        wrap: impl FnOnce(T) -> O,
+    ) -> Result<Reply<O>, ApiError<E>> {
+        self.json::<T, E>().map(|r| r.map(wrap))
+    }
+
+    /// A text success, wrapped into the operation's success enum.
+    pub fn text_into<O, E>(self, wrap: impl FnOnce(String) -> O) -> Result<Reply<O>, ApiError<E>> {
+        self.text::<E>().map(|r| r.map(wrap))
+    }
+
+    /// A binary success, wrapped into the operation's success enum.
+    pub fn binary_into<O, E>(
+        self,
+        wrap: impl FnOnce(Binary) -> O,
+    ) -> Result<Reply<O>, ApiError<E>> {
+        self.binary::<E>().map(|r| r.map(wrap))
+    }
+
+    /// A success without a body, as `value` of the operation's success enum.
+    pub fn empty_as<O, E>(self, value: O) -> Result<Reply<O>, ApiError<E>> {
+        self.empty::<E>().map(|r| r.map(|()| value))
     }
 
     /// A documented error status with a JSON body of type `T`, turned into
@@ -428,8 +477,14 @@ mod tests {
                 r#"<https://api.github.com/x?page=2&a=1,2>; rel="next", <https://api.github.com/x?page=9>; rel="last prev""#,
             ),
         );
-        assert_eq!(link(&h, "next").as_deref(), Some("https://api.github.com/x?page=2&a=1,2"));
-        assert_eq!(link(&h, "prev").as_deref(), Some("https://api.github.com/x?page=9"));
+        assert_eq!(
+            link(&h, "next").as_deref(),
+            Some("https://api.github.com/x?page=2&a=1,2")
+        );
+        assert_eq!(
+            link(&h, "prev").as_deref(),
+            Some("https://api.github.com/x?page=9")
+        );
         assert_eq!(link(&h, "first"), None);
     }
 

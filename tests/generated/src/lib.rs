@@ -9,3 +9,19 @@ pub mod tolerant {
 pub mod operations_spec {
     include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 }
+
+/// Client of `specs/params.yaml`: every parameter location and style.
+pub mod params {
+    include!(concat!(env!("OUT_DIR"), "/params.rs"));
+}
+
+/// Client of `specs/bodies.yaml`: every request body kind.
+pub mod bodies {
+    include!(concat!(env!("OUT_DIR"), "/bodies.rs"));
+}
+
+/// Client of `specs/responses.yaml`: several responses per operation and
+/// every pagination style.
+pub mod responses {
+    include!(concat!(env!("OUT_DIR"), "/responses.rs"));
+}

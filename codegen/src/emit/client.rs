@@ -1,0 +1,853 @@
+//! The client: a `Client` struct, and per tag a module with each
+//! operation's options type, response enums and async method (plus a
+//! `…_stream` method for paginated operations). Methods only describe the
+//! request; `wharf::client` serializes it and the runtime sends it.
+
+use super::docs::sanitize;
+use super::types::{short_origin, TypeEmitter};
+use super::{lit, Writer};
+use crate::ir::{
+    Access, Body, BodyKind, FieldPath, Operation, Outcome, PageKind, Param, ParamIn, Payload,
+    StatusPattern, Ty, TypeKind, TypeSet,
+};
+use crate::load::Spec;
+use crate::naming::is_secret_field;
+use serde_json::Value;
+
+const STYLE: &str = "::wharf::client::Style";
+const API_ERROR: &str = "::wharf::client::ApiError";
+
+/// What the `Client` docs and default base URL come from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClientInfo {
+    title: String,
+    version: String,
+    base_url: String,
+}
+
+impl ClientInfo {
+    pub(crate) fn from_spec(spec: &Spec) -> ClientInfo {
+        let root = crate::load::Location::root(0);
+        let doc = spec.get(&root);
+        let info = doc.and_then(|d| d.get("info"));
+        let field = |k: &str| {
+            info.and_then(|i| i.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let server = doc
+            .and_then(|d| d.get("servers"))
+            .and_then(Value::as_array)
+            .and_then(|s| s.first());
+        let mut base_url = server
+            .and_then(|s| s.get("url"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        // Server variables take their defaults.
+        if let Some(vars) = server
+            .and_then(|s| s.get("variables"))
+            .and_then(Value::as_object)
+        {
+            for (name, var) in vars {
+                if let Some(default) = var.get("default").and_then(Value::as_str) {
+                    base_url = base_url.replace(&format!("{{{name}}}"), default);
+                }
+            }
+        }
+        ClientInfo {
+            title: field("title"),
+            version: field("version"),
+            base_url,
+        }
+    }
+}
+
+pub(super) struct ClientEmitter<'a> {
+    types: TypeEmitter<'a>,
+    set: &'a TypeSet,
+}
+
+impl<'a> ClientEmitter<'a> {
+    pub(super) fn new(set: &'a TypeSet) -> Self {
+        ClientEmitter {
+            types: TypeEmitter::new(set),
+            set,
+        }
+    }
+
+    pub(super) fn all(&self, w: &mut Writer, operations: &[Operation], info: &ClientInfo) {
+        if operations.is_empty() {
+            return;
+        }
+        client_struct(w, info);
+        let mut modules: Vec<&str> = Vec::new();
+        for op in operations {
+            if !modules.contains(&op.module.as_str()) {
+                modules.push(&op.module);
+            }
+        }
+        for module in modules {
+            w.blank();
+            let tag = operations
+                .iter()
+                .find(|o| o.module == module)
+                .and_then(|o| o.tags.first())
+                .map_or_else(
+                    || "Operations without a tag.".to_owned(),
+                    |t| format!("Operations tagged `{}`.", t.replace('`', "'")),
+                );
+            w.doc(&sanitize(&tag));
+            w.open(&format!("pub mod {module} {{"));
+            w.line("#[allow(unused_imports)]");
+            w.line("use super::*;");
+            for op in operations.iter().filter(|o| o.module == module) {
+                self.operation(w, op);
+            }
+            w.close("}");
+            w.blank();
+            w.line(&format!("pub use self::{module}::*;"));
+        }
+    }
+
+    fn operation(&self, w: &mut Writer, op: &Operation) {
+        w.blank();
+        self.options(w, op);
+        self.response_enum(w, op, true);
+        self.response_enum(w, op, false);
+        w.blank();
+        w.open("impl Client {");
+        self.method(w, op);
+        if op.pagination.is_some() {
+            w.blank();
+            self.stream_method(w, op);
+        }
+        w.close("}");
+    }
+
+    fn payload_ty(&self, p: &Payload, success: bool) -> String {
+        match p {
+            Payload::Json(ty) => self.types.ty(ty),
+            Payload::Text if success => "String".into(),
+            Payload::Binary if success => "::wharf::Binary".into(),
+            _ => "()".into(),
+        }
+    }
+
+    fn ok_ty(&self, op: &Operation) -> String {
+        match &op.responses.ok {
+            Outcome::Single(p) => self.payload_ty(p, true),
+            Outcome::Enum(name) => name.clone(),
+        }
+    }
+
+    fn err_ty(&self, op: &Operation) -> String {
+        match &op.responses.err {
+            Outcome::Single(p) => self.payload_ty(p, false),
+            Outcome::Enum(name) => name.clone(),
+        }
+    }
+
+    fn return_ty(&self, op: &Operation) -> String {
+        format!(
+            "Result<::wharf::client::Reply<{}>, {API_ERROR}<{}>>",
+            self.ok_ty(op),
+            self.err_ty(op)
+        )
+    }
+
+    /// The options type: optional parameters, an optional body, settings.
+    fn options(&self, w: &mut Writer, op: &Operation) {
+        let name = &op.options_name;
+        let optional: Vec<&Param> = op.params.iter().filter(|p| !p.required).collect();
+        let body = op.body.as_ref().filter(|b| !b.required);
+        w.doc(&[format!(
+            " Optional parameters of [`Client::{}`], and per-call settings.",
+            op.fn_name
+        )]);
+        let secret = optional.iter().any(|p| is_secret_field(&p.wire));
+        w.line(if secret {
+            "#[derive(Clone, Default)]"
+        } else {
+            "#[derive(Debug, Clone, Default)]"
+        });
+        w.open(&format!("pub struct {name} {{"));
+        for p in &optional {
+            param_doc(w, p);
+            w.line(&format!(
+                "pub {}: Option<{}>,",
+                ident(&p.rust),
+                self.types.ty(&p.ty)
+            ));
+        }
+        if let Some(b) = body {
+            w.doc(&sanitize(b.doc.as_deref().unwrap_or(" The request body.")));
+            w.line(&format!(
+                "pub {}: Option<{}>,",
+                ident(&b.rust),
+                self.body_field_ty(b)
+            ));
+        }
+        w.line("/// Deadline, retry, idempotency key, extra headers, a raw body.");
+        w.line("pub call: ::wharf::client::CallSettings,");
+        w.close("}");
+        if secret {
+            w.blank();
+            w.open(&format!("impl ::core::fmt::Debug for {name} {{"));
+            w.open("fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {");
+            w.line(&format!("f.debug_struct({})", lit(name)));
+            w.indent_more();
+            for p in &optional {
+                if is_secret_field(&p.wire) {
+                    w.line(&format!(
+                        ".field({}, &self.{}.as_ref().map(|_| ::wharf::__private::Redacted))",
+                        lit(&p.rust),
+                        ident(&p.rust)
+                    ));
+                } else {
+                    w.line(&format!(
+                        ".field({}, &self.{})",
+                        lit(&p.rust),
+                        ident(&p.rust)
+                    ));
+                }
+            }
+            if let Some(b) = body {
+                w.line(&format!(
+                    ".field({}, &self.{})",
+                    lit(&b.rust),
+                    ident(&b.rust)
+                ));
+            }
+            w.line(".field(\"call\", &self.call)");
+            w.line(".finish()");
+            w.indent_back();
+            w.close("}");
+            w.close("}");
+        }
+        if optional.is_empty() && body.is_none() {
+            return;
+        }
+        w.blank();
+        w.open(&format!("impl {name} {{"));
+        for p in &optional {
+            let ty = self.types.ty(&p.ty);
+            w.open(&format!(
+                "pub fn {}(mut self, value: impl Into<{ty}>) -> Self {{",
+                ident(&p.rust)
+            ));
+            w.line(&format!("self.{} = Some(value.into());", ident(&p.rust)));
+            w.line("self");
+            w.close("}");
+        }
+        if let Some(b) = body {
+            let ty = self.body_field_ty(b);
+            w.open(&format!(
+                "pub fn {}(mut self, value: impl Into<{ty}>) -> Self {{",
+                ident(&b.rust)
+            ));
+            w.line(&format!("self.{} = Some(value.into());", ident(&b.rust)));
+            w.line("self");
+            w.close("}");
+        }
+        w.close("}");
+    }
+
+    fn body_field_ty(&self, b: &Body) -> String {
+        match b.kind {
+            BodyKind::Text => "String".into(),
+            BodyKind::Binary => "::wharf::Binary".into(),
+            _ => self.types.ty(&b.ty),
+        }
+    }
+
+    /// The enum of success (or error) responses, when they differ in shape.
+    fn response_enum(&self, w: &mut Writer, op: &Operation, success: bool) {
+        let outcome = if success {
+            &op.responses.ok
+        } else {
+            &op.responses.err
+        };
+        let Outcome::Enum(name) = outcome else {
+            return;
+        };
+        w.blank();
+        let side = if success { "Successful" } else { "Error" };
+        w.doc(&[format!(" {side} responses of [`Client::{}`].", op.fn_name)]);
+        w.line("#[derive(Debug, Clone, PartialEq)]");
+        w.open(&format!("pub enum {name} {{"));
+        for case in op.responses.cases.iter().filter(|c| c.success == success) {
+            let mut doc = status_text(case.status);
+            if let Some(d) = &case.description {
+                doc.push_str(": ");
+                doc.push_str(d);
+            }
+            w.doc(&sanitize(&doc));
+            match self.payload_ty(&case.payload, success).as_str() {
+                "()" => w.line(&format!("{},", case.variant)),
+                ty => w.line(&format!("{}({ty}),", case.variant)),
+            }
+        }
+        w.close("}");
+    }
+
+    /// The argument list after `&self`: required parameters, a required
+    /// body, the options. `lifetime` is `'a ` for stream methods.
+    fn arguments(&self, op: &Operation, lifetime: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        for p in op.params.iter().filter(|p| p.required) {
+            args.push(format!(
+                "{}: {}",
+                ident(&p.rust),
+                self.arg_ty(&p.ty, lifetime)
+            ));
+        }
+        if let Some(b) = op.body.as_ref().filter(|b| b.required) {
+            let ty = match b.kind {
+                BodyKind::Text => format!("&{lifetime}str"),
+                BodyKind::Binary => "impl Into<::wharf::Binary>".into(),
+                _ => format!("&{lifetime}{}", self.types.ty(&b.ty)),
+            };
+            args.push(format!("{}: {ty}", ident(&b.rust)));
+        }
+        args.push(format!("options: {}", op.options_name));
+        args
+    }
+
+    /// A required parameter's argument as a reference.
+    fn arg_ref(&self, p: &Param) -> String {
+        if self.arg_ty(&p.ty, "").starts_with('&') {
+            ident(&p.rust)
+        } else {
+            format!("&{}", ident(&p.rust))
+        }
+    }
+
+    fn arg_ty(&self, ty: &Ty, lifetime: &str) -> String {
+        match ty {
+            Ty::String => format!("&{lifetime}str"),
+            Ty::Bool
+            | Ty::I8
+            | Ty::I16
+            | Ty::I32
+            | Ty::I64
+            | Ty::U8
+            | Ty::U16
+            | Ty::U32
+            | Ty::U64
+            | Ty::F64 => self.types.ty(ty),
+            other => format!("&{lifetime}{}", self.types.ty(other)),
+        }
+    }
+
+    fn method_doc(&self, w: &mut Writer, op: &Operation) {
+        let mut doc = String::new();
+        if let Some(s) = &op.summary {
+            doc.push_str(s);
+            doc.push_str("\n\n");
+        }
+        if let Some(d) = op
+            .description
+            .as_ref()
+            .filter(|d| Some(*d) != op.summary.as_ref())
+        {
+            doc.push_str(d);
+            doc.push_str("\n\n");
+        }
+        doc.push_str(&format!(
+            "`{} {}` · Spec: `{}`",
+            op.method.to_uppercase(),
+            op.path.replace('`', "'"),
+            short_origin(&op.origin)
+        ));
+        let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+        if !required.is_empty() {
+            doc.push_str("\n\nArguments:");
+            for p in required {
+                doc.push_str(&format!("\n- `{}`", p.rust));
+                if let Some(d) = &p.doc {
+                    doc.push_str(": ");
+                    doc.push_str(&d.replace(['\n', '\r'], " "));
+                }
+            }
+        }
+        w.doc(&sanitize(&doc));
+        if op.deprecated {
+            w.line("#[deprecated(note = \"deprecated in the spec\")]");
+        }
+    }
+
+    fn method(&self, w: &mut Writer, op: &Operation) {
+        self.method_doc(w, op);
+        let args = self.arguments(op, "");
+        w.line(&format!("pub async fn {}(", op.fn_name));
+        w.indent_more();
+        w.line("&self,");
+        for a in &args {
+            w.line(&format!("{a},"));
+        }
+        w.indent_back();
+        w.open(&format!(") -> {} {{", self.return_ty(op)));
+        w.line(&format!(
+            "let mut r = self.core.request(&super::operations::{});",
+            op.const_name
+        ));
+        self.path(w, op);
+        for p in &op.params {
+            self.param(w, p);
+        }
+        if let Some(b) = &op.body {
+            self.body(w, b);
+        }
+        w.line("let raw = self.core.send(r, options.call).await?;");
+        self.dispatch(w, op);
+        w.close("}");
+    }
+
+    /// The path template: literal text and path parameters.
+    fn path(&self, w: &mut Writer, op: &Operation) {
+        for segment in template(&op.path) {
+            match segment {
+                Segment::Literal(text) => w.line(&format!("r.path({});", lit(text))),
+                Segment::Param(name) => match op
+                    .params
+                    .iter()
+                    .find(|p| p.location == ParamIn::Path && p.wire == name)
+                {
+                    Some(p) => w.line(&format!(
+                        "r.path_param({}, {}, {STYLE}::{}, {});",
+                        lit(&p.wire),
+                        self.arg_ref(p),
+                        p.style,
+                        p.explode
+                    )),
+                    // Undeclared: kept literally (lowering warned).
+                    None => w.line(&format!("r.path({});", lit(&format!("{{{name}}}")))),
+                },
+            }
+        }
+    }
+
+    fn param(&self, w: &mut Writer, p: &Param) {
+        let value = if p.required {
+            self.arg_ref(p)
+        } else {
+            format!("&options.{}", ident(&p.rust))
+        };
+        let wire = lit(&p.wire);
+        match p.location {
+            ParamIn::Path => {}
+            ParamIn::Query => w.line(&format!(
+                "r.query({wire}, {value}, {STYLE}::{}, {}, {});",
+                p.style, p.explode, p.allow_reserved
+            )),
+            ParamIn::Header => w.line(&format!("r.header({wire}, {value}, {});", p.explode)),
+            ParamIn::Cookie => w.line(&format!("r.cookie({wire}, {value}, {});", p.explode)),
+        }
+    }
+
+    fn body(&self, w: &mut Writer, b: &Body) {
+        let media = lit(&b.media_type);
+        let name = ident(&b.rust);
+        let opened = if b.required {
+            false
+        } else {
+            w.open(&format!("if let Some({name}) = &options.{name} {{"));
+            true
+        };
+        match b.kind {
+            BodyKind::Json => w.line(&format!("r.json({name}, {media});")),
+            BodyKind::Text => w.line(&format!("r.text({name}.to_owned(), {media});")),
+            BodyKind::Binary if b.required => {
+                w.line(&format!("let {name}: ::wharf::Binary = {name}.into();"));
+                w.line(&format!("r.bytes({name}.bytes, {media});"));
+            }
+            BodyKind::Binary => w.line(&format!("r.bytes({name}.bytes.clone(), {media});")),
+            BodyKind::Form => {
+                if b.encodings.is_empty() {
+                    w.line(&format!("r.form({name}, &[]);"));
+                } else {
+                    w.open(&format!("r.form({name}, &["));
+                    for (field, style, explode) in &b.encodings {
+                        w.line(&format!(
+                            "::wharf::client::FieldEncoding {{ name: {}, style: {STYLE}::{style}, explode: {explode} }},",
+                            lit(field)
+                        ));
+                    }
+                    w.close("]);");
+                }
+            }
+            BodyKind::Multipart => self.multipart(w, b, &name),
+        }
+        if opened {
+            w.close("}");
+        }
+    }
+
+    /// Multipart parts: one per field of the body's struct; binary fields
+    /// become file parts.
+    fn multipart(&self, w: &mut Writer, b: &Body, name: &str) {
+        w.line("let mut parts = ::wharf::client::Multipart::new();");
+        let fields = match &b.ty {
+            Ty::Named(id) => match &self.set.get(*id).kind {
+                TypeKind::Struct(s) if s.extra.is_none() => Some(&s.fields),
+                _ => None,
+            },
+            _ => None,
+        };
+        match fields {
+            Some(fields) => {
+                for f in fields {
+                    let wire = lit(&f.wire);
+                    let field = format!("{name}.{}", ident(&f.name));
+                    let is_file = |t: &Ty| matches!(t, Ty::Binary);
+                    let access = super::types::field_access(f);
+                    match (&f.ty, access) {
+                        (Ty::Binary, Access::Plain) => {
+                            w.line(&format!("parts.file({wire}, &{field});"))
+                        }
+                        (Ty::Binary, Access::Option) => w.line(&format!(
+                            "if let Some(file) = &{field} {{ parts.file({wire}, file); }}"
+                        )),
+                        (Ty::Binary, Access::Nullable) => w.line(&format!(
+                            "if let Some(file) = {field}.as_option() {{ parts.file({wire}, file); }}"
+                        )),
+                        (Ty::Vec(item), Access::Plain) if is_file(item) => w.line(&format!(
+                            "for file in &{field} {{ parts.file({wire}, file); }}"
+                        )),
+                        (Ty::Vec(item), Access::Option) if is_file(item) => w.line(&format!(
+                            "for file in {field}.iter().flatten() {{ parts.file({wire}, file); }}"
+                        )),
+                        _ => w.line(&format!(
+                            "parts.field({wire}, &r.to_json({wire}, &{field}));"
+                        )),
+                    }
+                }
+            }
+            None => w.line(&format!("parts.fields(&r.to_json(\"body\", {name}));")),
+        }
+        w.line("r.multipart(parts);");
+    }
+
+    /// The `match` from status to outcome.
+    fn dispatch(&self, w: &mut Writer, op: &Operation) {
+        w.line("#[allow(unreachable_patterns)]");
+        w.open("match raw.code() {");
+        let cases = &op.responses.cases;
+        let mut has_default = false;
+        let mut has_success_range = false;
+        for case in cases {
+            let pattern = match case.status {
+                StatusPattern::Code(c) => c.to_string(),
+                StatusPattern::Range(d) => {
+                    has_success_range |= d == 2;
+                    format!("{}..={}", d * 100, d * 100 + 99)
+                }
+                StatusPattern::Default => {
+                    has_default = true;
+                    "_".into()
+                }
+            };
+            if case.status == StatusPattern::Default && !has_success_range {
+                // An undocumented 2xx is a success when the shape is known.
+                if let Outcome::Single(p) = &op.responses.ok {
+                    w.line(&format!("200..=299 => raw.{}(),", decoder(p)));
+                    has_success_range = true;
+                }
+            }
+            let arm = if case.success {
+                match &op.responses.ok {
+                    Outcome::Single(p) => format!("raw.{}()", decoder(p)),
+                    Outcome::Enum(name) => match &case.payload {
+                        Payload::Empty => format!("raw.empty_as({name}::{})", case.variant),
+                        p => format!("raw.{}_into({name}::{})", decoder(p), case.variant),
+                    },
+                }
+            } else {
+                match (&op.responses.err, &case.payload) {
+                    (Outcome::Single(Payload::Json(_)), _) => {
+                        "raw.error_json(::core::convert::identity)".into()
+                    }
+                    (Outcome::Single(_), _) => "raw.error_raw(())".into(),
+                    (Outcome::Enum(name), Payload::Json(_)) => {
+                        format!("raw.error_json({name}::{})", case.variant)
+                    }
+                    (Outcome::Enum(name), _) => {
+                        format!("raw.error_raw({name}::{})", case.variant)
+                    }
+                }
+            };
+            w.line(&format!("{pattern} => {arm},"));
+        }
+        if !has_default {
+            if !has_success_range {
+                if let Outcome::Single(p) = &op.responses.ok {
+                    w.line(&format!("200..=299 => raw.{}(),", decoder(p)));
+                }
+            }
+            w.line("_ => raw.unexpected(),");
+        }
+        w.close("}");
+    }
+
+    fn stream_method(&self, w: &mut Writer, op: &Operation) {
+        let Some(page) = &op.pagination else { return };
+        let how = match &page.kind {
+            PageKind::Link => "following `Link: rel=\"next\"`",
+            PageKind::Cursor { .. } => "with `has_more` and the last item's id as the cursor",
+            PageKind::Token { .. } => "passing each page's token to the next request",
+            PageKind::Offset { .. } => "advancing the offset by the items received",
+        };
+        w.doc(&[
+            format!(
+                " Every item of [`Client::{}`], page after page, {how}.",
+                op.fn_name
+            ),
+            String::new(),
+            " The stream ends after the last page, an empty page, or an error.".into(),
+        ]);
+        if op.deprecated {
+            w.line("#[allow(deprecated)]");
+        }
+        let args = self.arguments(op, "'a ");
+        w.line(&format!("pub fn {}<'a>(", page.stream_fn));
+        w.indent_more();
+        w.line("&'a self,");
+        for a in &args {
+            w.line(&format!("{a},"));
+        }
+        w.indent_back();
+        w.line(&format!(
+            ") -> impl ::wharf::client::Stream<Item = Result<{}, {API_ERROR}<{}>>> + 'a {{",
+            self.types.ty(&page.item_ty),
+            self.err_ty(op)
+        ));
+        w.indent_more();
+        let call_args: Vec<String> = args
+            .iter()
+            .map(|a| a.split(':').next().unwrap_or("").trim().to_owned())
+            .filter(|a| a != "options")
+            .chain(["o".to_owned()])
+            .collect();
+        w.open("::wharf::client::paginate(");
+        w.line("options,");
+        w.line(&format!(
+            "move |o| self.{}({}),",
+            op.fn_name,
+            call_args.join(", ")
+        ));
+        w.open("|o, page| {");
+        let items = Reach::follow("page.value", &page.items);
+        match &page.kind {
+            PageKind::Link => {
+                w.line("let url = page.link(\"next\")?;");
+                w.line("let mut next = o.clone();");
+                w.line("next.call.url = Some(url);");
+            }
+            PageKind::Cursor {
+                param,
+                has_more,
+                id_field,
+            } => {
+                let more = match Reach::follow("page.value", has_more) {
+                    Reach::Place(p) => format!("!{p}"),
+                    Reach::Optional(o) => format!("{o} != Some(&true)"),
+                };
+                w.open(&format!("if {more} {{"));
+                w.line("return None;");
+                w.close("}");
+                w.line(&format!("let last = {}.last()?;", items.or_return()));
+                let id = Reach::follow("last", std::slice::from_ref(id_field));
+                w.line(&format!("let id = {}.clone();", id.or_return()));
+                w.line("let mut next = o.clone();");
+                w.line(&format!("next.{} = Some(id);", ident(param)));
+            }
+            PageKind::Token { param, field } => {
+                let token = Reach::follow("page.value", field);
+                w.line(&format!("let token = {}.clone();", token.or_return()));
+                w.open("if token.is_empty() {");
+                w.line("return None;");
+                w.close("}");
+                w.line("let mut next = o.clone();");
+                w.line(&format!("next.{} = Some(token);", ident(param)));
+            }
+            PageKind::Offset { param } => {
+                let received = match &items {
+                    Reach::Place(p) => format!("{p}.len()"),
+                    Reach::Optional(o) => format!("{o}.map_or(0, |items| items.len())"),
+                };
+                w.line(&format!("let received = {received};"));
+                w.line("let mut next = o.clone();");
+                w.line(&format!(
+                    "next.{p} = Some(::wharf::client::next_offset(next.{p}, received)?);",
+                    p = ident(param)
+                ));
+            }
+        }
+        w.line("Some(next)");
+        w.close("},");
+        w.line(&format!("|page| {},", items_value(&page.items)));
+        w.close(")");
+        w.close("}");
+    }
+}
+
+fn client_struct(w: &mut Writer, info: &ClientInfo) {
+    w.blank();
+    let mut doc = String::from("Client for ");
+    if info.title.is_empty() {
+        doc.push_str("this API");
+    } else {
+        doc.push_str(&format!("`{}`", info.title.replace('`', "'")));
+    }
+    if !info.version.is_empty() {
+        doc.push_str(&format!(" (version `{}`)", info.version.replace('`', "'")));
+    }
+    doc.push_str(". Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.");
+    w.doc(&sanitize(&doc));
+    w.line("#[derive(Debug, Clone)]");
+    w.open("pub struct Client {");
+    w.line("core: ::wharf::client::ClientCore,");
+    w.close("}");
+    w.blank();
+    w.open("impl Client {");
+    w.line("/// The first server URL of the spec (variables at their defaults).");
+    w.line(&format!(
+        "pub const DEFAULT_BASE_URL: &'static str = {};",
+        lit(&info.base_url)
+    ));
+    w.blank();
+    w.line("/// A client calling `base_url` through `integration`.");
+    w.open(
+        "pub fn new(integration: ::wharf::call::Integration, base_url: impl AsRef<str>) -> Self {",
+    );
+    w.open("Client {");
+    w.line("core: ::wharf::client::ClientCore::new(integration, base_url),");
+    w.close("}");
+    w.close("}");
+    w.blank();
+    w.line("/// The integration and base URL this client calls.");
+    w.open("pub fn core(&self) -> &::wharf::client::ClientCore {");
+    w.line("&self.core");
+    w.close("}");
+    w.close("}");
+}
+
+fn param_doc(w: &mut Writer, p: &Param) {
+    let place = match p.location {
+        ParamIn::Path => "path",
+        ParamIn::Query => "query",
+        ParamIn::Header => "header",
+        ParamIn::Cookie => "cookie",
+    };
+    let mut doc = format!("`{}` ({place})", p.wire.replace('`', "'"));
+    if let Some(d) = &p.doc {
+        doc.push_str(": ");
+        doc.push_str(d);
+    }
+    if p.deprecated {
+        doc.push_str(" (deprecated)");
+    }
+    w.doc(&sanitize(&doc));
+}
+
+fn status_text(status: StatusPattern) -> String {
+    match status {
+        StatusPattern::Code(c) => format!("HTTP {c}"),
+        StatusPattern::Range(d) => format!("HTTP {d}xx"),
+        StatusPattern::Default => "Any other status".into(),
+    }
+}
+
+/// The `RawReply` method that decodes a success payload.
+fn decoder(p: &Payload) -> &'static str {
+    match p {
+        Payload::Json(_) => "json",
+        Payload::Text => "text",
+        Payload::Binary => "binary",
+        Payload::Empty => "empty",
+    }
+}
+
+/// Following a field path from a value: still a plain place (`a.b.c`), or
+/// an `Option<&T>` once an optional field was crossed.
+enum Reach {
+    Place(String),
+    Optional(String),
+}
+
+impl Reach {
+    fn follow(start: &str, path: &[(String, Access)]) -> Reach {
+        let mut reach = Reach::Place(start.to_owned());
+        for (field, access) in path {
+            let f = ident(field);
+            reach = match (reach, access) {
+                (Reach::Place(p), Access::Plain) => Reach::Place(format!("{p}.{f}")),
+                (Reach::Place(p), Access::Option) => Reach::Optional(format!("{p}.{f}.as_ref()")),
+                (Reach::Place(p), Access::Nullable) => {
+                    Reach::Optional(format!("{p}.{f}.as_option()"))
+                }
+                (Reach::Optional(o), Access::Plain) => {
+                    Reach::Optional(format!("{o}.map(|v| &v.{f})"))
+                }
+                (Reach::Optional(o), Access::Option) => {
+                    Reach::Optional(format!("{o}.and_then(|v| v.{f}.as_ref())"))
+                }
+                (Reach::Optional(o), Access::Nullable) => {
+                    Reach::Optional(format!("{o}.and_then(|v| v.{f}.as_option())"))
+                }
+            };
+        }
+        reach
+    }
+
+    /// The value, or `return None` from the enclosing function: `place` or `opt?`.
+    fn or_return(&self) -> String {
+        match self {
+            Reach::Place(p) => p.clone(),
+            Reach::Optional(o) => format!("{o}?"),
+        }
+    }
+}
+
+/// The items of a page, by value.
+fn items_value(path: &FieldPath) -> String {
+    match path.first() {
+        None => "page".into(),
+        Some((field, Access::Plain)) => format!("page.{}", ident(field)),
+        Some((field, Access::Option)) => format!("page.{}.unwrap_or_default()", ident(field)),
+        Some((field, Access::Nullable)) => {
+            format!("page.{}.into_option().unwrap_or_default()", ident(field))
+        }
+    }
+}
+
+fn ident(name: &str) -> String {
+    super::types::field_ident(name)
+}
+
+enum Segment<'a> {
+    Literal(&'a str),
+    Param(&'a str),
+}
+
+/// Splits a path template into literal text and `{param}` references.
+fn template(path: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        if open > 0 {
+            out.push(Segment::Literal(&rest[..open]));
+        }
+        out.push(Segment::Param(&rest[open + 1..open + close]));
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Segment::Literal(rest));
+    }
+    out
+}
