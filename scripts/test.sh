@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # wharf's whole test suite, on a fresh machine. Installs what the tests need
-# (the npm corpus of real provider specs) by itself.
+# (the npm corpus of real provider specs, Prism) by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 command -v cargo >/dev/null || { echo "cargo is required"; exit 1; }
 command -v npm >/dev/null || { echo "npm (Node 20) is required for the spec corpus"; exit 1; }
+
+step "test peers from npm: Prism (mock server for generated clients)"
+bash scripts/install-prism.sh
 
 step "format and lints"
 cargo fmt --all -- --check

@@ -530,62 +530,46 @@ impl<'a> ClientEmitter<'a> {
         w.line("r.multipart(parts);");
     }
 
-    /// The `match` from status to outcome.
+    /// The `match` from status to outcome. One success shape: every 2xx
+    /// decodes as it. Several: an arm per documented status. Errors: an arm
+    /// per documented status, `default` as the catch-all.
     fn dispatch(&self, w: &mut Writer, op: &Operation) {
-        w.line("#[allow(unreachable_patterns)]");
+        w.line("#[allow(unreachable_patterns, clippy::match_overlapping_arm)]");
         w.open("match raw.code() {");
         let cases = &op.responses.cases;
-        let mut has_default = false;
-        let mut has_success_range = false;
-        for case in cases {
-            let pattern = match case.status {
-                StatusPattern::Code(c) => c.to_string(),
-                StatusPattern::Range(d) => {
-                    has_success_range |= d == 2;
-                    format!("{}..={}", d * 100, d * 100 + 99)
-                }
-                StatusPattern::Default => {
-                    has_default = true;
-                    "_".into()
-                }
-            };
-            if case.status == StatusPattern::Default && !has_success_range {
-                // An undocumented 2xx is a success when the shape is known.
-                if let Outcome::Single(p) = &op.responses.ok {
-                    w.line(&format!("200..=299 => raw.{}(),", decoder(p)));
-                    has_success_range = true;
-                }
-            }
-            let arm = if case.success {
-                match &op.responses.ok {
-                    Outcome::Single(p) => format!("raw.{}()", decoder(p)),
-                    Outcome::Enum(name) => match &case.payload {
+        let pattern = |status: StatusPattern| match status {
+            StatusPattern::Code(c) => c.to_string(),
+            StatusPattern::Range(d) => format!("{}..={}", d * 100, d * 100 + 99),
+            StatusPattern::Default => "_".into(),
+        };
+        match &op.responses.ok {
+            Outcome::Single(p) => w.line(&format!("200..=299 => raw.{}(),", decoder(p))),
+            Outcome::Enum(name) => {
+                for case in cases.iter().filter(|c| c.success) {
+                    let arm = match &case.payload {
                         Payload::Empty => format!("raw.empty_as({name}::{})", case.variant),
                         p => format!("raw.{}_into({name}::{})", decoder(p), case.variant),
-                    },
-                }
-            } else {
-                match (&op.responses.err, &case.payload) {
-                    (Outcome::Single(Payload::Json(_)), _) => {
-                        "raw.error_json(::core::convert::identity)".into()
-                    }
-                    (Outcome::Single(_), _) => "raw.error_raw(())".into(),
-                    (Outcome::Enum(name), Payload::Json(_)) => {
-                        format!("raw.error_json({name}::{})", case.variant)
-                    }
-                    (Outcome::Enum(name), _) => {
-                        format!("raw.error_raw({name}::{})", case.variant)
-                    }
-                }
-            };
-            w.line(&format!("{pattern} => {arm},"));
-        }
-        if !has_default {
-            if !has_success_range {
-                if let Outcome::Single(p) = &op.responses.ok {
-                    w.line(&format!("200..=299 => raw.{}(),", decoder(p)));
+                    };
+                    w.line(&format!("{} => {arm},", pattern(case.status)));
                 }
             }
+        }
+        let mut has_default = false;
+        for case in cases.iter().filter(|c| !c.success) {
+            has_default |= case.status == StatusPattern::Default;
+            let arm = match (&op.responses.err, &case.payload) {
+                (Outcome::Single(Payload::Json(_)), _) => {
+                    "raw.error_json(::core::convert::identity)".to_owned()
+                }
+                (Outcome::Single(_), _) => "raw.error_raw(())".to_owned(),
+                (Outcome::Enum(name), Payload::Json(_)) => {
+                    format!("raw.error_json({name}::{})", case.variant)
+                }
+                (Outcome::Enum(name), _) => format!("raw.error_raw({name}::{})", case.variant),
+            };
+            w.line(&format!("{} => {arm},", pattern(case.status)));
+        }
+        if !has_default {
             w.line("_ => raw.unexpected(),");
         }
         w.close("}");

@@ -316,8 +316,7 @@ pub(crate) fn lower_operations(
                 lowerer,
                 &op_at,
                 op,
-                item.get("parameters"),
-                &item_at,
+                (item.get("parameters"), &item_at),
                 &prefix,
                 path,
             );
@@ -483,8 +482,7 @@ fn params(
     lowerer: &mut Lowerer<'_>,
     op_at: &Location,
     op: &Map<String, Value>,
-    shared: Option<&Value>,
-    item_at: &Location,
+    (shared, item_at): (Option<&Value>, &Location),
     prefix: &str,
     template: &str,
 ) -> Vec<Param> {

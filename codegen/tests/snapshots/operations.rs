@@ -97,3 +97,226 @@ pub mod operations {
         &SEARCH2,
     ];
 }
+
+/// Client for `Operations test bed` (version `1.0`). Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.
+#[derive(Debug, Clone)]
+pub struct Client {
+    core: ::wharf::client::ClientCore,
+}
+
+impl Client {
+    /// The first server URL of the spec (variables at their defaults).
+    pub const DEFAULT_BASE_URL: &'static str = "";
+
+    /// A client calling `base_url` through `integration`.
+    pub fn new(integration: ::wharf::call::Integration, base_url: impl AsRef<str>) -> Self {
+        Client {
+            core: ::wharf::client::ClientCore::new(integration, base_url),
+        }
+    }
+
+    /// The integration and base URL this client calls.
+    pub fn core(&self) -> &::wharf::client::ClientCore {
+        &self.core
+    }
+}
+
+/// Operations tagged `repos`.
+pub mod repos {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Optional parameters of [`Client::repos_get`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct ReposGetOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// Get a repository
+        ///
+        /// `GET /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
+        ///
+        /// Arguments:
+        /// - `owner`
+        /// - `repo`
+        pub async fn repos_get(
+            &self,
+            owner: &str,
+            repo: &str,
+            options: ReposGetOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::REPOS_GET);
+            r.path("/repos/");
+            r.path_param("owner", owner, ::wharf::client::Style::Simple, false);
+            r.path("/");
+            r.path_param("repo", repo, ::wharf::client::Style::Simple, false);
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+
+    /// Optional parameters of [`Client::repos_delete`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct ReposDeleteOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
+        ///
+        /// Arguments:
+        /// - `owner`
+        /// - `repo`
+        pub async fn repos_delete(
+            &self,
+            owner: &str,
+            repo: &str,
+            options: ReposDeleteOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::REPOS_DELETE);
+            r.path("/repos/");
+            r.path_param("owner", owner, ::wharf::client::Style::Simple, false);
+            r.path("/");
+            r.path_param("repo", repo, ::wharf::client::Style::Simple, false);
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+}
+
+pub use self::repos::*;
+
+/// Operations tagged `payments`.
+pub mod payments {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Optional parameters of [`Client::charges_create`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct ChargesCreateOptions {
+        /// `Idempotency-Key` (header)
+        pub idempotency_key: Option<String>,
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl ChargesCreateOptions {
+        pub fn idempotency_key(mut self, value: impl Into<String>) -> Self {
+            self.idempotency_key = Some(value.into());
+            self
+        }
+    }
+
+    impl Client {
+        /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
+        pub async fn charges_create(
+            &self,
+            options: ChargesCreateOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::CHARGES_CREATE);
+            r.path("/charges");
+            r.header("Idempotency-Key", &options.idempotency_key, false);
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+}
+
+pub use self::payments::*;
+
+/// Operations without a tag.
+pub mod untagged {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Optional parameters of [`Client::get_status`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct GetStatusOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// No operationId, no auth
+        ///
+        /// `GET /status` · Spec: `operations.yaml#/paths/~1status/get`
+        pub async fn get_status(
+            &self,
+            options: GetStatusOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::GET_STATUS);
+            r.path("/status");
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+
+    /// Optional parameters of [`Client::search`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct SearchOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
+        pub async fn search(
+            &self,
+            options: SearchOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::SEARCH);
+            r.path("/search");
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+
+    /// Optional parameters of [`Client::search2`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct SearchOptions2 {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
+        pub async fn search2(
+            &self,
+            options: SearchOptions2,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::SEARCH2);
+            r.path("/search");
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+}
+
+pub use self::untagged::*;

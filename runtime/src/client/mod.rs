@@ -107,7 +107,7 @@ impl ClientCore {
                     Some(class),
                     e.attempts,
                 )),
-                _ => Err(ApiError::Call(e)),
+                _ => Err(ApiError::Call(Box::new(e))),
             },
         }
     }

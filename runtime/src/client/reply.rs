@@ -159,17 +159,17 @@ pub struct RawReply {
 pub enum ApiError<E> {
     /// The provider answered with a documented error status; its body
     /// decoded as documented.
-    Response(ErrorResponse<E>),
+    Response(Box<ErrorResponse<E>>),
     /// A response that did not decode as the spec says.
     Decode {
-        response: ErrorResponse<()>,
-        error: DecodeError,
+        response: Box<ErrorResponse<()>>,
+        error: Box<DecodeError>,
     },
     /// A status the spec does not document (and no `default` covers).
-    UnexpectedStatus(ErrorResponse<()>),
+    UnexpectedStatus(Box<ErrorResponse<()>>),
     /// The call failed without a usable response: transport, deadline,
     /// breaker, bulkhead or rate limit (see [`Error::kind`]).
-    Call(Error),
+    Call(Box<Error>),
     /// The arguments cannot be put into a request (e.g. a header value with
     /// a line break).
     InvalidRequest {
@@ -211,10 +211,10 @@ impl<E> ApiError<E> {
             ApiError::Decode { response, .. } | ApiError::UnexpectedStatus(response) => {
                 Some(&response.body)
             }
-            ApiError::Call(Error {
-                kind: ErrorKind::Status { body, .. },
-                ..
-            }) => Some(body),
+            ApiError::Call(e) => match &e.kind {
+                ErrorKind::Status { body, .. } => Some(body),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -305,9 +305,9 @@ impl<E> fmt::Display for ApiError<E> {
 
 impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
 
-impl From<Error> for ApiError<std::convert::Infallible> {
+impl<E> From<Error> for ApiError<E> {
     fn from(e: Error) -> Self {
-        ApiError::Call(e)
+        ApiError::Call(Box::new(e))
     }
 }
 
@@ -337,8 +337,8 @@ impl RawReply {
         self.status.as_u16()
     }
 
-    fn response<V>(self, value: V) -> ErrorResponse<V> {
-        ErrorResponse {
+    fn response<V>(self, value: V) -> Box<ErrorResponse<V>> {
+        Box::new(ErrorResponse {
             operation: self.operation,
             status: self.status,
             class: self.class.unwrap_or(ErrorClass::Permanent),
@@ -346,7 +346,7 @@ impl RawReply {
             headers: self.headers,
             body: self.body,
             value,
-        }
+        })
     }
 
     fn decode_value<T: Decode>(&self) -> Result<T, DecodeError> {
@@ -363,7 +363,7 @@ impl RawReply {
             }),
             Err(error) => Err(ApiError::Decode {
                 response: self.response(()),
-                error,
+                error: Box::new(error),
             }),
         }
     }
@@ -377,11 +377,11 @@ impl RawReply {
                 value,
             }),
             Err(e) => Err(ApiError::Decode {
-                error: DecodeError::Malformed {
+                error: Box::new(DecodeError::Malformed {
                     line: 0,
                     column: e.utf8_error().valid_up_to(),
                     message: "body is not UTF-8 text".into(),
-                },
+                }),
                 response: self.response(()),
             }),
         }
@@ -448,7 +448,7 @@ impl RawReply {
             Ok(value) => Err(ApiError::Response(self.response(wrap(value)))),
             Err(error) => Err(ApiError::Decode {
                 response: self.response(()),
-                error,
+                error: Box::new(error),
             }),
         }
     }

@@ -135,8 +135,8 @@ async fn path_parameters_in_simple_label_and_matrix_styles() {
         .await
         .unwrap();
     assert_eq!(s.target(0), "/simple/5/a%20b,c%2Fd/x=1,y=-2");
-    assert_eq!(s.target(1), "/label/.x.1.2");
-    assert_eq!(s.target(2), "/matrix/;id=x;list=1;list=2");
+    assert_eq!(s.target(1), "/label/.x/.1.2");
+    assert_eq!(s.target(2), "/matrix/;id=x/;list=1;list=2");
 }
 
 #[tokio::test]
