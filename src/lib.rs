@@ -37,6 +37,10 @@ pub use wharf_runtime::time;
 #[cfg(feature = "cli")]
 pub use wharf_codegen as codegen;
 
+/// Generates a client from a spec at compile time (feature `macros`).
+#[cfg(feature = "macros")]
+pub use wharf_macros::generate;
+
 #[doc(hidden)]
 pub mod __private {
     pub use wharf_runtime::__impl_decode as impl_decode;

@@ -90,10 +90,94 @@ fn inspect_lists_operations_with_scopes_and_degradations() {
         "{out}"
     );
     assert!(out.contains("auth: oauth[repo:admin] | token"), "{out}");
-    assert!(out.contains("GET_STATUS  auth: no auth"), "{out}");
+    assert!(out.contains("get_status  auth: no auth"), "{out}");
     assert!(out.contains("no operationId"), "{out}");
     assert!(
         out.contains("operationId \"search\" is used by another operation"),
         "{out}"
+    );
+}
+
+#[test]
+fn generate_crate_writes_a_standalone_crate_that_compiles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("wharf-cli-crate-{}", std::process::id()));
+    let run = wharf()
+        .arg("generate")
+        .arg(root.join("specs/responses.yaml"))
+        .arg("--crate")
+        .arg(&dir)
+        .arg("--wharf-path")
+        .arg(root)
+        .args(["--tag", "pets", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"responses-and-pagination-client\""),
+        "{manifest}"
+    );
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(lib.starts_with("//! Client for `Responses and pagination`"));
+    assert!(lib.contains("pub async fn get_pet(") && !lib.contains("list_charges"));
+    // The crate builds on its own (sharing this workspace's target dir).
+    let check = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--offline"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", root.join("target/cli-crate"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_selection_naming_nothing_fails() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("wharf-cli-sel-{}.rs", std::process::id()));
+    let run = wharf()
+        .arg("generate")
+        .arg(root.join("specs/responses.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--operation", "getPett"])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("selected operation \"getPett\" is not in the spec"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_file(&out);
+}
+
+#[test]
+fn inspect_lists_methods_scopes_and_pagination() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = wharf()
+        .arg("inspect")
+        .arg(root.join("specs/responses.yaml"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("7 operations"), "{stdout}");
+    assert!(
+        stdout.contains("paginated: cursor via `starting_after` (has_more) -> list_charges_stream"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("paginated: Link header -> list_issues_stream"),
+        "{stdout}"
     );
 }

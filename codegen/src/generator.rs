@@ -42,6 +42,10 @@ pub struct Generated {
     pub type_count: usize,
     /// The operations, with their metadata (for `wharf inspect`).
     pub operations: Vec<crate::ir::Operation>,
+    /// The spec files read (the document and the files its `$ref`s reach).
+    pub files: Vec<PathBuf>,
+    /// The spec's `info.title`.
+    pub title: String,
 }
 
 impl Generated {
@@ -151,11 +155,10 @@ impl Generator {
 
     /// Generates the module.
     pub fn generate(&self) -> Result<Generated, GeneratorError> {
-        let (generated, _) = self.run()?;
-        Ok(generated)
+        self.run()
     }
 
-    fn run(&self) -> Result<(Generated, Vec<PathBuf>), GeneratorError> {
+    fn run(&self) -> Result<Generated, GeneratorError> {
         let mut diagnostics = Vec::new();
         let timings = std::env::var_os("WHARF_TIMINGS").is_some();
         let t0 = std::time::Instant::now();
@@ -192,15 +195,14 @@ impl Generator {
         spec.fill_lines(&mut diagnostics);
         diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
         let files = spec.docs.iter().filter_map(|d| d.path.clone()).collect();
-        Ok((
-            Generated {
-                code,
-                diagnostics,
-                type_count: types.types.len(),
-                operations,
-            },
+        Ok(Generated {
+            title: client.title().to_owned(),
+            code,
+            diagnostics,
+            type_count: types.types.len(),
+            operations,
             files,
-        ))
+        })
     }
 
     /// Operations or tags named in the configuration that the spec lacks.
@@ -239,9 +241,9 @@ impl Generator {
     /// cargo does not rebuild needlessly).
     pub fn write_to(&self, path: impl AsRef<Path>) -> Result<Generated, GeneratorError> {
         let path = path.as_ref();
-        let (generated, files) = self.run()?;
+        let generated = self.run()?;
         if self.rerun_if_changed {
-            for file in files {
+            for file in &generated.files {
                 println!("cargo:rerun-if-changed={}", file.display());
             }
         }

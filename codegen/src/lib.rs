@@ -15,4 +15,5 @@ mod naming;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use generator::{Generated, Generator, GeneratorError};
+pub use ir::Paging;
 pub use load::{LoadError, Location, Spec, SpecVersion};

@@ -1,8 +1,9 @@
 //! The `wharf` command-line tool.
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use wharf_codegen::ir::PageKind;
 use wharf_codegen::{Generator, Severity};
 
 #[derive(Parser)]
@@ -18,35 +19,105 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate Rust from an OpenAPI 3.0/3.1 document (JSON or YAML).
+    /// Generate Rust from an OpenAPI 3.0/3.1 document (JSON or YAML): a
+    /// module file (`--out`) or a standalone crate (`--crate`).
     Generate {
         /// The spec file.
         spec: PathBuf,
         /// Write one module file here (usable with `include!` or as a module).
-        #[arg(long, value_name = "FILE.rs")]
-        out: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE.rs",
+            required_unless_present = "crate_dir",
+            conflicts_with = "crate_dir"
+        )]
+        out: Option<PathBuf>,
+        /// Write a standalone crate into this directory (Cargo.toml, src/lib.rs).
+        #[arg(long = "crate", value_name = "DIR")]
+        crate_dir: Option<PathBuf>,
+        /// The crate's package name (default: from the spec's title).
+        #[arg(long, requires = "crate_dir")]
+        name: Option<String>,
+        /// Depend on wharf at this path instead of the published version.
+        #[arg(long, value_name = "PATH", requires = "crate_dir")]
+        wharf_path: Option<PathBuf>,
+        #[command(flatten)]
+        selection: Selection,
         /// Print only the count of warnings, not each one.
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Print a spec's operations (method, path, scopes, idempotency) and
-    /// what was degraded.
+    /// Print a spec's operations (method, path, scopes, idempotency,
+    /// pagination) and what was degraded.
     Inspect {
         /// The spec file.
         spec: PathBuf,
+        #[command(flatten)]
+        selection: Selection,
     },
+}
+
+/// Which operations to generate (default: all).
+#[derive(clap::Args)]
+struct Selection {
+    /// Only this operation (by operationId); repeatable.
+    #[arg(long = "operation", value_name = "ID")]
+    operations: Vec<String>,
+    /// Only operations with this tag; repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+impl Selection {
+    fn generator(&self, spec: &Path) -> Generator {
+        Generator::new(spec)
+            .rerun_if_changed(false)
+            .operations(self.operations.iter().cloned())
+            .tags(self.tags.iter().cloned())
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Generate { spec, out, quiet } => generate(spec, out, quiet),
-        Command::Inspect { spec } => inspect(spec),
+        Command::Generate {
+            spec,
+            out,
+            crate_dir,
+            name,
+            wharf_path,
+            selection,
+            quiet,
+        } => {
+            let target = match (out, crate_dir) {
+                (Some(file), _) => Target::File(file),
+                (None, Some(dir)) => Target::Crate {
+                    dir,
+                    name,
+                    wharf_path,
+                },
+                (None, None) => {
+                    eprintln!("error: give --out FILE.rs or --crate DIR");
+                    return ExitCode::FAILURE;
+                }
+            };
+            generate(&spec, &target, &selection, quiet)
+        }
+        Command::Inspect { spec, selection } => inspect(&spec, &selection),
     }
 }
 
-fn inspect(spec: PathBuf) -> ExitCode {
-    let generated = match Generator::new(&spec).rerun_if_changed(false).generate() {
+enum Target {
+    File(PathBuf),
+    Crate {
+        dir: PathBuf,
+        name: Option<String>,
+        wharf_path: Option<PathBuf>,
+    },
+}
+
+fn inspect(spec: &Path, selection: &Selection) -> ExitCode {
+    let generated = match selection.generator(spec).generate() {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
@@ -57,7 +128,7 @@ fn inspect(spec: PathBuf) -> ExitCode {
     // listing quietly instead of panicking in `println!`.
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match write_inspection(&mut out, &spec, &generated) {
+    match write_inspection(&mut out, spec, &generated) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -117,9 +188,18 @@ fn write_inspection(
             "  {:<7} {:<50} {}  auth: {}{key}",
             op.method.to_uppercase(),
             op.path,
-            op.const_name,
+            op.fn_name,
             auth_summary(op)
         )?;
+        if let Some(page) = &op.pagination {
+            let style = match &page.kind {
+                PageKind::Link => "Link header".to_owned(),
+                PageKind::Cursor { param, .. } => format!("cursor via `{param}` (has_more)"),
+                PageKind::Token { param, .. } => format!("page token via `{param}`"),
+                PageKind::Offset { param } => format!("offset via `{param}`"),
+            };
+            writeln!(out, "          paginated: {style} -> {}", page.stream_fn)?;
+        }
     }
     if !generated.diagnostics.is_empty() {
         writeln!(out, "degraded ({}):", generated.diagnostics.len())?;
@@ -130,9 +210,21 @@ fn write_inspection(
     Ok(())
 }
 
-fn generate(spec: PathBuf, out: PathBuf, quiet: bool) -> ExitCode {
+fn generate(spec: &Path, target: &Target, selection: &Selection, quiet: bool) -> ExitCode {
     let started = std::time::Instant::now();
-    let generated = match Generator::new(&spec).rerun_if_changed(false).write_to(&out) {
+    let generator = selection.generator(spec);
+    let result = match target {
+        Target::File(file) => generator
+            .write_to(file)
+            .map(|g| (g, file.clone()))
+            .map_err(Into::into),
+        Target::Crate {
+            dir,
+            name,
+            wharf_path,
+        } => write_crate(&generator, dir, name.as_deref(), wharf_path.as_deref()),
+    };
+    let (generated, written) = match result {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
@@ -151,11 +243,88 @@ fn generate(spec: PathBuf, out: PathBuf, quiet: bool) -> ExitCode {
         }
     }
     eprintln!(
-        "wrote {} ({} types, {} lines) in {:.2?}; {errors} errors, {warnings} warnings (degraded parts are raw JSON)",
-        out.display(),
+        "wrote {} ({} types, {} operations, {} lines) in {:.2?}; {errors} errors, {warnings} warnings (degraded parts are raw JSON)",
+        written.display(),
         generated.type_count,
+        generated.operations.len(),
         generated.code.lines().count(),
         started.elapsed(),
     );
+    if generated
+        .errors()
+        .any(|d| d.message.starts_with("selected "))
+    {
+        return ExitCode::FAILURE;
+    }
     ExitCode::SUCCESS
+}
+
+/// A standalone crate: Cargo.toml and src/lib.rs holding the module.
+fn write_crate(
+    generator: &Generator,
+    dir: &Path,
+    name: Option<&str>,
+    wharf_path: Option<&Path>,
+) -> Result<(wharf_codegen::Generated, PathBuf), Box<dyn std::error::Error>> {
+    let generated = generator.generate()?;
+    let title = generated.title.clone();
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => package_name(&title),
+    };
+    let wharf = match wharf_path {
+        Some(p) => {
+            let p = std::fs::canonicalize(p)
+                .map_err(|e| format!("--wharf-path {}: {e}", p.display()))?;
+            format!(
+                "{{ path = {:?}, default-features = false }}",
+                p.display().to_string()
+            )
+        }
+        None => format!(
+            "{{ version = \"{}\", default-features = false }}",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\ndescription = \"Client for {} generated by wharf\"\npublish = false\n\n[dependencies]\nwharf = {wharf}\n\n[workspace]\n",
+        title.replace(['"', '\\'], "")
+    );
+    let lib = format!(
+        "//! Client for {}, generated by wharf from `{}`.\n//! Regenerate instead of editing.\n\n{}",
+        if title.is_empty() { "an API".to_owned() } else { format!("`{}`", title.replace('`', "'")) },
+        generator_spec_name(&generated),
+        generated.code
+    );
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(dir.join("Cargo.toml"), manifest)?;
+    let lib_path = dir.join("src/lib.rs");
+    std::fs::write(&lib_path, lib)?;
+    Ok((generated, lib_path))
+}
+
+fn generator_spec_name(generated: &wharf_codegen::Generated) -> String {
+    generated
+        .files
+        .first()
+        .and_then(|f| f.file_name())
+        .map_or_else(|| "a spec".to_owned(), |f| f.to_string_lossy().into_owned())
+}
+
+/// A valid package name from a title: `GitHub v3 REST API` -> `github-v3-rest-api`.
+fn package_name(title: &str) -> String {
+    let mut name = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') && !name.is_empty() {
+            name.push('-');
+        }
+    }
+    let name = name.trim_end_matches('-').to_owned();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("api-client{}{name}", if name.is_empty() { "" } else { "-" })
+    } else {
+        format!("{name}-client")
+    }
 }

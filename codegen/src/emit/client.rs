@@ -26,6 +26,10 @@ pub(crate) struct ClientInfo {
 }
 
 impl ClientInfo {
+    pub(crate) fn title(&self) -> &str {
+        &self.title
+    }
+
     pub(crate) fn from_spec(spec: &Spec) -> ClientInfo {
         let root = crate::load::Location::root(0);
         let doc = spec.get(&root);

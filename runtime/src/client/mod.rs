@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// Per-call settings every generated method's options carry: the runtime's
 /// [`CallOptions`] (deadline, retry, idempotency key...), extra headers, and
 /// a raw body for media types the typed method does not pick.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallSettings {
     pub options: CallOptions,
     /// Added to (and replacing) the generated headers.
@@ -37,6 +37,25 @@ pub struct CallSettings {
     /// parameters (used to follow `Link: rel="next"`); it must be on the
     /// client's origin, so credentials never go elsewhere.
     pub url: Option<String>,
+}
+
+/// Extra headers may carry credentials and raw bodies anything: `Debug`
+/// shows header names and body sizes only.
+impl std::fmt::Debug for CallSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallSettings")
+            .field("options", &self.options)
+            .field("headers", &crate::redact::Headers(&self.headers))
+            .field(
+                "raw_body",
+                &self
+                    .raw_body
+                    .as_ref()
+                    .map(|(media, body)| (media, crate::redact::Body(body))),
+            )
+            .field("url", &self.url.as_deref().map(crate::redact::url))
+            .finish()
+    }
 }
 
 /// An integration plus the base URL its operations are relative to. Every

@@ -1,0 +1,183 @@
+//! `generate!`: the same [`wharf_codegen::Generator`] as `build.rs` and the
+//! CLI, run inside the compiler.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use std::path::PathBuf;
+use syn::parse::{Parse, ParseStream};
+use syn::{braced, bracketed, parenthesized, Ident, LitStr, Token};
+use wharf_codegen::{Generator, Paging};
+
+struct Args {
+    spec: LitStr,
+    operations: Vec<LitStr>,
+    tags: Vec<LitStr>,
+    renames: Vec<(LitStr, LitStr)>,
+    paging: Vec<(LitStr, Paging)>,
+}
+
+fn strings(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+    let content;
+    bracketed!(content in input);
+    let list = content.parse_terminated(|p: ParseStream<'_>| p.parse::<LitStr>(), Token![,])?;
+    Ok(list.into_iter().collect())
+}
+
+fn pairs<T>(
+    input: ParseStream<'_>,
+    value: fn(ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<Vec<(LitStr, T)>> {
+    let content;
+    braced!(content in input);
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let key: LitStr = content.parse()?;
+        content.parse::<Token![=]>()?;
+        out.push((key, value(&content)?));
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(out)
+}
+
+fn paging(input: ParseStream<'_>) -> syn::Result<Paging> {
+    let style: Ident = input.parse()?;
+    let args = |input: ParseStream<'_>, n: usize| -> syn::Result<Vec<String>> {
+        let content;
+        parenthesized!(content in input);
+        let list = content.parse_terminated(|p: ParseStream<'_>| p.parse::<LitStr>(), Token![,])?;
+        let values: Vec<String> = list.iter().map(LitStr::value).collect();
+        if values.len() != n {
+            return Err(syn::Error::new(
+                style.span(),
+                format!("`{style}` takes {n} string argument(s)"),
+            ));
+        }
+        Ok(values)
+    };
+    Ok(match style.to_string().as_str() {
+        "off" => Paging::Off,
+        "link" => Paging::Link,
+        "cursor" => Paging::Cursor {
+            param: args(input, 1)?.remove(0),
+        },
+        "token" => {
+            let mut a = args(input, 2)?;
+            let field = a.remove(1);
+            Paging::Token {
+                param: a.remove(0),
+                field,
+            }
+        }
+        "offset" => Paging::Offset {
+            param: args(input, 1)?.remove(0),
+        },
+        other => {
+            return Err(syn::Error::new(
+                style.span(),
+                format!(
+                    "unknown paging style `{other}`; use off, link, cursor(\"param\"), \
+                     token(\"param\", \"field\") or offset(\"param\")"
+                ),
+            ))
+        }
+    })
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let spec: LitStr = input.parse()?;
+        let mut args = Args {
+            spec,
+            operations: Vec::new(),
+            tags: Vec::new(),
+            renames: Vec::new(),
+            paging: Vec::new(),
+        };
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            match key.to_string().as_str() {
+                "operations" => args.operations.extend(strings(input)?),
+                "tags" => args.tags.extend(strings(input)?),
+                "rename" => args.renames.extend(pairs(input, |p| p.parse::<LitStr>())?),
+                "paging" => args.paging.extend(pairs(input, paging)?),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown option `{other}`; expected operations, tags, rename or paging"
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<Args>(input).and_then(|args| run(&args)) {
+        Ok(tokens) => tokens,
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn run(args: &Args) -> syn::Result<TokenStream> {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+    let path = root.join(args.spec.value());
+    let span = args.spec.span();
+    let mut generator = Generator::new(&path)
+        .rerun_if_changed(false)
+        .operations(args.operations.iter().map(LitStr::value))
+        .tags(args.tags.iter().map(LitStr::value));
+    for (from, to) in &args.renames {
+        generator = generator.rename_type(from.value(), to.value());
+    }
+    for (op, paging) in &args.paging {
+        generator = generator.paging(op.value(), paging.clone());
+    }
+    let generated = generator
+        .generate()
+        .map_err(|e| syn::Error::new(span, format!("wharf::generate!: {e}")))?;
+    // Errors in what the user asked for (a selection naming nothing) fail
+    // the build; the spec's own problems were degraded to raw JSON.
+    let problems: Vec<String> = generated
+        .errors()
+        .filter(|d| d.message.starts_with("selected "))
+        .map(|d| format!("wharf::generate!: {}", d.message))
+        .collect();
+    if !problems.is_empty() {
+        let at = selection_span(args).unwrap_or(span);
+        return Err(syn::Error::new(at, problems.join("\n")));
+    }
+    let code: TokenStream = generated.code.parse().map_err(|e| {
+        syn::Error::new(
+            Span::call_site(),
+            format!("wharf::generate!: internal error, generated code does not tokenize: {e}"),
+        )
+    })?;
+    // Rebuild when the spec changes.
+    let files: Vec<String> = generated
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    Ok(quote! {
+        #(const _: &[u8] = include_bytes!(#files);)*
+        #code
+    })
+}
+
+fn selection_span(args: &Args) -> Option<Span> {
+    args.operations
+        .first()
+        .or_else(|| args.tags.first())
+        .map(LitStr::span)
+}
