@@ -407,7 +407,7 @@ pub mod query {
     use super::*;
 
     /// Optional parameters of [`Client::query_styles`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
+    #[derive(Clone, Default)]
     pub struct QueryStylesOptions {
         /// `limit` (query)
         pub limit: Option<i32>,
@@ -427,8 +427,28 @@ pub mod query {
         pub since: Option<::wharf::DateTime>,
         /// `redirect` (query)
         pub redirect: Option<String>,
+        /// `access_token` (query)
+        pub access_token: Option<String>,
         /// Deadline, retry, idempotency key, extra headers, a raw body.
         pub call: ::wharf::client::CallSettings,
+    }
+
+    impl ::core::fmt::Debug for QueryStylesOptions {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            f.debug_struct("QueryStylesOptions")
+                .field("limit", &self.limit)
+                .field("ids", &self.ids)
+                .field("tags", &self.tags)
+                .field("spaced", &self.spaced)
+                .field("piped", &self.piped)
+                .field("filter", &self.filter)
+                .field("sort", &self.sort)
+                .field("since", &self.since)
+                .field("redirect", &self.redirect)
+                .field("access_token", &self.access_token.as_ref().map(|_| ::wharf::__private::Redacted))
+                .field("call", &self.call)
+                .finish()
+        }
     }
 
     impl QueryStylesOptions {
@@ -468,6 +488,10 @@ pub mod query {
             self.redirect = Some(value.into());
             self
         }
+        pub fn access_token(mut self, value: impl Into<String>) -> Self {
+            self.access_token = Some(value.into());
+            self
+        }
     }
 
     impl Client {
@@ -492,6 +516,7 @@ pub mod query {
             r.query("sort", &options.sort, ::wharf::client::Style::Form, true, false);
             r.query("since", &options.since, ::wharf::client::Style::Form, true, false);
             r.query("redirect", &options.redirect, ::wharf::client::Style::Form, true, true);
+            r.query("access_token", &options.access_token, ::wharf::client::Style::Form, true, false);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

@@ -238,6 +238,19 @@ impl<E> ApiError<E> {
     }
 }
 
+impl<E> ErrorResponse<E> {
+    /// How long the provider asked to wait (`Retry-After` in seconds or as
+    /// an HTTP date, or a rate-limit reset header).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        crate::call::requested_delay(&self.headers, std::time::SystemTime::now())
+    }
+
+    /// Rate-limit headers, when the provider sends them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        RateLimit::from_headers(&self.headers)
+    }
+}
+
 impl<E: fmt::Debug> fmt::Debug for ErrorResponse<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ErrorResponse")

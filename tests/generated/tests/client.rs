@@ -331,7 +331,11 @@ async fn typed_success_and_error_responses_keep_status_headers_and_raw_body() {
                 pet.into(),
             ),
             "8" => (404, vec![], r#"{"message": "no pet 8"}"#.into()),
-            "9" => (503, vec![], r#"{"title": "down for maintenance"}"#.into()),
+            "9" => (
+                503,
+                vec![("retry-after", "7".into())],
+                r#"{"title": "down for maintenance"}"#.into(),
+            ),
             "10" => (200, vec![], r#"{"id": "not a number, and no name"}"#.into()),
             "11" => (
                 200,
@@ -360,6 +364,7 @@ async fn typed_success_and_error_responses_keep_status_headers_and_raw_body() {
         ApiError::Response(r) => {
             assert_eq!(r.status, 503);
             assert_eq!(r.class, wharf::call::ErrorClass::Transient);
+            assert_eq!(r.retry_after(), Some(std::time::Duration::from_secs(7)));
             assert!(
                 matches!(&r.value, responses::GetPetError::Default(p) if p.title == "down for maintenance")
             );
@@ -591,4 +596,23 @@ async fn a_callers_idempotency_key_is_sent_and_never_replaced() {
     assert_eq!(header(&r[0], "idempotency-key"), Some("order-42"));
     let generated = header(&r[1], "idempotency-key").unwrap();
     assert!(generated.len() >= 16 && generated != "order-42");
+}
+
+#[test]
+fn options_with_secret_parameters_redact_them_in_debug() {
+    let options = params::QueryStylesOptions::default()
+        .access_token("CANARY-TOKEN")
+        .limit(3);
+    let shown = format!("{options:?}");
+    assert!(!shown.contains("CANARY"), "{shown}");
+    assert!(
+        shown.contains("limit: Some(3)") && shown.contains("access_token"),
+        "{shown}"
+    );
+    let mut settings = CallSettings::default();
+    settings
+        .headers
+        .insert("authorization", HeaderValue::from_static("Bearer CANARY"));
+    settings.raw_body = Some(("text/plain".into(), "CANARY".into()));
+    assert!(!format!("{settings:?}").contains("CANARY"));
 }
