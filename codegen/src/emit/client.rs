@@ -419,8 +419,13 @@ impl<'a> ClientEmitter<'a> {
                     .iter()
                     .find(|p| p.location == ParamIn::Path && p.wire == name)
                 {
+                    Some(p) if p.style == "Simple" && !p.explode => w.line(&format!(
+                        "r.path_param({}, {});",
+                        lit(&p.wire),
+                        self.arg_ref(p)
+                    )),
                     Some(p) => w.line(&format!(
-                        "r.path_param({}, {}, {STYLE}::{}, {});",
+                        "r.path_param_with({}, {}, {STYLE}::{}, {});",
                         lit(&p.wire),
                         self.arg_ref(p),
                         p.style,
@@ -442,12 +447,17 @@ impl<'a> ClientEmitter<'a> {
         let wire = lit(&p.wire);
         match p.location {
             ParamIn::Path => {}
+            ParamIn::Query if p.style == "Form" && p.explode && !p.allow_reserved => {
+                w.line(&format!("r.query({wire}, {value});"))
+            }
             ParamIn::Query => w.line(&format!(
-                "r.query({wire}, {value}, {STYLE}::{}, {}, {});",
+                "r.query_with({wire}, {value}, {STYLE}::{}, {}, {});",
                 p.style, p.explode, p.allow_reserved
             )),
-            ParamIn::Header => w.line(&format!("r.header({wire}, {value}, {});", p.explode)),
-            ParamIn::Cookie => w.line(&format!("r.cookie({wire}, {value}, {});", p.explode)),
+            ParamIn::Header if !p.explode => w.line(&format!("r.header({wire}, {value});")),
+            ParamIn::Header => w.line(&format!("r.header_with({wire}, {value}, true);")),
+            ParamIn::Cookie if p.explode => w.line(&format!("r.cookie({wire}, {value});")),
+            ParamIn::Cookie => w.line(&format!("r.cookie_with({wire}, {value}, false);")),
         }
     }
 

@@ -545,7 +545,7 @@ pub mod binary {
         ) -> Result<::wharf::client::Reply<::wharf::Binary>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::GET_BLOB);
             r.path("/blobs/");
-            r.path_param("name", name, ::wharf::client::Style::Simple, false);
+            r.path_param("name", name);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -575,7 +575,7 @@ pub mod binary {
         ) -> Result<::wharf::client::Reply<Stored>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PUT_BLOB);
             r.path("/blobs/");
-            r.path_param("name", name, ::wharf::client::Style::Simple, false);
+            r.path_param("name", name);
             let body: ::wharf::Binary = body.into();
             r.bytes(body.bytes, "application/octet-stream");
             let raw = self.core.send(r, options.call).await?;

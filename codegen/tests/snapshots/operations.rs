@@ -149,9 +149,9 @@ pub mod repos {
         ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::REPOS_GET);
             r.path("/repos/");
-            r.path_param("owner", owner, ::wharf::client::Style::Simple, false);
+            r.path_param("owner", owner);
             r.path("/");
-            r.path_param("repo", repo, ::wharf::client::Style::Simple, false);
+            r.path_param("repo", repo);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -182,9 +182,9 @@ pub mod repos {
         ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::REPOS_DELETE);
             r.path("/repos/");
-            r.path_param("owner", owner, ::wharf::client::Style::Simple, false);
+            r.path_param("owner", owner);
             r.path("/");
-            r.path_param("repo", repo, ::wharf::client::Style::Simple, false);
+            r.path_param("repo", repo);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -226,7 +226,7 @@ pub mod payments {
         ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::CHARGES_CREATE);
             r.path("/charges");
-            r.header("Idempotency-Key", &options.idempotency_key, false);
+            r.header("Idempotency-Key", &options.idempotency_key);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

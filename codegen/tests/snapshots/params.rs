@@ -285,11 +285,11 @@ pub mod path {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PATH_SIMPLE);
             r.path("/simple/");
-            r.path_param("id", &id, ::wharf::client::Style::Simple, false);
+            r.path_param("id", &id);
             r.path("/");
-            r.path_param("list", list, ::wharf::client::Style::Simple, false);
+            r.path_param("list", list);
             r.path("/");
-            r.path_param("obj", obj, ::wharf::client::Style::Simple, true);
+            r.path_param_with("obj", obj, ::wharf::client::Style::Simple, true);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -320,9 +320,9 @@ pub mod path {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PATH_SCALARS);
             r.path("/scalar/");
-            r.path_param("id", &id, ::wharf::client::Style::Simple, false);
+            r.path_param("id", &id);
             r.path("/");
-            r.path_param("name", name, ::wharf::client::Style::Simple, false);
+            r.path_param("name", name);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -353,9 +353,9 @@ pub mod path {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PATH_LABEL);
             r.path("/label/");
-            r.path_param("id", id, ::wharf::client::Style::Label, false);
+            r.path_param_with("id", id, ::wharf::client::Style::Label, false);
             r.path("/");
-            r.path_param("list", list, ::wharf::client::Style::Label, true);
+            r.path_param_with("list", list, ::wharf::client::Style::Label, true);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -386,9 +386,9 @@ pub mod path {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PATH_MATRIX);
             r.path("/matrix/");
-            r.path_param("id", id, ::wharf::client::Style::Matrix, false);
+            r.path_param_with("id", id, ::wharf::client::Style::Matrix, false);
             r.path("/");
-            r.path_param("list", list, ::wharf::client::Style::Matrix, true);
+            r.path_param_with("list", list, ::wharf::client::Style::Matrix, true);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -506,17 +506,17 @@ pub mod query {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::QUERY_STYLES);
             r.path("/query");
-            r.query("q", q, ::wharf::client::Style::Form, true, false);
-            r.query("limit", &options.limit, ::wharf::client::Style::Form, true, false);
-            r.query("ids", &options.ids, ::wharf::client::Style::Form, true, false);
-            r.query("tags", &options.tags, ::wharf::client::Style::Form, false, false);
-            r.query("spaced", &options.spaced, ::wharf::client::Style::SpaceDelimited, false, false);
-            r.query("piped", &options.piped, ::wharf::client::Style::PipeDelimited, false, false);
-            r.query("filter", &options.filter, ::wharf::client::Style::DeepObject, true, false);
-            r.query("sort", &options.sort, ::wharf::client::Style::Form, true, false);
-            r.query("since", &options.since, ::wharf::client::Style::Form, true, false);
-            r.query("redirect", &options.redirect, ::wharf::client::Style::Form, true, true);
-            r.query("access_token", &options.access_token, ::wharf::client::Style::Form, true, false);
+            r.query("q", q);
+            r.query("limit", &options.limit);
+            r.query("ids", &options.ids);
+            r.query_with("tags", &options.tags, ::wharf::client::Style::Form, false, false);
+            r.query_with("spaced", &options.spaced, ::wharf::client::Style::SpaceDelimited, false, false);
+            r.query_with("piped", &options.piped, ::wharf::client::Style::PipeDelimited, false, false);
+            r.query_with("filter", &options.filter, ::wharf::client::Style::DeepObject, true, false);
+            r.query("sort", &options.sort);
+            r.query("since", &options.since);
+            r.query_with("redirect", &options.redirect, ::wharf::client::Style::Form, true, true);
+            r.query("access_token", &options.access_token);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -568,9 +568,9 @@ pub mod header {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::HEADER_STYLES);
             r.path("/headers");
-            r.header("X-Request-Id", x_request_id, false);
-            r.header("X-Flags", &options.x_flags, false);
-            r.header("X-Point", &options.x_point, true);
+            r.header("X-Request-Id", x_request_id);
+            r.header("X-Flags", &options.x_flags);
+            r.header_with("X-Point", &options.x_point, true);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -616,8 +616,8 @@ pub mod cookie {
         ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::COOKIE_STYLES);
             r.path("/cookies");
-            r.cookie("session_hint", session_hint, true);
-            r.cookie("prefs", &options.prefs, false);
+            r.cookie("session_hint", session_hint);
+            r.cookie_with("prefs", &options.prefs, false);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

@@ -600,7 +600,7 @@ pub mod pets {
         ) -> Result<::wharf::client::Reply<Pet>, ::wharf::client::ApiError<GetPetError>> {
             let mut r = self.core.request(&super::operations::GET_PET);
             r.path("/pets/");
-            r.path_param("id", &id, ::wharf::client::Style::Simple, false);
+            r.path_param("id", &id);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -696,8 +696,8 @@ pub mod paging {
         ) -> Result<::wharf::client::Reply<ListChargesResponse200>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::LIST_CHARGES);
             r.path("/charges");
-            r.query("limit", &options.limit, ::wharf::client::Style::Form, true, false);
-            r.query("starting_after", &options.starting_after, ::wharf::client::Style::Form, true, false);
+            r.query("limit", &options.limit);
+            r.query("starting_after", &options.starting_after);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -764,7 +764,7 @@ pub mod paging {
         ) -> Result<::wharf::client::Reply<ListEventsResponse200>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::LIST_EVENTS);
             r.path("/events");
-            r.query("page_token", &options.page_token, ::wharf::client::Style::Form, true, false);
+            r.query("page_token", &options.page_token);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -821,7 +821,7 @@ pub mod paging {
         ) -> Result<::wharf::client::Reply<ListMembersResponse200>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::LIST_MEMBERS);
             r.path("/members");
-            r.query("cursor", &options.cursor, ::wharf::client::Style::Form, true, false);
+            r.query("cursor", &options.cursor);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -884,8 +884,8 @@ pub mod paging {
         ) -> Result<::wharf::client::Reply<Vec<Event>>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::LIST_LOGS);
             r.path("/logs");
-            r.query("offset", &options.offset, ::wharf::client::Style::Form, true, false);
-            r.query("limit", &options.limit, ::wharf::client::Style::Form, true, false);
+            r.query("offset", &options.offset);
+            r.query("limit", &options.limit);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
@@ -949,10 +949,10 @@ pub mod paging {
         ) -> Result<::wharf::client::Reply<Vec<Event>>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::LIST_ISSUES);
             r.path("/repos/");
-            r.path_param("owner", owner, ::wharf::client::Style::Simple, false);
+            r.path_param("owner", owner);
             r.path("/issues");
-            r.query("per_page", &options.per_page, ::wharf::client::Style::Form, true, false);
-            r.query("page", &options.page, ::wharf::client::Style::Form, true, false);
+            r.query("per_page", &options.per_page);
+            r.query("page", &options.page);
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

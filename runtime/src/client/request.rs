@@ -57,9 +57,14 @@ impl RequestParts {
         self.path.push_str(literal);
     }
 
+    /// A path parameter in the default style (`simple`, not exploded).
+    pub fn path_param<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.path_param_with(name, value, Style::Simple, false);
+    }
+
     /// A path parameter. An empty value would change which resource the path
     /// names, so it is refused.
-    pub fn path_param<T: Serialize + ?Sized>(
+    pub fn path_param_with<T: Serialize + ?Sized>(
         &mut self,
         name: &str,
         value: &T,
@@ -76,8 +81,14 @@ impl RequestParts {
         self.path.push_str(&text);
     }
 
+    /// A query parameter in the default style (`form`, exploded);
+    /// `None`/null values are left out.
+    pub fn query<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.query_with(name, value, Style::Form, true, false);
+    }
+
     /// A query parameter; `None`/null values are left out.
-    pub fn query<T: Serialize + ?Sized>(
+    pub fn query_with<T: Serialize + ?Sized>(
         &mut self,
         name: &str,
         value: &T,
@@ -91,8 +102,19 @@ impl RequestParts {
         }
     }
 
+    /// A header parameter (`simple` style, not exploded); `None` values are
+    /// left out.
+    pub fn header<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.header_with(name, value, false);
+    }
+
     /// A header parameter (`simple` style); `None` values are left out.
-    pub fn header<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T, explode: bool) {
+    pub fn header_with<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        explode: bool,
+    ) {
         let v = match self.value(&format!("header `{name}`"), value) {
             None | Some(Value::Null) => return,
             Some(v) => v,
@@ -113,8 +135,13 @@ impl RequestParts {
         }
     }
 
+    /// A cookie parameter (`form` style, exploded); `None` values are left out.
+    pub fn cookie<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.cookie_with(name, value, true);
+    }
+
     /// A cookie parameter (`form` style); `None` values are left out.
-    pub fn cookie<T: Serialize + ?Sized>(&mut self, name: &str, value: &T, explode: bool) {
+    pub fn cookie_with<T: Serialize + ?Sized>(&mut self, name: &str, value: &T, explode: bool) {
         match self.value(&format!("cookie `{name}`"), value) {
             None | Some(Value::Null) => {}
             Some(v) => params::cookie(&mut self.cookies, name, &v, explode),
