@@ -6,6 +6,7 @@
 //! fields) and report every fix-up as [`Drift`] instead of failing or silently
 //! corrupting data. Users normally depend on the `wharf` facade instead.
 
+pub mod auth;
 mod binary;
 pub mod call;
 pub mod client;
