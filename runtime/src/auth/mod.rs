@@ -1,14 +1,18 @@
 //! OAuth 2.0 that lives with tokens: provider profiles (quirks as data),
 //! token requests, and tokens held in `secrecy` boxes end to end.
 
+mod file_store;
 mod profile;
 mod request;
+mod store;
 mod token;
 
+pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
 pub use profile::{
     parse_token_response, ClientAuth, ProviderProfile, ResponseContext, ScopeSeparator, TokenError,
 };
 pub use request::{
     authorization_url, endpoint_request, AuthorizationRequest, ClientCredentials, Param,
 };
+pub use store::{MemoryStore, StoreError, StoreFuture, TokenStore};
 pub use token::TokenSet;
