@@ -33,3 +33,36 @@ impl Clock for TokioClock {
         Box::pin(tokio::time::sleep(duration))
     }
 }
+
+/// The tokio clock with a wall clock that follows it: under
+/// `tokio::time::pause`, wall time advances exactly as far as the paused
+/// clock does (for token lifetimes and HTTP dates in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct FollowingWallClock {
+    start: Instant,
+    start_wall: std::time::SystemTime,
+}
+
+impl FollowingWallClock {
+    /// A clock whose wall time is `wall` now.
+    pub fn starting_at(wall: std::time::SystemTime) -> Self {
+        FollowingWallClock {
+            start: Instant::now(),
+            start_wall: wall,
+        }
+    }
+}
+
+impl Clock for FollowingWallClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        self.start_wall + Instant::now().saturating_duration_since(self.start)
+    }
+}

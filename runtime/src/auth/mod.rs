@@ -1,12 +1,14 @@
 //! OAuth 2.0 that lives with tokens: provider profiles (quirks as data),
 //! token requests, and tokens held in `secrecy` boxes end to end.
 
+mod credential;
 mod file_store;
 mod profile;
 mod request;
 mod store;
 mod token;
 
+pub use credential::{AuthEvent, Credential, CredentialConfig, OAuthEndpoint, TokenEndpoint};
 pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
 pub use profile::{
     parse_token_response, ClientAuth, ProviderProfile, ResponseContext, ScopeSeparator, TokenError,
@@ -14,5 +16,5 @@ pub use profile::{
 pub use request::{
     authorization_url, endpoint_request, AuthorizationRequest, ClientCredentials, Param,
 };
-pub use store::{MemoryStore, StoreError, StoreFuture, TokenStore};
+pub use store::{Lease, MemoryStore, StoreError, StoreFuture, TokenStore};
 pub use token::TokenSet;

@@ -43,12 +43,42 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// Held while a credential refreshes: other holders of the same store
+/// (other processes) wait, then re-read. Released on drop.
+pub struct Lease(#[allow(dead_code)] Option<Box<dyn Send + Sync>>);
+
+impl Lease {
+    /// A lease that guards nothing (stores used by one process only).
+    pub fn none() -> Lease {
+        Lease(None)
+    }
+
+    pub fn holding(guard: impl Send + Sync + 'static) -> Lease {
+        Lease(Some(Box::new(guard)))
+    }
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Lease(held)"
+        } else {
+            "Lease(none)"
+        })
+    }
+}
+
 /// Tokens at rest, by credential key (e.g. `github:octocat`).
 pub trait TokenStore: Send + Sync + fmt::Debug {
     fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<TokenSet>>;
     fn save<'a>(&'a self, key: &'a str, tokens: &'a TokenSet) -> StoreFuture<'a, ()>;
     /// Deleting what is not there is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
+    /// Exclusive right to refresh `key` among everyone sharing this store.
+    fn lease<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Lease> {
+        let _ = key;
+        Box::pin(async { Ok(Lease::none()) })
+    }
 }
 
 /// The serialized form, only ever inside an encrypted envelope.
@@ -115,9 +145,12 @@ pub(crate) fn from_plaintext(bytes: &[u8]) -> Result<TokenSet, StoreError> {
 }
 
 /// Tokens in memory only (tests, short-lived tools).
+/// Its leases are real, so several credentials sharing one `MemoryStore`
+/// behave like several processes sharing a database.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     tokens: Mutex<HashMap<String, TokenSet>>,
+    leases: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl MemoryStore {
@@ -145,6 +178,15 @@ impl TokenStore for MemoryStore {
             })
             .map_err(|_| StoreError::Backend("poisoned".into()));
         Box::pin(async move { done })
+    }
+
+    fn lease<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Lease> {
+        let lock = self
+            .leases
+            .lock()
+            .map(|mut m| m.entry(key.to_owned()).or_default().clone())
+            .map_err(|_| StoreError::Backend("poisoned".into()));
+        Box::pin(async move { Ok(Lease::holding(lock?.lock_owned().await)) })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {

@@ -92,6 +92,9 @@ pub enum ErrorKind {
     RateLimitedLocally { wait: Duration },
     /// The request itself is not allowed (e.g. plain HTTP to a remote host).
     InvalidRequest { reason: String },
+    /// The call could not be authenticated (re-authorization required,
+    /// scopes missing, no token available).
+    Auth(super::auth_hook::AuthFailure),
 }
 
 /// A failed call: what happened, to which call, after how many attempts.
@@ -117,7 +120,7 @@ impl Error {
             }
             ErrorKind::DeadlineExceeded => ErrorClass::Ambiguous,
             ErrorKind::BreakerOpen { .. } | ErrorKind::BulkheadFull => ErrorClass::Transient,
-            ErrorKind::InvalidRequest { .. } => ErrorClass::Permanent,
+            ErrorKind::InvalidRequest { .. } | ErrorKind::Auth(_) => ErrorClass::Permanent,
         }
     }
 
@@ -151,6 +154,7 @@ impl fmt::Display for Error {
                 "client rate limit would need {wait:?}, beyond the deadline"
             )?,
             ErrorKind::InvalidRequest { reason } => write!(f, "invalid request: {reason}")?,
+            ErrorKind::Auth(failure) => write!(f, "{failure}")?,
         }
         write!(f, " after {} attempt(s)", self.attempts)?;
         if self.budget_exhausted {
@@ -200,6 +204,7 @@ impl fmt::Display for ErrorSummary<'_> {
             ErrorKind::BulkheadFull => f.write_str("BulkheadFull"),
             ErrorKind::RateLimitedLocally { wait } => write!(f, "RateLimitedLocally({wait:?})"),
             ErrorKind::InvalidRequest { reason } => write!(f, "InvalidRequest({reason})"),
+            ErrorKind::Auth(failure) => write!(f, "Auth({failure})"),
             ErrorKind::Status { status, .. } => write!(f, "Status({status})"),
         }
     }

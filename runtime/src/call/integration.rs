@@ -1,6 +1,7 @@
 //! [`Integration`]: one provider's connection pool, policies and health, and
 //! the request path that composes them.
 
+use super::auth_hook::Authenticator;
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
@@ -38,6 +39,7 @@ struct Inner {
     classifier: Option<Arc<dyn Classifier>>,
     clock: Arc<dyn Clock>,
     drift_sink: Arc<dyn DriftSink>,
+    authenticator: Option<Arc<dyn Authenticator>>,
     breaker: Option<Breaker>,
     /// One breaker per operation, when configured so (created on first use).
     operation_breakers: Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
@@ -57,9 +59,16 @@ pub struct IntegrationBuilder {
     classifier: Option<Arc<dyn Classifier>>,
     clock: Arc<dyn Clock>,
     drift_sink: Arc<dyn DriftSink>,
+    authenticator: Option<Arc<dyn Authenticator>>,
 }
 
 impl IntegrationBuilder {
+    /// Authenticates every attempt (e.g. an OAuth credential).
+    pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
     pub fn config(mut self, config: IntegrationConfig) -> Self {
         self.config = config;
         self
@@ -114,6 +123,7 @@ impl IntegrationBuilder {
                 classifier: self.classifier,
                 clock: self.clock,
                 drift_sink: self.drift_sink,
+                authenticator: self.authenticator,
             }),
         })
     }
@@ -136,6 +146,7 @@ impl Integration {
             classifier: None,
             clock: Arc::new(TokioClock),
             drift_sink: Arc::new(LogDrift),
+            authenticator: None,
         }
     }
 
@@ -359,6 +370,7 @@ impl Integration {
         }
 
         let mut attempts: u32 = 0;
+        let mut replayed = false;
         loop {
             let now = i.clock.now();
             let remaining = deadline.remaining(now);
@@ -404,6 +416,20 @@ impl Integration {
                 }
             }
 
+            let mut sent = http.clone();
+            let mut generation = None;
+            if let Some(auth) = &i.authenticator {
+                match auth.authorize(operation).await {
+                    Ok(Some(a)) => {
+                        sent.headers.insert(http::header::AUTHORIZATION, a.value);
+                        generation = Some(a.generation);
+                    }
+                    Ok(None) => {}
+                    Err(failure) => {
+                        return Err(self.error(&request, ErrorKind::Auth(failure), attempts, false))
+                    }
+                }
+            }
             attempts += 1;
             let now = i.clock.now();
             let this_attempt = attempt_timeout.min(deadline.remaining(now));
@@ -415,7 +441,7 @@ impl Integration {
                 duration_ms = field::Empty,
             );
             let outcome = self
-                .attempt(http.clone(), this_attempt)
+                .attempt(sent, this_attempt)
                 .instrument(attempt_span.clone())
                 .await;
             let after = i.clock.now();
@@ -439,6 +465,32 @@ impl Integration {
             }
             metrics::counter!("wharf_attempts_total", "integration" => i.label.clone(), "outcome" => class.map_or("success", |c| c.as_str()))
                 .increment(1);
+            // A rejected token: the authenticator refreshes at most once and
+            // the call is replayed at most once.
+            if let (Some(auth), Some(generation), Ok(response)) =
+                (&i.authenticator, generation, &outcome)
+            {
+                if matches!(response.status.as_u16(), 401 | 403) && !replayed {
+                    match auth
+                        .rejected(generation, response.status, &response.headers)
+                        .await
+                    {
+                        Ok(true) => {
+                            replayed = true;
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(failure) => {
+                            return Err(self.error(
+                                &request,
+                                ErrorKind::Auth(failure),
+                                attempts,
+                                false,
+                            ))
+                        }
+                    }
+                }
+            }
             let (failure, provider_delay, class) = match (outcome, class) {
                 (Ok(response), None) => {
                     i.budget.earn();

@@ -7,6 +7,7 @@
 //! The breaker is asked before the rate limiter so a call refused by an
 //! open breaker does not use up a rate-limit slot.
 
+mod auth_hook;
 mod classify;
 mod config;
 mod drift_sink;
@@ -18,6 +19,7 @@ mod reqwest_transport;
 mod retry_after;
 mod transport;
 
+pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization};
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};
 pub use drift_sink::{DriftSink, LogDrift};

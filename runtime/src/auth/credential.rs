@@ -1,0 +1,605 @@
+//! [`Credential`]: one grant, lived with. It hands out the `Authorization`
+//! for each attempt, refreshes at 80% of the token's lifetime in the
+//! background, lets exactly one refresh run at a time (in this process by a
+//! lock, across processes by the store's lease plus a re-read), and turns a
+//! dead grant into [`AuthFailure::ReauthorizationRequired`] and an event
+//! instead of a retry loop.
+
+use super::profile::{parse_token_response, ProviderProfile, ResponseContext, TokenError};
+use super::request::{endpoint_request, ClientCredentials, Param};
+use super::store::TokenStore;
+use super::token::TokenSet;
+use crate::call::{
+    AuthFailure, AuthFuture, Authenticator, Authorization, OperationMeta, Transport,
+};
+use crate::policy::retry::Jitter;
+use crate::time::Clock;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// Exchanges a refresh token for new tokens.
+pub trait TokenEndpoint: Send + Sync + fmt::Debug {
+    fn refresh<'a>(
+        &'a self,
+        refresh_token: &'a SecretString,
+        scopes: &'a [String],
+        now: SystemTime,
+    ) -> AuthFuture<'a, Result<TokenSet, TokenError>>;
+}
+
+/// A real token endpoint, reached through a transport (which never follows
+/// redirects and never logs bodies), read through a provider profile.
+#[derive(Debug)]
+pub struct OAuthEndpoint {
+    pub profile: ProviderProfile,
+    pub token_url: String,
+    pub client: ClientCredentials,
+    pub transport: Arc<dyn Transport>,
+}
+
+impl TokenEndpoint for OAuthEndpoint {
+    fn refresh<'a>(
+        &'a self,
+        refresh_token: &'a SecretString,
+        scopes: &'a [String],
+        now: SystemTime,
+    ) -> AuthFuture<'a, Result<TokenSet, TokenError>> {
+        Box::pin(async move {
+            let request = endpoint_request(
+                &self.profile,
+                &self.token_url,
+                &self.client,
+                &[
+                    Param::Plain("grant_type", "refresh_token"),
+                    Param::Secret("refresh_token", refresh_token),
+                ],
+            )
+            .map_err(TokenError::Transport)?;
+            let response = self
+                .transport
+                .send(request)
+                .await
+                .map_err(|e| TokenError::Transport(e.to_string()))?;
+            let content_type = response
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            parse_token_response(
+                &self.profile,
+                response.status.as_u16(),
+                content_type,
+                &response.body,
+                ResponseContext {
+                    now,
+                    requested_scopes: scopes,
+                    previous_refresh: Some(refresh_token),
+                },
+            )
+        })
+    }
+}
+
+/// What happened to a credential, for the app to hook (metrics, prompting
+/// the user to log in again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthEvent {
+    Refreshed {
+        credential: String,
+        generation: u64,
+    },
+    /// Another process had refreshed already; its tokens were adopted.
+    Adopted {
+        credential: String,
+        generation: u64,
+    },
+    RefreshFailed {
+        credential: String,
+        error: String,
+    },
+    ReauthorizationRequired {
+        credential: String,
+    },
+}
+
+type Listener = Arc<dyn Fn(&AuthEvent) + Send + Sync>;
+
+/// How a credential lives with its tokens.
+#[derive(Debug, Clone, Copy)]
+pub struct CredentialConfig {
+    /// Refresh when this fraction of the lifetime has passed.
+    pub refresh_at: f64,
+    /// ± this fraction of the lifetime, so many clients do not refresh in
+    /// the same second.
+    pub jitter: f64,
+    /// A token this close to expiry is refreshed before use.
+    pub expiry_margin: Duration,
+    /// Wait after a failed background refresh before trying again.
+    pub retry_after_failure: Duration,
+    pub jitter_seed: Option<u64>,
+}
+
+impl Default for CredentialConfig {
+    fn default() -> Self {
+        CredentialConfig {
+            refresh_at: 0.8,
+            jitter: 0.02,
+            expiry_margin: Duration::from_secs(5),
+            retry_after_failure: Duration::from_secs(5),
+            jitter_seed: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    tokens: Option<TokenSet>,
+    generation: u64,
+    needs_reauthorization: bool,
+}
+
+struct Inner {
+    key: String,
+    /// The security scheme this credential serves (`None`: any).
+    scheme: Option<String>,
+    store: Arc<dyn TokenStore>,
+    endpoint: Arc<dyn TokenEndpoint>,
+    clock: Arc<dyn Clock>,
+    config: CredentialConfig,
+    jitter: Jitter,
+    state: RwLock<State>,
+    /// One refresh at a time in this process.
+    refreshing: tokio::sync::Mutex<()>,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+/// One grant (e.g. one user's GitHub authorization). Cheap to clone.
+#[derive(Clone)]
+pub struct Credential {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.state.read();
+        let (generation, reauth, tokens) = match &state {
+            Ok(s) => (s.generation, s.needs_reauthorization, s.tokens.clone()),
+            Err(_) => (0, false, None),
+        };
+        f.debug_struct("Credential")
+            .field("key", &self.inner.key)
+            .field("scheme", &self.inner.scheme)
+            .field("generation", &generation)
+            .field("needs_reauthorization", &reauth)
+            .field("tokens", &tokens)
+            .finish()
+    }
+}
+
+fn poisoned<T>(_: T) -> AuthFailure {
+    AuthFailure::Unavailable("credential state lock poisoned".into())
+}
+
+impl Credential {
+    pub fn new(
+        key: impl Into<String>,
+        store: Arc<dyn TokenStore>,
+        endpoint: Arc<dyn TokenEndpoint>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Credential::with_config(key, store, endpoint, clock, CredentialConfig::default())
+    }
+
+    pub fn with_config(
+        key: impl Into<String>,
+        store: Arc<dyn TokenStore>,
+        endpoint: Arc<dyn TokenEndpoint>,
+        clock: Arc<dyn Clock>,
+        config: CredentialConfig,
+    ) -> Self {
+        Credential {
+            inner: Arc::new(Inner {
+                key: key.into(),
+                scheme: None,
+                store,
+                endpoint,
+                clock,
+                jitter: config
+                    .jitter_seed
+                    .map_or_else(Jitter::from_entropy, Jitter::seeded),
+                config,
+                state: RwLock::new(State::default()),
+                refreshing: tokio::sync::Mutex::new(()),
+                listeners: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Serve only operations secured by this scheme (its name in the spec).
+    pub fn for_scheme(self, scheme: impl Into<String>) -> Self {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.scheme = Some(scheme.into());
+                Credential {
+                    inner: Arc::new(inner),
+                }
+            }
+            // Already shared: keep it as it is (configure before sharing).
+            Err(inner) => Credential { inner },
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    /// Calls `listener` on every [`AuthEvent`].
+    pub fn on_event(&self, listener: impl Fn(&AuthEvent) + Send + Sync + 'static) {
+        if let Ok(mut l) = self.inner.listeners.lock() {
+            l.push(Arc::new(listener));
+        }
+    }
+
+    fn emit(&self, event: AuthEvent) {
+        let listeners: Vec<Listener> = match self.inner.listeners.lock() {
+            Ok(l) => l.clone(),
+            Err(_) => return,
+        };
+        match &event {
+            AuthEvent::RefreshFailed { credential, error } => {
+                tracing::warn!(credential = %credential, error = %error, "token refresh failed")
+            }
+            AuthEvent::ReauthorizationRequired { credential } => {
+                tracing::warn!(credential = %credential, "re-authorization required")
+            }
+            other => tracing::info!(event = ?other, "credential"),
+        }
+        for l in listeners {
+            l(&event);
+        }
+    }
+
+    /// Tokens from a login: stored, then used.
+    pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), AuthFailure> {
+        self.inner
+            .store
+            .save(&self.inner.key, &tokens)
+            .await
+            .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
+        let mut s = self.inner.state.write().map_err(poisoned)?;
+        s.tokens = Some(tokens);
+        s.generation += 1;
+        s.needs_reauthorization = false;
+        Ok(())
+    }
+
+    /// The granted scopes, as last known.
+    pub fn granted_scopes(&self) -> Vec<String> {
+        self.inner
+            .state
+            .read()
+            .ok()
+            .and_then(|s| {
+                s.tokens
+                    .as_ref()
+                    .map(|t| t.scopes.iter().cloned().collect())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether the grant is known to be dead.
+    pub fn needs_reauthorization(&self) -> bool {
+        self.inner
+            .state
+            .read()
+            .is_ok_and(|s| s.needs_reauthorization)
+    }
+
+    fn reauthorization(&self) -> AuthFailure {
+        AuthFailure::ReauthorizationRequired {
+            credential: self.inner.key.clone(),
+        }
+    }
+
+    /// Current tokens and their generation, loading from the store on
+    /// first use.
+    async fn current(&self) -> Result<(TokenSet, u64), AuthFailure> {
+        {
+            let s = self.inner.state.read().map_err(poisoned)?;
+            if s.needs_reauthorization {
+                return Err(self.reauthorization());
+            }
+            if let Some(t) = &s.tokens {
+                return Ok((t.clone(), s.generation));
+            }
+        }
+        let stored = self
+            .inner
+            .store
+            .load(&self.inner.key)
+            .await
+            .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
+        let mut s = self.inner.state.write().map_err(poisoned)?;
+        match (stored, &s.tokens) {
+            (_, Some(t)) => Ok((t.clone(), s.generation)),
+            (Some(t), None) => {
+                s.tokens = Some(t.clone());
+                s.generation += 1;
+                Ok((t, s.generation))
+            }
+            (None, None) => Err(self.reauthorization()),
+        }
+    }
+
+    /// A valid access token: the current one, or a fresh one when it is
+    /// expired or about to be (never an expired token).
+    pub async fn access_token(&self) -> Result<(TokenSet, u64), AuthFailure> {
+        let (tokens, generation) = self.current().await?;
+        let now = self.inner.clock.wall();
+        let near_expiry = tokens
+            .expires_at()
+            .is_some_and(|at| now + self.inner.config.expiry_margin >= at);
+        if !near_expiry {
+            return Ok((tokens, generation));
+        }
+        self.refresh(generation).await?;
+        self.current().await
+    }
+
+    /// Refreshes the tokens of `seen` generation, unless someone already
+    /// did: callers that all saw the same expired token cause one refresh.
+    pub async fn refresh(&self, seen: u64) -> Result<u64, AuthFailure> {
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let (current, generation) = {
+            let s = self.inner.state.read().map_err(poisoned)?;
+            if s.needs_reauthorization {
+                return Err(self.reauthorization());
+            }
+            (s.tokens.clone(), s.generation)
+        };
+        if generation != seen {
+            return Ok(generation);
+        }
+        // Across processes: hold the store's lease, then re-read; another
+        // instance may have refreshed while this one waited.
+        let _lease = self
+            .inner
+            .store
+            .lease(&self.inner.key)
+            .await
+            .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
+        if let Some(newer) = self.newer_in_store(current.as_ref()).await? {
+            return self.adopt(newer, "adopted");
+        }
+        let Some(current) = current else {
+            return Err(self.reauthorization());
+        };
+        let Some(refresh_token) = current.refresh_token.clone() else {
+            self.mark_dead();
+            return Err(self.reauthorization());
+        };
+        let scopes: Vec<String> = current.scopes.iter().cloned().collect();
+        let now = self.inner.clock.wall();
+        match self
+            .inner
+            .endpoint
+            .refresh(&refresh_token, &scopes, now)
+            .await
+        {
+            Ok(fresh) => {
+                self.inner
+                    .store
+                    .save(&self.inner.key, &fresh)
+                    .await
+                    .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
+                self.adopt(fresh, "refreshed")
+            }
+            Err(TokenError::InvalidGrant { .. }) => {
+                // A lost race with another instance looks like this too:
+                // the store tells which it was.
+                if let Some(newer) = self.newer_in_store(Some(&current)).await? {
+                    return self.adopt(newer, "adopted");
+                }
+                self.mark_dead();
+                Err(self.reauthorization())
+            }
+            Err(e) => {
+                self.emit(AuthEvent::RefreshFailed {
+                    credential: self.inner.key.clone(),
+                    error: e.to_string(),
+                });
+                Err(AuthFailure::Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    /// Tokens in the store issued after `current`.
+    async fn newer_in_store(
+        &self,
+        current: Option<&TokenSet>,
+    ) -> Result<Option<TokenSet>, AuthFailure> {
+        let stored = self
+            .inner
+            .store
+            .load(&self.inner.key)
+            .await
+            .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
+        Ok(stored.filter(|s| match current {
+            None => true,
+            Some(c) => {
+                s.issued_at > c.issued_at
+                    && s.access_token.expose_secret() != c.access_token.expose_secret()
+            }
+        }))
+    }
+
+    fn adopt(&self, tokens: TokenSet, how: &str) -> Result<u64, AuthFailure> {
+        let generation = {
+            let mut s = self.inner.state.write().map_err(poisoned)?;
+            s.tokens = Some(tokens);
+            s.generation += 1;
+            s.generation
+        };
+        let credential = self.inner.key.clone();
+        self.emit(if how == "adopted" {
+            AuthEvent::Adopted {
+                credential,
+                generation,
+            }
+        } else {
+            AuthEvent::Refreshed {
+                credential,
+                generation,
+            }
+        });
+        Ok(generation)
+    }
+
+    fn mark_dead(&self) {
+        if let Ok(mut s) = self.inner.state.write() {
+            if s.needs_reauthorization {
+                return;
+            }
+            s.needs_reauthorization = true;
+        }
+        self.emit(AuthEvent::ReauthorizationRequired {
+            credential: self.inner.key.clone(),
+        });
+    }
+
+    /// When the background refresher should next refresh: `refresh_at` of
+    /// the lifetime ± jitter.
+    fn next_refresh(&self, tokens: &TokenSet) -> Option<SystemTime> {
+        let lifetime = tokens.lifetime?;
+        let c = &self.inner.config;
+        let spread = (self.inner.jitter.unit() * 2.0 - 1.0) * c.jitter;
+        let fraction = (c.refresh_at + spread).clamp(0.05, 0.95);
+        Some(tokens.issued_at + lifetime.mul_f64(fraction))
+    }
+
+    /// Refreshes in the background at 80% of each token's lifetime, so
+    /// calls never wait for a refresh in the normal case. Ends when the
+    /// grant is dead, when tokens never expire, or when the handle is
+    /// aborted.
+    pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let (tokens, generation) = match me.current().await {
+                    Ok(t) => t,
+                    Err(AuthFailure::ReauthorizationRequired { .. }) => return,
+                    Err(_) => {
+                        me.inner
+                            .clock
+                            .sleep(me.inner.config.retry_after_failure)
+                            .await;
+                        continue;
+                    }
+                };
+                let Some(due) = me.next_refresh(&tokens) else {
+                    return;
+                };
+                let wait = due
+                    .duration_since(me.inner.clock.wall())
+                    .unwrap_or(Duration::ZERO);
+                me.inner.clock.sleep(wait).await;
+                match me.refresh(generation).await {
+                    Ok(_) => {}
+                    Err(AuthFailure::ReauthorizationRequired { .. }) => return,
+                    Err(_) => {
+                        me.inner
+                            .clock
+                            .sleep(me.inner.config.retry_after_failure)
+                            .await
+                    }
+                }
+            }
+        })
+    }
+
+    /// The scopes `operation` needs from this credential (the cheapest
+    /// alternative that uses its scheme), or `None` if it does not use it.
+    fn needed_scopes<'o>(&self, operation: &'o OperationMeta) -> Option<Vec<&'o str>> {
+        let mut best: Option<Vec<&str>> = None;
+        for alternative in operation.security {
+            let mine = alternative
+                .schemes
+                .iter()
+                .find(|s| match &self.inner.scheme {
+                    Some(name) => s.scheme == name,
+                    None => true,
+                });
+            if let Some(s) = mine {
+                if best.as_ref().is_none_or(|b| s.scopes.len() < b.len()) {
+                    best = Some(s.scopes.to_vec());
+                }
+            }
+        }
+        best
+    }
+}
+
+/// `scope="a b"` from a `WWW-Authenticate: Bearer error="insufficient_scope"`.
+fn insufficient_scope(headers: &HeaderMap) -> Option<Vec<String>> {
+    let value = headers.get(http::header::WWW_AUTHENTICATE)?.to_str().ok()?;
+    if !value.contains("insufficient_scope") {
+        return None;
+    }
+    let scope = value.split("scope=\"").nth(1)?.split('"').next()?;
+    Some(scope.split_whitespace().map(str::to_owned).collect())
+}
+
+impl Authenticator for Credential {
+    fn authorize<'a>(
+        &'a self,
+        operation: &'a OperationMeta,
+    ) -> AuthFuture<'a, Result<Option<Authorization>, AuthFailure>> {
+        Box::pin(async move {
+            let Some(needed) = self.needed_scopes(operation) else {
+                return Ok(None);
+            };
+            let (tokens, generation) = self.access_token().await?;
+            let missing: Vec<String> = needed
+                .iter()
+                .filter(|s| !tokens.scopes.contains(**s))
+                .map(|s| (*s).to_owned())
+                .collect();
+            if !missing.is_empty() {
+                return Err(AuthFailure::InsufficientScope { missing });
+            }
+            let mut value =
+                HeaderValue::from_str(tokens.authorization().expose_secret()).map_err(|_| {
+                    AuthFailure::Unavailable("the token cannot be sent in a header".into())
+                })?;
+            value.set_sensitive(true);
+            Ok(Some(Authorization { value, generation }))
+        })
+    }
+
+    fn rejected<'a>(
+        &'a self,
+        generation: u64,
+        status: StatusCode,
+        headers: &'a HeaderMap,
+    ) -> AuthFuture<'a, Result<bool, AuthFailure>> {
+        Box::pin(async move {
+            if status == StatusCode::FORBIDDEN {
+                return match insufficient_scope(headers) {
+                    Some(wanted) => {
+                        let granted = self.granted_scopes();
+                        let missing: Vec<String> = wanted
+                            .into_iter()
+                            .filter(|s| !granted.contains(s))
+                            .collect();
+                        Err(AuthFailure::InsufficientScope { missing })
+                    }
+                    None => Ok(false),
+                };
+            }
+            // 401: the token was refused; one refresh, then one replay.
+            self.refresh(generation).await.map(|_| true)
+        })
+    }
+}
