@@ -275,6 +275,36 @@ impl Credential {
         Ok(())
     }
 
+    /// Logs out: revokes the refresh token (which ends the grant) and the
+    /// access token at the server, and deletes the local tokens even when
+    /// the server cannot be reached. The error says what was not revoked.
+    pub async fn logout(
+        &self,
+        client: &super::flows::OAuthClient,
+    ) -> Result<(), super::flows::FlowError> {
+        let tokens = self.current().await.ok().map(|(t, _)| t);
+        let mut outcome = Ok(());
+        if let Some(t) = &tokens {
+            if let Some(rt) = &t.refresh_token {
+                outcome = client.revoke(rt, "refresh_token").await;
+            }
+            let access = client.revoke(&t.access_token, "access_token").await;
+            if outcome.is_ok() {
+                outcome = access;
+            }
+        }
+        let deleted = self.inner.store.delete(&self.inner.key).await;
+        if let Ok(mut s) = self.inner.state.write() {
+            s.tokens = None;
+            s.generation += 1;
+            s.needs_reauthorization = true;
+        }
+        deleted.map_err(|e| {
+            super::flows::FlowError::Listener(format!("local tokens not deleted: {e}"))
+        })?;
+        outcome
+    }
+
     /// The granted scopes, as last known.
     pub fn granted_scopes(&self) -> Vec<String> {
         self.inner

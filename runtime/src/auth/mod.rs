@@ -3,6 +3,8 @@
 
 mod credential;
 mod file_store;
+mod flows;
+mod loopback;
 mod profile;
 mod request;
 mod store;
@@ -10,6 +12,11 @@ mod token;
 
 pub use credential::{AuthEvent, Credential, CredentialConfig, OAuthEndpoint, TokenEndpoint};
 pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
+pub use flows::{
+    DeviceAuthorization, FlowError, Introspection, OAuthClient, PendingAuthorization,
+    ServerMetadata,
+};
+pub use loopback::{open_browser, LoopbackListener};
 pub use profile::{
     parse_token_response, ClientAuth, ProviderProfile, ResponseContext, ScopeSeparator, TokenError,
 };
