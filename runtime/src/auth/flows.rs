@@ -207,22 +207,18 @@ impl OAuthClient {
         let issuer = issuer.trim_end_matches('/');
         let mut last = String::new();
         for well_known in ["oauth-authorization-server", "openid-configuration"] {
-            let url = match issuer.split_once("://").and_then(|(scheme, rest)| {
-                let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-                Some(if path.is_empty() {
-                    format!("{scheme}://{host}/.well-known/{well_known}")
-                } else if well_known == "openid-configuration" {
-                    format!("{issuer}/.well-known/{well_known}")
-                } else {
-                    format!("{scheme}://{host}/.well-known/{well_known}/{path}")
-                })
-            }) {
-                Some(u) => u,
-                None => {
-                    return Err(FlowError::Listener(format!(
-                        "issuer {issuer:?} is not a URL"
-                    )))
-                }
+            let Some((scheme, rest)) = issuer.split_once("://") else {
+                return Err(FlowError::Listener(format!("issuer {issuer:?} is not a URL")));
+            };
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            // RFC 8414 §3.1 puts the well-known segment before an issuer's
+            // path; OpenID appends it.
+            let url = if path.is_empty() {
+                format!("{scheme}://{host}/.well-known/{well_known}")
+            } else if well_known == "openid-configuration" {
+                format!("{issuer}/.well-known/{well_known}")
+            } else {
+                format!("{scheme}://{host}/.well-known/{well_known}/{path}")
             };
             let request = HttpRequest {
                 method: Method::GET,
