@@ -10,8 +10,10 @@ step() { printf '\n==> %s\n' "$*"; }
 command -v cargo >/dev/null || { echo "cargo is required"; exit 1; }
 command -v npm >/dev/null || { echo "npm (Node 20) is required for the spec corpus"; exit 1; }
 
-step "test peers from npm: Prism (mock server for generated clients)"
+step "test peers from npm: Prism (mock server for generated clients), oidc-provider (OAuth server)"
+command -v node >/dev/null || { echo "node (Node 20) is required for the test servers"; exit 1; }
 bash scripts/install-prism.sh
+bash scripts/install-oidc.sh
 
 step "format and lints"
 cargo fmt --all -- --check

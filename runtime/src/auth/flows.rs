@@ -208,7 +208,9 @@ impl OAuthClient {
         let mut last = String::new();
         for well_known in ["oauth-authorization-server", "openid-configuration"] {
             let Some((scheme, rest)) = issuer.split_once("://") else {
-                return Err(FlowError::Listener(format!("issuer {issuer:?} is not a URL")));
+                return Err(FlowError::Listener(format!(
+                    "issuer {issuer:?} is not a URL"
+                )));
             };
             let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
             // RFC 8414 §3.1 puts the well-known segment before an issuer's
