@@ -167,75 +167,20 @@ impl EncryptedFileStore {
             .join(format!("{}.token", hex_encode(key.as_bytes())))
     }
 
-    fn aad(kid: &str, key: &str) -> Vec<u8> {
-        format!("wharf-token-store/v1\n{kid}\n{key}").into_bytes()
-    }
-
     fn seal(&self, key: &str, tokens: &TokenSet) -> Result<Vec<u8>, StoreError> {
         let keys = self
             .keys
             .read()
             .map_err(|_| StoreError::Backend("poisoned".into()))?;
-        let data_key = &keys.current;
-        let mut nonce = [0u8; 24];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| StoreError::Backend("no system randomness".into()))?;
-        let plaintext = to_plaintext(tokens)?;
-        let aad = Self::aad(&data_key.id, key);
-        let ct = data_key
-            .cipher()?
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: plaintext.expose_secret(),
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
-        serde_json::to_vec(&Envelope {
-            v: 1,
-            kid: data_key.id.clone(),
-            nonce: hex_encode(&nonce),
-            ct: hex_encode(&ct),
-        })
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
+        seal(&keys, key, tokens)
     }
 
     fn open_envelope(&self, key: &str, bytes: &[u8]) -> Result<TokenSet, StoreError> {
-        let env: Envelope = serde_json::from_slice(bytes)
-            .map_err(|_| StoreError::Corrupt("not a wharf token envelope".into()))?;
-        if env.v != 1 {
-            return Err(StoreError::Corrupt(format!("envelope version {}", env.v)));
-        }
         let keys = self
             .keys
             .read()
             .map_err(|_| StoreError::Backend("poisoned".into()))?;
-        let data_key = keys
-            .find(&env.kid)
-            .ok_or_else(|| StoreError::UnknownKey(env.kid.clone()))?;
-        let nonce: [u8; 24] = hex_decode(&env.nonce)
-            .and_then(|n| n.try_into().ok())
-            .ok_or_else(|| StoreError::Corrupt("bad nonce".into()))?;
-        let ct = hex_decode(&env.ct).ok_or_else(|| StoreError::Corrupt("bad ciphertext".into()))?;
-        let aad = Self::aad(&env.kid, key);
-        let plain = data_key
-            .cipher()?
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: &ct,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| {
-                StoreError::Corrupt(
-                    "authentication failed (wrong key, wrong credential, or tampered)".into(),
-                )
-            })?;
-        let plain = SecretBox::new(plain.into_boxed_slice());
-        from_plaintext(plain.expose_secret())
+        open(&keys, key, bytes)
     }
 
     /// Makes `new` the current key and re-encrypts every file under it;
@@ -263,6 +208,71 @@ impl EncryptedFileStore {
         }
         Ok(rewritten)
     }
+}
+
+fn aad(kid: &str, key: &str) -> Vec<u8> {
+    format!("wharf-token-store/v1\n{kid}\n{key}").into_bytes()
+}
+
+/// Seals `tokens` for credential `key` under the ring's current key.
+pub(crate) fn seal(keys: &KeyRing, key: &str, tokens: &TokenSet) -> Result<Vec<u8>, StoreError> {
+    let data_key = &keys.current;
+    let mut nonce = [0u8; 24];
+    SystemRandom::new()
+        .fill(&mut nonce)
+        .map_err(|_| StoreError::Backend("no system randomness".into()))?;
+    let plaintext = to_plaintext(tokens)?;
+    let aad = aad(&data_key.id, key);
+    let ct = data_key
+        .cipher()?
+        .encrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: plaintext.expose_secret(),
+                aad: &aad,
+            },
+        )
+        .map_err(|_| StoreError::Corrupt("encryption failed".into()))?;
+    serde_json::to_vec(&Envelope {
+        v: 1,
+        kid: data_key.id.clone(),
+        nonce: hex_encode(&nonce),
+        ct: hex_encode(&ct),
+    })
+    .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Opens an envelope sealed for credential `key`.
+pub(crate) fn open(keys: &KeyRing, key: &str, bytes: &[u8]) -> Result<TokenSet, StoreError> {
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|_| StoreError::Corrupt("not a wharf token envelope".into()))?;
+    if env.v != 1 {
+        return Err(StoreError::Corrupt(format!("envelope version {}", env.v)));
+    }
+    let data_key = keys
+        .find(&env.kid)
+        .ok_or_else(|| StoreError::UnknownKey(env.kid.clone()))?;
+    let nonce: [u8; 24] = hex_decode(&env.nonce)
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt("bad nonce".into()))?;
+    let ct = hex_decode(&env.ct).ok_or_else(|| StoreError::Corrupt("bad ciphertext".into()))?;
+    let aad = aad(&env.kid, key);
+    let plain = data_key
+        .cipher()?
+        .decrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: &ct,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| {
+            StoreError::Corrupt(
+                "authentication failed (wrong key, wrong credential, or tampered)".into(),
+            )
+        })?;
+    let plain = SecretBox::new(plain.into_boxed_slice());
+    from_plaintext(plain.expose_secret())
 }
 
 /// The credential key of a `<hex>.token` file.

@@ -4,6 +4,8 @@
 mod credential;
 mod file_store;
 mod flows;
+#[cfg(target_os = "linux")]
+mod keyring_store;
 mod loopback;
 mod profile;
 mod request;
@@ -16,6 +18,8 @@ pub use flows::{
     DeviceAuthorization, FlowError, Introspection, OAuthClient, PendingAuthorization,
     ServerMetadata,
 };
+#[cfg(target_os = "linux")]
+pub use keyring_store::{os_credential_store, KeyringStore};
 pub use loopback::{open_browser, LoopbackListener};
 pub use profile::{
     parse_token_response, ClientAuth, ProviderProfile, ResponseContext, ScopeSeparator, TokenError,

@@ -1,0 +1,74 @@
+//! The OS keyring store on Linux's kernel keyutils backend (works headless):
+//! tokens encrypted in keyring entries, large bundles overflowing to an
+//! encrypted file whose key stays in the keyring, nothing in plaintext.
+#![cfg(target_os = "linux")]
+
+use secrecy::{ExposeSecret, SecretString};
+use std::time::{Duration, SystemTime};
+use wharf_runtime::auth::{os_credential_store, KeyRing, KeyringStore, TokenSet, TokenStore};
+
+fn tokens(id_token_len: usize) -> TokenSet {
+    TokenSet {
+        access_token: SecretString::from("CANARY-ACCESS".to_owned()),
+        refresh_token: Some(SecretString::from("CANARY-REFRESH".to_owned())),
+        id_token: (id_token_len > 0)
+            .then(|| SecretString::from(format!("CANARY-{}", "x".repeat(id_token_len)))),
+        token_type: "Bearer".into(),
+        issued_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        lifetime: Some(Duration::from_secs(3600)),
+        scopes: ["repo".to_owned()].into(),
+    }
+}
+
+#[tokio::test]
+async fn tokens_round_trip_through_the_kernel_keyring_encrypted() {
+    let store = os_credential_store().expect("the keyutils keyring (Linux kernel) is available");
+    let service = format!("wharf-test-{}", std::process::id());
+    let dir = std::env::temp_dir().join(format!("{service}-overflow"));
+    let keyring = KeyringStore::open(store.clone(), &service, &dir).unwrap();
+
+    keyring.save("github:me", &tokens(0)).await.unwrap();
+    let raw = store
+        .build(&service, "token:github:me", None)
+        .unwrap()
+        .get_secret()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&raw).contains("CANARY"),
+        "encrypted in the keyring"
+    );
+    let back = keyring.load("github:me").await.unwrap().unwrap();
+    assert_eq!(back.access_token.expose_secret(), "CANARY-ACCESS");
+
+    // A bundle too large for a Windows credential goes to a file, encrypted.
+    keyring.save("big", &tokens(6_000)).await.unwrap();
+    let raw = store
+        .build(&service, "token:big", None)
+        .unwrap()
+        .get_secret()
+        .unwrap();
+    assert_eq!(raw, b"wharf:in-file");
+    for file in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&text).contains("CANARY"));
+    }
+    let big = keyring.load("big").await.unwrap().unwrap();
+    assert_eq!(big.id_token.unwrap().expose_secret().len(), 6_007);
+
+    // The data key is made once and found again.
+    let a = KeyRing::from_os_keyring(&store, &service).unwrap();
+    let b = KeyRing::from_os_keyring(&store, &service).unwrap();
+    assert_eq!(a.current_id(), b.current_id());
+
+    for key in ["github:me", "big"] {
+        keyring.delete(key).await.unwrap();
+        assert!(keyring.load(key).await.unwrap().is_none());
+    }
+    keyring.delete("never-there").await.unwrap();
+    let _ = store
+        .build(&service, "wharf-data-key", None)
+        .unwrap()
+        .delete_credential();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!format!("{keyring:?}").contains("CANARY"));
+}
