@@ -15,6 +15,16 @@ command -v node >/dev/null || { echo "node (Node 20) is required for the test se
 bash scripts/install-prism.sh
 bash scripts/install-oidc.sh
 
+step "test peers from Debian: PostgreSQL (shared token store)"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+fi
+ls /usr/lib/postgresql/*/bin/initdb
+
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -7,6 +7,8 @@ mod flows;
 #[cfg(target_os = "linux")]
 mod keyring_store;
 mod loopback;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 mod profile;
 mod request;
 mod store;
@@ -21,6 +23,8 @@ pub use flows::{
 #[cfg(target_os = "linux")]
 pub use keyring_store::{os_credential_store, KeyringStore};
 pub use loopback::{open_browser, LoopbackListener};
+#[cfg(feature = "postgres")]
+pub use postgres_store::PostgresStore;
 pub use profile::{
     parse_token_response, ClientAuth, ProviderProfile, ResponseContext, ScopeSeparator, TokenError,
 };
