@@ -15,15 +15,25 @@ command -v node >/dev/null || { echo "node (Node 20) is required for the test se
 bash scripts/install-prism.sh
 bash scripts/install-oidc.sh
 
-step "test peers from Debian: PostgreSQL (shared token store)"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login)"
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
         sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     fi
 fi
-ls /usr/lib/postgresql/*/bin/initdb
+ls /usr/lib/postgresql/*/bin/initdb && command -v chromium chromedriver
 
 step "format and lints"
 cargo fmt --all -- --check
