@@ -154,11 +154,7 @@ impl Session<'_> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_real_browser_logs_in_and_the_loopback_listener_gets_the_code() {
-    let server = OidcServer::start(r#"{"autoConsent":false}"#);
-    let client = server.client("cli", None).await;
-    let driver = Driver::start();
+async fn new_session(driver: &Driver) -> Session<'_> {
     let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
@@ -177,13 +173,21 @@ async fn a_real_browser_logs_in_and_the_loopback_listener_gets_the_code() {
             }}})),
         )
         .await;
-    let session = Session {
-        driver: &driver,
+    Session {
+        driver,
         id: session["sessionId"]
             .as_str()
             .expect("session id")
             .to_owned(),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_browser_logs_in_and_the_loopback_listener_gets_the_code() {
+    let server = OidcServer::start(r#"{"autoConsent":false}"#);
+    let client = server.client("cli", None).await;
+    let driver = Driver::start();
+    let session = new_session(&driver).await;
     let (url_tx, url_rx) = tokio::sync::oneshot::channel::<String>();
     let wanted = scopes(&["openid", "offline_access", "repo"]);
     let login = client.login_loopback(
@@ -215,6 +219,48 @@ async fn a_real_browser_logs_in_and_the_loopback_listener_gets_the_code() {
     assert!(tokens.refresh_token.is_some());
     assert!(tokens.scopes.contains("repo"));
     assert_eq!(server.count("grant.success"), 1);
+    let _ = driver
+        .call(Method::DELETE, &format!("/session/{}", session.id), None)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_flow_approved_in_a_real_browser() {
+    let server = OidcServer::start(r#"{"autoConsent":false}"#);
+    let client = server.client("cli", None).await;
+    let device = client
+        .start_device(&scopes(&["openid", "offline_access", "repo"]))
+        .await
+        .expect("device authorization");
+    assert!(!device.user_code.is_empty());
+    let driver = Driver::start();
+    let session = new_session(&driver).await;
+    let approve = async {
+        let url = device
+            .verification_uri_complete
+            .clone()
+            .unwrap_or_else(|| device.verification_uri.clone());
+        driver
+            .call(
+                Method::POST,
+                &format!("/session/{}/url", session.id),
+                Some(json!({ "url": url })),
+            )
+            .await;
+        // Confirm the code, sign in, consent.
+        session.click("button[type=submit]").await;
+        session.type_into("input[name=login]", "octocat").await;
+        session
+            .type_into("input[name=password]", "any-password")
+            .await;
+        session.click("button[type=submit]").await;
+        session.click("button[type=submit]").await;
+    };
+    let poll = client.poll_device(&device, &wharf_runtime::time::TokioClock);
+    let (tokens, ()) = tokio::join!(poll, approve);
+    let tokens = tokens.expect("approved on the device page");
+    assert!(tokens.scopes.contains("repo"));
+    assert!(server.count("grant.success") >= 1);
     let _ = driver
         .call(Method::DELETE, &format!("/session/{}", session.id), None)
         .await;
