@@ -305,6 +305,29 @@ impl Credential {
         outcome
     }
 
+    /// Step-up after `InsufficientScope`: a new login that asks for the
+    /// scopes already granted plus `missing`, so the server's consent asks
+    /// only for what is missing (servers keep the existing grant), and the
+    /// new token replaces the old one.
+    pub async fn step_up(
+        &self,
+        client: &super::flows::OAuthClient,
+        missing: &[String],
+        open: impl FnOnce(&str),
+        timeout: Duration,
+    ) -> Result<(), super::flows::FlowError> {
+        let mut scopes = self.granted_scopes();
+        for s in missing {
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        let tokens = client.login_loopback(&scopes, open, timeout).await?;
+        self.set_tokens(tokens)
+            .await
+            .map_err(|e| super::flows::FlowError::Listener(e.to_string()))
+    }
+
     /// The granted scopes, as last known.
     pub fn granted_scopes(&self) -> Vec<String> {
         self.inner
