@@ -17,6 +17,8 @@ pub use wharf_runtime::{
     Nullable, Uuid, Value,
 };
 
+/// OAuth: flows, credentials that refresh themselves, token stores.
+pub use wharf_runtime::auth;
 /// The request path and its types (`Integration`, `OperationMeta`, ...).
 pub use wharf_runtime::call;
 pub use wharf_runtime::call::{scopes_for, OperationMeta, SchemeScopes, SecurityRequirement};

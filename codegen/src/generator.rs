@@ -184,7 +184,8 @@ impl Generator {
             spec.declared_version,
         );
         let client = emit::ClientInfo::from_spec(&spec);
-        let code = emit::module_file(&header, &types, &operations, &client);
+        let schemes = ir::lower_security_schemes(&spec, &mut diagnostics);
+        let code = emit::module_file(&header, &types, &operations, &schemes, &client);
         if timings {
             eprintln!(
                 "timings: load {t_load:.2?}, lower {:.2?}, emit {:.2?}",

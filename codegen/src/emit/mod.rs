@@ -10,10 +10,11 @@
 mod client;
 mod docs;
 mod operations;
+mod security;
 mod types;
 mod writer;
 
-use crate::ir::{Operation, TypeSet};
+use crate::ir::{Operation, SchemeDef, TypeSet};
 pub(crate) use client::ClientInfo;
 pub(crate) use writer::Writer;
 
@@ -23,6 +24,7 @@ pub(crate) fn module_file(
     header: &str,
     set: &TypeSet,
     operations: &[Operation],
+    schemes: &[SchemeDef],
     client: &ClientInfo,
 ) -> String {
     let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 3072);
@@ -31,6 +33,7 @@ pub(crate) fn module_file(
     }
     types::TypeEmitter::new(set).all(&mut w);
     operations::operations_module(&mut w, operations);
+    security::security_module(&mut w, schemes);
     client::ClientEmitter::new(set).all(&mut w, operations, client);
     w.finish()
 }

@@ -5,6 +5,7 @@ mod operations;
 mod pagination;
 mod recursion;
 mod schema;
+mod security;
 
 pub(crate) use operations::{finish_operations, lower_operations};
 pub use operations::{
@@ -14,6 +15,7 @@ pub use operations::{
 pub use pagination::Paging;
 pub(crate) use schema::Lowerer;
 pub use schema::{lower_types, TypeOptions};
+pub use security::{lower_security_schemes, SchemeDef};
 
 /// Index of a type in [`TypeSet::types`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -239,6 +239,7 @@ pub(crate) fn lower_operations(
     }
     let mut modules = Scope::new();
     modules.reserve("operations");
+    modules.reserve("security_schemes");
     let mut module_of_tag: HashMap<String, String> = HashMap::new();
     let mut seen_ids: Vec<String> = Vec::new();
     let mut out = Vec::new();

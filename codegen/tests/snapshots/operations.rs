@@ -98,6 +98,36 @@ pub mod operations {
     ];
 }
 
+/// The spec's security schemes: each OAuth flow's endpoints and scopes.
+pub mod security_schemes {
+    /// `oauth` (oauth2)
+    pub const OAUTH: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "oauth",
+        kind: "oauth2",
+        authorization_url: Some("https://example.test/authorize"),
+        token_url: Some("https://example.test/token"),
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &["repo:read", "repo:admin", "charges:write", "charges:read", "search:private"],
+    };
+
+    /// `token` (http)
+    pub const TOKEN: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "token",
+        kind: "http",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+    };
+
+    /// Every scheme of the spec.
+    pub static ALL: &[&::wharf::auth::SecurityScheme] = &[&OAUTH, &TOKEN];
+}
+
 /// Client for `Operations test bed` (version `1.0`). Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.
 #[derive(Debug, Clone)]
 pub struct Client {

@@ -568,3 +568,38 @@ impl TokenEndpoint for OAuthClient {
         })
     }
 }
+
+/// A security scheme of the spec, as generated code describes it
+/// (`security_schemes::…` constants): where its flows' endpoints are and
+/// which scopes it defines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecurityScheme {
+    /// The scheme's name in the spec (`securitySchemes` key).
+    pub name: &'static str,
+    /// `oauth2`, `openIdConnect`, `apiKey`, `http`, ...
+    pub kind: &'static str,
+    pub authorization_url: Option<&'static str>,
+    pub token_url: Option<&'static str>,
+    pub refresh_url: Option<&'static str>,
+    pub device_authorization_url: Option<&'static str>,
+    /// OpenID Connect discovery URL (for `openIdConnect` schemes).
+    pub openid_connect_url: Option<&'static str>,
+    /// Every scope the scheme's flows define.
+    pub scopes: &'static [&'static str],
+}
+
+impl ServerMetadata {
+    /// Endpoints from a spec's OAuth scheme (no discovery request needed).
+    /// `None` when the scheme names no token endpoint.
+    pub fn from_scheme(scheme: &SecurityScheme) -> Option<ServerMetadata> {
+        Some(ServerMetadata {
+            issuer: None,
+            authorization_endpoint: scheme.authorization_url.map(str::to_owned),
+            token_endpoint: scheme.token_url.or(scheme.refresh_url)?.to_owned(),
+            revocation_endpoint: None,
+            introspection_endpoint: None,
+            device_authorization_endpoint: scheme.device_authorization_url.map(str::to_owned),
+            authorization_response_iss_parameter_supported: false,
+        })
+    }
+}

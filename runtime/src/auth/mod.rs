@@ -18,7 +18,7 @@ pub use credential::{AuthEvent, Credential, CredentialConfig, OAuthEndpoint, Tok
 pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
     DeviceAuthorization, FlowError, Introspection, OAuthClient, PendingAuthorization,
-    ServerMetadata,
+    SecurityScheme, ServerMetadata,
 };
 #[cfg(target_os = "linux")]
 pub use keyring_store::{os_credential_store, KeyringStore};

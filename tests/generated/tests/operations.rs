@@ -54,3 +54,19 @@ fn duplicate_operation_ids_get_distinct_constants() {
     assert_eq!(SEARCH2.name, "search");
     assert_eq!(ALL.len(), 6);
 }
+
+#[test]
+fn security_schemes_carry_oauth_endpoints_and_scopes() {
+    use wharf_generated_tests::operations_spec::security_schemes::{ALL, OAUTH, TOKEN};
+    assert_eq!(ALL.len(), 2);
+    assert_eq!((OAUTH.name, OAUTH.kind), ("oauth", "oauth2"));
+    assert_eq!(
+        OAUTH.authorization_url,
+        Some("https://example.test/authorize")
+    );
+    assert!(OAUTH.scopes.contains(&"repo:admin"));
+    let metadata = wharf::auth::ServerMetadata::from_scheme(&OAUTH).unwrap();
+    assert_eq!(metadata.token_endpoint, "https://example.test/token");
+    assert_eq!(TOKEN.kind, "http");
+    assert!(wharf::auth::ServerMetadata::from_scheme(&TOKEN).is_none());
+}
