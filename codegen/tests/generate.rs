@@ -187,3 +187,21 @@ fn odd_but_valid_inputs_generate() {
         assert_parses(text, &generated.code);
     }
 }
+
+/// A schema named like a type the module defines itself (`Client`) is
+/// renamed, with a diagnostic, instead of clashing (found in the corpus).
+#[test]
+fn schemas_named_client_do_not_clash_with_the_client() {
+    let text = r##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+        "paths": {"/c": {"get": {"operationId": "listClients", "responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Client"}}}}}}}},
+        "components": {"schemas": {"Client": {"type": "object", "properties": {"id": {"type": "string"}}}}}}"##;
+    let generated = Generator::from_text(text).generate().unwrap();
+    assert!(generated.code.contains("pub struct Client2 {"));
+    assert!(generated.code.contains("Reply<Client2>"));
+    assert!(generated
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("this schema is named `Client2`")));
+    assert_parses("client-clash", &generated.code);
+}

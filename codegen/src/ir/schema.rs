@@ -102,6 +102,8 @@ impl<'a> Lowerer<'a> {
             names: Scope::new(),
             reserved: HashMap::new(),
         };
+        // Names the generated module defines besides the schemas' types.
+        lowerer.names.reserve("Client");
         let schemas_at = Location::root(0).child("components").child("schemas");
         match spec.get(&schemas_at) {
             Some(Value::Object(schemas)) => {
