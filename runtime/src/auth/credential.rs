@@ -5,13 +5,10 @@
 //! dead grant into [`AuthFailure::ReauthorizationRequired`] and an event
 //! instead of a retry loop.
 
-use super::profile::{parse_token_response, ProviderProfile, ResponseContext, TokenError};
-use super::request::{endpoint_request, ClientCredentials, Param};
+use super::profile::TokenError;
 use super::store::TokenStore;
 use super::token::TokenSet;
-use crate::call::{
-    AuthFailure, AuthFuture, Authenticator, Authorization, OperationMeta, Transport,
-};
+use crate::call::{AuthFailure, AuthFuture, Authenticator, Authorization, OperationMeta};
 use crate::policy::retry::Jitter;
 use crate::time::Clock;
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -20,7 +17,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
-/// Exchanges a refresh token for new tokens.
+/// Exchanges a refresh token for new tokens ([`super::OAuthClient`] is the
+/// real one; tests script their own).
 pub trait TokenEndpoint: Send + Sync + fmt::Debug {
     fn refresh<'a>(
         &'a self,
@@ -28,58 +26,6 @@ pub trait TokenEndpoint: Send + Sync + fmt::Debug {
         scopes: &'a [String],
         now: SystemTime,
     ) -> AuthFuture<'a, Result<TokenSet, TokenError>>;
-}
-
-/// A real token endpoint, reached through a transport (which never follows
-/// redirects and never logs bodies), read through a provider profile.
-#[derive(Debug)]
-pub struct OAuthEndpoint {
-    pub profile: ProviderProfile,
-    pub token_url: String,
-    pub client: ClientCredentials,
-    pub transport: Arc<dyn Transport>,
-}
-
-impl TokenEndpoint for OAuthEndpoint {
-    fn refresh<'a>(
-        &'a self,
-        refresh_token: &'a SecretString,
-        scopes: &'a [String],
-        now: SystemTime,
-    ) -> AuthFuture<'a, Result<TokenSet, TokenError>> {
-        Box::pin(async move {
-            let request = endpoint_request(
-                &self.profile,
-                &self.token_url,
-                &self.client,
-                &[
-                    Param::Plain("grant_type", "refresh_token"),
-                    Param::Secret("refresh_token", refresh_token),
-                ],
-            )
-            .map_err(TokenError::Transport)?;
-            let response = self
-                .transport
-                .send(request)
-                .await
-                .map_err(|e| TokenError::Transport(e.to_string()))?;
-            let content_type = response
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok());
-            parse_token_response(
-                &self.profile,
-                response.status.as_u16(),
-                content_type,
-                &response.body,
-                ResponseContext {
-                    now,
-                    requested_scopes: scopes,
-                    previous_refresh: Some(refresh_token),
-                },
-            )
-        })
-    }
 }
 
 /// What happened to a credential, for the app to hook (metrics, prompting

@@ -14,7 +14,7 @@ mod request;
 mod store;
 mod token;
 
-pub use credential::{AuthEvent, Credential, CredentialConfig, OAuthEndpoint, TokenEndpoint};
+pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
 pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
     DeviceAuthorization, FlowError, Introspection, OAuthClient, PendingAuthorization,
