@@ -80,7 +80,10 @@ pub fn check(
         pending.len()
     );
     let started = Instant::now();
-    for (n, group) in pending.chunks(batch).enumerate() {
+    let groups = batches(&pending, batch, MAX_BATCH_LINES);
+    let total = groups.len();
+    for (n, group) in groups.iter().enumerate() {
+        let group = group.as_slice();
         let t = Instant::now();
         let verdicts = check_batch(&crate_dir, group)?;
         let failed = verdicts.values().filter(|v| v.is_some()).count();
@@ -93,13 +96,43 @@ pub fn check(
         eprintln!(
             "batch {}/{}: {} specs, {failed} failed, {:.1?}",
             n + 1,
-            pending.len().div_ceil(batch),
+            total,
             group.len(),
             t.elapsed()
         );
     }
     results.check_seconds = started.elapsed().as_secs_f64();
     Ok(())
+}
+
+/// Generated lines one `cargo check` may hold: rustc needs roughly 10 GB
+/// per million lines of generated clients, and the machine has 24 GB.
+const MAX_BATCH_LINES: usize = 400_000;
+
+/// Consecutive groups of at most `max_specs` specs and `max_lines` lines
+/// (a spec larger than that goes alone).
+fn batches<'a>(
+    pending: &[&'a Outcome],
+    max_specs: usize,
+    max_lines: usize,
+) -> Vec<Vec<&'a Outcome>> {
+    let mut out: Vec<Vec<&Outcome>> = Vec::new();
+    let mut lines = 0;
+    for o in pending {
+        let size = o.result.as_ref().map_or(0, |g| g.lines);
+        let fits = out
+            .last()
+            .is_some_and(|b| b.len() < max_specs && lines + size <= max_lines);
+        if !fits {
+            out.push(Vec::new());
+            lines = 0;
+        }
+        if let Some(b) = out.last_mut() {
+            b.push(o);
+        }
+        lines += size;
+    }
+    out
 }
 
 fn write_manifest(crate_dir: &Path) -> Result<(), String> {
@@ -186,4 +219,47 @@ fn check_batch(
         ));
     }
     Ok(verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::specs::{Generation, Outcome};
+    use std::time::Duration;
+
+    fn spec(lines: usize) -> Outcome {
+        Outcome {
+            id: format!("s{lines}"),
+            result: Ok(Generation {
+                output: PathBuf::new(),
+                code_hash: 0,
+                types: 0,
+                lines,
+                warnings: 0,
+                errors: 0,
+                time: Duration::ZERO,
+            }),
+        }
+    }
+
+    #[test]
+    fn batches_respect_count_and_size() {
+        let specs: Vec<Outcome> = [100, 100, 100, 900, 50, 50, 50]
+            .into_iter()
+            .map(spec)
+            .collect();
+        let refs: Vec<&Outcome> = specs.iter().collect();
+        let sizes: Vec<Vec<usize>> = batches(&refs, 2, 500)
+            .iter()
+            .map(|b| {
+                b.iter()
+                    .map(|o| o.result.as_ref().map_or(0, |g| g.lines))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            sizes,
+            [vec![100, 100], vec![100], vec![900], vec![50, 50], vec![50]]
+        );
+    }
 }
