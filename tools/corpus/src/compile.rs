@@ -80,6 +80,24 @@ pub fn check(
         pending.len()
     );
     let started = Instant::now();
+    // A client this large cannot be compiled within this machine's memory:
+    // it counts as not compiling, with the reason, instead of killing rustc.
+    let (too_large, pending): (Vec<&Outcome>, Vec<&Outcome>) = pending.into_iter().partition(|o| {
+        o.result
+            .as_ref()
+            .is_ok_and(|g| g.lines > MAX_CHECKABLE_LINES)
+    });
+    for o in &too_large {
+        let Ok(g) = &o.result else { continue };
+        let reason = format!(
+            "not compiled: {} generated lines exceed what rustc can check in this machine's memory ({MAX_CHECKABLE_LINES} lines)",
+            g.lines
+        );
+        eprintln!("{}: {reason}", o.id);
+        results
+            .by_id
+            .insert(o.id.clone(), (g.code_hash, Some(reason)));
+    }
     let groups = batches(&pending, batch, MAX_BATCH_LINES);
     let total = groups.len();
     for (n, group) in groups.iter().enumerate() {
@@ -108,6 +126,10 @@ pub fn check(
 /// Generated lines one `cargo check` may hold: rustc needs roughly 10 GB
 /// per million lines of generated clients, and the machine has 24 GB.
 const MAX_BATCH_LINES: usize = 400_000;
+
+/// Beyond this a single client does not fit (Microsoft Graph beta, 3.4M
+/// lines, took more than 15 GB before it was stopped).
+const MAX_CHECKABLE_LINES: usize = 2_000_000;
 
 /// Consecutive groups of at most `max_specs` specs and `max_lines` lines
 /// (a spec larger than that goes alone).
