@@ -98,6 +98,7 @@ pub fn check(
             .by_id
             .insert(o.id.clone(), (g.code_hash, Some(reason)));
     }
+    results.save()?;
     let groups = batches(&pending, batch, MAX_BATCH_LINES);
     let total = groups.len();
     for (n, group) in groups.iter().enumerate() {
