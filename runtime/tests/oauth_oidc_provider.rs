@@ -316,7 +316,12 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
     credential.logout(&client).await.unwrap();
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
-    assert!(logs.len() > 1_000, "the flows logged: {} bytes", logs.len());
+    // The capture works (the refresh was logged); how much the HTTP stack
+    // adds at TRACE depends on its features, so no size is asserted.
+    assert!(
+        logs.contains("Refreshed"),
+        "the refresh event was captured: {logs}"
+    );
     for secret in &secrets {
         assert!(secret.len() > 10);
         assert!(!logs.contains(secret.as_str()), "a token reached the logs");
