@@ -337,9 +337,16 @@ impl Credential {
     pub async fn access_token(&self) -> Result<(TokenSet, u64), AuthFailure> {
         let (tokens, generation) = self.current().await?;
         let now = self.inner.clock.wall();
-        let near_expiry = tokens
-            .expires_at()
-            .is_some_and(|at| now + self.inner.config.expiry_margin >= at);
+        // The margin is at most a tenth of the lifetime: with a margin longer
+        // than a short-lived token, every fresh token would look expired
+        // and each caller arriving after a refresh would refresh again.
+        let near_expiry = match (tokens.expires_at(), tokens.lifetime) {
+            (Some(at), Some(lifetime)) => {
+                let margin = self.inner.config.expiry_margin.min(lifetime / 10);
+                now + margin >= at
+            }
+            _ => false,
+        };
         if !near_expiry {
             return Ok((tokens, generation));
         }

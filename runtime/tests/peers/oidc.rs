@@ -106,19 +106,30 @@ impl OidcServer {
         )
     }
 
+    /// Events arrive on the server's stdout a moment after the HTTP
+    /// response: wait until the log has been quiet for 200 ms (at most 5 s).
+    fn settled_events(&self) -> Vec<String> {
+        let started = std::time::Instant::now();
+        let mut last = self.events.lock().unwrap().len();
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = self.events.lock().unwrap().len();
+            if now == last || started.elapsed() > Duration::from_secs(5) {
+                return self.events.lock().unwrap().clone();
+            }
+            last = now;
+        }
+    }
+
     pub fn count(&self, event: &str) -> usize {
-        self.events
-            .lock()
-            .unwrap()
+        self.settled_events()
             .iter()
             .filter(|e| e.split(' ').next() == Some(event))
             .count()
     }
 
     pub fn invalid_grants(&self) -> usize {
-        self.events
-            .lock()
-            .unwrap()
+        self.settled_events()
             .iter()
             .filter(|e| e.starts_with("grant.error") && e.contains("invalid_grant"))
             .count()
