@@ -195,13 +195,3 @@ impl RequestParts {
         self.value(what, value).unwrap_or(Value::Null)
     }
 }
-
-impl Style {
-    /// The default style of a parameter location.
-    pub fn default_for(location: &str) -> Style {
-        match location {
-            "path" | "header" => Style::Simple,
-            _ => Style::Form,
-        }
-    }
-}
