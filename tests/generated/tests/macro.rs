@@ -49,18 +49,6 @@ fn selection_keeps_only_the_chosen_operations_and_their_types() {
 }
 
 #[test]
-fn paging_override_turns_the_stream_off() {
-    // With paging off there is no `list_events_stream`; the tag-selected
-    // module keeps it. (A method that does not exist cannot be called, so
-    // this checks the one that must exist; tests/ui checks the absence.)
-    fn has_stream(c: &paged::Client) -> usize {
-        let _ = c.list_events_stream(Default::default());
-        1
-    }
-    let _ = has_stream;
-}
-
-#[test]
 fn macro_mistakes_are_compile_errors_at_the_argument() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");

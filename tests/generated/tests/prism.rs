@@ -254,7 +254,9 @@ async fn prism_accepts_every_body_kind() {
         "createNote",
         c.create_note("hello", Default::default()).await,
     );
-    assert!(!note.value.is_empty() || note.status == 200);
+    assert_eq!(note.status, 200);
+    let plain = note.headers.get("content-type").and_then(|v| v.to_str().ok());
+    assert!(plain.is_some_and(|c| c.starts_with("text/plain")), "{plain:?}");
     ok(
         "createDocument",
         c.create_document(&widget, Default::default()).await,
