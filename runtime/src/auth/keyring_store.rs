@@ -52,6 +52,24 @@ fn entry(store: &Arc<CredentialStore>, service: &str, user: &str) -> Result<Entr
     store.build(service, user, None).map_err(backend)
 }
 
+/// The data key's text (`id:hex`) kept in the OS keyring under `service`,
+/// created there (randomly) on first use.
+fn data_key_text(
+    store: &Arc<CredentialStore>,
+    service: &str,
+) -> Result<secrecy::SecretString, StoreError> {
+    let e = entry(store, service, DATA_KEY_USER)?;
+    match e.get_password() {
+        Ok(text) => Ok(secrecy::SecretString::from(text)),
+        Err(KeyringError::NoEntry) => {
+            let text = DataKey::generate("k1")?.to_text();
+            e.set_password(text.expose_secret()).map_err(backend)?;
+            Ok(text)
+        }
+        Err(other) => Err(backend(other)),
+    }
+}
+
 impl KeyRing {
     /// The data key kept in the OS keyring under `service`, created there
     /// (randomly) on first use.
@@ -59,17 +77,9 @@ impl KeyRing {
         store: &Arc<CredentialStore>,
         service: &str,
     ) -> Result<KeyRing, StoreError> {
-        let e = entry(store, service, DATA_KEY_USER)?;
-        match e.get_password() {
-            Ok(text) => Ok(KeyRing::new(DataKey::parse(&text)?)),
-            Err(KeyringError::NoEntry) => {
-                let key = DataKey::generate("k1")?;
-                e.set_password(key.to_text().expose_secret())
-                    .map_err(backend)?;
-                Ok(KeyRing::new(key))
-            }
-            Err(other) => Err(backend(other)),
-        }
+        Ok(KeyRing::new(DataKey::parse(
+            data_key_text(store, service)?.expose_secret(),
+        )?))
     }
 }
 
@@ -97,8 +107,10 @@ impl KeyringStore {
         service: &str,
         overflow_dir: impl Into<PathBuf>,
     ) -> Result<Self, StoreError> {
-        let keys = KeyRing::from_os_keyring(&store, service)?;
-        let overflow_keys = KeyRing::from_os_keyring(&store, service)?;
+        // One keyring read; the overflow file store gets its own copy.
+        let text = data_key_text(&store, service)?;
+        let keys = KeyRing::new(DataKey::parse(text.expose_secret())?);
+        let overflow_keys = KeyRing::new(DataKey::parse(text.expose_secret())?);
         Ok(KeyringStore {
             overflow: EncryptedFileStore::open(overflow_dir, overflow_keys)?,
             store,

@@ -255,8 +255,14 @@ async fn prism_accepts_every_body_kind() {
         c.create_note("hello", Default::default()).await,
     );
     assert_eq!(note.status, 200);
-    let plain = note.headers.get("content-type").and_then(|v| v.to_str().ok());
-    assert!(plain.is_some_and(|c| c.starts_with("text/plain")), "{plain:?}");
+    let plain = note
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    assert!(
+        plain.is_some_and(|c| c.starts_with("text/plain")),
+        "{plain:?}"
+    );
     ok(
         "createDocument",
         c.create_document(&widget, Default::default()).await,
