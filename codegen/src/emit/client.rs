@@ -516,7 +516,7 @@ impl<'a> ClientEmitter<'a> {
                     let wire = lit(&f.wire);
                     let field = format!("{name}.{}", ident(&f.name));
                     let is_file = |t: &Ty| matches!(t, Ty::Binary);
-                    let access = super::types::field_access(f);
+                    let access = f.access();
                     match (&f.ty, access) {
                         (Ty::Binary, Access::Plain) => {
                             w.line(&format!("parts.file({wire}, &{field});"))

@@ -398,17 +398,6 @@ enum FieldShape {
     OptionalNullable,
 }
 
-/// How a field's value is wrapped, for code that reads it.
-pub(super) fn field_access(f: &Field) -> crate::ir::Access {
-    match field_shape(f) {
-        FieldShape::Plain | FieldShape::Any => crate::ir::Access::Plain,
-        FieldShape::NullableRequired | FieldShape::Optional | FieldShape::OptionalAny => {
-            crate::ir::Access::Option
-        }
-        FieldShape::OptionalNullable => crate::ir::Access::Nullable,
-    }
-}
-
 fn field_shape(f: &Field) -> FieldShape {
     match (f.required, f.nullable, f.ty == Ty::Json) {
         (true, _, true) => FieldShape::Any,

@@ -111,6 +111,19 @@ pub struct Field {
     pub deprecated: bool,
 }
 
+impl Field {
+    /// How the field's value is held: raw JSON and required non-null
+    /// fields plainly, required nullable and optional ones in an `Option`,
+    /// optional nullable ones in a `Nullable`.
+    pub fn access(&self) -> Access {
+        match (self.required, self.nullable, self.ty == Ty::Json) {
+            (_, _, true) | (true, false, _) => Access::Plain,
+            (true, true, _) | (false, false, _) => Access::Option,
+            (false, true, _) => Access::Nullable,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub variants: Vec<EnumVariant>,

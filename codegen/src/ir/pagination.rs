@@ -152,14 +152,7 @@ fn struct_fields(set: &TypeSet, ty: &Ty) -> Vec<FieldInfo> {
             TypeKind::Struct(s) => s
                 .fields
                 .iter()
-                .map(|f| {
-                    let access = match (f.required, f.nullable, f.ty == Ty::Json) {
-                        (_, _, true) | (true, false, _) => Access::Plain,
-                        (true, true, _) | (false, false, _) => Access::Option,
-                        (false, true, _) => Access::Nullable,
-                    };
-                    (f.wire.clone(), f.name.clone(), f.ty.clone(), access)
-                })
+                .map(|f| (f.wire.clone(), f.name.clone(), f.ty.clone(), f.access()))
                 .collect(),
             _ => Vec::new(),
         },
