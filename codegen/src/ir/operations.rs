@@ -216,7 +216,7 @@ pub(crate) fn lower_operations(
     spec: &Spec,
     lowerer: &mut Lowerer<'_>,
     options: &OperationOptions,
-) -> Vec<(Operation, Vec<PendingPage>)> {
+) -> Vec<(Operation, Option<PendingPage>)> {
     let root = Location::root(0);
     let Some(doc) = spec.get(&root).and_then(Value::as_object) else {
         return Vec::new();
@@ -381,14 +381,14 @@ fn pending_pages(
     methods: &mut Scope,
     stream_name: String,
     at: Location,
-) -> Vec<PendingPage> {
+) -> Option<PendingPage> {
     if matches!(configured, Some(Paging::Off))
         || operation
             .body
             .as_ref()
             .is_some_and(|b| b.kind == BodyKind::Binary)
     {
-        return Vec::new();
+        return None;
     }
     let documents_link = op
         .get("responses")
@@ -401,18 +401,18 @@ fn pending_pages(
             })
         });
     let (stream_name, _) = methods.claim(&stream_name);
-    vec![PendingPage {
+    Some(PendingPage {
         at,
         configured: configured.cloned(),
         dropshot: op.contains_key("x-dropshot-pagination"),
         documents_link,
         stream_name,
-    }]
+    })
 }
 
 /// Resolves pagination for every operation once all types are known.
 pub(crate) fn finish_operations(
-    lowered: Vec<(Operation, Vec<PendingPage>)>,
+    lowered: Vec<(Operation, Option<PendingPage>)>,
     set: &TypeSet,
     spec: &Spec,
     diags: &mut Vec<Diagnostic>,
@@ -420,7 +420,7 @@ pub(crate) fn finish_operations(
     lowered
         .into_iter()
         .map(|(mut op, pending)| {
-            if let Some(p) = pending.into_iter().next() {
+            if let Some(p) = pending {
                 match detect(&op, set, &p) {
                     Ok(Some(mut found)) => {
                         found.stream_fn = p.stream_name;
