@@ -377,7 +377,7 @@ impl Credential {
             .await
             .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
         if let Some(newer) = self.newer_in_store(current.as_ref()).await? {
-            return self.adopt(newer, "adopted");
+            return self.adopt(newer, true);
         }
         let Some(current) = current else {
             return Err(self.reauthorization());
@@ -400,13 +400,13 @@ impl Credential {
                     .save(&self.inner.key, &fresh)
                     .await
                     .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
-                self.adopt(fresh, "refreshed")
+                self.adopt(fresh, false)
             }
             Err(TokenError::InvalidGrant { .. }) => {
                 // A lost race with another instance looks like this too:
                 // the store tells which it was.
                 if let Some(newer) = self.newer_in_store(Some(&current)).await? {
-                    return self.adopt(newer, "adopted");
+                    return self.adopt(newer, true);
                 }
                 self.mark_dead();
                 Err(self.reauthorization())
@@ -441,7 +441,8 @@ impl Credential {
         }))
     }
 
-    fn adopt(&self, tokens: TokenSet, how: &str) -> Result<u64, AuthFailure> {
+    /// Makes `tokens` current; `from_store`: another process refreshed them.
+    fn adopt(&self, tokens: TokenSet, from_store: bool) -> Result<u64, AuthFailure> {
         let generation = {
             let mut s = self.inner.state.write().map_err(poisoned)?;
             s.tokens = Some(tokens);
@@ -449,7 +450,7 @@ impl Credential {
             s.generation
         };
         let credential = self.inner.key.clone();
-        self.emit(if how == "adopted" {
+        self.emit(if from_store {
             AuthEvent::Adopted {
                 credential,
                 generation,

@@ -39,16 +39,14 @@ impl ScopeSeparator {
         scopes.into_iter().collect::<Vec<_>>().join(self.as_str())
     }
 
-    /// Splits a granted-scope string; tolerant of the other separators too
+    /// Splits a granted-scope string on any of the three separators
     /// (providers are not always consistent with themselves).
     pub fn split(self, text: &str) -> BTreeSet<String> {
-        text.split(|c: char| {
-            c == ' ' || c == ',' || c == '+' || c == self.as_str().chars().next().unwrap_or(' ')
-        })
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+        text.split([' ', ',', '+'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 }
 
