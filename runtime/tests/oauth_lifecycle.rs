@@ -404,3 +404,39 @@ async fn no_token_appears_in_debug_or_errors() {
     let e = c.access_token().await.unwrap_err();
     assert!(!format!("{e} {e:?}").contains("CANARY"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_credential_for_one_scheme_does_not_authenticate_another() {
+    use wharf_runtime::call::Authenticator;
+    let s = Setup::new().await;
+    let other = Credential::with_config(
+        "github:me",
+        s.store.clone(),
+        s.server.clone(),
+        s.clock.clone(),
+        CredentialConfig {
+            scheme: Some("apiKey"),
+            ..CredentialConfig::default()
+        },
+    );
+    assert!(other
+        .authorize(&operation(&["read"]))
+        .await
+        .unwrap()
+        .is_none());
+    let mine = Credential::with_config(
+        "github:me",
+        s.store.clone(),
+        s.server.clone(),
+        s.clock.clone(),
+        CredentialConfig {
+            scheme: Some("oauth"),
+            ..CredentialConfig::default()
+        },
+    );
+    assert!(mine
+        .authorize(&operation(&["read"]))
+        .await
+        .unwrap()
+        .is_some());
+}

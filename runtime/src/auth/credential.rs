@@ -65,6 +65,9 @@ pub struct CredentialConfig {
     /// Wait after a failed background refresh before trying again.
     pub retry_after_failure: Duration,
     pub jitter_seed: Option<u64>,
+    /// Serve only operations secured by this scheme (its name in the spec,
+    /// e.g. `security_schemes::OAUTH.name`); `None`: any scheme.
+    pub scheme: Option<&'static str>,
 }
 
 impl Default for CredentialConfig {
@@ -75,6 +78,7 @@ impl Default for CredentialConfig {
             expiry_margin: Duration::from_secs(5),
             retry_after_failure: Duration::from_secs(5),
             jitter_seed: None,
+            scheme: None,
         }
     }
 }
@@ -88,8 +92,6 @@ struct State {
 
 struct Inner {
     key: String,
-    /// The security scheme this credential serves (`None`: any).
-    scheme: Option<String>,
     store: Arc<dyn TokenStore>,
     endpoint: Arc<dyn TokenEndpoint>,
     clock: Arc<dyn Clock>,
@@ -116,7 +118,7 @@ impl fmt::Debug for Credential {
         };
         f.debug_struct("Credential")
             .field("key", &self.inner.key)
-            .field("scheme", &self.inner.scheme)
+            .field("scheme", &self.inner.config.scheme)
             .field("generation", &generation)
             .field("needs_reauthorization", &reauth)
             .field("tokens", &tokens)
@@ -148,7 +150,6 @@ impl Credential {
         Credential {
             inner: Arc::new(Inner {
                 key: key.into(),
-                scheme: None,
                 store,
                 endpoint,
                 clock,
@@ -160,20 +161,6 @@ impl Credential {
                 refreshing: tokio::sync::Mutex::new(()),
                 listeners: Mutex::new(Vec::new()),
             }),
-        }
-    }
-
-    /// Serve only operations secured by this scheme (its name in the spec).
-    pub fn for_scheme(self, scheme: impl Into<String>) -> Self {
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                inner.scheme = Some(scheme.into());
-                Credential {
-                    inner: Arc::new(inner),
-                }
-            }
-            // Already shared: keep it as it is (configure before sharing).
-            Err(inner) => Credential { inner },
         }
     }
 
@@ -534,10 +521,7 @@ impl Credential {
             let mine = alternative
                 .schemes
                 .iter()
-                .find(|s| match &self.inner.scheme {
-                    Some(name) => s.scheme == name,
-                    None => true,
-                });
+                .find(|s| self.inner.config.scheme.is_none_or(|name| s.scheme == name));
             if let Some(s) = mine {
                 if best.as_ref().is_none_or(|b| s.scopes.len() < b.len()) {
                     best = Some(s.scopes.to_vec());
