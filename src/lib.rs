@@ -39,9 +39,10 @@ pub use wharf_runtime::time;
 #[cfg(feature = "cli")]
 pub use wharf_codegen as codegen;
 
-/// Generates a client from a spec at compile time (feature `macros`).
+/// Generates a client from a spec at compile time, and puts policies on
+/// functions that call endpoints (feature `macros`).
 #[cfg(feature = "macros")]
-pub use wharf_macros::generate;
+pub use wharf_macros::{generate, policy};
 
 #[doc(hidden)]
 pub mod __private {
