@@ -46,7 +46,7 @@ step "a seeded random sample of 300 corpus specs compiles (goal >= 98%)"
 ./target/release/wharf-corpus --compile --sample 300 --seed 1 --min-compile-rate 98
 
 step "the README's main command runs (quickstart on the embedded default)"
-cargo run -q -p wharf-quickstart > /dev/null
+cargo run -q --example quickstart > /dev/null
 
 step "unit, integration and doc tests"
 cargo test --workspace

@@ -1,10 +1,18 @@
-//! Generate the client from the spec at build time: this is all a user writes.
+//! Generate the Harbor client from the spec at build time: this is all a
+//! user writes. A client-wide policy gives every call a 10 s budget.
+
+use wharf_codegen::{Generator, PolicySpec, PolicyTarget};
 
 fn main() {
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/tolerant.yaml");
-    match wharf_codegen::Generator::new(spec)
-        .write_to(std::path::Path::new(&out).join("tolerant.rs"))
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/sandbox.yaml");
+    let every_call = PolicySpec {
+        timeout: Some(std::time::Duration::from_secs(10)),
+        ..PolicySpec::default()
+    };
+    match Generator::new(spec)
+        .policy(PolicyTarget::Client, every_call)
+        .write_to(std::path::Path::new(&out).join("harbor.rs"))
     {
         Ok(generated) => {
             for d in &generated.diagnostics {

@@ -53,6 +53,8 @@ impl fmt::Display for AuthFailure {
     }
 }
 
+impl std::error::Error for AuthFailure {}
+
 /// Authenticates attempts of an integration's calls.
 pub trait Authenticator: Send + Sync + fmt::Debug {
     /// The `Authorization` for an attempt of `operation` (`None`: the
