@@ -12,8 +12,10 @@ mod generator;
 pub mod ir;
 mod load;
 mod naming;
+pub mod policy;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use generator::{Generated, Generator, GeneratorError};
 pub use ir::Paging;
 pub use load::{LoadError, Location, Spec, SpecVersion};
+pub use policy::{IdempotencySpec, PolicySpec, PolicyTarget, RateSpec, RetrySpec};

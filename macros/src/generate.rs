@@ -6,7 +6,7 @@ use quote::quote;
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, bracketed, parenthesized, Ident, LitStr, Token};
-use wharf_codegen::{Generator, Paging};
+use wharf_codegen::{Generator, GeneratorError, Paging, PolicyTarget};
 
 struct Args {
     spec: LitStr,
@@ -14,6 +14,49 @@ struct Args {
     tags: Vec<LitStr>,
     renames: Vec<(LitStr, LitStr)>,
     paging: Vec<(LitStr, Paging)>,
+    policies: Vec<(PolicyTarget, Span, wharf_codegen::PolicySpec)>,
+}
+
+/// `{ client = { .. }, tag("issues") = { .. }, "createIssue" = { .. } }`.
+fn policies(
+    input: ParseStream<'_>,
+) -> syn::Result<Vec<(PolicyTarget, Span, wharf_codegen::PolicySpec)>> {
+    let content;
+    braced!(content in input);
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (target, span) = if content.peek(LitStr) {
+            let op: LitStr = content.parse()?;
+            (PolicyTarget::Operation(op.value()), op.span())
+        } else {
+            let key: Ident = content.parse()?;
+            match key.to_string().as_str() {
+                "client" => (PolicyTarget::Client, key.span()),
+                "tag" => {
+                    let inner;
+                    parenthesized!(inner in content);
+                    let tag: LitStr = inner.parse()?;
+                    (PolicyTarget::Tag(tag.value()), tag.span())
+                }
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown policy target `{other}`; use client, tag(\"name\") or an operationId string"),
+                    ))
+                }
+            }
+        };
+        content.parse::<Token![=]>()?;
+        let body;
+        braced!(body in content);
+        let args = crate::policy_args::parse(&body, false)?;
+        out.push((target, span, args.spec));
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(out)
 }
 
 fn strings(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
@@ -95,6 +138,7 @@ impl Parse for Args {
             tags: Vec::new(),
             renames: Vec::new(),
             paging: Vec::new(),
+            policies: Vec::new(),
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -108,11 +152,12 @@ impl Parse for Args {
                 "tags" => args.tags.extend(strings(input)?),
                 "rename" => args.renames.extend(pairs(input, |p| p.parse::<LitStr>())?),
                 "paging" => args.paging.extend(pairs(input, paging)?),
+                "policies" => args.policies.extend(policies(input)?),
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`; expected operations, tags, rename or paging"
+                            "unknown option `{other}`; expected operations, tags, rename, paging or policies"
                         ),
                     ))
                 }
@@ -143,9 +188,28 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
     for (op, paging) in &args.paging {
         generator = generator.paging(op.value(), paging.clone());
     }
-    let generated = generator
-        .generate()
-        .map_err(|e| syn::Error::new(span, format!("wharf::generate!: {e}")))?;
+    for (target, _, spec) in &args.policies {
+        generator = generator.policy(target.clone(), spec.clone());
+    }
+    let generated = generator.generate().map_err(|e| match e {
+        // Each broken rule at the policy it is about.
+        GeneratorError::Policy(problems) => problems
+            .into_iter()
+            .map(|(target, problem)| {
+                let at = args
+                    .policies
+                    .iter()
+                    .find(|(t, _, _)| *t == target)
+                    .map_or(span, |(_, s, _)| *s);
+                syn::Error::new(at, format!("wharf::generate!: {target}: {problem}"))
+            })
+            .reduce(|mut all, one| {
+                all.combine(one);
+                all
+            })
+            .unwrap_or_else(|| syn::Error::new(span, "wharf::generate!: policy error")),
+        other => syn::Error::new(span, format!("wharf::generate!: {other}")),
+    })?;
     // Errors in what the user asked for (a selection naming nothing) fail
     // the build; the spec's own problems were degraded to raw JSON.
     let problems: Vec<String> = generated

@@ -26,13 +26,14 @@ pub(crate) fn module_file(
     operations: &[Operation],
     schemes: &[SchemeDef],
     client: &ClientInfo,
+    policies: &crate::policy::Policies,
 ) -> String {
     let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 3072);
     for line in header.lines() {
         w.line(&format!("// {line}"));
     }
     types::TypeEmitter::new(set).all(&mut w);
-    operations::operations_module(&mut w, operations);
+    operations::operations_module(&mut w, operations, policies);
     security::security_module(&mut w, schemes);
     client::ClientEmitter::new(set).all(&mut w, operations, client);
     w.finish()

@@ -5,12 +5,15 @@
 use super::docs::sanitize;
 use super::{lit, Writer};
 use crate::ir::Operation;
+use crate::policy::{Policies, PolicyTarget};
+use heck::ToShoutySnakeCase;
 
-pub(super) fn operations_module(w: &mut Writer, operations: &[Operation]) {
+pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], policies: &Policies) {
     w.blank();
     w.line("/// Metadata of every operation: method, path template, tags, idempotency");
-    w.line("/// key, and security requirements with scopes.");
+    w.line("/// key, security requirements with scopes, and attached policies.");
     w.open("pub mod operations {");
+    let names = policy_consts(w, policies);
     for op in operations {
         let mut doc = format!(
             "`{} {}`",
@@ -71,6 +74,14 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation]) {
         }
         let tags: Vec<String> = op.tags.iter().map(|t| lit(t)).collect();
         w.line(&format!("tags: &[{}],", tags.join(", ")));
+        w.line(&format!(
+            "idempotent_by_method: {},",
+            matches!(
+                op.method.as_str(),
+                "get" | "head" | "options" | "trace" | "put" | "delete"
+            )
+        ));
+        policy_field(w, op, policies, &names);
         w.close("};");
         w.blank();
     }
@@ -89,4 +100,75 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation]) {
         w.close("];");
     }
     w.close("}");
+}
+
+/// The configured policies as constants (`CLIENT_POLICY`, `TAG_…_POLICY`,
+/// `OP_…_POLICY`); returns each target's constant name.
+fn policy_consts(w: &mut Writer, policies: &Policies) -> Vec<(PolicyTarget, String)> {
+    let mut names: Vec<(PolicyTarget, String)> = Vec::new();
+    for (target, _) in &policies.by_target {
+        if names.iter().any(|(t, _)| t == target) {
+            continue;
+        }
+        let name = match target {
+            PolicyTarget::Client => "CLIENT_POLICY".to_owned(),
+            PolicyTarget::Tag(t) => format!("TAG_{}_POLICY", t.to_shouty_snake_case()),
+            PolicyTarget::Operation(o) => format!("OP_{}_POLICY", o.to_shouty_snake_case()),
+        };
+        // Distinct targets may shout the same ("a-b", "a_b").
+        let mut unique = name.clone();
+        let mut n = 2;
+        while names.iter().any(|(_, taken)| *taken == unique) {
+            unique = format!("{name}_{n}");
+            n += 1;
+        }
+        names.push((target.clone(), unique));
+    }
+    for (target, name) in &names {
+        // A later policy for the same target replaces an earlier one.
+        let Some((_, spec)) = policies.by_target.iter().rev().find(|(t, _)| t == target) else {
+            continue;
+        };
+        w.line(&format!("/// The {target}."));
+        w.line(&format!(
+            "pub const {name}: ::wharf::policy::Policy = {};",
+            spec.literal()
+        ));
+        w.blank();
+    }
+    names
+}
+
+fn policy_field(
+    w: &mut Writer,
+    op: &Operation,
+    policies: &Policies,
+    names: &[(PolicyTarget, String)],
+) {
+    if policies.is_empty() {
+        w.line("policies: &::wharf::policy::OperationPolicies::NONE,");
+        return;
+    }
+    let name_of = |target: PolicyTarget| {
+        names
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map_or("::wharf::policy::Policy::NONE".to_owned(), |(_, n)| {
+                n.clone()
+            })
+    };
+    let tag = op
+        .tags
+        .iter()
+        .map(|t| PolicyTarget::Tag(t.clone()))
+        .find(|t| names.iter().any(|(n, _)| n == t))
+        .map_or("::wharf::policy::Policy::NONE".to_owned(), name_of);
+    w.open("policies: &::wharf::policy::OperationPolicies {");
+    w.line(&format!(
+        "operation: {},",
+        name_of(PolicyTarget::Operation(op.name.clone()))
+    ));
+    w.line(&format!("tag: {tag},"));
+    w.line(&format!("client: {},", name_of(PolicyTarget::Client)));
+    w.close("},");
 }

@@ -1,6 +1,7 @@
 //! Configuration as plain data with safe defaults, per integration and
-//! overridable per operation and per call (per call > per operation >
-//! integration).
+//! overridable per tag, per operation and per call (per call > per
+//! operation > per tag > per integration; see [`crate::policy::declared`]
+//! for where declared policies fit in).
 
 use crate::policy::breaker::BreakerConfig;
 use crate::policy::budget::BudgetConfig;
@@ -41,6 +42,9 @@ pub struct IntegrationConfig {
     pub jitter_seed: Option<u64>,
     /// Per-operation overrides, by operation name.
     pub operations: HashMap<String, CallOptions>,
+    /// Per-tag overrides, by the spec's tag (an operation's first tag with
+    /// an entry applies).
+    pub tags: HashMap<String, CallOptions>,
 }
 
 impl Default for IntegrationConfig {
@@ -60,6 +64,7 @@ impl Default for IntegrationConfig {
             correlation_header: HeaderName::from_static("x-correlation-id"),
             jitter_seed: None,
             operations: HashMap::new(),
+            tags: HashMap::new(),
         }
     }
 }
@@ -78,6 +83,11 @@ impl IntegrationConfig {
         for (name, o) in &self.operations {
             if let Some(r) = &o.retry {
                 r.validate().map_err(|e| format!("operation {name}: {e}"))?;
+            }
+        }
+        for (tag, o) in &self.tags {
+            if let Some(r) = &o.retry {
+                r.validate().map_err(|e| format!("tag {tag}: {e}"))?;
             }
         }
         Ok(())

@@ -15,8 +15,10 @@ use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::{Bulkhead, Full};
 use crate::policy::deadline::Deadline;
+use crate::policy::declared::{Idempotency, Policy};
 use crate::policy::rate_limit::RateLimiter;
 use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
+use crate::policy::scope::{self, ActiveScope};
 use crate::time::{Clock, TokioClock};
 use http::HeaderValue;
 use std::sync::Arc;
@@ -43,6 +45,9 @@ struct Inner {
     breaker: Option<Breaker>,
     /// One breaker per operation, when configured so (created on first use).
     operation_breakers: Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
+    /// Guards declared by policies, created on first use: breakers by
+    /// name, rate limiters and bulkheads by declaring function.
+    declared: std::sync::Mutex<DeclaredGuards>,
     limiter: RateLimiter,
     bulkhead: Option<Bulkhead>,
     budget: RetryBudget,
@@ -109,6 +114,7 @@ impl IntegrationBuilder {
                     .map(Breaker::new),
                 operation_breakers: (config.breaker.is_some() && config.breaker_per_operation)
                     .then(|| std::sync::Mutex::new(std::collections::HashMap::new())),
+                declared: std::sync::Mutex::new(DeclaredGuards::default()),
                 limiter: RateLimiter::new(config.rate_limit, now),
                 bulkhead: config.bulkhead.map(Bulkhead::new),
                 budget: RetryBudget::new(config.budget),
@@ -127,6 +133,13 @@ impl IntegrationBuilder {
             }),
         })
     }
+}
+
+#[derive(Debug, Default)]
+struct DeclaredGuards {
+    breakers: std::collections::HashMap<&'static str, Breaker>,
+    limiters: std::collections::HashMap<&'static str, Arc<RateLimiter>>,
+    bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
 }
 
 /// What the retry loop decided after a failed attempt.
@@ -204,10 +217,8 @@ impl Integration {
     /// Makes one logical call: the whole request path.
     pub async fn call(&self, request: Request, options: CallOptions) -> Result<Response, Error> {
         let i = &self.inner;
-        let mut options = match i.config.operations.get(request.operation.name.as_ref()) {
-            Some(per_operation) => options.or(per_operation),
-            None => options,
-        };
+        let scope = scope::current();
+        let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
         let given = options.correlation_id.take();
         let generated;
         let correlation_id: &str = match &given {
@@ -226,9 +237,10 @@ impl Integration {
             outcome = field::Empty,
         );
         let operation_name = request.operation.name.to_string();
+        let declared_breaker = Self::resolve_declared(&request.operation, scope.as_deref()).breaker;
         let started = i.clock.now();
         let result = self
-            .run(request, options, correlation_id)
+            .run(request, options, scope.as_deref(), correlation_id)
             .instrument(span.clone())
             .await;
         let elapsed = i.clock.now().saturating_duration_since(started);
@@ -242,8 +254,100 @@ impl Integration {
         metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
             .record(elapsed.as_secs_f64());
         metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
-        self.publish_breaker_transitions(&operation_name);
+        self.publish_breaker_transitions(&operation_name, declared_breaker);
         result.map(|(response, _)| response)
+    }
+
+    /// The call's options, level by level (see [`crate::policy::declared`]):
+    /// per call (its options, then the enclosing policy functions), per
+    /// operation, per tag, then the generated client policy. Whatever is
+    /// still unset comes from the integration's configuration.
+    fn resolve_options(
+        &self,
+        op: &super::OperationMeta,
+        options: CallOptions,
+        scope: Option<&ActiveScope>,
+    ) -> CallOptions {
+        let config = &self.inner.config;
+        let generated = op.policies;
+        let mut resolved = options;
+        if let Some(scope) = scope {
+            resolved = resolved.or(&scope.policy.call_options());
+        }
+        if let Some(o) = config.operations.get(op.name.as_ref()) {
+            resolved = resolved.or(o);
+        }
+        // The generated levels are constants: skip the empty ones cheaply.
+        if generated.operation != Policy::NONE {
+            resolved = resolved.or(&generated.operation.call_options());
+        }
+        if !config.tags.is_empty() {
+            if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
+                resolved = resolved.or(o);
+            }
+        }
+        for level in [&generated.tag, &generated.client] {
+            if *level != Policy::NONE {
+                resolved = resolved.or(&level.call_options());
+            }
+        }
+        resolved
+    }
+
+    /// The declared policy fields that are not call options (breaker name,
+    /// idempotency plan), per call > operation > tag > client.
+    fn resolve_declared(op: &super::OperationMeta, scope: Option<&ActiveScope>) -> Policy {
+        let generated = op.policies;
+        scope
+            .map_or(Policy::NONE, |s| s.policy)
+            .or(generated.operation)
+            .or(generated.tag)
+            .or(generated.client)
+    }
+
+    fn declared_guards(&self) -> std::sync::MutexGuard<'_, DeclaredGuards> {
+        match self.inner.declared.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The rate limiter declared by policy `id`.
+    fn declared_limiter(
+        &self,
+        id: &'static str,
+        rate: crate::policy::rate_limit::RateLimit,
+    ) -> Arc<RateLimiter> {
+        let now = self.inner.clock.now();
+        self.declared_guards()
+            .limiters
+            .entry(id)
+            .or_insert_with(|| Arc::new(RateLimiter::new(Some(rate), now)))
+            .clone()
+    }
+
+    /// The bulkhead declared by policy `id` (no queue: full means rejected).
+    fn declared_bulkhead(&self, id: &'static str, max: usize) -> Arc<Bulkhead> {
+        self.declared_guards()
+            .bulkheads
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Bulkhead::new(crate::policy::bulkhead::BulkheadConfig {
+                    max_concurrent: max,
+                    max_queued: 0,
+                }))
+            })
+            .clone()
+    }
+
+    /// The named breaker `name` (with the integration's breaker settings).
+    fn named_breaker(&self, name: &'static str) -> Breaker {
+        let config = self.inner.config.breaker.unwrap_or_default();
+        self.declared_guards()
+            .breakers
+            .entry(name)
+            .or_insert_with(|| Breaker::new(config))
+            .clone()
     }
 
     /// The breaker guarding `operation`: the integration's, or its own.
@@ -264,8 +368,12 @@ impl Integration {
         )
     }
 
-    fn publish_breaker_transitions(&self, operation: &str) {
-        if let Some(b) = self.breaker_for(operation) {
+    fn publish_breaker_transitions(&self, operation: &str, declared: Option<&'static str>) {
+        let breaker = match declared {
+            Some(name) => Some(self.named_breaker(name)),
+            None => self.breaker_for(operation),
+        };
+        if let Some(b) = breaker {
             for (from, to) in b.take_transitions() {
                 tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
                 metrics::counter!(
@@ -298,10 +406,12 @@ impl Integration {
         &self,
         request: Request,
         options: CallOptions,
+        scope: Option<&ActiveScope>,
         correlation_id: &str,
     ) -> Result<(Response, u32), Error> {
         let i = &self.inner;
         let start = i.clock.now();
+        let declared = Self::resolve_declared(&request.operation, scope);
         let deadline = options
             .deadline
             .unwrap_or_else(|| {
@@ -335,7 +445,32 @@ impl Integration {
             },
         };
 
+        // Bulkheads declared by the policy functions the call runs in: a
+        // slot in each, or an immediate, typed rejection.
+        let mut _declared_slots = Vec::new();
+        for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
+            if let Some(max) = policy.bulkhead {
+                match self.declared_bulkhead(id, max).try_enter() {
+                    Some(slot) => _declared_slots.push(slot),
+                    None => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                }
+            }
+        }
+
         let operation = &request.operation;
+        // A natural key bound by a policy function: one per operation, the
+        // same on every retry (and on every run of the same logical call).
+        let natural_key = match (declared.idempotency, scope) {
+            (Some(Idempotency::NaturalKey), Some(s)) => s
+                .natural_key
+                .as_ref()
+                .map(|k| format!("{k}:{}", operation.name)),
+            _ => None,
+        };
+        let options = CallOptions {
+            idempotency_key: options.idempotency_key.clone().or(natural_key),
+            ..options
+        };
         // A key the caller put in the headers (e.g. a generated
         // `Idempotency-Key` parameter) is the key: it is never replaced.
         let caller_key = request
@@ -346,6 +481,7 @@ impl Integration {
         let key = (!operation.is_idempotent()
             && (operation.accepts_idempotency_key
                 || i.config.idempotency_on_all_mutations
+                || declared.idempotency == Some(Idempotency::Key)
                 || options.idempotency_key.is_some()
                 || caller_key.is_some()))
         .then(|| {
@@ -353,7 +489,10 @@ impl Integration {
                 .or_else(|| options.idempotency_key.clone())
                 .unwrap_or_else(crate::ids::idempotency_key)
         });
-        let has_idempotency_plan = operation.is_idempotent() || key.is_some();
+        // `unsafe_allow` is a plan too: the caller accepted duplicates.
+        let has_idempotency_plan = operation.is_idempotent()
+            || key.is_some()
+            || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
         let mut http = HttpRequest {
             method: operation.method.clone(),
             url: request.url.clone(),
@@ -369,6 +508,11 @@ impl Integration {
             }
         }
 
+        let declared_limiters: Vec<Arc<RateLimiter>> = scope
+            .map_or(&[][..], |s| &s.chain[..])
+            .iter()
+            .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
+            .collect();
         let mut attempts: u32 = 0;
         let mut replayed = false;
         loop {
@@ -377,7 +521,10 @@ impl Integration {
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(&request, ErrorKind::DeadlineExceeded, attempts, false));
             }
-            let breaker = self.breaker_for(operation.name.as_ref());
+            let breaker = match declared.breaker {
+                Some(name) => Some(self.named_breaker(name)),
+                None => self.breaker_for(operation.name.as_ref()),
+            };
             let permit = match &breaker {
                 None => None,
                 Some(b) => match b.admit(now) {
@@ -394,26 +541,30 @@ impl Integration {
                     }
                 },
             };
-            match i
-                .limiter
-                .reserve(now, remaining.saturating_sub(i.config.min_attempt_budget))
+            // The integration's rate limit and those declared by the policy
+            // functions around the call: wait for the slowest.
+            let allowed = remaining.saturating_sub(i.config.min_attempt_budget);
+            let mut wait = Duration::ZERO;
+            for limiter in std::iter::once(&i.limiter).chain(declared_limiters.iter().map(|l| &**l))
             {
-                Ok(wait) if wait.is_zero() => {}
-                Ok(wait) => {
-                    tracing::debug!(
-                        wait_ms = wait.as_millis() as u64,
-                        "waiting for the rate limit"
-                    );
-                    i.clock.sleep(wait).await;
+                match limiter.reserve(now, allowed) {
+                    Ok(w) => wait = wait.max(w),
+                    Err(refused) => {
+                        return Err(self.error(
+                            &request,
+                            ErrorKind::RateLimitedLocally { wait: refused.wait },
+                            attempts,
+                            false,
+                        ));
+                    }
                 }
-                Err(refused) => {
-                    return Err(self.error(
-                        &request,
-                        ErrorKind::RateLimitedLocally { wait: refused.wait },
-                        attempts,
-                        false,
-                    ));
-                }
+            }
+            if !wait.is_zero() {
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "waiting for the rate limit"
+                );
+                i.clock.sleep(wait).await;
             }
 
             let mut sent = http.clone();

@@ -9,7 +9,7 @@ use std::fmt;
 
 /// Facts about an operation the runtime needs: generated once per
 /// operation from the spec.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OperationMeta {
     /// The operation's name (its `operationId`).
     pub name: Cow<'static, str>,
@@ -24,6 +24,11 @@ pub struct OperationMeta {
     pub security: &'static [SecurityRequirement],
     /// The spec's tags.
     pub tags: &'static [&'static str],
+    /// Idempotent by method (RFC 9110), as [`OperationMeta::is_idempotent`]
+    /// says: a field too, so compile-time policy checks can read it.
+    pub idempotent_by_method: bool,
+    /// Policies the generator attached (operation, tag, client).
+    pub policies: &'static crate::policy::declared::OperationPolicies,
 }
 
 /// One way to satisfy an operation's security: every listed scheme, with
@@ -70,6 +75,15 @@ impl OperationMeta {
         method: Method,
         path: impl Into<Cow<'static, str>>,
     ) -> Self {
+        let idempotent_by_method = matches!(
+            method,
+            Method::GET
+                | Method::HEAD
+                | Method::OPTIONS
+                | Method::TRACE
+                | Method::PUT
+                | Method::DELETE
+        );
         OperationMeta {
             name: name.into(),
             method,
@@ -77,6 +91,8 @@ impl OperationMeta {
             accepts_idempotency_key: false,
             security: &[],
             tags: &[],
+            idempotent_by_method,
+            policies: &crate::policy::declared::OperationPolicies::NONE,
         }
     }
 

@@ -1,0 +1,242 @@
+//! Policies declared in source: by `#[wharf::policy(...)]` on a function,
+//! or by the generator for an operation, a tag or a whole client. They are
+//! plain constants, so the policy macros can check them at compile time.
+//!
+//! Resolution order (first set value wins):
+//! 1. per call: the call's own `CallOptions`, then the innermost
+//!    `#[wharf::policy]` function the call runs in, then enclosing ones;
+//! 2. per operation: `IntegrationConfig::operations`, then the generated
+//!    operation policy;
+//! 3. per tag: `IntegrationConfig::tags`, then the generated tag policy;
+//! 4. per integration: the generated client policy, then the
+//!    `IntegrationConfig` values;
+//! 5. defaults: `IntegrationConfig::default()`.
+
+use super::rate_limit::RateLimit;
+use super::retry::RetryPolicy;
+use crate::call::{CallOptions, OperationMeta};
+use std::time::Duration;
+
+/// One declared policy. `None` (or empty) fields inherit the next level's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// End-to-end budget: for a function, everything it calls shares it.
+    pub timeout: Option<Duration>,
+    pub attempt_timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
+    pub idempotency: Option<Idempotency>,
+    /// A named circuit breaker (per integration) used instead of the
+    /// integration's own.
+    pub breaker: Option<&'static str>,
+    /// A client-side rate limit for the calls under this policy, on top of
+    /// the integration's.
+    pub rate: Option<RateLimit>,
+    /// At most this many calls under this policy in flight at once.
+    pub bulkhead: Option<usize>,
+    /// The scopes this code path needs (checked against the spec at compile
+    /// time; `wharf::scopes_for` gives the least-privilege set to request).
+    pub scopes: &'static [&'static str],
+}
+
+/// How a retried mutating call avoids repeating its side effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// A generated key, sent with every mutating call and identical across
+    /// its retries.
+    Key,
+    /// A key derived from the caller's data (an order id): the same logical
+    /// request gets the same key even across process restarts. The value is
+    /// bound when the policy's function is entered.
+    NaturalKey,
+    /// Retry without a key, accepting duplicates, for the stated reason.
+    UnsafeAllow { reason: &'static str },
+}
+
+impl Policy {
+    /// Inherits everything.
+    pub const NONE: Policy = Policy {
+        timeout: None,
+        attempt_timeout: None,
+        retry: None,
+        idempotency: None,
+        breaker: None,
+        rate: None,
+        bulkhead: None,
+        scopes: &[],
+    };
+
+    /// `self` where set, else `fallback`.
+    pub const fn or(self, fallback: Policy) -> Policy {
+        Policy {
+            timeout: match self.timeout {
+                Some(t) => Some(t),
+                None => fallback.timeout,
+            },
+            attempt_timeout: match self.attempt_timeout {
+                Some(t) => Some(t),
+                None => fallback.attempt_timeout,
+            },
+            retry: match self.retry {
+                Some(r) => Some(r),
+                None => fallback.retry,
+            },
+            idempotency: match self.idempotency {
+                Some(i) => Some(i),
+                None => fallback.idempotency,
+            },
+            breaker: match self.breaker {
+                Some(b) => Some(b),
+                None => fallback.breaker,
+            },
+            rate: match self.rate {
+                Some(r) => Some(r),
+                None => fallback.rate,
+            },
+            bulkhead: match self.bulkhead {
+                Some(b) => Some(b),
+                None => fallback.bulkhead,
+            },
+            scopes: if self.scopes.is_empty() {
+                fallback.scopes
+            } else {
+                self.scopes
+            },
+        }
+    }
+
+    /// The call options this policy sets (timeouts and retry).
+    pub fn call_options(&self) -> CallOptions {
+        CallOptions {
+            timeout: self.timeout,
+            attempt_timeout: self.attempt_timeout,
+            retry: self.retry,
+            ..CallOptions::default()
+        }
+    }
+}
+
+/// The policies the generator attached to an operation, by level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OperationPolicies {
+    pub operation: Policy,
+    pub tag: Policy,
+    pub client: Policy,
+}
+
+impl OperationPolicies {
+    pub const NONE: OperationPolicies = OperationPolicies {
+        operation: Policy::NONE,
+        tag: Policy::NONE,
+        client: Policy::NONE,
+    };
+
+    /// Whether any generated level sets a timeout.
+    pub const fn has_timeout(&self) -> bool {
+        self.operation.timeout.is_some()
+            || self.tag.timeout.is_some()
+            || self.client.timeout.is_some()
+    }
+
+    /// Whether any generated level declares an idempotency plan.
+    pub const fn has_idempotency_plan(&self) -> bool {
+        self.operation.idempotency.is_some()
+            || self.tag.idempotency.is_some()
+            || self.client.idempotency.is_some()
+    }
+}
+
+/// Compile-time checks the policy macros expand to (`const` items).
+#[doc(hidden)]
+pub mod checks {
+    use super::OperationMeta;
+
+    const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// Whether the spec lists `scope` in any security requirement of `op`.
+    pub const fn lists_scope(op: &OperationMeta, scope: &str) -> bool {
+        let mut r = 0;
+        while r < op.security.len() {
+            let schemes = op.security[r].schemes;
+            let mut s = 0;
+            while s < schemes.len() {
+                let scopes = schemes[s].scopes;
+                let mut k = 0;
+                while k < scopes.len() {
+                    if str_eq(scopes[k], scope) {
+                        return true;
+                    }
+                    k += 1;
+                }
+                s += 1;
+            }
+            r += 1;
+        }
+        false
+    }
+
+    /// Whether a retry of `op` cannot repeat a side effect on its own:
+    /// idempotent by method, or taking an idempotency key the runtime sends,
+    /// or covered by a generated idempotency plan.
+    pub const fn retry_is_safe(op: &OperationMeta) -> bool {
+        op.idempotent_by_method || op.accepts_idempotency_key || op.policies.has_idempotency_plan()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{SchemeScopes, SecurityRequirement};
+
+    #[test]
+    fn or_takes_set_fields_and_inherits_the_rest() {
+        let own = Policy {
+            timeout: Some(Duration::from_secs(2)),
+            scopes: &["repo"],
+            ..Policy::NONE
+        };
+        let fallback = Policy {
+            timeout: Some(Duration::from_secs(9)),
+            bulkhead: Some(4),
+            breaker: Some("payments"),
+            ..Policy::NONE
+        };
+        let merged = own.or(fallback);
+        assert_eq!(merged.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(merged.bulkhead, Some(4));
+        assert_eq!(merged.breaker, Some("payments"));
+        assert_eq!(merged.scopes, &["repo"]);
+        assert_eq!(Policy::NONE.or(fallback), fallback);
+    }
+
+    #[test]
+    fn const_checks_read_the_generated_metadata() {
+        const SECURITY: &[SecurityRequirement] = &[SecurityRequirement {
+            schemes: &[SchemeScopes {
+                scheme: "oauth",
+                scopes: &["repo", "read:org"],
+            }],
+        }];
+        let mut op = OperationMeta::new("create", http::Method::POST, "/x");
+        op.security = SECURITY;
+        assert!(checks::lists_scope(&op, "read:org"));
+        assert!(!checks::lists_scope(&op, "read:or"));
+        assert!(!checks::lists_scope(&op, "admin"));
+        assert!(!checks::retry_is_safe(&op));
+        assert!(checks::retry_is_safe(&op.clone().with_idempotency_key()));
+        let put = OperationMeta::new("put", http::Method::PUT, "/x");
+        assert!(checks::retry_is_safe(&put));
+    }
+}

@@ -1,0 +1,9 @@
+// Rule (generated policies): a retried mutating operation needs a plan.
+mod api {
+    wharf::generate!(
+        "../../../../specs/policies.yaml",
+        policies = { tag("money") = { retry(max = 3) } },
+    );
+}
+
+fn main() {}

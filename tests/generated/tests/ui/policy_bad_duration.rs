@@ -1,0 +1,14 @@
+// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+mod api {
+    wharf::generate!("../../../../specs/policies.yaml");
+}
+#[allow(unused_imports)]
+use api::operations::*;
+
+// Rule: durations are parsed at compile time.
+#[wharf::policy(timeout = "2 seconds", calls = [GET_ACCOUNT])]
+async fn read(client: &api::Client) {
+    let _ = client.get_account("a", Default::default()).await;
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+mod api {
+    wharf::generate!("../../../../specs/policies.yaml");
+}
+#[allow(unused_imports)]
+use api::operations::*;
+
+// Rule: a retried mutating endpoint needs an idempotency plan.
+#[wharf::policy(timeout = "2s", retry(max = 3), calls = [GET_ACCOUNT, CREATE_TRANSFER])]
+async fn pay(client: &api::Client, body: &api::NewTransfer) {
+    let _ = client.create_transfer(body, Default::default()).await;
+}
+
+fn main() {}

@@ -1,0 +1,15 @@
+// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+mod api {
+    wharf::generate!("../../../../specs/policies.yaml");
+}
+#[allow(unused_imports)]
+use api::operations::*;
+
+// Rule: every call path has a timeout; the generated policy of the
+// operation sets none either.
+#[wharf::policy(calls = [GET_ACCOUNT])]
+async fn read(client: &api::Client) {
+    let _ = client.get_account("a", Default::default()).await;
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+mod api {
+    wharf::generate!("../../../../specs/policies.yaml");
+}
+#[allow(unused_imports)]
+use api::operations::*;
+
+// Rule: retries have a limit the runtime accepts.
+#[wharf::policy(timeout = "2s", retry(max = 50), calls = [GET_ACCOUNT])]
+async fn read(client: &api::Client) {
+    let _ = client.get_account("a", Default::default()).await;
+}
+
+fn main() {}
