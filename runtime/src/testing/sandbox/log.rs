@@ -14,9 +14,9 @@ pub struct TokenRequest {
     pub error: Option<String>,
 }
 
-/// One request to the authorization endpoint (or consent decision).
+/// One request to the authorization endpoint (or the consent form).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub struct AuthorizeRequest {
     pub client_id: Option<String>,
     /// The error sent back (`access_denied`, `invalid_scope`, ...), or the
     /// reason for a 400 page; `None` when a code was issued.
@@ -80,7 +80,7 @@ pub struct ApiRequest {
 /// Everything so far, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct SandboxLog {
-    pub authorizations: Vec<Authorization>,
+    pub authorizations: Vec<AuthorizeRequest>,
     pub token_requests: Vec<TokenRequest>,
     pub revocations: Vec<Revocation>,
     pub api_requests: Vec<ApiRequest>,

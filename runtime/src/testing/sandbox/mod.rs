@@ -40,7 +40,7 @@ pub use config::{
 };
 pub use faults::{error, rate_limited, unavailable, SandboxFaults, Target};
 pub use log::{
-    ApiRequest, Authorization, Revocation, RevocationCause, SandboxLog, TokenCheck, TokenRequest,
+    ApiRequest, AuthorizeRequest, Revocation, RevocationCause, SandboxLog, TokenCheck, TokenRequest,
 };
 
 use crate::auth::{OAuthClient, ProviderProfile, ServerMetadata};

@@ -8,7 +8,7 @@ use super::super::wire::WireRequest;
 use super::api::USER_LOGIN;
 use super::config::{GrantType, SandboxClient};
 use super::grants::{Issued, PendingConsent, Refused, Revoked};
-use super::log::{Authorization, Revocation, RevocationCause, TokenRequest};
+use super::log::{AuthorizeRequest, Revocation, RevocationCause, TokenRequest};
 use super::server::Shared;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -228,7 +228,7 @@ impl Callback<'_> {
 
 /// `GET /oauth/authorize` (RFC 6749 §4.1.1 with RFC 7636).
 pub(super) fn authorize(shared: &Shared, request: &WireRequest) -> Fault {
-    let mut entry = Authorization {
+    let mut entry = AuthorizeRequest {
         client_id: None,
         error: None,
     };
@@ -237,7 +237,7 @@ pub(super) fn authorize(shared: &Shared, request: &WireRequest) -> Fault {
     fault
 }
 
-fn authorize_inner(shared: &Shared, request: &WireRequest, entry: &mut Authorization) -> Fault {
+fn authorize_inner(shared: &Shared, request: &WireRequest, entry: &mut AuthorizeRequest) -> Fault {
     if request.method != "GET" {
         entry.error = Some("method".into());
         return page(405, "Use GET.").with_header("allow", "GET");
@@ -324,7 +324,7 @@ fn authorize_inner(shared: &Shared, request: &WireRequest, entry: &mut Authoriza
 }
 
 /// A 400 page, logged with `reason`.
-fn refuse(entry: &mut Authorization, reason: &str, message: &str) -> Fault {
+fn refuse(entry: &mut AuthorizeRequest, reason: &str, message: &str) -> Fault {
     entry.error = Some(reason.to_owned());
     page(400, message)
 }
@@ -353,7 +353,7 @@ fn consent_page(client_id: &str, scopes: &str, id: &str) -> Fault {
 
 /// `POST /oauth/consent`: the consent page's form.
 pub(super) fn consent(shared: &Shared, request: &WireRequest) -> Fault {
-    let mut entry = Authorization {
+    let mut entry = AuthorizeRequest {
         client_id: None,
         error: None,
     };
@@ -362,7 +362,7 @@ pub(super) fn consent(shared: &Shared, request: &WireRequest) -> Fault {
     fault
 }
 
-fn consent_inner(shared: &Shared, request: &WireRequest, entry: &mut Authorization) -> Fault {
+fn consent_inner(shared: &Shared, request: &WireRequest, entry: &mut AuthorizeRequest) -> Fault {
     if request.method != "POST" {
         entry.error = Some("method".into());
         return page(405, "Use POST.").with_header("allow", "POST");

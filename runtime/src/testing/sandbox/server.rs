@@ -99,7 +99,7 @@ impl Shared {
     fn api_request(&self, request: &WireRequest) -> Fault {
         let mut entry = ApiRequest {
             method: request.method.clone(),
-            target: request.target.clone(),
+            target: crate::redact::url(&request.target),
             operation: None,
             status: 0,
             token: TokenCheck::Missing,
