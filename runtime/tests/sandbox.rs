@@ -795,6 +795,49 @@ async fn short_lived_tokens_are_refreshed_in_the_background() {
 }
 
 #[tokio::test]
+async fn a_service_credential_renews_with_client_credentials() {
+    bounded(async {
+        let sandbox = start(SandboxConfig {
+            access_token_lifetime: Duration::from_secs(1),
+            ..SandboxConfig::default()
+        })
+        .await;
+        let client = service(&sandbox);
+        let tokens = client
+            .client_credentials(&scopes(&["repo:read"]))
+            .await
+            .unwrap();
+        assert!(tokens.refresh_token.is_none());
+        let credential = Credential::new(
+            "harbor:service",
+            Arc::new(MemoryStore::new()),
+            Arc::new(wharf_runtime::auth::ClientCredentialsGrant(client)),
+            Arc::new(TokioClock),
+        );
+        credential.set_tokens(tokens).await.unwrap();
+        let refresher = credential.spawn_refresher();
+        // No refresh token: renewal is a new client-credentials grant at
+        // 80% of each second, and the credential never needs a user.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        refresher.abort();
+        let log = sandbox.log();
+        assert!(
+            log.grants(GrantType::ClientCredentials) >= 3,
+            "{:?}",
+            log.token_requests
+        );
+        assert_eq!(log.refreshes(), 0);
+        assert!(!credential.needs_reauthorization());
+        let (current, _) = credential.access_token().await.unwrap();
+        let status = get(&sandbox, "/repos", Some(&current.access_token))
+            .await
+            .status;
+        assert_eq!(status.as_u16(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_api_checks_tokens_scopes_and_input() {
     bounded(async {
         let sandbox = start(SandboxConfig::default()).await;

@@ -26,6 +26,16 @@ pub trait TokenEndpoint: Send + Sync + fmt::Debug {
         scopes: &'a [String],
         now: SystemTime,
     ) -> AuthFuture<'a, Result<TokenSet, TokenError>>;
+
+    /// New tokens without a refresh token, for grants the client can
+    /// repeat on its own (client credentials). `None`: it cannot, and a
+    /// token without a refresh token needs the user again.
+    fn reissue<'a>(
+        &'a self,
+        _scopes: &'a [String],
+    ) -> Option<AuthFuture<'a, Result<TokenSet, TokenError>>> {
+        None
+    }
 }
 
 /// What happened to a credential, for the app to hook (metrics, prompting
@@ -369,18 +379,25 @@ impl Credential {
         let Some(current) = current else {
             return Err(self.reauthorization());
         };
-        let Some(refresh_token) = current.refresh_token.clone() else {
-            self.mark_dead();
-            return Err(self.reauthorization());
-        };
         let scopes: Vec<String> = current.scopes.iter().cloned().collect();
         let now = self.inner.clock.wall();
-        match self
-            .inner
-            .endpoint
-            .refresh(&refresh_token, &scopes, now)
-            .await
-        {
+        let renewed = match current.refresh_token.clone() {
+            Some(refresh_token) => {
+                self.inner
+                    .endpoint
+                    .refresh(&refresh_token, &scopes, now)
+                    .await
+            }
+            // Client credentials: ask again, no user involved.
+            None => match self.inner.endpoint.reissue(&scopes) {
+                Some(reissue) => reissue.await,
+                None => {
+                    self.mark_dead();
+                    return Err(self.reauthorization());
+                }
+            },
+        };
+        match renewed {
             Ok(fresh) => {
                 self.inner
                     .store

@@ -569,6 +569,38 @@ impl TokenEndpoint for OAuthClient {
     }
 }
 
+/// An [`OAuthClient`] that renews its tokens with the client-credentials
+/// grant (a service acting for itself): a [`super::Credential`] built on it
+/// asks for a new token at 80% of the lifetime, with no refresh token.
+#[derive(Debug, Clone)]
+pub struct ClientCredentialsGrant(pub OAuthClient);
+
+impl TokenEndpoint for ClientCredentialsGrant {
+    fn refresh<'a>(
+        &'a self,
+        refresh_token: &'a SecretString,
+        scopes: &'a [String],
+        now: SystemTime,
+    ) -> AuthFuture<'a, Result<TokenSet, TokenError>> {
+        self.0.refresh(refresh_token, scopes, now)
+    }
+
+    fn reissue<'a>(
+        &'a self,
+        scopes: &'a [String],
+    ) -> Option<AuthFuture<'a, Result<TokenSet, TokenError>>> {
+        Some(Box::pin(async move {
+            self.0
+                .client_credentials(scopes)
+                .await
+                .map_err(|e| match e {
+                    FlowError::Token(t) => t,
+                    other => TokenError::Transport(other.to_string()),
+                })
+        }))
+    }
+}
+
 /// A security scheme of the spec, as generated code describes it
 /// (`security_schemes::…` constants): where its flows' endpoints are and
 /// which scopes it defines.

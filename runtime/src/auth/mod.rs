@@ -17,8 +17,8 @@ mod token;
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
 pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
-    DeviceAuthorization, FlowError, Introspection, OAuthClient, PendingAuthorization,
-    SecurityScheme, ServerMetadata,
+    ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,
+    PendingAuthorization, SecurityScheme, ServerMetadata,
 };
 #[cfg(target_os = "linux")]
 pub use keyring_store::{os_credential_store, KeyringStore};
