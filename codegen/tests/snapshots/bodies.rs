@@ -240,7 +240,7 @@ impl ::wharf::__private::DecodeObject for PingBody {
 ::wharf::__private::impl_decode!(object PingBody);
 
 /// Metadata of every operation: method, path template, tags, idempotency
-/// key, and security requirements with scopes.
+/// key, security requirements with scopes, and attached policies.
 pub mod operations {
     /// `POST /widgets`
     ///
@@ -252,6 +252,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["json"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /widgets/vendor`
@@ -264,6 +266,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["json"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /charges`
@@ -276,6 +280,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["form"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /uploads`
@@ -288,6 +294,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["multipart"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /blobs/{name}`
@@ -300,6 +308,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["binary"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `PUT /blobs/{name}`
@@ -312,6 +322,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["binary"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /notes`
@@ -324,6 +336,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["text"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /documents`
@@ -336,6 +350,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["choice"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /pings`
@@ -348,6 +364,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["choice"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// Every operation of the spec, in document order.

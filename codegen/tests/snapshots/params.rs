@@ -136,7 +136,7 @@ impl ::wharf::__private::StringEnum for QueryStylesSort {
 ::wharf::__private::impl_decode!(enum QueryStylesSort);
 
 /// Metadata of every operation: method, path template, tags, idempotency
-/// key, and security requirements with scopes.
+/// key, security requirements with scopes, and attached policies.
 pub mod operations {
     /// `GET /simple/{id}/{list}/{obj}`
     ///
@@ -148,6 +148,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["path"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /scalar/{id}/{name}`
@@ -160,6 +162,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["path"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /label/{id}/{list}`
@@ -172,6 +176,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["path"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /matrix/{id}/{list}`
@@ -184,6 +190,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["path"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /query`
@@ -196,6 +204,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["query"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /headers`
@@ -208,6 +218,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["header"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /cookies`
@@ -220,6 +232,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["cookie"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// Every operation of the spec, in document order.

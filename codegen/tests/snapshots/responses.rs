@@ -446,7 +446,7 @@ impl ::wharf::__private::DecodeObject for ListMembersResponse200ResponseMetadata
 ::wharf::__private::impl_decode!(object ListMembersResponse200ResponseMetadata);
 
 /// Metadata of every operation: method, path template, tags, idempotency
-/// key, and security requirements with scopes.
+/// key, security requirements with scopes, and attached policies.
 pub mod operations {
     /// `GET /pets/{id}`
     ///
@@ -458,6 +458,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["pets"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `POST /pets`
@@ -470,6 +472,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["pets"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /charges`
@@ -482,6 +486,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["paging"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /events`
@@ -494,6 +500,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["paging"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /members`
@@ -506,6 +514,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["paging"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /logs`
@@ -518,6 +528,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["paging"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// `GET /repos/{owner}/issues`
@@ -530,6 +542,8 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[],
         tags: &["paging"],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
     /// Every operation of the spec, in document order.

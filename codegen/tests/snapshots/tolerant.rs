@@ -706,7 +706,7 @@ impl ::wharf::__private::DecodeObject for ShapeSquare {
 ::wharf::__private::impl_decode!(object ShapeSquare);
 
 /// Metadata of every operation: method, path template, tags, idempotency
-/// key, and security requirements with scopes.
+/// key, security requirements with scopes, and attached policies.
 pub mod operations {
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[];
