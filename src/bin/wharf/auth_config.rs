@@ -222,12 +222,10 @@ impl Integration {
     }
 }
 
-/// The directory relative paths in the file are resolved against.
+/// The directory relative paths in the file are resolved against (empty
+/// for a file in the current directory, so paths print as written).
 fn base_dir(config: &Path) -> PathBuf {
-    match config.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
+    config.parent().map(Path::to_owned).unwrap_or_default()
 }
 
 #[cfg(test)]
