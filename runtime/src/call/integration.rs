@@ -270,20 +270,28 @@ impl Integration {
     ) -> CallOptions {
         let config = &self.inner.config;
         let generated = op.policies;
-        let mut levels: Vec<CallOptions> = Vec::with_capacity(6);
+        let mut resolved = options;
         if let Some(scope) = scope {
-            levels.push(scope.policy.call_options());
+            resolved = resolved.or(&scope.policy.call_options());
         }
         if let Some(o) = config.operations.get(op.name.as_ref()) {
-            levels.push(o.clone());
+            resolved = resolved.or(o);
         }
-        levels.push(generated.operation.call_options());
-        if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
-            levels.push(o.clone());
+        // The generated levels are constants: skip the empty ones cheaply.
+        if generated.operation != Policy::NONE {
+            resolved = resolved.or(&generated.operation.call_options());
         }
-        levels.push(generated.tag.call_options());
-        levels.push(generated.client.call_options());
-        levels.iter().fold(options, |acc, level| acc.or(level))
+        if !config.tags.is_empty() {
+            if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
+                resolved = resolved.or(o);
+            }
+        }
+        for level in [&generated.tag, &generated.client] {
+            if *level != Policy::NONE {
+                resolved = resolved.or(&level.call_options());
+            }
+        }
+        resolved
     }
 
     /// The declared policy fields that are not call options (breaker name,

@@ -4,6 +4,7 @@
 //! hides: resets (RST), bodies cut short, bodies that stall, silence.
 
 use super::fault::{Fault, FaultServer};
+use super::wire::{read_request, write_response, Received};
 use crate::time::{Clock, TokioClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,10 +13,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// Largest request head accepted.
-const MAX_HEAD: usize = 64 * 1024;
-/// Largest request body accepted.
-const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Connections held silent (black hole, stalled body) are closed after this,
 /// so a test never leaves sockets behind for long.
 const HOLD_AT_MOST: Duration = Duration::from_secs(30);
@@ -105,17 +102,9 @@ impl Drop for FaultHttpServer {
     }
 }
 
-struct Head {
-    method: String,
-    path: String,
-    key: Option<String>,
-    correlation_id: Option<String>,
-    content_length: usize,
-}
-
 /// How a connection ended: normally, or by a reset the caller must send
 /// (closing with SO_LINGER 0 sends RST instead of FIN).
-enum Ending {
+pub(crate) enum Ending {
     Closed,
     Reset,
 }
@@ -124,41 +113,30 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     server: Arc<FaultServer>,
 ) -> std::io::Result<Ending> {
-    let mut buf = Vec::with_capacity(4096);
-    let (head, body_start) = loop {
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
+    let request = match read_request(stream).await? {
+        Received::Request(r) => r,
+        Received::Closed => return Ok(Ending::Closed),
+        Received::Refused(status, why) => {
+            write_response(stream, status, &[], why.as_bytes()).await?;
             return Ok(Ending::Closed);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            match parse_head(&buf[..end]) {
-                Some(head) => break (head, end + 4),
-                None => return respond(stream, 400, &[], b"bad request").await,
-            }
-        }
-        if buf.len() > MAX_HEAD {
-            return respond(stream, 431, &[], b"head too large").await;
         }
     };
-    let mut body_len = buf.len() - body_start;
-    while body_len < head.content_length.min(MAX_BODY) {
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Ending::Closed);
-        }
-        body_len += n;
-    }
     let clock = TokioClock;
-    let (mut fault, _in_flight) = server.arrive(
+    let (fault, _in_flight) = server.arrive(
         clock.now(),
-        &head.method,
-        &head.path,
-        head.key.as_deref(),
-        head.correlation_id.as_deref(),
+        &request.method,
+        &request.target,
+        request.header("idempotency-key"),
+        request.header("x-correlation-id"),
     );
+    perform(stream, fault).await
+}
+
+/// Carries out `fault` on a connection whose request has been read.
+pub(crate) async fn perform<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut fault: Fault,
+) -> std::io::Result<Ending> {
     loop {
         match fault {
             Fault::Latency(d, inner) => {
@@ -170,7 +148,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 headers,
                 body,
             } => {
-                return respond(stream, status, &headers, &body).await;
+                write_response(stream, status, &headers, &body).await?;
+                return Ok(Ending::Closed);
             }
             Fault::Reset { .. } => return Ok(Ending::Reset),
             Fault::BlackHole => {
@@ -203,53 +182,4 @@ async fn hold<S: AsyncRead + Unpin>(stream: &mut S) {
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
     })
     .await;
-}
-
-async fn respond<S: AsyncWrite + Unpin>(
-    stream: &mut S,
-    status: u16,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> std::io::Result<Ending> {
-    let mut head = format!(
-        "HTTP/1.1 {status} Fault\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    stream.shutdown().await?;
-    Ok(Ending::Closed)
-}
-
-fn parse_head(raw: &[u8]) -> Option<Head> {
-    let text = std::str::from_utf8(raw).ok()?;
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_owned();
-    let path = first.next()?.to_owned();
-    let mut key = None;
-    let mut correlation_id = None;
-    let mut content_length = 0;
-    for line in lines {
-        let (name, value) = line.split_once(':')?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            content_length = value.parse().ok()?;
-        } else if name.eq_ignore_ascii_case("idempotency-key") {
-            key = Some(value.to_owned());
-        } else if name.eq_ignore_ascii_case("x-correlation-id") {
-            correlation_id = Some(value.to_owned());
-        }
-    }
-    Some(Head {
-        method,
-        path,
-        key,
-        correlation_id,
-        content_length,
-    })
 }
