@@ -1,7 +1,7 @@
 //! `wharf login` and `wharf token …`, run as a developer runs them: the
 //! real binary, a `wharf.yaml` in a temp directory, bounded in time.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -53,31 +53,52 @@ fn wharf(dir: &Path) -> Command {
     command
 }
 
+/// A running `wharf`, killed if the test ends before it does.
+struct Running(Option<Child>);
+
+impl Running {
+    /// Waits up to [`RUN_LIMIT`], killing it after.
+    fn wait(mut self) -> std::process::ExitStatus {
+        let Some(mut child) = self.0.take() else {
+            panic!("already waited for");
+        };
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if started.elapsed() > RUN_LIMIT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("wharf ran longer than {RUN_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn read_all(mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = from.read_to_end(&mut b);
+        b
+    })
+}
+
 /// Waits for `child` up to [`RUN_LIMIT`], killing it after.
 fn finish(mut child: Child) -> Output {
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.read_to_end(&mut b);
-        b
-    });
-    let err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stderr.read_to_end(&mut b);
-        b
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("wharf ran longer than {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let out = read_all(child.stdout.take().unwrap());
+    let err = read_all(child.stderr.take().unwrap());
+    let status = Running(Some(child)).wait();
     Output {
         status,
         stdout: out.join().unwrap(),
@@ -403,4 +424,379 @@ fn login_opens_the_browser_named_by_the_browser_variable() {
         url.starts_with("http://127.0.0.1:9/oauth/authorize?") && stderr.contains(&url),
         "the browser got the URL that was printed: {url:?} / {stderr}"
     );
+}
+
+// End to end, against the embedded sandbox authorization server.
+
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+use wharf::auth::{EncryptedFileStore, KeyRing, OAuthClient, TokenSet, TokenStore};
+use wharf::testing::sandbox::{
+    auto_browser, GrantType, RevocationCause, Sandbox, SandboxClient, SandboxConfig,
+    QUICKSTART_CLIENT_ID,
+};
+
+/// The whole of one end-to-end test.
+const TEST_LIMIT: Duration = Duration::from_secs(180);
+
+fn sandbox_spec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/sandbox.yaml")
+}
+
+/// A `wharf.yaml` for the sandbox: the spec's scheme for scopes, the
+/// sandbox's issuer for endpoints.
+fn sandbox_config(dir: &TempDir, sandbox: &Sandbox, client: &str, extra: &str) {
+    dir.write(
+        "wharf.yaml",
+        &format!(
+            "store: state/tokens\nintegrations:\n  harbor:\n    spec: {}\n    client_id: {client}\n    issuer: {}\n{extra}",
+            sandbox_spec().display(),
+            sandbox.issuer()
+        ),
+    );
+}
+
+/// Runs `wharf login` with stderr piped, reads the URL it prints, plays
+/// the browser for it, and returns the finished run.
+async fn login_playing_the_browser(command: &mut Command) -> Output {
+    let mut child = command.spawn().unwrap();
+    let out = read_all(child.stdout.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    let running = Running(Some(child));
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    let err = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = lines.send(line);
+        }
+        all
+    });
+    let url = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Ok(line) = seen.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if let Some(url) = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http") && w.contains("/oauth/authorize?"))
+            {
+                return Some(url.to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .unwrap();
+    let Some(url) = url else {
+        drop(running);
+        panic!("no authorization URL on stderr: {}", err.join().unwrap());
+    };
+    auto_browser(&url)
+        .await
+        .unwrap()
+        .expect("the stand-in browser completed the visit");
+    let status = tokio::task::spawn_blocking(move || running.wait())
+        .await
+        .unwrap();
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap().into_bytes(),
+    }
+}
+
+/// A finished run in the background (the sandbox keeps serving).
+async fn run_async(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || run(&mut command))
+        .await
+        .unwrap()
+}
+
+/// Both streams, for "never shows X" checks.
+fn all_output(o: &Output) -> String {
+    format!("{}{}", text(&o.stdout), text(&o.stderr))
+}
+
+fn succeeded(o: &Output, what: &str) -> String {
+    assert!(o.status.success(), "{what} failed: {}", all_output(o));
+    text(&o.stdout)
+}
+
+/// What the store holds for `harbor`, read with the key file the login
+/// made (the test's own decryption, not the binary's).
+async fn stored_tokens(dir: &TempDir) -> Option<TokenSet> {
+    let store_dir = dir.path().join("state/tokens");
+    let keys = KeyRing::from_key_file(&store_dir.join("token.key")).unwrap();
+    let store = EncryptedFileStore::open(&store_dir, keys).unwrap();
+    store.load("harbor").await.unwrap()
+}
+
+fn store_file(dir: &TempDir) -> PathBuf {
+    let keys = KeyRing::new(wharf::auth::DataKey::new("probe", [0; 32]));
+    EncryptedFileStore::open(dir.path().join("state/tokens"), keys)
+        .unwrap()
+        .path_of("harbor")
+}
+
+/// Every secret of `tokens`, to look for where none may be.
+fn secrets(tokens: &TokenSet) -> Vec<String> {
+    let mut all = vec![tokens.access_token.expose_secret().to_owned()];
+    if let Some(r) = &tokens.refresh_token {
+        all.push(r.expose_secret().to_owned());
+    }
+    all
+}
+
+fn assert_absent(haystack: &[u8], secrets: &[String], place: &str) {
+    for s in secrets {
+        assert!(s.len() >= 8, "a real token");
+        assert!(
+            !haystack.windows(s.len()).any(|w| w == s.as_bytes()),
+            "a token appears in {place}"
+        );
+    }
+}
+
+fn introspector(sandbox: &Sandbox) -> OAuthClient {
+    sandbox
+        .oauth_client(
+            QUICKSTART_CLIENT_ID,
+            Arc::new(Sandbox::transport().unwrap()),
+        )
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_status_refresh_revoke_against_the_sandbox() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let dir = TempDir::new("e2e");
+        sandbox_config(
+            &dir,
+            &sandbox,
+            QUICKSTART_CLIENT_ID,
+            "    scopes: [user:read, repo:read]\n",
+        );
+        let mut outputs = Vec::new();
+
+        let login = login_playing_the_browser(wharf(dir.path()).args([
+            "login",
+            "harbor",
+            "--no-browser",
+            "--timeout",
+            "60s",
+        ]))
+        .await;
+        let stdout = succeeded(&login, "login");
+        assert!(stdout.contains("Logged in to harbor"), "{stdout}");
+        assert!(
+            stdout.contains("scopes:        repo:read user:read"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("access token:  expires in 59m"), "{stdout}");
+        assert!(stdout.contains("refresh token: stored"), "{stdout}");
+        assert!(!stdout.contains("not granted"), "{stdout}");
+        let stderr = text(&login.stderr);
+        assert!(stderr.contains("Waiting for the sign-in"), "{stderr}");
+        assert_eq!(sandbox.log().grants(GrantType::AuthorizationCode), 1);
+        outputs.push(login);
+
+        // The store: a file per integration, 0600, no token in clear; the
+        // tokens in it are the ones the sandbox issued.
+        let file = store_file(&dir);
+        assert!(file.exists(), "{}", file.display());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [file.clone(), dir.path().join("state/tokens/token.key")] {
+                let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", f.display());
+            }
+        }
+        let first = stored_tokens(&dir).await.expect("tokens stored");
+        assert_absent(
+            &std::fs::read(&file).unwrap(),
+            &secrets(&first),
+            "the store file",
+        );
+        let active = introspector(&sandbox)
+            .introspect(&first.access_token)
+            .await
+            .unwrap();
+        assert!(active.active, "the stored access token is the sandbox's");
+
+        let status = run_async({
+            let mut c = wharf(dir.path());
+            c.args(["token", "status", "harbor"]);
+            c
+        })
+        .await;
+        let stdout = succeeded(&status, "token status");
+        assert!(
+            stdout.contains("scopes:        repo:read user:read"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("expires in 59m"), "{stdout}");
+        assert!(stdout.contains("refresh token: stored"), "{stdout}");
+        assert!(stdout.contains(&file.display().to_string()), "{stdout}");
+        outputs.push(status);
+
+        let refresh = run_async({
+            let mut c = wharf(dir.path());
+            c.args(["token", "refresh", "harbor"]);
+            c
+        })
+        .await;
+        let stdout = succeeded(&refresh, "token refresh");
+        assert!(
+            stdout.contains("Refreshed the tokens of harbor"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("rotated the refresh token"), "{stdout}");
+        assert_eq!(sandbox.log().refreshes(), 1, "one refresh grant");
+        let second = stored_tokens(&dir).await.expect("tokens stored");
+        assert_ne!(
+            second.access_token.expose_secret(),
+            first.access_token.expose_secret()
+        );
+        assert_ne!(
+            second
+                .refresh_token
+                .as_ref()
+                .map(|r| r.expose_secret().to_owned()),
+            first
+                .refresh_token
+                .as_ref()
+                .map(|r| r.expose_secret().to_owned()),
+            "the rotated refresh token was stored"
+        );
+        assert_absent(
+            &std::fs::read(&file).unwrap(),
+            &secrets(&second),
+            "the store file",
+        );
+        outputs.push(refresh);
+
+        let revoke = run_async({
+            let mut c = wharf(dir.path());
+            c.args(["token", "revoke", "harbor"]);
+            c
+        })
+        .await;
+        let stdout = succeeded(&revoke, "token revoke");
+        assert!(
+            stdout.contains("Revoked the refresh token and the access token of harbor"),
+            "{stdout}"
+        );
+        let log = sandbox.log();
+        assert_eq!(
+            log.revocations_by(RevocationCause::Endpoint),
+            2,
+            "{:?}",
+            log.revocations
+        );
+        assert!(log
+            .revocations
+            .iter()
+            .any(|r| r.token_type == Some("refresh_token") && r.grants == 1));
+        let after = introspector(&sandbox)
+            .introspect(&second.access_token)
+            .await
+            .unwrap();
+        assert!(!after.active, "revoked at the server");
+        assert!(!file.exists(), "deleted locally");
+        outputs.push(revoke);
+
+        let status = run_async({
+            let mut c = wharf(dir.path());
+            c.args(["token", "status", "harbor"]);
+            c
+        })
+        .await;
+        let line = one_line_error(&status);
+        assert!(line.contains("no tokens stored for harbor"), "{line}");
+        outputs.push(status);
+
+        let mut every_token = secrets(&first);
+        every_token.extend(secrets(&second));
+        for o in &outputs {
+            assert_absent(all_output(o).as_bytes(), &every_token, "the output");
+        }
+    })
+    .await
+    .expect("the test finished in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_secret_from_the_environment_never_appears_in_output() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let canary = format!("CANARY-CLIENT-SECRET-{}", std::process::id());
+        let wrong = format!("CANARY-WRONG-SECRET-{}", std::process::id());
+        let client = SandboxClient::confidential("wharf-canary", canary.clone())
+            .with_grant(GrantType::AuthorizationCode)
+            .with_grant(GrantType::RefreshToken);
+        let config = SandboxConfig {
+            clients: vec![client],
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start(config).await.unwrap();
+        let dir = TempDir::new("canary");
+        sandbox_config(
+            &dir,
+            &sandbox,
+            "wharf-canary",
+            "    client_secret_env: WHARF_TEST_CLIENT_SECRET\n",
+        );
+        let verb = |args: &[&str], secret: &str| {
+            let mut c = wharf(dir.path());
+            c.args(args).env("WHARF_TEST_CLIENT_SECRET", secret);
+            c
+        };
+        let mut outputs = Vec::new();
+
+        let login = login_playing_the_browser(&mut verb(
+            &["login", "harbor", "--no-browser", "--scope", "repo:read"],
+            &canary,
+        ))
+        .await;
+        let stdout = succeeded(&login, "login");
+        assert!(stdout.contains("scopes:        repo:read\n"), "{stdout}");
+        outputs.push(login);
+        for args in [
+            &["token", "status", "harbor"][..],
+            &["token", "refresh", "harbor"],
+        ] {
+            let o = run_async(verb(args, &canary)).await;
+            succeeded(&o, &args.join(" "));
+            outputs.push(o);
+        }
+        // A wrong secret: refused by the server, reported without either.
+        let o = run_async(verb(&["token", "refresh", "harbor"], &wrong)).await;
+        let line = one_line_error(&o);
+        assert!(line.contains("invalid_client"), "{line}");
+        outputs.push(o);
+        let o = run_async(verb(&["token", "revoke", "harbor"], &canary)).await;
+        succeeded(&o, "token revoke");
+        outputs.push(o);
+
+        let log = sandbox.log();
+        assert!(
+            log.token_requests
+                .iter()
+                .filter(|t| t.error.is_none())
+                .all(|t| t.client_id.as_deref() == Some("wharf-canary")),
+            "the secret authenticated the client: {:?}",
+            log.token_requests
+        );
+        assert_eq!(log.token_errors("invalid_client"), 1);
+        for o in &outputs {
+            let all = all_output(o);
+            assert!(!all.contains("CANARY"), "a secret in the output: {all}");
+        }
+        let config = std::fs::read_to_string(dir.path().join("wharf.yaml")).unwrap();
+        assert!(!config.contains("CANARY"));
+    })
+    .await
+    .expect("the test finished in time");
 }

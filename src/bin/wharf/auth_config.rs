@@ -130,6 +130,8 @@ impl AuthConfig {
             .map_err(|e| format!("config file {}: {e}", path.display()))?;
         let base = base_dir(path);
         let store_dir = base.join(raw.store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)));
+        // Absolute, so messages name the file wherever they are read.
+        let store_dir = std::path::absolute(&store_dir).unwrap_or(store_dir);
         Ok(AuthConfig {
             path: path.to_owned(),
             store_dir,
@@ -239,7 +241,8 @@ mod tests {
     #[test]
     fn paths_resolve_against_the_config_file() {
         let c = parse("integrations:\n  h:\n    spec: s.yaml\n    client_id: c\n").unwrap();
-        assert_eq!(c.store_dir, Path::new("conf/.wharf/tokens"));
+        assert!(c.store_dir.is_absolute());
+        assert!(c.store_dir.ends_with("conf/.wharf/tokens"));
         let i = c.integration("h").unwrap();
         assert_eq!(i.spec.as_deref(), Some(Path::new("conf/s.yaml")));
         let c = parse("store: /var/t\nintegrations: {}\n").unwrap();
