@@ -800,3 +800,62 @@ async fn a_client_secret_from_the_environment_never_appears_in_output() {
     .await
     .expect("the test finished in time");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_key_can_come_from_the_environment() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+        let dir = TempDir::new("envkey");
+        sandbox_config(&dir, &sandbox, QUICKSTART_CLIENT_ID, "");
+        let key = format!("k9:{}", "3a".repeat(32));
+        let login =
+            login_playing_the_browser(wharf(dir.path()).env("WHARF_TOKEN_KEY", &key).args([
+                "login",
+                "harbor",
+                "--no-browser",
+            ]))
+            .await;
+        let stdout = succeeded(&login, "login");
+        // Every scope of the spec's scheme when neither --scope nor `scopes`.
+        assert!(
+            stdout.contains("scopes:        repo:read repo:write user:read"),
+            "{stdout}"
+        );
+        assert!(store_file(&dir).exists());
+        assert!(
+            !dir.path().join("state/tokens/token.key").exists(),
+            "no key file when the key comes from the environment"
+        );
+        let status = |key: Option<&str>| {
+            let mut c = wharf(dir.path());
+            c.args(["token", "status", "harbor"]);
+            if let Some(k) = key {
+                c.env("WHARF_TOKEN_KEY", k);
+            }
+            run_async(c)
+        };
+        let line = one_line_error(&status(None).await);
+        assert!(
+            line.contains("no key to read them") && line.contains("WHARF_TOKEN_KEY"),
+            "{line}"
+        );
+        let other = format!("k9:{}", "4b".repeat(32));
+        let line = one_line_error(&status(Some(&other)).await);
+        assert!(
+            line.contains("authentication failed") && line.contains("WHARF_TOKEN_KEY"),
+            "{line}"
+        );
+        let line = one_line_error(&status(Some("not-a-key")).await);
+        assert!(
+            line.contains("WHARF_TOKEN_KEY") && line.contains("64 hex digits"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("not-a-key"),
+            "the bad key is not echoed: {line}"
+        );
+        succeeded(&status(Some(&key)).await, "status with the key");
+    })
+    .await
+    .expect("the test finished in time");
+}

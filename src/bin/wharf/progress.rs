@@ -37,7 +37,9 @@ impl Waiting {
             return;
         }
         let elapsed = self.started.elapsed();
-        let left = self.timeout.saturating_sub(elapsed);
+        // Rounded up: "giving up in 0s" only when it is about to.
+        let left =
+            Duration::from_secs_f64(self.timeout.saturating_sub(elapsed).as_secs_f64().ceil());
         let mut err = std::io::stderr().lock();
         // \r and erase-line: the line is redrawn, not appended to.
         let _ = write!(
