@@ -115,8 +115,11 @@ async fn read_head(stream: &mut tokio::net::TcpStream) -> Result<String, FlowErr
 }
 
 /// Opens `url` in the system browser; `false` when none could be started
-/// (print the URL instead).
+/// (print the URL instead). `BROWSER` comes first, as with xdg-open: a
+/// `:`-separated list of commands, each given the URL in place of `%s` or
+/// as its last argument.
 pub fn open_browser(url: &str) -> bool {
+    let from_env = browser_commands(std::env::var("BROWSER").ok().as_deref(), url);
     let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
         &[("open", &[])]
     } else if cfg!(windows) {
@@ -124,13 +127,65 @@ pub fn open_browser(url: &str) -> bool {
     } else {
         &[("xdg-open", &[]), ("sensible-browser", &[])]
     };
-    candidates.iter().any(|(program, args)| {
+    let fallback = candidates.iter().map(|(program, args)| {
+        let mut argv: Vec<String> = std::iter::once(*program)
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        argv.push(url.to_owned());
+        argv
+    });
+    from_env.into_iter().chain(fallback).any(|argv| {
+        let Some((program, args)) = argv.split_first() else {
+            return false;
+        };
         std::process::Command::new(program)
-            .args(*args)
-            .arg(url)
+            .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .is_ok()
     })
+}
+
+/// The commands a `BROWSER` value names, with the URL in place.
+fn browser_commands(browser: Option<&str>, url: &str) -> Vec<Vec<String>> {
+    let separator = if cfg!(windows) { ';' } else { ':' };
+    browser
+        .unwrap_or("")
+        .split(separator)
+        .filter_map(|command| {
+            let mut argv: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+            if argv.is_empty() {
+                return None;
+            }
+            if argv.iter().any(|a| a.contains("%s")) {
+                for a in &mut argv {
+                    *a = a.replace("%s", url);
+                }
+            } else {
+                argv.push(url.to_owned());
+            }
+            Some(argv)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_commands;
+
+    #[test]
+    fn browser_variable_lists_commands_with_the_url_in_place() {
+        let url = "http://127.0.0.1:1/authorize?a=b";
+        assert!(browser_commands(None, url).is_empty());
+        assert!(browser_commands(Some(" : "), url).is_empty());
+        assert_eq!(
+            browser_commands(Some("firefox --new-tab:w3m %s"), url),
+            [
+                vec!["firefox".to_owned(), "--new-tab".to_owned(), url.to_owned()],
+                vec!["w3m".to_owned(), url.to_owned()],
+            ]
+        );
+    }
 }

@@ -1,65 +1,13 @@
-//! The `wharf` command-line tool.
+//! `wharf generate` and `wharf inspect`: the generator front end.
 
-use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wharf_codegen::ir::PageKind;
 use wharf_codegen::{Generator, Severity};
 
-#[derive(Parser)]
-#[command(
-    name = "wharf",
-    version,
-    about = "Typed, resilient API clients from OpenAPI documents"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Generate Rust from an OpenAPI 3.0/3.1 document (JSON or YAML): a
-    /// module file (`--out`) or a standalone crate (`--crate`).
-    Generate {
-        /// The spec file.
-        spec: PathBuf,
-        /// Write one module file here (usable with `include!` or as a module).
-        #[arg(
-            long,
-            value_name = "FILE.rs",
-            required_unless_present = "crate_dir",
-            conflicts_with = "crate_dir"
-        )]
-        out: Option<PathBuf>,
-        /// Write a standalone crate into this directory (Cargo.toml, src/lib.rs).
-        #[arg(long = "crate", value_name = "DIR")]
-        crate_dir: Option<PathBuf>,
-        /// The crate's package name (default: from the spec's title).
-        #[arg(long, requires = "crate_dir")]
-        name: Option<String>,
-        /// Depend on wharf at this path instead of the published version.
-        #[arg(long, value_name = "PATH", requires = "crate_dir")]
-        wharf_path: Option<PathBuf>,
-        #[command(flatten)]
-        selection: Selection,
-        /// Print only the count of warnings, not each one.
-        #[arg(long, short)]
-        quiet: bool,
-    },
-    /// Print a spec's operations (method, path, scopes, idempotency,
-    /// pagination) and what was degraded.
-    Inspect {
-        /// The spec file.
-        spec: PathBuf,
-        #[command(flatten)]
-        selection: Selection,
-    },
-}
-
 /// Which operations to generate (default: all).
 #[derive(clap::Args)]
-struct Selection {
+pub(crate) struct Selection {
     /// Only this operation (by operationId); repeatable.
     #[arg(long = "operation", value_name = "ID")]
     operations: Vec<String>,
@@ -69,7 +17,7 @@ struct Selection {
 }
 
 impl Selection {
-    fn generator(&self, spec: &Path) -> Generator {
+    pub(crate) fn generator(&self, spec: &Path) -> Generator {
         Generator::new(spec)
             .rerun_if_changed(false)
             .operations(self.operations.iter().cloned())
@@ -77,37 +25,7 @@ impl Selection {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Generate {
-            spec,
-            out,
-            crate_dir,
-            name,
-            wharf_path,
-            selection,
-            quiet,
-        } => {
-            let target = match (out, crate_dir) {
-                (Some(file), _) => Target::File(file),
-                (None, Some(dir)) => Target::Crate {
-                    dir,
-                    name,
-                    wharf_path,
-                },
-                (None, None) => {
-                    eprintln!("error: give --out FILE.rs or --crate DIR");
-                    return ExitCode::FAILURE;
-                }
-            };
-            generate(&spec, &target, &selection, quiet)
-        }
-        Command::Inspect { spec, selection } => inspect(&spec, &selection),
-    }
-}
-
-enum Target {
+pub(crate) enum Target {
     File(PathBuf),
     Crate {
         dir: PathBuf,
@@ -116,7 +34,7 @@ enum Target {
     },
 }
 
-fn inspect(spec: &Path, selection: &Selection) -> ExitCode {
+pub(crate) fn inspect(spec: &Path, selection: &Selection) -> ExitCode {
     let generated = match selection.generator(spec).generate() {
         Ok(g) => g,
         Err(e) => {
@@ -210,7 +128,12 @@ fn write_inspection(
     Ok(())
 }
 
-fn generate(spec: &Path, target: &Target, selection: &Selection, quiet: bool) -> ExitCode {
+pub(crate) fn generate(
+    spec: &Path,
+    target: &Target,
+    selection: &Selection,
+    quiet: bool,
+) -> ExitCode {
     let started = std::time::Instant::now();
     let generator = selection.generator(spec);
     let result = match target {

@@ -1,0 +1,213 @@
+//! The `wharf` command-line tool: the generator front end (`generate`,
+//! `inspect`) and OAuth on a developer's machine (`login`, `token`).
+
+mod auth_config;
+mod generate;
+mod login;
+mod progress;
+mod provider;
+mod summary;
+mod time_text;
+mod token;
+mod token_store;
+
+use clap::{Parser, Subcommand};
+use generate::{Selection, Target};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "Typed, resilient API clients from OpenAPI documents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where an OAuth verb finds its integrations.
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The config file naming the integrations (see `wharf login --help`).
+    #[arg(long, value_name = "FILE", default_value = auth_config::DEFAULT_PATH)]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate Rust from an OpenAPI 3.0/3.1 document (JSON or YAML): a
+    /// module file (`--out`) or a standalone crate (`--crate`).
+    Generate {
+        /// The spec file.
+        spec: PathBuf,
+        /// Write one module file here (usable with `include!` or as a module).
+        #[arg(
+            long,
+            value_name = "FILE.rs",
+            required_unless_present = "crate_dir",
+            conflicts_with = "crate_dir"
+        )]
+        out: Option<PathBuf>,
+        /// Write a standalone crate into this directory (Cargo.toml, src/lib.rs).
+        #[arg(long = "crate", value_name = "DIR")]
+        crate_dir: Option<PathBuf>,
+        /// The crate's package name (default: from the spec's title).
+        #[arg(long, requires = "crate_dir")]
+        name: Option<String>,
+        /// Depend on wharf at this path instead of the published version.
+        #[arg(long, value_name = "PATH", requires = "crate_dir")]
+        wharf_path: Option<PathBuf>,
+        #[command(flatten)]
+        selection: Selection,
+        /// Print only the count of warnings, not each one.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Print a spec's operations (method, path, scopes, idempotency,
+    /// pagination) and what was degraded.
+    Inspect {
+        /// The spec file.
+        spec: PathBuf,
+        #[command(flatten)]
+        selection: Selection,
+    },
+    /// Sign in to an integration in the browser (OAuth authorization code
+    /// with PKCE, redirected to 127.0.0.1) and store the tokens encrypted.
+    #[command(after_long_help = auth_config::FORMAT_HELP)]
+    Login {
+        /// The integration's name in the config file.
+        integration: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Ask for this scope instead of the configured ones; repeatable.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Do not start a browser; print the URL to open instead.
+        #[arg(long)]
+        no_browser: bool,
+        /// Give up when the sign-in is not finished within this time
+        /// (`90s`, `5m`, `1h`; a bare number is seconds).
+        #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = time_text::parse_duration)]
+        timeout: Duration,
+    },
+    /// Show, refresh or revoke the tokens `wharf login` stored.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Whether tokens are stored for an integration: scopes, when the
+    /// access token expires, whether a refresh token exists, and the
+    /// store file. Exits non-zero when nothing is stored.
+    #[command(after_long_help = auth_config::FORMAT_HELP)]
+    Status {
+        /// The integration's name in the config file.
+        integration: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Use the refresh token now (refresh grant) and store what the server
+    /// returns, including a rotated refresh token.
+    #[command(after_long_help = auth_config::FORMAT_HELP)]
+    Refresh {
+        /// The integration's name in the config file.
+        integration: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Revoke the stored tokens at the provider (RFC 7009) when it has a
+    /// revocation endpoint, then delete them locally. When revocation
+    /// fails, the tokens are kept so it can be retried.
+    #[command(after_long_help = auth_config::FORMAT_HELP)]
+    Revoke {
+        /// The integration's name in the config file.
+        integration: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Only delete the local copy; do not contact the provider.
+        #[arg(long)]
+        local_only: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Generate {
+            spec,
+            out,
+            crate_dir,
+            name,
+            wharf_path,
+            selection,
+            quiet,
+        } => {
+            let target = match (out, crate_dir) {
+                (Some(file), _) => Target::File(file),
+                (None, Some(dir)) => Target::Crate {
+                    dir,
+                    name,
+                    wharf_path,
+                },
+                (None, None) => {
+                    eprintln!("error: give --out FILE.rs or --crate DIR");
+                    return ExitCode::FAILURE;
+                }
+            };
+            generate::generate(&spec, &target, &selection, quiet)
+        }
+        Command::Inspect { spec, selection } => generate::inspect(&spec, &selection),
+        Command::Login {
+            integration,
+            config,
+            scopes,
+            no_browser,
+            timeout,
+        } => run_async(login::run(login::LoginArgs {
+            config: config.config,
+            integration,
+            scopes,
+            no_browser,
+            timeout,
+        })),
+        Command::Token(TokenCommand::Status {
+            integration,
+            config,
+        }) => run_async(token::status(config.config, integration)),
+        Command::Token(TokenCommand::Refresh {
+            integration,
+            config,
+        }) => run_async(token::refresh(config.config, integration)),
+        Command::Token(TokenCommand::Revoke {
+            integration,
+            config,
+            local_only,
+        }) => run_async(token::revoke(config.config, integration, local_only)),
+    }
+}
+
+/// Runs an OAuth verb on a single-threaded runtime (one login, one
+/// request at a time) and turns its error into one line on stderr.
+fn run_async(verb: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(verb) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
