@@ -15,7 +15,7 @@ mod store;
 mod token;
 
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
-pub use file_store::{DataKey, EncryptedFileStore, KeyRing};
+pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
     ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,
     PendingAuthorization, SecurityScheme, ServerMetadata,

@@ -121,15 +121,7 @@ fn env_key() -> Result<Option<KeyRing>, String> {
 }
 
 fn create_dir(dir: &std::path::Path) -> Result<(), String> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    wharf::auth::create_private_dir(dir)
         .map_err(|e| format!("cannot create the token store {}: {e}", dir.display()))
 }
 
