@@ -388,10 +388,7 @@ pub fn lists_scope(op: &Operation, scope: &str) -> bool {
 
 /// Idempotent by method, or taking an idempotency key.
 fn retry_is_safe(op: &Operation) -> bool {
-    matches!(
-        op.method.as_str(),
-        "get" | "head" | "options" | "trace" | "put" | "delete"
-    ) || op.accepts_idempotency_key
+    op.idempotent_by_method() || op.accepts_idempotency_key
 }
 
 #[cfg(test)]

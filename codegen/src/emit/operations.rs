@@ -76,10 +76,7 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
         w.line(&format!("tags: &[{}],", tags.join(", ")));
         w.line(&format!(
             "idempotent_by_method: {},",
-            matches!(
-                op.method.as_str(),
-                "get" | "head" | "options" | "trace" | "put" | "delete"
-            )
+            op.idempotent_by_method()
         ));
         policy_field(w, op, policies, &names);
         w.close("};");

@@ -52,6 +52,17 @@ pub struct Operation {
     pub pagination: Option<Pagination>,
 }
 
+impl Operation {
+    /// Idempotent by method (RFC 9110): GET, HEAD, OPTIONS, TRACE, PUT,
+    /// DELETE.
+    pub fn idempotent_by_method(&self) -> bool {
+        matches!(
+            self.method.as_str(),
+            "get" | "head" | "options" | "trace" | "put" | "delete"
+        )
+    }
+}
+
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamIn {

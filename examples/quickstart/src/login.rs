@@ -9,9 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use wharf::auth::{
-    AuthEvent, Credential, CredentialConfig, DataKey, EncryptedFileStore, KeyRing, TokenStore,
-};
+use wharf::auth::{AuthEvent, Credential, CredentialConfig, DataKey, EncryptedFileStore, KeyRing};
 use wharf::call::{Integration, IntegrationConfig};
 use wharf::policy::breaker::BreakerConfig;
 use wharf::policy::retry::RetryPolicy;
@@ -93,18 +91,8 @@ pub async fn login() -> Result<Session, Box<dyn std::error::Error>> {
     let store_dir = std::env::temp_dir().join(format!("wharf-quickstart-{}", std::process::id()));
     let keys = KeyRing::new(DataKey::generate("quickstart")?);
     let store = Arc::new(EncryptedFileStore::open(&store_dir, keys)?);
-    store.save("harbor:ada", &tokens).await?;
     let file = store.path_of("harbor:ada");
-    let on_disk = std::fs::read(&file)?;
-    let token = tokens.access_token.expose_secret().as_bytes();
-    let in_clear = on_disk.windows(token.len()).any(|w| w == token);
-    step(&format!(
-        "{} ({} bytes); the access token appears in it: {}",
-        file.display(),
-        on_disk.len(),
-        if in_clear { "YES (bug)" } else { "no" }
-    ));
-
+    let access_token = tokens.access_token.clone();
     let credential = Credential::with_config(
         "harbor:ada",
         store,
@@ -115,7 +103,18 @@ pub async fn login() -> Result<Session, Box<dyn std::error::Error>> {
             ..CredentialConfig::default()
         },
     );
+    // The credential stores the tokens; then look at what reached the disk.
     credential.set_tokens(tokens).await?;
+    let on_disk = std::fs::read(&file)?;
+    let token = access_token.expose_secret().as_bytes();
+    let in_clear = on_disk.windows(token.len()).any(|w| w == token);
+    step(&format!(
+        "{} ({} bytes); the access token appears in it: {}",
+        file.display(),
+        on_disk.len(),
+        if in_clear { "YES (bug)" } else { "no" }
+    ));
+
     let (tx, refreshed) = watch::channel(None);
     credential.on_event(move |event| {
         if let AuthEvent::Refreshed { generation, .. } = event {

@@ -237,10 +237,16 @@ impl Integration {
             outcome = field::Empty,
         );
         let operation_name = request.operation.name.to_string();
-        let declared_breaker = Self::resolve_declared(&request.operation, scope.as_deref()).breaker;
+        let declared = Self::resolve_declared(&request.operation, scope.as_deref());
         let started = i.clock.now();
         let result = self
-            .run(request, options, scope.as_deref(), correlation_id)
+            .run(
+                request,
+                options,
+                &declared,
+                scope.as_deref(),
+                correlation_id,
+            )
             .instrument(span.clone())
             .await;
         let elapsed = i.clock.now().saturating_duration_since(started);
@@ -254,7 +260,7 @@ impl Integration {
         metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
             .record(elapsed.as_secs_f64());
         metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
-        self.publish_breaker_transitions(&operation_name, declared_breaker);
+        self.publish_breaker_transitions(&operation_name, declared.breaker);
         result.map(|(response, _)| response)
     }
 
@@ -406,12 +412,12 @@ impl Integration {
         &self,
         request: Request,
         options: CallOptions,
+        declared: &Policy,
         scope: Option<&ActiveScope>,
         correlation_id: &str,
     ) -> Result<(Response, u32), Error> {
         let i = &self.inner;
         let start = i.clock.now();
-        let declared = Self::resolve_declared(&request.operation, scope);
         let deadline = options
             .deadline
             .unwrap_or_else(|| {

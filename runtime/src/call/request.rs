@@ -75,15 +75,7 @@ impl OperationMeta {
         method: Method,
         path: impl Into<Cow<'static, str>>,
     ) -> Self {
-        let idempotent_by_method = matches!(
-            method,
-            Method::GET
-                | Method::HEAD
-                | Method::OPTIONS
-                | Method::TRACE
-                | Method::PUT
-                | Method::DELETE
-        );
+        let idempotent_by_method = method_is_idempotent(&method);
         OperationMeta {
             name: name.into(),
             method,
@@ -103,16 +95,24 @@ impl OperationMeta {
 
     /// Safe by method (RFC 9110): no side effects.
     pub fn is_safe(&self) -> bool {
-        matches!(
-            self.method,
-            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-        )
+        method_is_safe(&self.method)
     }
 
     /// Idempotent by method (RFC 9110): repeating it has the effect of once.
     pub fn is_idempotent(&self) -> bool {
-        self.is_safe() || matches!(self.method, Method::PUT | Method::DELETE)
+        method_is_idempotent(&self.method)
     }
+}
+
+fn method_is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn method_is_idempotent(method: &Method) -> bool {
+    method_is_safe(method) || matches!(*method, Method::PUT | Method::DELETE)
 }
 
 /// A request for one logical call (retries resend it).
