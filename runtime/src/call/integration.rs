@@ -179,12 +179,13 @@ impl Integration {
         Ok(decoded.value)
     }
 
-    /// Health of the integration; with per-operation breakers, the worst
-    /// breaker state and the highest error rate among them.
+    /// Health of the integration; with per-operation or policy-named
+    /// breakers, the worst breaker state and the highest error rate among
+    /// them.
     pub fn health(&self) -> Health {
         let i = &self.inner;
         let now = i.clock.now();
-        let breakers: Vec<Breaker> = match (&i.breaker, &i.operation_breakers) {
+        let mut breakers: Vec<Breaker> = match (&i.breaker, &i.operation_breakers) {
             (Some(b), _) => vec![b.clone()],
             (None, Some(map)) => match map.lock() {
                 Ok(m) => m.values().cloned().collect(),
@@ -192,6 +193,8 @@ impl Integration {
             },
             (None, None) => Vec::new(),
         };
+        // Breakers named by policies count too.
+        breakers.extend(self.declared_guards().breakers.values().cloned());
         Health {
             integration: i.name.clone(),
             breaker: breakers
@@ -236,14 +239,19 @@ impl Integration {
             attempts = field::Empty,
             outcome = field::Empty,
         );
-        let operation_name = request.operation.name.to_string();
         let declared = Self::resolve_declared(&request.operation, scope.as_deref());
+        // The breaker guarding this call, looked up once for all attempts.
+        let breaker = match declared.breaker {
+            Some(name) => Some(self.named_breaker(name)),
+            None => self.breaker_for(&request.operation.name),
+        };
         let started = i.clock.now();
         let result = self
             .run(
                 request,
                 options,
                 &declared,
+                breaker.as_ref(),
                 scope.as_deref(),
                 correlation_id,
             )
@@ -260,7 +268,9 @@ impl Integration {
         metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
             .record(elapsed.as_secs_f64());
         metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
-        self.publish_breaker_transitions(&operation_name, declared.breaker);
+        if let Some(b) = &breaker {
+            self.publish_breaker_transitions(b);
+        }
         result.map(|(response, _)| response)
     }
 
@@ -278,7 +288,14 @@ impl Integration {
         let generated = op.policies;
         let mut resolved = options;
         if let Some(scope) = scope {
-            resolved = resolved.or(&scope.policy.call_options());
+            // A function's timeout is its ambient deadline (set by the
+            // scope), not a per-call timeout that would shadow the
+            // operation's own.
+            let per_call = Policy {
+                timeout: None,
+                ..scope.policy
+            };
+            resolved = resolved.or(&per_call.call_options());
         }
         if let Some(o) = config.operations.get(op.name.as_ref()) {
             resolved = resolved.or(o);
@@ -374,21 +391,15 @@ impl Integration {
         )
     }
 
-    fn publish_breaker_transitions(&self, operation: &str, declared: Option<&'static str>) {
-        let breaker = match declared {
-            Some(name) => Some(self.named_breaker(name)),
-            None => self.breaker_for(operation),
-        };
-        if let Some(b) = breaker {
-            for (from, to) in b.take_transitions() {
-                tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
-                metrics::counter!(
-                    "wharf_breaker_transitions_total",
-                    "integration" => self.inner.label.clone(),
-                    "to" => to.as_str()
-                )
-                .increment(1);
-            }
+    fn publish_breaker_transitions(&self, breaker: &Breaker) {
+        for (from, to) in breaker.take_transitions() {
+            tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
+            metrics::counter!(
+                "wharf_breaker_transitions_total",
+                "integration" => self.inner.label.clone(),
+                "to" => to.as_str()
+            )
+            .increment(1);
         }
     }
 
@@ -413,6 +424,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
         declared: &Policy,
+        breaker: Option<&Breaker>,
         scope: Option<&ActiveScope>,
         correlation_id: &str,
     ) -> Result<(Response, u32), Error> {
@@ -429,6 +441,19 @@ impl Integration {
             return Err(self.error(&request, ErrorKind::InvalidRequest { reason }, 0, false));
         }
         let attempt_timeout = options.attempt_timeout.unwrap_or(i.config.attempt_timeout);
+
+        // Bulkheads declared by the policy functions the call runs in: a
+        // slot in each, or an immediate, typed rejection. First, so a call
+        // never queues for the integration's slot only to be refused here.
+        let mut _declared_slots = Vec::new();
+        for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
+            if let Some(max) = policy.bulkhead {
+                match self.declared_bulkhead(id, max).try_enter() {
+                    Some(slot) => _declared_slots.push(slot),
+                    None => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                }
+            }
+        }
 
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
         let _slot = match &i.bulkhead {
@@ -451,18 +476,6 @@ impl Integration {
             },
         };
 
-        // Bulkheads declared by the policy functions the call runs in: a
-        // slot in each, or an immediate, typed rejection.
-        let mut _declared_slots = Vec::new();
-        for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
-            if let Some(max) = policy.bulkhead {
-                match self.declared_bulkhead(id, max).try_enter() {
-                    Some(slot) => _declared_slots.push(slot),
-                    None => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
-                }
-            }
-        }
-
         let operation = &request.operation;
         // A natural key bound by a policy function: one per operation, the
         // same on every retry (and on every run of the same logical call).
@@ -473,10 +486,10 @@ impl Integration {
                 .map(|k| format!("{k}:{}", operation.name)),
             _ => None,
         };
-        let options = CallOptions {
-            idempotency_key: options.idempotency_key.clone().or(natural_key),
-            ..options
-        };
+        let mut options = options;
+        if options.idempotency_key.is_none() {
+            options.idempotency_key = natural_key;
+        }
         // A key the caller put in the headers (e.g. a generated
         // `Idempotency-Key` parameter) is the key: it is never replaced.
         let caller_key = request
@@ -527,11 +540,7 @@ impl Integration {
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(&request, ErrorKind::DeadlineExceeded, attempts, false));
             }
-            let breaker = match declared.breaker {
-                Some(name) => Some(self.named_breaker(name)),
-                None => self.breaker_for(operation.name.as_ref()),
-            };
-            let permit = match &breaker {
+            let permit = match breaker {
                 None => None,
                 Some(b) => match b.admit(now) {
                     Ok(p) => Some(p),

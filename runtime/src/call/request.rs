@@ -24,8 +24,9 @@ pub struct OperationMeta {
     pub security: &'static [SecurityRequirement],
     /// The spec's tags.
     pub tags: &'static [&'static str],
-    /// Idempotent by method (RFC 9110), as [`OperationMeta::is_idempotent`]
-    /// says: a field too, so compile-time policy checks can read it.
+    /// Idempotent by method (RFC 9110); set from the method by
+    /// [`OperationMeta::new`] and by the generator. One field, so the
+    /// runtime and compile-time policy checks read the same answer.
     pub idempotent_by_method: bool,
     /// Policies the generator attached (operation, tag, client).
     pub policies: &'static crate::policy::declared::OperationPolicies,
@@ -100,7 +101,7 @@ impl OperationMeta {
 
     /// Idempotent by method (RFC 9110): repeating it has the effect of once.
     pub fn is_idempotent(&self) -> bool {
-        method_is_idempotent(&self.method)
+        self.idempotent_by_method
     }
 }
 
