@@ -377,3 +377,19 @@ async fn nested_functions_keep_the_outer_deadline() {
     let deadline = outer(&client).await.unwrap();
     assert_eq!(deadline.instant(), start + Duration::from_secs(1));
 }
+
+#[wharf::policy(timeout = "30s", retry = none, calls = [GET_ACCOUNT])]
+async fn patient_read(client: &payments::Client) -> bool {
+    client.get_account("a", Default::default()).await.is_ok()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_function_budget_does_not_lengthen_an_operation_timeout() {
+    // getAccount's generated policy says 3 s; the function allows 30 s in
+    // all; a 10 s answer is cut at the operation's 3 s.
+    let server = FaultServer::new(|seen| ok_for(seen).after(Duration::from_secs(10)));
+    let client = client_with(&server, quiet_config());
+    let start = Instant::now();
+    assert!(!patient_read(&client).await);
+    assert_eq!(start.elapsed(), Duration::from_secs(3));
+}
