@@ -781,10 +781,16 @@ async fn a_client_secret_from_the_environment_never_appears_in_output() {
         outputs.push(o);
 
         let log = sandbox.log();
+        // Login and refresh got tokens, each authenticated by the secret.
+        let granted: Vec<_> = log
+            .token_requests
+            .iter()
+            .filter(|t| t.error.is_none())
+            .collect();
+        assert_eq!(granted.len(), 2, "{:?}", log.token_requests);
         assert!(
-            log.token_requests
+            granted
                 .iter()
-                .filter(|t| t.error.is_none())
                 .all(|t| t.client_id.as_deref() == Some("wharf-canary")),
             "the secret authenticated the client: {:?}",
             log.token_requests

@@ -245,6 +245,10 @@ async fn pkce_login_through_the_loopback_listener() {
     let scopes = vec!["repo".to_owned()];
     let url_seen = Arc::new(Mutex::new(String::new()));
     let u = url_seen.clone();
+    // The browser's checks run in a task: keep its handle and await it, so
+    // a failed assertion there fails the test.
+    let browser = Arc::new(Mutex::new(None));
+    let b = browser.clone();
     let login = c.login_loopback(
         &scopes,
         move |url| {
@@ -255,7 +259,7 @@ async fn pkce_login_through_the_loopback_listener() {
                 get(&q, "redirect_uri"),
                 get(&q, "state")
             );
-            tokio::spawn(async move {
+            *b.lock().unwrap() = Some(tokio::spawn(async move {
                 let page = browser_get(&redirect).await.unwrap();
                 assert!(page.starts_with("HTTP/1.1 200"), "{page}");
                 // The listener is gone after the first callback.
@@ -263,11 +267,17 @@ async fn pkce_login_through_the_loopback_listener() {
                     browser_get(&redirect).await.is_err(),
                     "a second request finds nothing"
                 );
-            });
+            }));
         },
         Duration::from_secs(10),
     );
     let tokens = login.await.unwrap();
+    let browsed = browser
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the browser was opened");
+    browsed.await.expect("the browser's checks passed");
     assert_eq!(tokens.access_token.expose_secret(), "AT");
     let q = query_of(&url_seen.lock().unwrap());
     assert_eq!(get(&q, "code_challenge_method"), "S256");

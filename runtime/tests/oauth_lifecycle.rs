@@ -373,13 +373,15 @@ async fn missing_scopes_are_refused_before_sending_and_403_insufficient_scope_is
         "{err:?}"
     );
     // Operations without security get no token at all.
+    let status = OperationMeta::new("status", Method::GET, "/status");
+    let authorization = wharf_runtime::call::Authenticator::authorize(&c, &status)
+        .await
+        .unwrap();
+    assert!(authorization.is_none());
     let open = FaultServer::new(|_| Fault::ok());
     let i = integration(open.clone(), &c, s.clock.clone());
     i.call(
-        Request::new(
-            OperationMeta::new("status", Method::GET, "/status"),
-            "https://api.test/status",
-        ),
+        Request::new(status, "https://api.test/status"),
         CallOptions::default(),
     )
     .await

@@ -94,9 +94,16 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
             &client,
             &missing,
             move |url| {
-                assert!(
-                    url.contains("scope=openid+offline_access+read+repo") || url.contains("repo")
-                );
+                let scope: std::collections::BTreeSet<String> = url::Url::parse(url)
+                    .unwrap()
+                    .query_pairs()
+                    .find(|(k, _)| k == "scope")
+                    .map(|(_, v)| v.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                // What was granted (the server does not list offline_access
+                // among granted scopes) plus the missing `repo`.
+                let wanted = ["openid", "read", "repo"];
+                assert_eq!(scope, wanted.map(str::to_owned).into(), "{url}");
                 tokio::spawn(peers::oidc::browse(url.to_owned(), browser));
             },
             Duration::from_secs(30),
