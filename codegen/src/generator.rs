@@ -178,7 +178,7 @@ impl Generator {
         target: crate::policy::PolicyTarget,
         policy: crate::policy::PolicySpec,
     ) -> Self {
-        self.policies.by_target.push((target, policy));
+        self.policies.by_target.insert(target, policy);
         self
     }
 

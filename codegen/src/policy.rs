@@ -273,10 +273,11 @@ impl PolicySpec {
     }
 }
 
-/// Policies by target, as configured on the generator.
+/// Policies by target, as configured on the generator (a later policy for
+/// the same target replaces the earlier one).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Policies {
-    pub(crate) by_target: Vec<(PolicyTarget, PolicySpec)>,
+    pub(crate) by_target: std::collections::BTreeMap<PolicyTarget, PolicySpec>,
 }
 
 impl Policies {
@@ -284,23 +285,29 @@ impl Policies {
         self.by_target.is_empty()
     }
 
-    fn find(&self, target: &PolicyTarget) -> Option<&PolicySpec> {
-        self.by_target
+    /// The tag whose policy applies to `op`: its first tag that has one.
+    pub(crate) fn tag_target(&self, op: &Operation) -> Option<PolicyTarget> {
+        op.tags
             .iter()
-            .rev()
-            .find(|(t, _)| t == target)
-            .map(|(_, p)| p)
+            .map(|t| PolicyTarget::Tag(t.clone()))
+            .find(|t| self.by_target.contains_key(t))
     }
 
-    /// The generated levels of `op`: its own, its (first configured) tag's,
-    /// the client's.
-    pub(crate) fn levels(&self, op: &Operation) -> [Option<&PolicySpec>; 3] {
+    /// The generated levels of `op`, most specific first: its own, its
+    /// tag's, the client's; each with the policy configured there.
+    pub(crate) fn levels(&self, op: &Operation) -> [(PolicyTarget, Option<&PolicySpec>); 3] {
+        let own = PolicyTarget::Operation(op.name.clone());
+        let tag = self.tag_target(op);
         [
-            self.find(&PolicyTarget::Operation(op.name.clone())),
-            op.tags
-                .iter()
-                .find_map(|t| self.find(&PolicyTarget::Tag(t.clone()))),
-            self.find(&PolicyTarget::Client),
+            (own.clone(), self.by_target.get(&own)),
+            (
+                tag.clone().unwrap_or(PolicyTarget::Client),
+                tag.and_then(|t| self.by_target.get(&t)),
+            ),
+            (
+                PolicyTarget::Client,
+                self.by_target.get(&PolicyTarget::Client),
+            ),
         ]
     }
 
@@ -346,21 +353,14 @@ impl Policies {
             let levels = self.levels(op);
             let resolved = levels
                 .iter()
-                .flatten()
+                .filter_map(|(_, l)| *l)
                 .fold(PolicySpec::default(), |acc, l| acc.or(l));
             if resolved.retries() && !retry_is_safe(op) && resolved.idempotency.is_none() {
+                // Blame the level the retry comes from.
                 let target = levels
-                    .iter()
-                    .zip([
-                        PolicyTarget::Operation(op.name.clone()),
-                        op.tags
-                            .iter()
-                            .find(|t| self.find(&PolicyTarget::Tag((*t).clone())).is_some())
-                            .map_or(PolicyTarget::Client, |t| PolicyTarget::Tag(t.clone())),
-                        PolicyTarget::Client,
-                    ])
-                    .find(|(l, _)| l.is_some_and(|l| l.retry.is_some()))
-                    .map_or(PolicyTarget::Client, |(_, t)| t);
+                    .into_iter()
+                    .find(|(_, l)| l.is_some_and(|l| l.retry.is_some()))
+                    .map_or(PolicyTarget::Client, |(t, _)| t);
                 out.push((
                     target,
                     format!(

@@ -205,3 +205,52 @@ fn schemas_named_client_do_not_clash_with_the_client() {
         .any(|d| d.message.contains("this schema is named `Client2`")));
     assert_parses("client-clash", &generated.code);
 }
+
+#[test]
+fn policies_replace_per_target_and_their_constants_never_clash() {
+    use std::time::Duration;
+    use wharf_codegen::{PolicySpec, PolicyTarget, RetrySpec};
+    let spec = r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /users:
+    get:
+      operationId: getUser
+      responses: {"200": {description: ok}}
+  /other:
+    post:
+      operationId: opGetUserPolicy
+      responses: {"200": {description: ok}}
+"#;
+    let retrying = PolicySpec {
+        retry: Some(RetrySpec {
+            max_attempts: 3,
+            base: None,
+            cap: None,
+        }),
+        ..PolicySpec::default()
+    };
+    let op = |id: &str| PolicyTarget::Operation(id.to_owned());
+    // Retrying the mutating operation is refused...
+    let refused = Generator::from_text(spec)
+        .policy(op("opGetUserPolicy"), retrying.clone())
+        .generate();
+    assert!(matches!(refused, Err(wharf_codegen::GeneratorError::Policy(_))));
+    // ...unless a later policy for the same target replaces it.
+    let timeout = PolicySpec {
+        timeout: Some(Duration::from_secs(2)),
+        ..PolicySpec::default()
+    };
+    let generated = Generator::from_text(spec)
+        .policy(op("opGetUserPolicy"), retrying)
+        .policy(op("opGetUserPolicy"), timeout.clone())
+        .policy(op("getUser"), timeout)
+        .generate()
+        .unwrap();
+    assert_parses("policies", &generated.code);
+    // getUser's policy constant would shout like the other operation's
+    // metadata constant: it gets a suffix instead of a duplicate item.
+    assert!(generated.code.contains("pub const OP_GET_USER_POLICY:"));
+    assert!(generated.code.contains("pub const OP_GET_USER_POLICY_2:"));
+}

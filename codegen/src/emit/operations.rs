@@ -7,13 +7,14 @@ use super::{lit, Writer};
 use crate::ir::Operation;
 use crate::policy::{Policies, PolicyTarget};
 use heck::ToShoutySnakeCase;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], policies: &Policies) {
     w.blank();
     w.line("/// Metadata of every operation: method, path template, tags, idempotency");
     w.line("/// key, security requirements with scopes, and attached policies.");
     w.open("pub mod operations {");
-    let names = policy_consts(w, policies);
+    let names = policy_consts(w, policies, operations);
     for op in operations {
         let mut doc = format!(
             "`{} {}`",
@@ -100,38 +101,35 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
 }
 
 /// The configured policies as constants (`CLIENT_POLICY`, `TAG_…_POLICY`,
-/// `OP_…_POLICY`); returns each target's constant name.
-fn policy_consts(w: &mut Writer, policies: &Policies) -> Vec<(PolicyTarget, String)> {
-    let mut names: Vec<(PolicyTarget, String)> = Vec::new();
-    for (target, _) in &policies.by_target {
-        if names.iter().any(|(t, _)| t == target) {
-            continue;
-        }
+/// `OP_…_POLICY`); returns each target's constant name. Names never clash
+/// with each other or with the operation constants of the same module.
+fn policy_consts(
+    w: &mut Writer,
+    policies: &Policies,
+    operations: &[Operation],
+) -> BTreeMap<PolicyTarget, String> {
+    let mut taken: BTreeSet<String> = operations.iter().map(|o| o.const_name.clone()).collect();
+    taken.insert("ALL".to_owned());
+    let mut names = BTreeMap::new();
+    for (target, spec) in &policies.by_target {
         let name = match target {
             PolicyTarget::Client => "CLIENT_POLICY".to_owned(),
             PolicyTarget::Tag(t) => format!("TAG_{}_POLICY", t.to_shouty_snake_case()),
             PolicyTarget::Operation(o) => format!("OP_{}_POLICY", o.to_shouty_snake_case()),
         };
-        // Distinct targets may shout the same ("a-b", "a_b").
         let mut unique = name.clone();
         let mut n = 2;
-        while names.iter().any(|(_, taken)| *taken == unique) {
+        while !taken.insert(unique.clone()) {
             unique = format!("{name}_{n}");
             n += 1;
         }
-        names.push((target.clone(), unique));
-    }
-    for (target, name) in &names {
-        // A later policy for the same target replaces an earlier one.
-        let Some((_, spec)) = policies.by_target.iter().rev().find(|(t, _)| t == target) else {
-            continue;
-        };
         w.line(&format!("/// The {target}."));
         w.line(&format!(
-            "pub const {name}: ::wharf::policy::Policy = {};",
+            "pub const {unique}: ::wharf::policy::Policy = {};",
             spec.literal()
         ));
         w.blank();
+        names.insert(target.clone(), unique);
     }
     names
 }
@@ -140,32 +138,22 @@ fn policy_field(
     w: &mut Writer,
     op: &Operation,
     policies: &Policies,
-    names: &[(PolicyTarget, String)],
+    names: &BTreeMap<PolicyTarget, String>,
 ) {
     if policies.is_empty() {
         w.line("policies: &::wharf::policy::OperationPolicies::NONE,");
         return;
     }
-    let name_of = |target: PolicyTarget| {
-        names
-            .iter()
-            .find(|(t, _)| *t == target)
-            .map_or("::wharf::policy::Policy::NONE".to_owned(), |(_, n)| {
-                n.clone()
-            })
-    };
-    let tag = op
-        .tags
-        .iter()
-        .map(|t| PolicyTarget::Tag(t.clone()))
-        .find(|t| names.iter().any(|(n, _)| n == t))
-        .map_or("::wharf::policy::Policy::NONE".to_owned(), name_of);
+    let [own, tag, client] =
+        policies
+            .levels(op)
+            .map(|(target, spec)| match (spec, names.get(&target)) {
+                (Some(_), Some(name)) => name.clone(),
+                _ => "::wharf::policy::Policy::NONE".to_owned(),
+            });
     w.open("policies: &::wharf::policy::OperationPolicies {");
-    w.line(&format!(
-        "operation: {},",
-        name_of(PolicyTarget::Operation(op.name.clone()))
-    ));
+    w.line(&format!("operation: {own},"));
     w.line(&format!("tag: {tag},"));
-    w.line(&format!("client: {},", name_of(PolicyTarget::Client)));
+    w.line(&format!("client: {client},"));
     w.close("},");
 }
