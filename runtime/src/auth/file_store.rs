@@ -309,6 +309,14 @@ impl TokenStore for EncryptedFileStore {
     }
 }
 
+impl EncryptedFileStore {
+    /// Writes an envelope already sealed with this store's keys (the
+    /// keyring store's overflow), without encrypting twice.
+    pub(crate) fn save_sealed(&self, key: &str, envelope: &[u8]) -> Result<(), StoreError> {
+        write_atomic(&self.path_of(key), envelope)
+    }
+}
+
 /// Writes `bytes` to `path` atomically, readable by the owner only.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", path.display()));

@@ -144,7 +144,9 @@ impl TokenStore for KeyringStore {
                 entry.set_secret(&envelope).map_err(backend)?;
                 self.overflow.delete(key).await
             } else {
-                self.overflow.save(key, tokens).await?;
+                // The overflow store has the same data key: the envelope
+                // goes to the file as it is.
+                self.overflow.save_sealed(key, &envelope)?;
                 entry.set_secret(IN_FILE).map_err(backend)
             }
         })
