@@ -236,7 +236,10 @@ paths:
     let refused = Generator::from_text(spec)
         .policy(op("opGetUserPolicy"), retrying.clone())
         .generate();
-    assert!(matches!(refused, Err(wharf_codegen::GeneratorError::Policy(_))));
+    assert!(matches!(
+        refused,
+        Err(wharf_codegen::GeneratorError::Policy(_))
+    ));
     // ...unless a later policy for the same target replaces it.
     let timeout = PolicySpec {
         timeout: Some(Duration::from_secs(2)),

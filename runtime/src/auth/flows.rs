@@ -624,13 +624,29 @@ impl ServerMetadata {
     /// Endpoints from a spec's OAuth scheme (no discovery request needed).
     /// `None` when the scheme names no token endpoint.
     pub fn from_scheme(scheme: &SecurityScheme) -> Option<ServerMetadata> {
+        ServerMetadata::from_flow_urls(
+            scheme.authorization_url,
+            scheme.token_url,
+            scheme.refresh_url,
+            scheme.device_authorization_url,
+        )
+    }
+
+    /// Endpoints from an OAuth scheme's flow URLs (the token URL, else the
+    /// refresh URL, is the token endpoint). `None` without either.
+    pub fn from_flow_urls(
+        authorization: Option<&str>,
+        token: Option<&str>,
+        refresh: Option<&str>,
+        device_authorization: Option<&str>,
+    ) -> Option<ServerMetadata> {
         Some(ServerMetadata {
             issuer: None,
-            authorization_endpoint: scheme.authorization_url.map(str::to_owned),
-            token_endpoint: scheme.token_url.or(scheme.refresh_url)?.to_owned(),
+            authorization_endpoint: authorization.map(str::to_owned),
+            token_endpoint: token.or(refresh)?.to_owned(),
             revocation_endpoint: None,
             introspection_endpoint: None,
-            device_authorization_endpoint: scheme.device_authorization_url.map(str::to_owned),
+            device_authorization_endpoint: device_authorization.map(str::to_owned),
             authorization_response_iss_parameter_supported: false,
         })
     }

@@ -129,15 +129,12 @@ fn oauth_scheme(integration: &Integration, spec: &std::path::Path) -> Result<Sch
 /// [`ServerMetadata::from_scheme`] for a scheme read at run time (that one
 /// takes generated `'static` data).
 fn metadata_from_scheme(def: &SchemeDef) -> Option<ServerMetadata> {
-    Some(ServerMetadata {
-        issuer: None,
-        authorization_endpoint: def.authorization_url.clone(),
-        token_endpoint: def.token_url.clone().or_else(|| def.refresh_url.clone())?,
-        revocation_endpoint: None,
-        introspection_endpoint: None,
-        device_authorization_endpoint: def.device_authorization_url.clone(),
-        authorization_response_iss_parameter_supported: false,
-    })
+    ServerMetadata::from_flow_urls(
+        def.authorization_url.as_deref(),
+        def.token_url.as_deref(),
+        def.refresh_url.as_deref(),
+        def.device_authorization_url.as_deref(),
+    )
 }
 
 /// The issuer of an `openIdConnectUrl` (`<issuer>/.well-known/openid-configuration`).
