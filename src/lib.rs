@@ -183,7 +183,9 @@ pub use wharf_runtime::{
 pub use wharf_runtime::auth;
 /// The request path and its types (`Integration`, `OperationMeta`, ...).
 pub use wharf_runtime::call;
-pub use wharf_runtime::call::{scopes_for, OperationMeta, SchemeScopes, SecurityRequirement};
+pub use wharf_runtime::call::{
+    scopes_for, Body, ByteStream, OperationMeta, SchemeScopes, SecurityRequirement,
+};
 /// What generated clients are made of: `ClientCore`, `Reply`, `ApiError`,
 /// parameter styles, bodies and pagination streams.
 pub use wharf_runtime::client;

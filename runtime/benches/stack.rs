@@ -137,7 +137,7 @@ impl Paths {
                 method: Method::GET,
                 url: self.url.clone(),
                 headers: http::HeaderMap::new(),
-                body: Bytes::new(),
+                body: Bytes::new().into(),
             };
             std::hint::black_box(self.transport.send(request).await.unwrap());
         }

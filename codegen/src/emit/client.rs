@@ -127,6 +127,10 @@ impl<'a> ClientEmitter<'a> {
             w.blank();
             self.stream_method(w, op);
         }
+        if op.streaming_fn.is_some() {
+            w.blank();
+            self.streaming_method(w, op);
+        }
         w.close("}");
     }
 
@@ -261,7 +265,7 @@ impl<'a> ClientEmitter<'a> {
     fn body_field_ty(&self, b: &Body) -> String {
         match b.kind {
             BodyKind::Text => "String".into(),
-            BodyKind::Binary => "::wharf::Binary".into(),
+            BodyKind::Binary => "::wharf::Body".into(),
             _ => self.types.ty(&b.ty),
         }
     }
@@ -310,7 +314,7 @@ impl<'a> ClientEmitter<'a> {
         if let Some(b) = op.body.as_ref().filter(|b| b.required) {
             let ty = match b.kind {
                 BodyKind::Text => format!("&{lifetime}str"),
-                BodyKind::Binary => "impl Into<::wharf::Binary>".into(),
+                BodyKind::Binary => "impl Into<::wharf::Body>".into(),
                 _ => format!("&{lifetime}{}", self.types.ty(&b.ty)),
             };
             args.push(format!("{}: {ty}", ident(&b.rust)));
@@ -384,15 +388,27 @@ impl<'a> ClientEmitter<'a> {
 
     fn method(&self, w: &mut Writer, op: &Operation) {
         self.method_doc(w, op);
-        let args = self.arguments(op, "");
-        w.line(&format!("pub async fn {}(", op.fn_name));
+        self.signature(w, &op.fn_name, op, &self.return_ty(op));
+        self.request(w, op);
+        w.line("let raw = self.core.send(r, options.call).await?;");
+        self.dispatch(w, op);
+        w.close("}");
+    }
+
+    /// `pub async fn name(&self, arguments…) -> returns {`
+    fn signature(&self, w: &mut Writer, name: &str, op: &Operation, returns: &str) {
+        w.line(&format!("pub async fn {name}("));
         w.indent_more();
         w.line("&self,");
-        for a in &args {
+        for a in self.arguments(op, "") {
             w.line(&format!("{a},"));
         }
         w.indent_back();
-        w.open(&format!(") -> {} {{", self.return_ty(op)));
+        w.open(&format!(") -> {returns} {{"));
+    }
+
+    /// The request `r`: path, parameters, body.
+    fn request(&self, w: &mut Writer, op: &Operation) {
         w.line(&format!(
             "let mut r = self.core.request(&super::operations::{});",
             op.const_name
@@ -404,8 +420,41 @@ impl<'a> ClientEmitter<'a> {
         if let Some(b) = &op.body {
             self.body(w, b);
         }
-        w.line("let raw = self.core.send(r, options.call).await?;");
-        self.dispatch(w, op);
+    }
+
+    /// The same call with a successful body handed over as a stream: the
+    /// generated method for downloads too large to hold.
+    fn streaming_method(&self, w: &mut Writer, op: &Operation) {
+        let Some(name) = &op.streaming_fn else { return };
+        w.doc(&[
+            format!(
+                " [`Client::{}`], with a successful (2xx) response body handed over as a",
+                op.fn_name
+            ),
+            " stream as it arrives, for downloads too large to hold. Error responses".into(),
+            " are read whole and typed as in the buffered method.".into(),
+        ]);
+        if op.deprecated {
+            w.line("#[deprecated(note = \"deprecated in the spec\")]");
+        }
+        let returns = format!(
+            "Result<::wharf::client::Reply<::wharf::ByteStream>, {API_ERROR}<{}>>",
+            self.err_ty(op)
+        );
+        self.signature(w, name, op, &returns);
+        self.request(w, op);
+        w.open("let raw = match self.core.send_streaming(r, options.call).await? {");
+        w.line("::wharf::client::Streamed::Body(reply) => return Ok(reply),");
+        w.line("::wharf::client::Streamed::Raw(raw) => raw,");
+        w.close("};");
+        if op.responses.cases.iter().any(|c| !c.success) {
+            w.line("#[allow(unreachable_patterns, clippy::match_overlapping_arm)]");
+            w.open("match raw.code() {");
+            self.error_arms(w, op);
+            w.close("}");
+        } else {
+            w.line("raw.unexpected()");
+        }
         w.close("}");
     }
 
@@ -473,11 +522,8 @@ impl<'a> ClientEmitter<'a> {
         match b.kind {
             BodyKind::Json => w.line(&format!("r.json({name}, {media});")),
             BodyKind::Text => w.line(&format!("r.text({name}.to_owned(), {media});")),
-            BodyKind::Binary if b.required => {
-                w.line(&format!("let {name}: ::wharf::Binary = {name}.into();"));
-                w.line(&format!("r.bytes({name}.bytes, {media});"));
-            }
-            BodyKind::Binary => w.line(&format!("r.bytes({name}.bytes.clone(), {media});")),
+            BodyKind::Binary if b.required => w.line(&format!("r.body({name}, {media});")),
+            BodyKind::Binary => w.line(&format!("r.body({name}.clone(), {media});")),
             BodyKind::Form => {
                 if b.encodings.is_empty() {
                     w.line(&format!("r.form({name}, &[]);"));
@@ -551,11 +597,6 @@ impl<'a> ClientEmitter<'a> {
         w.line("#[allow(unreachable_patterns, clippy::match_overlapping_arm)]");
         w.open("match raw.code() {");
         let cases = &op.responses.cases;
-        let pattern = |status: StatusPattern| match status {
-            StatusPattern::Code(c) => c.to_string(),
-            StatusPattern::Range(d) => format!("{}..={}", d * 100, d * 100 + 99),
-            StatusPattern::Default => "_".into(),
-        };
         match &op.responses.ok {
             Outcome::Single(p) => w.line(&format!("200..=299 => raw.{}(),", decoder(p))),
             Outcome::Enum(name) => {
@@ -564,12 +605,19 @@ impl<'a> ClientEmitter<'a> {
                         Payload::Empty => format!("raw.empty_as({name}::{})", case.variant),
                         p => format!("raw.{}_into({name}::{})", decoder(p), case.variant),
                     };
-                    w.line(&format!("{} => {arm},", pattern(case.status)));
+                    w.line(&format!("{} => {arm},", status_pattern(case.status)));
                 }
             }
         }
+        self.error_arms(w, op);
+        w.close("}");
+    }
+
+    /// The arms for documented error statuses, `default` (or an
+    /// unexpected-status arm) last.
+    fn error_arms(&self, w: &mut Writer, op: &Operation) {
         let mut has_default = false;
-        for case in cases.iter().filter(|c| !c.success) {
+        for case in op.responses.cases.iter().filter(|c| !c.success) {
             has_default |= case.status == StatusPattern::Default;
             let arm = match (&op.responses.err, &case.payload) {
                 (Outcome::Single(Payload::Json(_)), _) => {
@@ -581,12 +629,11 @@ impl<'a> ClientEmitter<'a> {
                 }
                 (Outcome::Enum(name), _) => format!("raw.error_raw({name}::{})", case.variant),
             };
-            w.line(&format!("{} => {arm},", pattern(case.status)));
+            w.line(&format!("{} => {arm},", status_pattern(case.status)));
         }
         if !has_default {
             w.line("_ => raw.unexpected(),");
         }
-        w.close("}");
     }
 
     fn stream_method(&self, w: &mut Writer, op: &Operation) {
@@ -755,6 +802,15 @@ fn status_text(status: StatusPattern) -> String {
         StatusPattern::Code(c) => format!("HTTP {c}"),
         StatusPattern::Range(d) => format!("HTTP {d}xx"),
         StatusPattern::Default => "Any other status".into(),
+    }
+}
+
+/// A status pattern as a `match` pattern on the status code.
+fn status_pattern(status: StatusPattern) -> String {
+    match status {
+        StatusPattern::Code(c) => c.to_string(),
+        StatusPattern::Range(d) => format!("{}..={}", d * 100, d * 100 + 99),
+        StatusPattern::Default => "_".into(),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Operation {
     pub body: Option<Body>,
     pub responses: Responses,
     pub pagination: Option<Pagination>,
+    /// The method that hands a binary success body over as a stream
+    /// (`…_streaming`), for operations that have one.
+    pub streaming_fn: Option<String>,
 }
 
 impl Operation {
@@ -335,6 +338,11 @@ pub(crate) fn lower_operations(
             let body = request_body(spec, lowerer, &op_at, op, &prefix);
             name_arguments(&mut params, body.as_ref());
             let responses = responses(spec, lowerer, &op_at, op, &prefix);
+            let streaming_fn = responses
+                .cases
+                .iter()
+                .any(|c| c.success && c.payload == Payload::Binary)
+                .then(|| methods.claim(&format!("{fn_name}_streaming")).0);
             let operation = Operation {
                 const_name,
                 name: name.clone(),
@@ -360,6 +368,7 @@ pub(crate) fn lower_operations(
                 body,
                 responses,
                 pagination: None,
+                streaming_fn,
             };
             let pending = pending_pages(
                 &operation,

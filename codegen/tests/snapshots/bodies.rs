@@ -211,6 +211,36 @@ impl ::wharf::__private::DecodeObject for UploadBody {
 
 ::wharf::__private::impl_decode!(object UploadBody);
 
+/// Schema: `bodies.yaml#/paths/~1blobs~1{name}/get/responses/404/content/application~1json/schema`
+#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
+#[serde(crate = "::wharf::__private::serde")]
+pub struct GetBlobError404 {
+    pub message: String,
+}
+
+impl ::wharf::__private::DecodeObject for GetBlobError404 {
+    fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(
+        map: &mut A,
+        cx: &mut ::wharf::__private::Cx,
+    ) -> ::wharf::__private::Decoding<Self, A::Error> {
+        let mut message = ::wharf::__private::Required::new();
+        while let Some(key) = cx.next_key(map)? {
+            match key.as_str() {
+                "message" => cx.required(map, "message", &mut message)?,
+                _ => cx.unknown_field(map, &key)?,
+            }
+        }
+        let Some(message) = message.take(cx, "message") else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            message,
+        }))
+    }
+}
+
+::wharf::__private::impl_decode!(object GetBlobError404);
+
 /// Schema: `bodies.yaml#/paths/~1pings/post/requestBody/content/application~1json/schema`
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
@@ -560,7 +590,7 @@ pub mod binary {
             &self,
             name: &str,
             options: GetBlobOptions,
-        ) -> Result<::wharf::client::Reply<::wharf::Binary>, ::wharf::client::ApiError<()>> {
+        ) -> Result<::wharf::client::Reply<::wharf::Binary>, ::wharf::client::ApiError<GetBlobError404>> {
             let mut r = self.core.request(&super::operations::GET_BLOB);
             r.path("/blobs/");
             r.path_param("name", name);
@@ -568,6 +598,29 @@ pub mod binary {
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {
                 200..=299 => raw.binary(),
+                404 => raw.error_json(::core::convert::identity),
+                _ => raw.unexpected(),
+            }
+        }
+
+        /// [`Client::get_blob`], with a successful (2xx) response body handed over as a
+        /// stream as it arrives, for downloads too large to hold. Error responses
+        /// are read whole and typed as in the buffered method.
+        pub async fn get_blob_streaming(
+            &self,
+            name: &str,
+            options: GetBlobOptions,
+        ) -> Result<::wharf::client::Reply<::wharf::ByteStream>, ::wharf::client::ApiError<GetBlobError404>> {
+            let mut r = self.core.request(&super::operations::GET_BLOB);
+            r.path("/blobs/");
+            r.path_param("name", name);
+            let raw = match self.core.send_streaming(r, options.call).await? {
+                ::wharf::client::Streamed::Body(reply) => return Ok(reply),
+                ::wharf::client::Streamed::Raw(raw) => raw,
+            };
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                404 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
             }
         }
@@ -588,14 +641,13 @@ pub mod binary {
         pub async fn put_blob(
             &self,
             name: &str,
-            body: impl Into<::wharf::Binary>,
+            body: impl Into<::wharf::Body>,
             options: PutBlobOptions,
         ) -> Result<::wharf::client::Reply<Stored>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::PUT_BLOB);
             r.path("/blobs/");
             r.path_param("name", name);
-            let body: ::wharf::Binary = body.into();
-            r.bytes(body.bytes, "application/octet-stream");
+            r.body(body, "application/octet-stream");
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

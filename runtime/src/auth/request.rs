@@ -169,7 +169,7 @@ mod tests {
         .unwrap();
         // base64("app+id:s3cr%3At")
         assert_eq!(r.headers[AUTHORIZATION], "Basic YXBwK2lkOnMzY3IlM0F0");
-        assert_eq!(&r.body[..], b"grant_type=authorization_code&code=CODE");
+        assert_eq!(&r.body.as_bytes().unwrap()[..], b"grant_type=authorization_code&code=CODE");
         assert!(!format!("{r:?}").contains("CODE") && !format!("{r:?}").contains("YXBw"));
     }
 
@@ -188,7 +188,7 @@ mod tests {
         .unwrap();
         assert!(r.headers.get(AUTHORIZATION).is_none());
         assert_eq!(r.headers[CONTENT_TYPE], "application/json");
-        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(r.body.as_bytes().unwrap()).unwrap();
         assert_eq!(body["client_id"], "app id");
         assert_eq!(body["client_secret"], "s3cr:t");
     }

@@ -2,12 +2,13 @@
 //! the request path that composes them.
 
 use super::auth_hook::Authenticator;
+use super::body::ByteStream;
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
 use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 use super::health::{Health, Latencies};
-use super::request::{HttpRequest, Request, Response};
+use super::request::{HttpRequest, Request, Response, StreamingResponse};
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
@@ -142,6 +143,16 @@ struct DeclaredGuards {
     bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
 }
 
+/// Largest error body read from a streaming call.
+const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
+
+/// An attempt's response; for a streaming call's success, the body is in
+/// `stream` (and `response.body` is empty).
+struct Exchange {
+    response: Response,
+    stream: Option<ByteStream>,
+}
+
 /// What the retry loop decided after a failed attempt.
 enum Next {
     Retry(Duration),
@@ -219,6 +230,34 @@ impl Integration {
 
     /// Makes one logical call: the whole request path.
     pub async fn call(&self, request: Request, options: CallOptions) -> Result<Response, Error> {
+        let exchange = self.call_with(request, options, false).await?;
+        Ok(exchange.response)
+    }
+
+    /// Makes one logical call whose response body is handed over as a
+    /// stream once a successful head arrives (downloads). The deadline and
+    /// retries cover the exchange up to the head; the body then arrives
+    /// under the transport's stall timeout. Error responses are read whole
+    /// (up to 1 MiB), classified and retried as in [`Integration::call`].
+    pub async fn call_streaming(
+        &self,
+        request: Request,
+        options: CallOptions,
+    ) -> Result<StreamingResponse, Error> {
+        let Exchange { response, stream } = self.call_with(request, options, true).await?;
+        Ok(StreamingResponse {
+            status: response.status,
+            headers: response.headers,
+            body: stream.unwrap_or_else(|| ByteStream::from_bytes(response.body)),
+        })
+    }
+
+    async fn call_with(
+        &self,
+        request: Request,
+        options: CallOptions,
+        streaming: bool,
+    ) -> Result<Exchange, Error> {
         let i = &self.inner;
         let scope = scope::current();
         let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
@@ -254,6 +293,7 @@ impl Integration {
                 breaker.as_ref(),
                 scope.as_deref(),
                 correlation_id,
+                streaming,
             )
             .instrument(span.clone())
             .await;
@@ -419,6 +459,7 @@ impl Integration {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         request: Request,
@@ -427,7 +468,8 @@ impl Integration {
         breaker: Option<&Breaker>,
         scope: Option<&ActiveScope>,
         correlation_id: &str,
-    ) -> Result<(Response, u32), Error> {
+        streaming: bool,
+    ) -> Result<(Exchange, u32), Error> {
         let i = &self.inner;
         let start = i.clock.now();
         let deadline = options
@@ -512,6 +554,9 @@ impl Integration {
         let has_idempotency_plan = operation.is_idempotent()
             || key.is_some()
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
+        // A one-shot body stream is gone after the first attempt: no retry,
+        // no replay.
+        let replayable = request.body.is_replayable();
         let mut http = HttpRequest {
             method: operation.method.clone(),
             url: request.url.clone(),
@@ -607,7 +652,7 @@ impl Integration {
                 duration_ms = field::Empty,
             );
             let outcome = self
-                .attempt(sent, this_attempt)
+                .attempt(sent, this_attempt, streaming)
                 .instrument(attempt_span.clone())
                 .await;
             let after = i.clock.now();
@@ -616,9 +661,9 @@ impl Integration {
                 after.saturating_duration_since(now).as_millis() as u64,
             );
             let class = match &outcome {
-                Ok(response) => {
-                    attempt_span.record("status", response.status.as_u16());
-                    self.classify(&request, Outcome::Response(response))
+                Ok(exchange) => {
+                    attempt_span.record("status", exchange.response.status.as_u16());
+                    self.classify(&request, Outcome::Response(&exchange.response))
                 }
                 Err(e) => self.classify(&request, Outcome::Transport(e)),
             };
@@ -633,10 +678,10 @@ impl Integration {
                 .increment(1);
             // A rejected token: the authenticator refreshes at most once and
             // the call is replayed at most once.
-            if let (Some(auth), Some(generation), Ok(response)) =
+            if let (Some(auth), Some(generation), Ok(Exchange { response, .. })) =
                 (&i.authenticator, generation, &outcome)
             {
-                if matches!(response.status.as_u16(), 401 | 403) && !replayed {
+                if matches!(response.status.as_u16(), 401 | 403) && !replayed && replayable {
                     match auth
                         .rejected(generation, response.status, &response.headers)
                         .await
@@ -658,16 +703,18 @@ impl Integration {
                 }
             }
             let (failure, provider_delay, class) = match (outcome, class) {
-                (Ok(response), None) => {
+                (Ok(exchange), None) => {
                     i.budget.earn();
                     // The provider says the quota is spent: hold later calls
                     // until it resets instead of running into 429s.
-                    if let Some(wait) = reset_when_exhausted(&response.headers, i.clock.wall()) {
+                    if let Some(wait) =
+                        reset_when_exhausted(&exchange.response.headers, i.clock.wall())
+                    {
                         i.limiter.pause_until(after + wait);
                     }
-                    return Ok((response, attempts));
+                    return Ok((exchange, attempts));
                 }
-                (Ok(response), Some(class)) => {
+                (Ok(Exchange { response, .. }), Some(class)) => {
                     let delay = requested_delay(&response.headers, i.clock.wall());
                     if let (ErrorClass::RateLimited, Some(d)) = (class, delay) {
                         i.limiter.pause_until(after + d);
@@ -686,6 +733,9 @@ impl Integration {
                     (ErrorKind::Transport { error, class }, None, class)
                 }
             };
+            if !replayable {
+                return Err(self.error(&request, failure, attempts, false));
+            }
             match self.next(
                 &retry,
                 class,
@@ -756,16 +806,41 @@ impl Integration {
         custom.or_else(|| default_class(&request.operation, outcome))
     }
 
-    /// One exchange, bounded by the attempt timeout.
+    /// One exchange, bounded by the attempt timeout. Streaming, a success
+    /// comes back once its head is in, and an error response is read whole
+    /// (it is classified, and kept in the error).
     async fn attempt(
         &self,
         request: HttpRequest,
         timeout: Duration,
-    ) -> Result<Response, TransportError> {
+        streaming: bool,
+    ) -> Result<Exchange, TransportError> {
         let i = &self.inner;
-        let send = i.transport.send(request);
+        let exchange = async {
+            if !streaming {
+                let response = i.transport.send(request).await?;
+                return Ok(Exchange {
+                    response,
+                    stream: None,
+                });
+            }
+            let r = i.transport.send_streaming(request).await?;
+            let (body, stream) = if r.status.as_u16() < 400 {
+                (bytes::Bytes::new(), Some(r.body))
+            } else {
+                (r.body.collect(MAX_STREAMED_ERROR_BODY).await?, None)
+            };
+            Ok(Exchange {
+                response: Response {
+                    status: r.status,
+                    headers: r.headers,
+                    body,
+                },
+                stream,
+            })
+        };
         tokio::select! {
-            result = send => result,
+            result = exchange => result,
             () = i.clock.sleep(timeout) => Err(TransportError {
                 kind: TransportErrorKind::Timeout,
                 sent: true,

@@ -8,6 +8,7 @@
 //! open breaker does not use up a rate-limit slot.
 
 mod auth_hook;
+mod body;
 mod classify;
 mod config;
 mod drift_sink;
@@ -20,6 +21,7 @@ mod retry_after;
 mod transport;
 
 pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization};
+pub use body::{Body, ByteStream, Chunks, Opened, WriteError};
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};
 pub use drift_sink::{DriftSink, LogDrift};
@@ -28,7 +30,8 @@ pub use health::Health;
 pub use integration::{Integration, IntegrationBuilder};
 pub use request::{
     scopes_for, HttpRequest, OperationMeta, Request, Response, SchemeScopes, SecurityRequirement,
+    StreamingResponse,
 };
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
-pub use transport::{SendFuture, Transport};
+pub use transport::{SendFuture, StreamingSendFuture, Transport};

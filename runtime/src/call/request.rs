@@ -1,6 +1,7 @@
 //! What generated code (or a hand-written call) hands the runtime, and what
 //! comes back.
 
+use super::body::{Body, ByteStream};
 use crate::redact;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -123,7 +124,9 @@ pub struct Request {
     /// Absolute URL, query included.
     pub url: String,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    /// Bytes, or a stream ([`Body::stream`] is sent once: such a call is
+    /// never retried).
+    pub body: Body,
 }
 
 impl Request {
@@ -132,11 +135,11 @@ impl Request {
             operation,
             url: url.into(),
             headers: HeaderMap::new(),
-            body: Bytes::new(),
+            body: Body::empty(),
         }
     }
 
-    pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
+    pub fn with_body(mut self, body: impl Into<Body>) -> Self {
         self.body = body.into();
         self
     }
@@ -149,7 +152,7 @@ impl fmt::Debug for Request {
             .field("method", &self.operation.method)
             .field("url", &redact::url(&self.url))
             .field("headers", &redact::Headers(&self.headers))
-            .field("body", &redact::Body(&self.body))
+            .field("body", &self.body)
             .finish()
     }
 }
@@ -160,7 +163,7 @@ pub struct HttpRequest {
     pub method: Method,
     pub url: String,
     pub headers: HeaderMap,
-    pub body: Bytes,
+    pub body: Body,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -169,7 +172,7 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("url", &redact::url(&self.url))
             .field("headers", &redact::Headers(&self.headers))
-            .field("body", &redact::Body(&self.body))
+            .field("body", &self.body)
             .finish()
     }
 }
@@ -190,6 +193,14 @@ impl fmt::Debug for Response {
             .field("body", &redact::Body(&self.body))
             .finish()
     }
+}
+
+/// A response whose body arrives as a stream (downloads).
+#[derive(Debug)]
+pub struct StreamingResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: ByteStream,
 }
 
 #[cfg(test)]

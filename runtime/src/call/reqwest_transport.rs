@@ -5,9 +5,10 @@
 //! stall timeout and size cap on response bodies. One instance is one
 //! connection pool: an integration owns one.
 
+use super::body::{ByteStream, Opened};
 use super::error::{TransportError, TransportErrorKind};
-use super::request::{HttpRequest, Response};
-use super::transport::{SendFuture, Transport};
+use super::request::{HttpRequest, Response, StreamingResponse};
+use super::transport::{SendFuture, StreamingSendFuture, Transport};
 use bytes::BytesMut;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -234,21 +235,50 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-impl Transport for ReqwestTransport {
-    fn send(&self, request: HttpRequest) -> SendFuture {
-        let url = match self.check_url(&request.url) {
-            Ok(url) => url,
-            Err(e) => return Box::pin(async move { Err(e) }),
-        };
+impl ReqwestTransport {
+    /// The reqwest request for `request`, or why it cannot be sent.
+    fn start(&self, request: HttpRequest) -> Result<reqwest::RequestBuilder, TransportError> {
+        let url = self.check_url(&request.url)?;
         let mut builder = self
             .client
             .request(request.method, url)
             .headers(request.headers);
-        // An empty body is no body: a GET must not announce one.
-        if !request.body.is_empty() {
-            builder = builder.body(request.body);
+        match request.body.open() {
+            // An empty body is no body: a GET must not announce one.
+            Ok(Opened::Bytes(bytes)) if bytes.is_empty() => {}
+            Ok(Opened::Bytes(bytes)) => builder = builder.body(bytes),
+            Ok(Opened::Stream { chunks, length }) => {
+                if let Some(length) = length {
+                    builder = builder.header(http::header::CONTENT_LENGTH, length);
+                }
+                builder = builder.body(reqwest::Body::wrap_stream(chunks));
+            }
+            Err(e) => {
+                return Err(TransportError {
+                    kind: TransportErrorKind::Other,
+                    sent: false,
+                    message: format!("request body: {e}"),
+                })
+            }
         }
-        let send = builder.send();
+        Ok(builder)
+    }
+}
+
+fn stalled(stall: Duration) -> TransportError {
+    TransportError {
+        kind: TransportErrorKind::Body,
+        sent: true,
+        message: format!("response body stalled for {stall:?}"),
+    }
+}
+
+impl Transport for ReqwestTransport {
+    fn send(&self, request: HttpRequest) -> SendFuture {
+        let send = match self.start(request) {
+            Ok(builder) => builder.send(),
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
         let (stall, max) = (self.stall_timeout, self.max_body_bytes);
         Box::pin(async move {
             let mut response = send.await.map_err(transport_error)?;
@@ -257,7 +287,7 @@ impl Transport for ReqwestTransport {
             // A small body of known size: read at once. The attempt timeout
             // bounds it; a stall timer of its own would cost a timer
             // registration per call for nothing. Stall protection is for
-            // streamed bodies, below.
+            // larger bodies, below.
             if response.content_length().is_some_and(|l| l <= SMALL_BODY) {
                 let body = response.bytes().await.map_err(transport_error)?;
                 return Ok(Response {
@@ -270,11 +300,7 @@ impl Transport for ReqwestTransport {
             loop {
                 let chunk = tokio::time::timeout(stall, response.chunk())
                     .await
-                    .map_err(|_| TransportError {
-                        kind: TransportErrorKind::Body,
-                        sent: true,
-                        message: format!("response body stalled for {stall:?}"),
-                    })?;
+                    .map_err(|_| stalled(stall))?;
                 match chunk.map_err(transport_error)? {
                     Some(piece) => {
                         if body.len() + piece.len() > max {
@@ -293,6 +319,35 @@ impl Transport for ReqwestTransport {
                 status,
                 headers,
                 body: body.freeze(),
+            })
+        })
+    }
+
+    /// The body is handed over as it arrives, each chunk within the stall
+    /// timeout; no size cap (the caller consumes it).
+    fn send_streaming(&self, request: HttpRequest) -> StreamingSendFuture {
+        let send = match self.start(request) {
+            Ok(builder) => builder.send(),
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let stall = self.stall_timeout;
+        Box::pin(async move {
+            let mut response = send.await.map_err(transport_error)?;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            let chunks = futures_util::stream::unfold(Some(response), move |state| async move {
+                let mut response = state?;
+                match tokio::time::timeout(stall, response.chunk()).await {
+                    Err(_) => Some((Err(stalled(stall)), None)),
+                    Ok(Err(e)) => Some((Err(transport_error(e)), None)),
+                    Ok(Ok(None)) => None,
+                    Ok(Ok(Some(piece))) => Some((Ok(piece), Some(response))),
+                }
+            });
+            Ok(StreamingResponse {
+                status,
+                headers,
+                body: ByteStream::new(chunks),
             })
         })
     }

@@ -16,11 +16,22 @@ pub use params::Style;
 pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
 pub use request::RequestParts;
 
-use crate::call::{CallOptions, ErrorKind, Integration, OperationMeta, Request};
+use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE, COOKIE};
 use http::HeaderMap;
 use std::sync::Arc;
+
+/// Largest non-success body read whole from a streaming call.
+const MAX_NON_SUCCESS_BODY: usize = 1024 * 1024;
+
+/// What a streaming call gave: a successful body as a stream, or any other
+/// response whole.
+#[derive(Debug)]
+pub enum Streamed {
+    Body(Reply<ByteStream>),
+    Raw(RawReply),
+}
 
 /// Per-call settings every generated method's options carry: the runtime's
 /// [`CallOptions`] (deadline, retry, idempotency key...), extra headers, and
@@ -102,32 +113,105 @@ impl ClientCore {
             reason,
         })?;
         match self.integration.call(request, settings.options).await {
-            Ok(r) => Ok(RawReply::new(
+            Ok(r) => Ok(self.raw(operation, r.status, r.headers, r.body)),
+            Err(e) => self.error_reply(operation, e),
+        }
+    }
+
+    /// Sends a request whose successful (2xx) response body is handed over
+    /// as a stream ([`Streamed::Body`]); any other response is read whole
+    /// and comes back as [`Streamed::Raw`] for the generated code to
+    /// interpret, as from [`ClientCore::send`].
+    pub async fn send_streaming<E>(
+        &self,
+        parts: RequestParts,
+        settings: CallSettings,
+    ) -> Result<Streamed, ApiError<E>> {
+        let operation = parts.operation;
+        let request = self.build(parts, settings.headers, settings.raw_body, settings.url);
+        let request = request.map_err(|reason| ApiError::InvalidRequest {
+            operation: static_name(operation),
+            reason,
+        })?;
+        let r = match self
+            .integration
+            .call_streaming(request, settings.options)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return self.error_reply(operation, e).map(Streamed::Raw),
+        };
+        if r.status.is_success() {
+            return Ok(Streamed::Body(Reply {
+                status: r.status,
+                headers: r.headers,
+                value: r.body,
+            }));
+        }
+        // A non-2xx status the request path let through (3xx, or one a
+        // classifier accepted): read it whole for the generated dispatch.
+        let body = r
+            .body
+            .collect(MAX_NON_SUCCESS_BODY)
+            .await
+            .map_err(|error| {
+                ApiError::Call(Box::new(crate::call::Error {
+                    kind: ErrorKind::Transport {
+                        error,
+                        class: crate::call::ErrorClass::Permanent,
+                    },
+                    integration: self.integration.name().to_owned(),
+                    operation: static_name(operation).to_owned(),
+                    attempts: 1,
+                    budget_exhausted: false,
+                }))
+            })?;
+        Ok(Streamed::Raw(
+            self.raw(operation, r.status, r.headers, body),
+        ))
+    }
+
+    fn raw(
+        &self,
+        operation: &'static OperationMeta,
+        status: http::StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> RawReply {
+        RawReply::new(
+            self.integration.clone(),
+            operation,
+            status,
+            headers,
+            body,
+            None,
+            0,
+        )
+    }
+
+    /// A failed call as a reply when a response arrived (an error status),
+    /// else as [`ApiError::Call`].
+    fn error_reply<E>(
+        &self,
+        operation: &'static OperationMeta,
+        e: crate::call::Error,
+    ) -> Result<RawReply, ApiError<E>> {
+        match e.kind {
+            ErrorKind::Status {
+                status,
+                class,
+                headers,
+                body,
+            } => Ok(RawReply::new(
                 self.integration.clone(),
                 operation,
-                r.status,
-                r.headers,
-                r.body,
-                None,
-                0,
+                status,
+                headers,
+                body,
+                Some(class),
+                e.attempts,
             )),
-            Err(e) => match e.kind {
-                ErrorKind::Status {
-                    status,
-                    class,
-                    headers,
-                    body,
-                } => Ok(RawReply::new(
-                    self.integration.clone(),
-                    operation,
-                    status,
-                    headers,
-                    body,
-                    Some(class),
-                    e.attempts,
-                )),
-                _ => Err(ApiError::Call(Box::new(e))),
-            },
+            _ => Err(ApiError::Call(Box::new(e))),
         }
     }
 
@@ -172,7 +256,7 @@ impl ClientCore {
             let v = HeaderValue::from_str(&content_type)
                 .map_err(|_| format!("invalid content type {content_type:?}"))?;
             headers.insert(CONTENT_TYPE, v);
-            body = bytes;
+            body = bytes.into();
         }
         let mut previous = None;
         for (name, value) in extra_headers {

@@ -153,6 +153,20 @@ pub struct RawReply {
     operation: &'static str,
 }
 
+/// Headers and body may carry secrets: names and sizes only.
+impl fmt::Debug for RawReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawReply")
+            .field("operation", &self.operation)
+            .field("status", &self.status)
+            .field("class", &self.class)
+            .field("attempts", &self.attempts)
+            .field("headers", &redact::Headers(&self.headers))
+            .field("body", &redact::Body(&self.body))
+            .finish()
+    }
+}
+
 /// Why a generated method failed. Every variant that had a response keeps
 /// its status, headers and raw body.
 #[non_exhaustive]

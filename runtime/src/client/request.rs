@@ -4,7 +4,7 @@
 
 use super::body::{self, FieldEncoding, Multipart};
 use super::params::{self, Style};
-use crate::call::OperationMeta;
+use crate::call::{Body, OperationMeta};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::HeaderMap;
@@ -21,7 +21,7 @@ pub struct RequestParts {
     pub(crate) query: Vec<String>,
     pub(crate) headers: HeaderMap,
     pub(crate) cookies: Vec<String>,
-    pub(crate) body: Bytes,
+    pub(crate) body: Body,
     pub(crate) error: Option<String>,
 }
 
@@ -33,7 +33,7 @@ impl RequestParts {
             query: Vec::new(),
             headers: HeaderMap::new(),
             cookies: Vec::new(),
-            body: Bytes::new(),
+            body: Body::empty(),
             error: None,
         }
     }
@@ -148,7 +148,7 @@ impl RequestParts {
         }
     }
 
-    fn content(&mut self, content_type: &str, body: Bytes) {
+    fn content(&mut self, content_type: &str, body: Body) {
         match HeaderValue::from_str(content_type) {
             Ok(v) => {
                 self.headers.insert(CONTENT_TYPE, v);
@@ -182,12 +182,18 @@ impl RequestParts {
 
     /// Raw bytes with their media type (`application/octet-stream`, images…).
     pub fn bytes(&mut self, body: impl Into<Bytes>, content_type: &str) {
+        let bytes: Bytes = body.into();
+        self.content(content_type, bytes.into());
+    }
+
+    /// A body that may be a stream (uploads), with its media type.
+    pub fn body(&mut self, body: impl Into<Body>, content_type: &str) {
         self.content(content_type, body.into());
     }
 
     /// A text body.
     pub fn text(&mut self, body: impl Into<String>, content_type: &str) {
-        self.content(content_type, Bytes::from(body.into()));
+        self.content(content_type, Bytes::from(body.into()).into());
     }
 
     /// The value of a field as JSON, for multipart parts.

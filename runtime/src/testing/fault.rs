@@ -249,6 +249,14 @@ impl Transport for FaultTransport {
         let clock = self.clock.clone();
         let header = self.idempotency_header.clone();
         Box::pin(async move {
+            // Read the body as a server would (a streamed one is used up).
+            if let Err(e) = request.body.collect(crate::testing::wire::MAX_BODY).await {
+                return Err(TransportError {
+                    kind: TransportErrorKind::Other,
+                    sent: false,
+                    message: format!("request body: {e}"),
+                });
+            }
             let text = |name: &str| {
                 request
                     .headers
