@@ -65,7 +65,16 @@ where
     B: Into<Bytes>,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    Box::pin(stream.map(|item| item.map(Into::into).map_err(io::Error::other)))
+    Box::pin(stream.map(|item| item.map(Into::into).map_err(to_io)))
+}
+
+/// An error as an `io::Error`, keeping one that already is (its kind
+/// tells e.g. a missing file).
+fn to_io<E: Into<Box<dyn std::error::Error + Send + Sync>>>(e: E) -> io::Error {
+    match e.into().downcast::<io::Error>() {
+        Ok(io) => *io,
+        Err(other) => io::Error::other(other),
+    }
 }
 
 impl Body {
