@@ -164,7 +164,9 @@ impl Transport for Script {
 }
 
 fn form(r: &HttpRequest) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(r.body.as_bytes().expect("token requests are in memory")).into_owned().collect()
+    url::form_urlencoded::parse(r.body.as_bytes().expect("token requests are in memory"))
+        .into_owned()
+        .collect()
 }
 
 fn field(r: &HttpRequest, name: &str) -> Option<String> {

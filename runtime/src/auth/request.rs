@@ -169,7 +169,10 @@ mod tests {
         .unwrap();
         // base64("app+id:s3cr%3At")
         assert_eq!(r.headers[AUTHORIZATION], "Basic YXBwK2lkOnMzY3IlM0F0");
-        assert_eq!(&r.body.as_bytes().unwrap()[..], b"grant_type=authorization_code&code=CODE");
+        assert_eq!(
+            &r.body.as_bytes().unwrap()[..],
+            b"grant_type=authorization_code&code=CODE"
+        );
         assert!(!format!("{r:?}").contains("CODE") && !format!("{r:?}").contains("YXBw"));
     }
 

@@ -3,6 +3,7 @@
 
 use super::auth_hook::Authenticator;
 use super::body::ByteStream;
+use super::call_metrics::CallMetrics;
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
@@ -16,7 +17,7 @@ use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::{Bulkhead, Full};
 use crate::policy::deadline::Deadline;
-use crate::policy::declared::{Idempotency, Policy};
+use crate::policy::declared::{Idempotency, OperationPolicies, Policy};
 use crate::policy::rate_limit::RateLimiter;
 use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
 use crate::policy::scope::{self, ActiveScope};
@@ -37,6 +38,7 @@ struct Inner {
     name: String,
     /// The name as a metrics label (shared, so labelling does not allocate).
     label: metrics::SharedString,
+    metrics: CallMetrics,
     config: IntegrationConfig,
     transport: Arc<dyn Transport>,
     classifier: Option<Arc<dyn Classifier>>,
@@ -123,6 +125,7 @@ impl IntegrationBuilder {
                     .jitter_seed
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
+                metrics: CallMetrics::default(),
                 label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
                 config,
@@ -260,7 +263,12 @@ impl Integration {
     ) -> Result<Exchange, Error> {
         let i = &self.inner;
         let scope = scope::current();
-        let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
+        // Generated policies, unless the operation has none (the common
+        // case, then skipped by both resolutions below).
+        let policies = (*request.operation.policies != OperationPolicies::NONE)
+            .then_some(request.operation.policies);
+        let mut options =
+            self.resolve_options(&request.operation, policies, options, scope.as_deref());
         let given = options.correlation_id.take();
         let generated;
         let correlation_id: &str = match &given {
@@ -278,25 +286,26 @@ impl Integration {
             attempts = field::Empty,
             outcome = field::Empty,
         );
-        let declared = Self::resolve_declared(&request.operation, scope.as_deref());
+        let declared = Self::resolve_declared(policies, scope.as_deref());
         // The breaker guarding this call, looked up once for all attempts.
         let breaker = match declared.breaker {
             Some(name) => Some(self.named_breaker(name)),
             None => self.breaker_for(&request.operation.name),
         };
         let started = i.clock.now();
-        let result = self
-            .run(
-                request,
-                options,
-                &declared,
-                breaker.as_ref(),
-                scope.as_deref(),
-                correlation_id,
-                streaming,
-            )
-            .instrument(span.clone())
-            .await;
+        // Boxed once: the retry loop's future is large, and moving it
+        // through each layer of futures would copy it every time.
+        let result = Box::pin(self.run(
+            request,
+            options,
+            &declared,
+            breaker.as_ref(),
+            scope.as_deref(),
+            correlation_id,
+            streaming,
+        ))
+        .instrument(span.clone())
+        .await;
         let elapsed = i.clock.now().saturating_duration_since(started);
         i.latencies.record(elapsed);
         let (outcome, attempts) = match &result {
@@ -305,9 +314,8 @@ impl Integration {
         };
         span.record("attempts", attempts);
         span.record("outcome", outcome);
-        metrics::histogram!("wharf_call_duration_seconds", "integration" => i.label.clone())
-            .record(elapsed.as_secs_f64());
-        metrics::counter!("wharf_calls_total", "integration" => i.label.clone(), "outcome" => outcome).increment(1);
+        let class = result.as_ref().err().map(Error::class);
+        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
         if let Some(b) = &breaker {
             self.publish_breaker_transitions(b);
         }
@@ -321,11 +329,13 @@ impl Integration {
     fn resolve_options(
         &self,
         op: &super::OperationMeta,
+        generated: Option<&OperationPolicies>,
         options: CallOptions,
         scope: Option<&ActiveScope>,
     ) -> CallOptions {
         let config = &self.inner.config;
-        let generated = op.policies;
+        let none = OperationPolicies::NONE;
+        let generated = generated.unwrap_or(&none);
         let mut resolved = options;
         if let Some(scope) = scope {
             // A function's timeout is its ambient deadline (set by the
@@ -337,8 +347,10 @@ impl Integration {
             };
             resolved = resolved.or(&per_call.call_options());
         }
-        if let Some(o) = config.operations.get(op.name.as_ref()) {
-            resolved = resolved.or(o);
+        if !config.operations.is_empty() {
+            if let Some(o) = config.operations.get(op.name.as_ref()) {
+                resolved = resolved.or(o);
+            }
         }
         // The generated levels are constants: skip the empty ones cheaply.
         if generated.operation != Policy::NONE {
@@ -359,8 +371,13 @@ impl Integration {
 
     /// The declared policy fields that are not call options (breaker name,
     /// idempotency plan), per call > operation > tag > client.
-    fn resolve_declared(op: &super::OperationMeta, scope: Option<&ActiveScope>) -> Policy {
-        let generated = op.policies;
+    fn resolve_declared(
+        generated: Option<&OperationPolicies>,
+        scope: Option<&ActiveScope>,
+    ) -> Policy {
+        let Some(generated) = generated else {
+            return scope.map_or(Policy::NONE, |s| s.policy);
+        };
         scope
             .map_or(Policy::NONE, |s| s.policy)
             .or(generated.operation)
@@ -445,7 +462,7 @@ impl Integration {
 
     fn error(
         &self,
-        request: &Request,
+        operation: &super::OperationMeta,
         kind: ErrorKind,
         attempts: u32,
         budget_exhausted: bool,
@@ -453,7 +470,7 @@ impl Integration {
         Error {
             kind,
             integration: self.inner.name.clone(),
-            operation: request.operation.name.to_string(),
+            operation: operation.name.to_string(),
             attempts,
             budget_exhausted,
         }
@@ -471,6 +488,12 @@ impl Integration {
         streaming: bool,
     ) -> Result<(Exchange, u32), Error> {
         let i = &self.inner;
+        let Request {
+            operation,
+            url,
+            headers,
+            body,
+        } = request;
         let start = i.clock.now();
         let deadline = options
             .deadline
@@ -480,7 +503,7 @@ impl Integration {
             .min(Deadline::ambient());
         let retry = options.retry.unwrap_or(i.config.retry);
         if let Err(reason) = retry.validate() {
-            return Err(self.error(&request, ErrorKind::InvalidRequest { reason }, 0, false));
+            return Err(self.error(&operation, ErrorKind::InvalidRequest { reason }, 0, false));
         }
         let attempt_timeout = options.attempt_timeout.unwrap_or(i.config.attempt_timeout);
 
@@ -492,7 +515,7 @@ impl Integration {
             if let Some(max) = policy.bulkhead {
                 match self.declared_bulkhead(id, max).try_enter() {
                     Some(slot) => _declared_slots.push(slot),
-                    None => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                    None => return Err(self.error(&operation, ErrorKind::BulkheadFull, 0, false)),
                 }
             }
         }
@@ -508,17 +531,16 @@ impl Integration {
                     tokio::select! {
                         entered = b.enter() => match entered {
                             Ok(slot) => Some(slot),
-                            Err(Full) => return Err(self.error(&request, ErrorKind::BulkheadFull, 0, false)),
+                            Err(Full) => return Err(self.error(&operation, ErrorKind::BulkheadFull, 0, false)),
                         },
                         () = i.clock.sleep(wait) => {
-                            return Err(self.error(&request, ErrorKind::DeadlineExceeded, 0, false));
+                            return Err(self.error(&operation, ErrorKind::DeadlineExceeded, 0, false));
                         }
                     }
                 }
             },
         };
 
-        let operation = &request.operation;
         // A natural key bound by a policy function: one per operation, the
         // same on every retry (and on every run of the same logical call).
         let natural_key = match (declared.idempotency, scope) {
@@ -534,8 +556,7 @@ impl Integration {
         }
         // A key the caller put in the headers (e.g. a generated
         // `Idempotency-Key` parameter) is the key: it is never replaced.
-        let caller_key = request
-            .headers
+        let caller_key = headers
             .get(&i.config.idempotency_header)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -556,12 +577,12 @@ impl Integration {
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
         // A one-shot body stream is gone after the first attempt: no retry,
         // no replay.
-        let replayable = request.body.is_replayable();
+        let replayable = body.is_replayable();
         let mut http = HttpRequest {
             method: operation.method.clone(),
-            url: request.url.clone(),
-            headers: request.headers.clone(),
-            body: request.body.clone(),
+            url,
+            headers,
+            body,
         };
         if let Ok(v) = HeaderValue::from_str(correlation_id) {
             http.headers.insert(i.config.correlation_header.clone(), v);
@@ -583,7 +604,7 @@ impl Integration {
             let now = i.clock.now();
             let remaining = deadline.remaining(now);
             if remaining < i.config.min_attempt_budget {
-                return Err(self.error(&request, ErrorKind::DeadlineExceeded, attempts, false));
+                return Err(self.error(&operation, ErrorKind::DeadlineExceeded, attempts, false));
             }
             let permit = match breaker {
                 None => None,
@@ -591,7 +612,7 @@ impl Integration {
                     Ok(p) => Some(p),
                     Err(rejected) => {
                         return Err(self.error(
-                            &request,
+                            &operation,
                             ErrorKind::BreakerOpen {
                                 retry_in: rejected.retry_in,
                             },
@@ -611,7 +632,7 @@ impl Integration {
                     Ok(w) => wait = wait.max(w),
                     Err(refused) => {
                         return Err(self.error(
-                            &request,
+                            &operation,
                             ErrorKind::RateLimitedLocally { wait: refused.wait },
                             attempts,
                             false,
@@ -630,14 +651,19 @@ impl Integration {
             let mut sent = http.clone();
             let mut generation = None;
             if let Some(auth) = &i.authenticator {
-                match auth.authorize(operation).await {
+                match auth.authorize(&operation).await {
                     Ok(Some(a)) => {
                         sent.headers.insert(http::header::AUTHORIZATION, a.value);
                         generation = Some(a.generation);
                     }
                     Ok(None) => {}
                     Err(failure) => {
-                        return Err(self.error(&request, ErrorKind::Auth(failure), attempts, false))
+                        return Err(self.error(
+                            &operation,
+                            ErrorKind::Auth(failure),
+                            attempts,
+                            false,
+                        ))
                     }
                 }
             }
@@ -663,9 +689,9 @@ impl Integration {
             let class = match &outcome {
                 Ok(exchange) => {
                     attempt_span.record("status", exchange.response.status.as_u16());
-                    self.classify(&request, Outcome::Response(&exchange.response))
+                    self.classify(&operation, Outcome::Response(&exchange.response))
                 }
-                Err(e) => self.classify(&request, Outcome::Transport(e)),
+                Err(e) => self.classify(&operation, Outcome::Transport(e)),
             };
             attempt_span.record("class", class.map_or("success", |c| c.as_str()));
             if let Some(p) = permit {
@@ -674,8 +700,7 @@ impl Integration {
                     after,
                 );
             }
-            metrics::counter!("wharf_attempts_total", "integration" => i.label.clone(), "outcome" => class.map_or("success", |c| c.as_str()))
-                .increment(1);
+            i.metrics.attempt(&i.label, class);
             // A rejected token: the authenticator refreshes at most once and
             // the call is replayed at most once.
             if let (Some(auth), Some(generation), Ok(Exchange { response, .. })) =
@@ -693,7 +718,7 @@ impl Integration {
                         Ok(_) => {}
                         Err(failure) => {
                             return Err(self.error(
-                                &request,
+                                &operation,
                                 ErrorKind::Auth(failure),
                                 attempts,
                                 false,
@@ -734,7 +759,7 @@ impl Integration {
                 }
             };
             if !replayable {
-                return Err(self.error(&request, failure, attempts, false));
+                return Err(self.error(&operation, failure, attempts, false));
             }
             match self.next(
                 &retry,
@@ -746,7 +771,7 @@ impl Integration {
                 failure,
             ) {
                 Next::Fail(kind, budget_exhausted) => {
-                    return Err(self.error(&request, kind, attempts, budget_exhausted));
+                    return Err(self.error(&operation, kind, attempts, budget_exhausted));
                 }
                 Next::Retry(delay) => {
                     tracing::info!(
@@ -797,13 +822,17 @@ impl Integration {
         Next::Retry(delay)
     }
 
-    fn classify(&self, request: &Request, outcome: Outcome<'_>) -> Option<ErrorClass> {
+    fn classify(
+        &self,
+        operation: &super::OperationMeta,
+        outcome: Outcome<'_>,
+    ) -> Option<ErrorClass> {
         let custom = self
             .inner
             .classifier
             .as_ref()
-            .and_then(|c| c.classify(&request.operation, outcome));
-        custom.or_else(|| default_class(&request.operation, outcome))
+            .and_then(|c| c.classify(operation, outcome));
+        custom.or_else(|| default_class(operation, outcome))
     }
 
     /// One exchange, bounded by the attempt timeout. Streaming, a success

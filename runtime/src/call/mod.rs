@@ -9,6 +9,7 @@
 
 mod auth_hook;
 mod body;
+mod call_metrics;
 mod classify;
 mod config;
 mod drift_sink;

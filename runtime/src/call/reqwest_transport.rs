@@ -236,22 +236,22 @@ fn is_tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 impl ReqwestTransport {
-    /// The reqwest request for `request`, or why it cannot be sent.
-    fn start(&self, request: HttpRequest) -> Result<reqwest::RequestBuilder, TransportError> {
+    /// The reqwest request for `request`, or why it cannot be sent. Built
+    /// directly (not through a builder) so the header map moves in whole.
+    fn start(&self, request: HttpRequest) -> Result<reqwest::Request, TransportError> {
         let url = self.check_url(&request.url)?;
-        let mut builder = self
-            .client
-            .request(request.method, url)
-            .headers(request.headers);
+        let mut out = reqwest::Request::new(request.method, url);
+        *out.headers_mut() = request.headers;
         match request.body.open() {
             // An empty body is no body: a GET must not announce one.
             Ok(Opened::Bytes(bytes)) if bytes.is_empty() => {}
-            Ok(Opened::Bytes(bytes)) => builder = builder.body(bytes),
+            Ok(Opened::Bytes(bytes)) => *out.body_mut() = Some(bytes.into()),
             Ok(Opened::Stream { chunks, length }) => {
                 if let Some(length) = length {
-                    builder = builder.header(http::header::CONTENT_LENGTH, length);
+                    out.headers_mut()
+                        .insert(http::header::CONTENT_LENGTH, length.into());
                 }
-                builder = builder.body(reqwest::Body::wrap_stream(chunks));
+                *out.body_mut() = Some(reqwest::Body::wrap_stream(chunks));
             }
             Err(e) => {
                 return Err(TransportError {
@@ -261,7 +261,7 @@ impl ReqwestTransport {
                 })
             }
         }
-        Ok(builder)
+        Ok(out)
     }
 }
 
@@ -276,7 +276,7 @@ fn stalled(stall: Duration) -> TransportError {
 impl Transport for ReqwestTransport {
     fn send(&self, request: HttpRequest) -> SendFuture {
         let send = match self.start(request) {
-            Ok(builder) => builder.send(),
+            Ok(request) => self.client.execute(request),
             Err(e) => return Box::pin(async move { Err(e) }),
         };
         let (stall, max) = (self.stall_timeout, self.max_body_bytes);
@@ -327,7 +327,7 @@ impl Transport for ReqwestTransport {
     /// timeout; no size cap (the caller consumes it).
     fn send_streaming(&self, request: HttpRequest) -> StreamingSendFuture {
         let send = match self.start(request) {
-            Ok(builder) => builder.send(),
+            Ok(request) => self.client.execute(request),
             Err(e) => return Box::pin(async move { Err(e) }),
         };
         let stall = self.stall_timeout;

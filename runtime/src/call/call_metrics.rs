@@ -1,0 +1,82 @@
+//! The metrics every call records, as handles registered once per
+//! integration (on its first call) instead of a key built, hashed and
+//! looked up on every call. The recorder must therefore be installed
+//! before an integration's first call, as for any metrics handle.
+
+use super::error::ErrorClass;
+use metrics::{Counter, Histogram, SharedString};
+use std::sync::OnceLock;
+
+/// Outcomes in label order: success, then each error class.
+const OUTCOMES: [&str; 5] = [
+    "success",
+    "transient",
+    "rate_limited",
+    "permanent",
+    "ambiguous",
+];
+
+fn index(class: Option<ErrorClass>) -> usize {
+    match class {
+        None => 0,
+        Some(ErrorClass::Transient) => 1,
+        Some(ErrorClass::RateLimited) => 2,
+        Some(ErrorClass::Permanent) => 3,
+        Some(ErrorClass::Ambiguous) => 4,
+    }
+}
+
+struct Handles {
+    duration: Histogram,
+    calls: [Counter; 5],
+    attempts: [Counter; 5],
+}
+
+/// One integration's per-call metrics.
+#[derive(Default)]
+pub(super) struct CallMetrics {
+    handles: OnceLock<Handles>,
+}
+
+impl std::fmt::Debug for CallMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallMetrics")
+    }
+}
+
+impl CallMetrics {
+    fn handles(&self, integration: &SharedString) -> &Handles {
+        self.handles.get_or_init(|| Handles {
+            duration: metrics::histogram!(
+                "wharf_call_duration_seconds",
+                "integration" => integration.clone()
+            ),
+            calls: OUTCOMES.map(|outcome| {
+                metrics::counter!(
+                    "wharf_calls_total",
+                    "integration" => integration.clone(),
+                    "outcome" => outcome
+                )
+            }),
+            attempts: OUTCOMES.map(|outcome| {
+                metrics::counter!(
+                    "wharf_attempts_total",
+                    "integration" => integration.clone(),
+                    "outcome" => outcome
+                )
+            }),
+        })
+    }
+
+    /// A finished call: its duration and outcome (`None`: success).
+    pub(super) fn call(&self, integration: &SharedString, seconds: f64, class: Option<ErrorClass>) {
+        let h = self.handles(integration);
+        h.duration.record(seconds);
+        h.calls[index(class)].increment(1);
+    }
+
+    /// A finished attempt and its outcome (`None`: success).
+    pub(super) fn attempt(&self, integration: &SharedString, class: Option<ErrorClass>) {
+        self.handles(integration).attempts[index(class)].increment(1);
+    }
+}
