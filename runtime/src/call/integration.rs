@@ -146,6 +146,22 @@ struct DeclaredGuards {
     bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
 }
 
+/// A call ready for its first attempt (see [`Integration::prepare`]).
+struct Prepared {
+    operation: super::OperationMeta,
+    /// What every attempt sends (cloned per attempt).
+    http: HttpRequest,
+    start: tokio::time::Instant,
+    deadline: Deadline,
+    retry: RetryPolicy,
+    attempt_timeout: Duration,
+    has_idempotency_plan: bool,
+    replayable: bool,
+    /// Held until the call ends.
+    _declared_slots: Vec<tokio::sync::OwnedSemaphorePermit>,
+    declared_limiters: Vec<Arc<RateLimiter>>,
+}
+
 /// Largest error body read from a streaming call.
 const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
 
@@ -295,17 +311,20 @@ impl Integration {
         let started = i.clock.now();
         // Boxed once: the retry loop's future is large, and moving it
         // through each layer of futures would copy it every time.
-        let result = Box::pin(self.run(
+        let result = match self.prepare(
             request,
             options,
             &declared,
-            breaker.as_ref(),
             scope.as_deref(),
             correlation_id,
-            streaming,
-        ))
-        .instrument(span.clone())
-        .await;
+        ) {
+            Ok(prepared) => {
+                Box::pin(self.run(prepared, breaker.as_ref(), streaming))
+                    .instrument(span.clone())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         let elapsed = i.clock.now().saturating_duration_since(started);
         i.latencies.record(elapsed);
         let (outcome, attempts) = match &result {
@@ -476,22 +495,22 @@ impl Integration {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn run(
+    /// Everything about a call that is settled before its first attempt,
+    /// without waiting: deadline, retry policy, the declared bulkheads'
+    /// slots, the idempotency key and the request every attempt sends.
+    fn prepare(
         &self,
         request: Request,
         options: CallOptions,
         declared: &Policy,
-        breaker: Option<&Breaker>,
         scope: Option<&ActiveScope>,
         correlation_id: &str,
-        streaming: bool,
-    ) -> Result<(Exchange, u32), Error> {
+    ) -> Result<Prepared, Error> {
         let i = &self.inner;
         let Request {
             operation,
             url,
-            headers,
+            mut headers,
             body,
         } = request;
         let start = i.clock.now();
@@ -510,36 +529,15 @@ impl Integration {
         // Bulkheads declared by the policy functions the call runs in: a
         // slot in each, or an immediate, typed rejection. First, so a call
         // never queues for the integration's slot only to be refused here.
-        let mut _declared_slots = Vec::new();
+        let mut declared_slots = Vec::new();
         for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
             if let Some(max) = policy.bulkhead {
                 match self.declared_bulkhead(id, max).try_enter() {
-                    Some(slot) => _declared_slots.push(slot),
+                    Some(slot) => declared_slots.push(slot),
                     None => return Err(self.error(&operation, ErrorKind::BulkheadFull, 0, false)),
                 }
             }
         }
-
-        // Bulkhead: one slot for the whole logical call, waited for within the deadline.
-        let _slot = match &i.bulkhead {
-            None => None,
-            Some(b) => match b.try_enter() {
-                // The common case: a free slot, no timer needed.
-                Some(slot) => Some(slot),
-                None => {
-                    let wait = deadline.remaining(start);
-                    tokio::select! {
-                        entered = b.enter() => match entered {
-                            Ok(slot) => Some(slot),
-                            Err(Full) => return Err(self.error(&operation, ErrorKind::BulkheadFull, 0, false)),
-                        },
-                        () = i.clock.sleep(wait) => {
-                            return Err(self.error(&operation, ErrorKind::DeadlineExceeded, 0, false));
-                        }
-                    }
-                }
-            },
-        };
 
         // A natural key bound by a policy function: one per operation, the
         // same on every retry (and on every run of the same logical call).
@@ -550,61 +548,96 @@ impl Integration {
                 .map(|k| format!("{k}:{}", operation.name)),
             _ => None,
         };
-        let mut options = options;
-        if options.idempotency_key.is_none() {
-            options.idempotency_key = natural_key;
-        }
+        let given_key = options.idempotency_key.or(natural_key);
         // A key the caller put in the headers (e.g. a generated
         // `Idempotency-Key` parameter) is the key: it is never replaced.
-        let caller_key = headers
-            .get(&i.config.idempotency_header)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let caller_key = headers.contains_key(&i.config.idempotency_header);
         let key = (!operation.is_idempotent()
+            && !caller_key
             && (operation.accepts_idempotency_key
                 || i.config.idempotency_on_all_mutations
                 || declared.idempotency == Some(Idempotency::Key)
-                || options.idempotency_key.is_some()
-                || caller_key.is_some()))
-        .then(|| {
-            caller_key
-                .or_else(|| options.idempotency_key.clone())
-                .unwrap_or_else(crate::ids::idempotency_key)
-        });
+                || given_key.is_some()))
+        .then(|| given_key.unwrap_or_else(crate::ids::idempotency_key));
         // `unsafe_allow` is a plan too: the caller accepted duplicates.
         let has_idempotency_plan = operation.is_idempotent()
             || key.is_some()
+            || caller_key
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
-        // A one-shot body stream is gone after the first attempt: no retry,
-        // no replay.
-        let replayable = body.is_replayable();
-        let mut http = HttpRequest {
-            method: operation.method.clone(),
-            url,
-            headers,
-            body,
-        };
         if let Ok(v) = HeaderValue::from_str(correlation_id) {
-            http.headers.insert(i.config.correlation_header.clone(), v);
+            headers.insert(i.config.correlation_header.clone(), v);
         }
         if let Some(key) = &key {
             if let Ok(v) = HeaderValue::from_str(key) {
-                http.headers.insert(i.config.idempotency_header.clone(), v);
+                headers.insert(i.config.idempotency_header.clone(), v);
             }
         }
-
-        let declared_limiters: Vec<Arc<RateLimiter>> = scope
+        let declared_limiters = scope
             .map_or(&[][..], |s| &s.chain[..])
             .iter()
             .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
             .collect();
+        Ok(Prepared {
+            // A one-shot body stream is gone after the first attempt: no
+            // retry, no replay.
+            replayable: body.is_replayable(),
+            http: HttpRequest {
+                method: operation.method.clone(),
+                url,
+                headers,
+                body,
+            },
+            operation,
+            start,
+            deadline,
+            retry,
+            attempt_timeout,
+            has_idempotency_plan,
+            _declared_slots: declared_slots,
+            declared_limiters,
+        })
+    }
+
+    /// The retry loop. `p` is used in place (not taken apart): the
+    /// future then holds it once.
+    async fn run(
+        &self,
+        p: Prepared,
+        breaker: Option<&Breaker>,
+        streaming: bool,
+    ) -> Result<(Exchange, u32), Error> {
+        let i = &self.inner;
+        let operation = &p.operation;
+        let http = &p.http;
+        let deadline = p.deadline;
+        // Bulkhead: one slot for the whole logical call, waited for within the deadline.
+        let _slot = match &i.bulkhead {
+            None => None,
+            Some(b) => match b.try_enter() {
+                // The common case: a free slot, no timer needed.
+                Some(slot) => Some(slot),
+                None => {
+                    let wait = deadline.remaining(p.start);
+                    tokio::select! {
+                        entered = b.enter() => match entered {
+                            Ok(slot) => Some(slot),
+                            Err(Full) => return Err(self.error(operation, ErrorKind::BulkheadFull, 0, false)),
+                        },
+                        () = i.clock.sleep(wait) => {
+                            return Err(self.error(operation, ErrorKind::DeadlineExceeded, 0, false));
+                        }
+                    }
+                }
+            },
+        };
+
         let mut attempts: u32 = 0;
         let mut replayed = false;
         loop {
             let now = i.clock.now();
             let remaining = deadline.remaining(now);
             if remaining < i.config.min_attempt_budget {
-                return Err(self.error(&operation, ErrorKind::DeadlineExceeded, attempts, false));
+                return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
             }
             let permit = match breaker {
                 None => None,
@@ -612,7 +645,7 @@ impl Integration {
                     Ok(p) => Some(p),
                     Err(rejected) => {
                         return Err(self.error(
-                            &operation,
+                            operation,
                             ErrorKind::BreakerOpen {
                                 retry_in: rejected.retry_in,
                             },
@@ -626,13 +659,14 @@ impl Integration {
             // functions around the call: wait for the slowest.
             let allowed = remaining.saturating_sub(i.config.min_attempt_budget);
             let mut wait = Duration::ZERO;
-            for limiter in std::iter::once(&i.limiter).chain(declared_limiters.iter().map(|l| &**l))
+            for limiter in
+                std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l))
             {
                 match limiter.reserve(now, allowed) {
                     Ok(w) => wait = wait.max(w),
                     Err(refused) => {
                         return Err(self.error(
-                            &operation,
+                            operation,
                             ErrorKind::RateLimitedLocally { wait: refused.wait },
                             attempts,
                             false,
@@ -651,7 +685,7 @@ impl Integration {
             let mut sent = http.clone();
             let mut generation = None;
             if let Some(auth) = &i.authenticator {
-                match auth.authorize(&operation).await {
+                match auth.authorize(operation).await {
                     Ok(Some(a)) => {
                         sent.headers.insert(http::header::AUTHORIZATION, a.value);
                         generation = Some(a.generation);
@@ -659,7 +693,7 @@ impl Integration {
                     Ok(None) => {}
                     Err(failure) => {
                         return Err(self.error(
-                            &operation,
+                            operation,
                             ErrorKind::Auth(failure),
                             attempts,
                             false,
@@ -669,7 +703,7 @@ impl Integration {
             }
             attempts += 1;
             let now = i.clock.now();
-            let this_attempt = attempt_timeout.min(deadline.remaining(now));
+            let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
             let attempt_span = tracing::debug_span!(
                 "wharf.attempt",
                 attempt = attempts,
@@ -689,9 +723,9 @@ impl Integration {
             let class = match &outcome {
                 Ok(exchange) => {
                     attempt_span.record("status", exchange.response.status.as_u16());
-                    self.classify(&operation, Outcome::Response(&exchange.response))
+                    self.classify(operation, Outcome::Response(&exchange.response))
                 }
-                Err(e) => self.classify(&operation, Outcome::Transport(e)),
+                Err(e) => self.classify(operation, Outcome::Transport(e)),
             };
             attempt_span.record("class", class.map_or("success", |c| c.as_str()));
             if let Some(p) = permit {
@@ -706,7 +740,7 @@ impl Integration {
             if let (Some(auth), Some(generation), Ok(Exchange { response, .. })) =
                 (&i.authenticator, generation, &outcome)
             {
-                if matches!(response.status.as_u16(), 401 | 403) && !replayed && replayable {
+                if matches!(response.status.as_u16(), 401 | 403) && !replayed && p.replayable {
                     match auth
                         .rejected(generation, response.status, &response.headers)
                         .await
@@ -718,7 +752,7 @@ impl Integration {
                         Ok(_) => {}
                         Err(failure) => {
                             return Err(self.error(
-                                &operation,
+                                operation,
                                 ErrorKind::Auth(failure),
                                 attempts,
                                 false,
@@ -758,20 +792,20 @@ impl Integration {
                     (ErrorKind::Transport { error, class }, None, class)
                 }
             };
-            if !replayable {
-                return Err(self.error(&operation, failure, attempts, false));
+            if !p.replayable {
+                return Err(self.error(operation, failure, attempts, false));
             }
             match self.next(
-                &retry,
+                &p.retry,
                 class,
-                has_idempotency_plan,
+                p.has_idempotency_plan,
                 attempts,
                 provider_delay,
                 deadline.remaining(after),
                 failure,
             ) {
                 Next::Fail(kind, budget_exhausted) => {
-                    return Err(self.error(&operation, kind, attempts, budget_exhausted));
+                    return Err(self.error(operation, kind, attempts, budget_exhausted));
                 }
                 Next::Retry(delay) => {
                     tracing::info!(
