@@ -225,7 +225,7 @@ fn main() {
         return;
     }
     let n = 2_000;
-    let rounds = 9;
+    let rounds = 15;
     let (mut bare_wall, mut stack_wall, mut bare_cpu, mut stack_cpu) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut timers_wall = Vec::new();
@@ -234,7 +234,15 @@ fn main() {
         let p = Paths::new().await;
         p.bare(200).await;
         p.stack(200).await;
-        for _ in 0..rounds {
+        for round in 0..rounds {
+            // Odd rounds run the stack first, so neither path always runs
+            // on a machine warmed (or disturbed) by the other.
+            if round % 2 == 1 {
+                let (t, c) = (Instant::now(), cpu_time());
+                p.stack(n).await;
+                stack_wall.push(t.elapsed());
+                stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+            }
             let (t, c) = (Instant::now(), cpu_time());
             p.bare(n).await;
             bare_wall.push(t.elapsed());
@@ -245,12 +253,29 @@ fn main() {
             let t = Instant::now();
             p.transport_only(n).await;
             transport_wall.push(t.elapsed());
-            let (t, c) = (Instant::now(), cpu_time());
-            p.stack(n).await;
-            stack_wall.push(t.elapsed());
-            stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+            if round % 2 == 0 {
+                let (t, c) = (Instant::now(), cpu_time());
+                p.stack(n).await;
+                stack_wall.push(t.elapsed());
+                stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+            }
         }
     });
+    // Each round's bare and stack runs are neighbours in time: their ratio
+    // cancels the slow drifts of a shared machine that separate medians
+    // keep. The median of those ratios is the figure.
+    let mut paired: Vec<f64> = bare_wall
+        .iter()
+        .zip(&stack_wall)
+        .map(|(b, s)| b.as_secs_f64() / s.as_secs_f64())
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    println!(
+        "paired rounds: throughput ratio stack/bare median {:.3}x (quartiles {:.3}-{:.3}; goal >= 0.95x)",
+        paired[paired.len() / 2],
+        paired[paired.len() / 4],
+        paired[paired.len() * 3 / 4]
+    );
     let median = |v: &mut Vec<Duration>| {
         v.sort();
         v[v.len() / 2]

@@ -659,12 +659,15 @@ impl Integration {
             // functions around the call: wait for the slowest.
             let allowed = remaining.saturating_sub(i.config.min_attempt_budget);
             let mut wait = Duration::ZERO;
-            for limiter in
-                std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l))
-            {
+            let limiters =
+                || std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l));
+            for (n, limiter) in limiters().enumerate() {
                 match limiter.reserve(now, allowed) {
                     Ok(w) => wait = wait.max(w),
                     Err(refused) => {
+                        // The call is not made: the slots it already took
+                        // in the limiters before this one go back.
+                        limiters().take(n).for_each(RateLimiter::refund);
                         return Err(self.error(
                             operation,
                             ErrorKind::RateLimitedLocally { wait: refused.wait },

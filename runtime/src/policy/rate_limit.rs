@@ -67,6 +67,15 @@ impl RateLimiter {
 
     /// Reserves a slot: how long to wait before sending. Nothing is reserved
     /// when the wait exceeds `max_wait`.
+    /// Gives back a slot taken by [`RateLimiter::reserve`] for a call that
+    /// was not made after all.
+    pub fn refund(&self) {
+        if let Some(limit) = self.limit {
+            let mut b = self.lock();
+            b.tokens = (b.tokens + 1.0).min(f64::from(limit.burst));
+        }
+    }
+
     pub fn reserve(
         &self,
         now: Instant,

@@ -393,3 +393,37 @@ async fn a_function_budget_does_not_lengthen_an_operation_timeout() {
     assert!(!patient_read(&client).await);
     assert_eq!(start.elapsed(), Duration::from_secs(3));
 }
+
+#[wharf::policy(timeout = "500ms", rate = "1/s", burst = 1, calls = [GET_ACCOUNT])]
+async fn strictly_paced(client: &payments::Client) -> Result<(), ErrorKind> {
+    match client.get_account("a", Default::default()).await {
+        Ok(_) => Ok(()),
+        Err(ApiError::Call(e)) => Err(e.kind),
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_refused_by_a_declared_rate_gives_back_the_integration_slot() {
+    let server = FaultServer::new(ok_for);
+    let config = wharf::call::IntegrationConfig {
+        rate_limit: Some(wharf::policy::rate_limit::RateLimit {
+            per_second: 0.001,
+            burst: 2,
+        }),
+        ..quiet_config()
+    };
+    let client = client_with(&server, config);
+    assert!(strictly_paced(&client).await.is_ok());
+    // The function's own rate refuses the next ones at once; each had
+    // already taken a slot of the integration's limit before that.
+    for _ in 0..5 {
+        assert!(matches!(
+            strictly_paced(&client).await,
+            Err(ErrorKind::RateLimitedLocally { .. })
+        ));
+    }
+    // The integration's second slot is still there for another caller.
+    assert!(client.get_account("b", Default::default()).await.is_ok());
+    assert_eq!(server.log().requests.len(), 2);
+}
