@@ -373,13 +373,36 @@ async fn prism_responses_decode_by_status_and_pages_stream() {
         .take(6)
         .collect()
         .await;
-    for (name, errors) in [
-        ("listCharges", charges.iter().filter(|r| r.is_err()).count()),
-        ("listEvents", events.iter().filter(|r| r.is_err()).count()),
-        ("listMembers", members.iter().filter(|r| r.is_err()).count()),
-        ("listLogs", logs.iter().filter(|r| r.is_err()).count()),
-        ("listIssues", issues.iter().filter(|r| r.is_err()).count()),
+    // Every page has at least one item (`minItems: 1`), so each stream
+    // must yield items, and none may be an error.
+    for (name, items, errors) in [
+        (
+            "listCharges",
+            charges.len(),
+            charges.iter().filter(|r| r.is_err()).count(),
+        ),
+        (
+            "listEvents",
+            events.len(),
+            events.iter().filter(|r| r.is_err()).count(),
+        ),
+        (
+            "listMembers",
+            members.len(),
+            members.iter().filter(|r| r.is_err()).count(),
+        ),
+        (
+            "listLogs",
+            logs.len(),
+            logs.iter().filter(|r| r.is_err()).count(),
+        ),
+        (
+            "listIssues",
+            issues.len(),
+            issues.iter().filter(|r| r.is_err()).count(),
+        ),
     ] {
+        assert!(items > 0, "{name} stream yielded nothing");
         assert_eq!(errors, 0, "{name} stream had errors");
     }
     prism.assert_no_violations(14);
