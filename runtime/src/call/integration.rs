@@ -271,18 +271,22 @@ impl Integration {
         })
     }
 
-    async fn call_with(
+    /// Settles the call without waiting (options, correlation id, span,
+    /// breaker, the prepared request), then returns the future that runs
+    /// it: a small future holding the boxed retry loop, so callers' futures
+    /// stay small and cheap to move.
+    fn call_with(
         &self,
         request: Request,
         options: CallOptions,
         streaming: bool,
-    ) -> Result<Exchange, Error> {
+    ) -> impl std::future::Future<Output = Result<Exchange, Error>> + Send + '_ {
         let i = &self.inner;
         let scope = scope::current();
         // Generated policies, unless the operation has none (the common
         // case, then skipped by both resolutions below).
-        let policies = (*request.operation.policies != OperationPolicies::NONE)
-            .then_some(request.operation.policies);
+        let policies =
+            (!request.operation.policies.is_none()).then_some(request.operation.policies);
         let mut options =
             self.resolve_options(&request.operation, policies, options, scope.as_deref());
         let given = options.correlation_id.take();
@@ -309,36 +313,32 @@ impl Integration {
             None => self.breaker_for(&request.operation.name),
         };
         let started = i.clock.now();
+        let publish = breaker.clone();
         // Boxed once: the retry loop's future is large, and moving it
         // through each layer of futures would copy it every time.
-        let result = match self.prepare(
-            request,
-            options,
-            &declared,
-            scope.as_deref(),
-            correlation_id,
-        ) {
-            Ok(prepared) => {
-                Box::pin(self.run(prepared, breaker.as_ref(), streaming))
-                    .instrument(span.clone())
-                    .await
+        let run = self
+            .prepare(request, options, &declared, scope.as_deref(), correlation_id)
+            .map(|prepared| Box::pin(self.run(prepared, breaker, streaming)));
+        async move {
+            let result = match run {
+                Ok(run) => run.instrument(span.clone()).await,
+                Err(e) => Err(e),
+            };
+            let elapsed = i.clock.now().saturating_duration_since(started);
+            i.latencies.record(elapsed);
+            let (outcome, attempts) = match &result {
+                Ok((_, attempts)) => ("success", *attempts),
+                Err(e) => (e.class().as_str(), e.attempts),
+            };
+            span.record("attempts", attempts);
+            span.record("outcome", outcome);
+            let class = result.as_ref().err().map(Error::class);
+            i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
+            if let Some(b) = &publish {
+                self.publish_breaker_transitions(b);
             }
-            Err(e) => Err(e),
-        };
-        let elapsed = i.clock.now().saturating_duration_since(started);
-        i.latencies.record(elapsed);
-        let (outcome, attempts) = match &result {
-            Ok((_, attempts)) => ("success", *attempts),
-            Err(e) => (e.class().as_str(), e.attempts),
-        };
-        span.record("attempts", attempts);
-        span.record("outcome", outcome);
-        let class = result.as_ref().err().map(Error::class);
-        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
-        if let Some(b) = &breaker {
-            self.publish_breaker_transitions(b);
+            result.map(|(response, _)| response)
         }
-        result.map(|(response, _)| response)
     }
 
     /// The call's options, level by level (see [`crate::policy::declared`]):
@@ -372,7 +372,7 @@ impl Integration {
             }
         }
         // The generated levels are constants: skip the empty ones cheaply.
-        if generated.operation != Policy::NONE {
+        if !generated.operation.is_none() {
             resolved = resolved.or(&generated.operation.call_options());
         }
         if !config.tags.is_empty() {
@@ -381,7 +381,7 @@ impl Integration {
             }
         }
         for level in [&generated.tag, &generated.client] {
-            if *level != Policy::NONE {
+            if !level.is_none() {
                 resolved = resolved.or(&level.call_options());
             }
         }
@@ -603,7 +603,7 @@ impl Integration {
     async fn run(
         &self,
         p: Prepared,
-        breaker: Option<&Breaker>,
+        breaker: Option<Breaker>,
         streaming: bool,
     ) -> Result<(Exchange, u32), Error> {
         let i = &self.inner;
@@ -639,7 +639,7 @@ impl Integration {
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
             }
-            let permit = match breaker {
+            let permit = match &breaker {
                 None => None,
                 Some(b) => match b.admit(now) {
                     Ok(p) => Some(p),

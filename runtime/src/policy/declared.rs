@@ -53,6 +53,19 @@ pub enum Idempotency {
 }
 
 impl Policy {
+    /// Sets nothing (as [`Policy::NONE`]); cheaper than comparing with it,
+    /// which compares every value.
+    pub const fn is_none(&self) -> bool {
+        self.timeout.is_none()
+            && self.attempt_timeout.is_none()
+            && self.retry.is_none()
+            && self.idempotency.is_none()
+            && self.breaker.is_none()
+            && self.rate.is_none()
+            && self.bulkhead.is_none()
+            && self.scopes.is_empty()
+    }
+
     /// Inherits everything.
     pub const NONE: Policy = Policy {
         timeout: None,
@@ -124,6 +137,11 @@ pub struct OperationPolicies {
 }
 
 impl OperationPolicies {
+    /// No level sets anything.
+    pub const fn is_none(&self) -> bool {
+        self.operation.is_none() && self.tag.is_none() && self.client.is_none()
+    }
+
     pub const NONE: OperationPolicies = OperationPolicies {
         operation: Policy::NONE,
         tag: Policy::NONE,
