@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # wharf's whole test suite, on a fresh machine. Installs what the tests need
 # (the npm corpus of real provider specs, Prism, oidc-provider, PostgreSQL,
-# Chromium) by itself.
+# Chromium, D-Bus and GNOME Keyring) by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -16,11 +16,13 @@ command -v node >/dev/null || { echo "node (Node 20) is required for the test se
 bash scripts/install-prism.sh
 bash scripts/install-oidc.sh
 
-step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login)"
+step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login), D-Bus + GNOME Keyring (Secret Service keyring)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
@@ -28,7 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 ls /usr/lib/postgresql/*/bin/initdb
-command -v chromium chromedriver
+command -v chromium chromedriver dbus-daemon gnome-keyring-daemon
 
 step "format and lints"
 cargo fmt --all -- --check

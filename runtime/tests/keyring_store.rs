@@ -5,7 +5,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime};
-use wharf_runtime::auth::{os_credential_store, KeyRing, KeyringStore, TokenSet, TokenStore};
+use wharf_runtime::auth::{KeyRing, KeyringStore, OsStore, TokenSet, TokenStore};
 
 fn tokens(id_token_len: usize) -> TokenSet {
     TokenSet {
@@ -22,7 +22,11 @@ fn tokens(id_token_len: usize) -> TokenSet {
 
 #[tokio::test]
 async fn tokens_round_trip_through_the_kernel_keyring_encrypted() {
-    let store = os_credential_store().expect("the keyutils keyring (Linux kernel) is available");
+    // Explicitly: with the `secret-service` feature on, the default would be
+    // a Secret Service when the machine has one (tests/keyring_secret_service.rs).
+    let store = OsStore::KernelKeyutils
+        .open()
+        .expect("the keyutils keyring (Linux kernel) is available");
     let service = format!("wharf-test-{}", std::process::id());
     let dir = std::env::temp_dir().join(format!("{service}-overflow"));
     let keyring = KeyringStore::open(store.clone(), &service, &dir).unwrap();

@@ -1,10 +1,13 @@
 //! `cargo run --example keyring_cli`: a command-line app keeping its tokens
-//! in the OS keyring (Linux: the kernel keyutils keyring, headless). It
-//! logs in, then starts over the way a second run of a CLI would: a new
-//! credential that finds the tokens in the keyring, calls, and logs out
-//! (revocation at the provider, entry deleted from the keyring).
+//! in the platform's OS keyring (`os_credential_store()`: on Linux the
+//! Secret Service when wharf's `secret-service` feature is on and a session
+//! bus offers one, else the kernel keyutils keyring, which works headless;
+//! the keychain on macOS; the Credential Manager on Windows). It logs in,
+//! then starts over the way a second run of a CLI would: a new credential
+//! that finds the tokens in the keyring, calls, and logs out (revocation at
+//! the provider, entry deleted from the keyring).
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     use std::sync::Arc;
@@ -25,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = os_credential_store()?;
 
     narrate::section("first run: `mycli login`");
+    narrate::step(&format!("OS keyring: {}", keyring.vendor()));
     let store = Arc::new(KeyringStore::open(keyring.clone(), &service, &overflow)?);
     let scopes = ["user:read".to_owned()];
     let tokens = oauth
@@ -69,9 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 fn main() {
-    eprintln!(
-        "this example uses the Linux kernel keyring; other platforms' stores are not built yet"
-    );
+    eprintln!("this example needs an OS keyring: Linux, macOS or Windows");
 }

@@ -4,7 +4,7 @@
 mod credential;
 mod file_store;
 mod flows;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keyring_store;
 mod loopback;
 #[cfg(feature = "postgres")]
@@ -20,8 +20,10 @@ pub use flows::{
     ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,
     PendingAuthorization, SecurityScheme, ServerMetadata,
 };
-#[cfg(target_os = "linux")]
-pub use keyring_store::{os_credential_store, KeyringStore};
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+pub use keyring_store::{
+    os_credential_store, KeyringStore, OsStore, OsStoreError, OsStoreUnavailable,
+};
 pub use loopback::{open_browser, LoopbackListener};
 #[cfg(feature = "postgres")]
 pub use postgres_store::PostgresStore;
