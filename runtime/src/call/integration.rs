@@ -317,7 +317,13 @@ impl Integration {
         // Boxed once: the retry loop's future is large, and moving it
         // through each layer of futures would copy it every time.
         let run = self
-            .prepare(request, options, &declared, scope.as_deref(), correlation_id)
+            .prepare(
+                request,
+                options,
+                &declared,
+                scope.as_deref(),
+                correlation_id,
+            )
             .map(|prepared| Box::pin(self.run(prepared, breaker, streaming)));
         async move {
             let result = match run {
