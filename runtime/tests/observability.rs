@@ -12,7 +12,7 @@ use wharf_runtime::testing::{Fault, FaultServer, Seen};
 #[tokio::test(start_paused = true)]
 async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
     let server = FaultServer::new(|seen: &Seen| {
-        if seen.index % 2 == 0 {
+        if seen.index.is_multiple_of(2) {
             Fault::status(503)
         } else {
             Fault::ok()

@@ -504,6 +504,8 @@ impl Integration {
     /// Everything about a call that is settled before its first attempt,
     /// without waiting: deadline, retry policy, the declared bulkheads'
     /// slots, the idempotency key and the request every attempt sends.
+    // The error is the call's own `Error`, returned as is to the caller.
+    #[allow(clippy::result_large_err)]
     fn prepare(
         &self,
         request: Request,
