@@ -7,18 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime};
 use wharf_runtime::auth::{KeyRing, KeyringStore, OsStore, TokenSet, TokenStore};
 
-fn tokens(id_token_len: usize) -> TokenSet {
-    TokenSet {
-        access_token: SecretString::from("CANARY-ACCESS".to_owned()),
-        refresh_token: Some(SecretString::from("CANARY-REFRESH".to_owned())),
-        id_token: (id_token_len > 0)
-            .then(|| SecretString::from(format!("CANARY-{}", "x".repeat(id_token_len)))),
-        token_type: "Bearer".into(),
-        issued_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        lifetime: Some(Duration::from_secs(3600)),
-        scopes: ["repo".to_owned()].into(),
-    }
-}
+mod keyring_common;
+use keyring_common::tokens;
 
 #[tokio::test]
 async fn tokens_round_trip_through_the_kernel_keyring_encrypted() {

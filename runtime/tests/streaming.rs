@@ -324,11 +324,7 @@ async fn a_one_shot_body_is_never_resent_and_a_reopened_one_is() {
 async fn a_streaming_call_retries_before_the_head_and_keeps_error_bodies() {
     let api = integration(3);
     let (url, count, _) = flaky_server().await;
-    let request = Request::new(
-        OperationMeta::new("getBlob", Method::PUT, "/blobs/x"),
-        format!("{url}/blobs/x"),
-    )
-    .with_body("0123456789");
+    let request = put(&url, Body::from("0123456789"));
     let r = api
         .call_streaming(request, CallOptions::default())
         .await
@@ -336,11 +332,7 @@ async fn a_streaming_call_retries_before_the_head_and_keeps_error_bodies() {
     assert_eq!(count.load(Ordering::SeqCst), 2, "the 503 was retried");
     assert_eq!(&r.body.collect(64).await.unwrap()[..], b"10");
 
-    let request = Request::new(
-        OperationMeta::new("getBlob", Method::PUT, "/blobs/x"),
-        format!("{url}/blobs/x"),
-    )
-    .with_body("missing");
+    let request = put(&url, Body::from("missing"));
     let error = api
         .call_streaming(request, CallOptions::default())
         .await

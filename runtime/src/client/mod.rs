@@ -107,11 +107,7 @@ impl ClientCore {
         settings: CallSettings,
     ) -> Result<RawReply, ApiError<E>> {
         let operation = parts.operation;
-        let request = self.build(parts, settings.headers, settings.raw_body, settings.url);
-        let request = request.map_err(|reason| ApiError::InvalidRequest {
-            operation: static_name(operation),
-            reason,
-        })?;
+        let request = self.build(parts, settings.headers, settings.raw_body, settings.url)?;
         match self.integration.call(request, settings.options).await {
             Ok(r) => Ok(self.raw(operation, r.status, r.headers, r.body)),
             Err(e) => self.error_reply(operation, e),
@@ -128,11 +124,7 @@ impl ClientCore {
         settings: CallSettings,
     ) -> Result<Streamed, ApiError<E>> {
         let operation = parts.operation;
-        let request = self.build(parts, settings.headers, settings.raw_body, settings.url);
-        let request = request.map_err(|reason| ApiError::InvalidRequest {
-            operation: static_name(operation),
-            reason,
-        })?;
+        let request = self.build(parts, settings.headers, settings.raw_body, settings.url)?;
         let r = match self
             .integration
             .call_streaming(request, settings.options)
@@ -215,7 +207,24 @@ impl ClientCore {
         }
     }
 
-    fn build(
+    /// The request for `parts` and the call's settings, or why there is
+    /// none (as [`ApiError::InvalidRequest`]).
+    fn build<E>(
+        &self,
+        parts: RequestParts,
+        extra_headers: HeaderMap,
+        raw_body: Option<(String, Bytes)>,
+        url: Option<String>,
+    ) -> Result<Request, ApiError<E>> {
+        let operation = parts.operation;
+        self.build_request(parts, extra_headers, raw_body, url)
+            .map_err(|reason| ApiError::InvalidRequest {
+                operation: static_name(operation),
+                reason,
+            })
+    }
+
+    fn build_request(
         &self,
         parts: RequestParts,
         extra_headers: HeaderMap,

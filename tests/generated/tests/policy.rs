@@ -287,13 +287,18 @@ async fn ledger_read(client: &payments::Client) -> bool {
     client.get_account("a", Default::default()).await.is_ok()
 }
 
-#[wharf::policy(timeout = "5s", retry = none, breaker = "ledger", calls = [GET_ACCOUNT])]
-async fn ledger_read_once(client: &payments::Client) -> Result<(), ErrorKind> {
+/// A getAccount call's outcome: the runtime's error kind when it failed.
+async fn account_outcome(client: &payments::Client) -> Result<(), ErrorKind> {
     match client.get_account("a", Default::default()).await {
         Ok(_) => Ok(()),
         Err(ApiError::Call(e)) => Err(e.kind),
         Err(other) => panic!("unexpected {other:?}"),
     }
+}
+
+#[wharf::policy(timeout = "5s", retry = none, breaker = "ledger", calls = [GET_ACCOUNT])]
+async fn ledger_read_once(client: &payments::Client) -> Result<(), ErrorKind> {
+    account_outcome(client).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -322,11 +327,7 @@ async fn a_named_breaker_is_shared_by_its_functions_only() {
 
 #[wharf::policy(timeout = "5s", bulkhead = 1, calls = [GET_ACCOUNT])]
 async fn single_file(client: &payments::Client) -> Result<(), ErrorKind> {
-    match client.get_account("a", Default::default()).await {
-        Ok(_) => Ok(()),
-        Err(ApiError::Call(e)) => Err(e.kind),
-        Err(other) => panic!("unexpected {other:?}"),
-    }
+    account_outcome(client).await
 }
 
 #[wharf::policy(timeout = "10s", rate = "2/s", burst = 1, calls = [GET_ACCOUNT])]
@@ -396,11 +397,7 @@ async fn a_function_budget_does_not_lengthen_an_operation_timeout() {
 
 #[wharf::policy(timeout = "500ms", rate = "1/s", burst = 1, calls = [GET_ACCOUNT])]
 async fn strictly_paced(client: &payments::Client) -> Result<(), ErrorKind> {
-    match client.get_account("a", Default::default()).await {
-        Ok(_) => Ok(()),
-        Err(ApiError::Call(e)) => Err(e.kind),
-        Err(other) => panic!("unexpected {other:?}"),
-    }
+    account_outcome(client).await
 }
 
 #[tokio::test(start_paused = true)]
