@@ -12,15 +12,15 @@
 #![cfg(target_os = "linux")]
 
 use keyring_core::{CredentialStore, Error as KeyringError};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use wharf_runtime::auth::{
     os_credential_store, EncryptedFileStore, KeyRing, KeyringStore, OsStore, OsStoreUnavailable,
-    TokenSet, TokenStore,
+    TokenStore,
 };
 
 const INSTALL_HINT: &str = "install the Debian packages dbus-daemon and gnome-keyring \

@@ -3,9 +3,8 @@
 //! encrypted file whose key stays in the keyring, nothing in plaintext.
 #![cfg(target_os = "linux")]
 
-use secrecy::{ExposeSecret, SecretString};
-use std::time::{Duration, SystemTime};
-use wharf_runtime::auth::{KeyRing, KeyringStore, OsStore, TokenSet, TokenStore};
+use secrecy::ExposeSecret;
+use wharf_runtime::auth::{KeyRing, KeyringStore, OsStore, TokenStore};
 
 mod keyring_common;
 use keyring_common::tokens;
