@@ -68,6 +68,19 @@ impl Driver {
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(value) => value,
+            Err(v) => panic!("WebDriver {path}: {v}"),
+        }
+    }
+
+    /// A WebDriver command; `Err` holds the driver's error reply.
+    async fn try_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let mut headers = HeaderMap::new();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         let response = self
@@ -81,8 +94,11 @@ impl Driver {
             .await
             .expect("WebDriver request");
         let v: Value = serde_json::from_slice(&response.body).expect("WebDriver JSON");
-        assert!(response.status.is_success(), "WebDriver {path}: {v}");
-        v["value"].clone()
+        if response.status.is_success() {
+            Ok(v["value"].clone())
+        } else {
+            Err(v)
+        }
     }
 }
 
@@ -142,8 +158,22 @@ impl Session<'_> {
             .await;
     }
 
-    async fn click(&self, css: &str) {
-        let el = self.element(css).await;
+    async fn script(&self, script: &str) -> Value {
+        self.driver
+            .call(
+                Method::POST,
+                &format!("/session/{}/execute/sync", self.id),
+                Some(json!({"script": script, "args": []})),
+            )
+            .await
+    }
+
+    /// Submits the page's form and waits until the next page has loaded.
+    /// Without the wait, the next step could find the old page's submit
+    /// button, mid-navigation, and click a stale element.
+    async fn submit(&self) {
+        self.script("window.__wharf_page = true;").await;
+        let el = self.element("button[type=submit]").await;
         self.driver
             .call(
                 Method::POST,
@@ -151,6 +181,26 @@ impl Session<'_> {
                 Some(json!({})),
             )
             .await;
+        let started = Instant::now();
+        loop {
+            // Mid-navigation the driver may refuse a script; ask again.
+            let state = self
+                .driver
+                .try_call(
+                    Method::POST,
+                    &format!("/session/{}/execute/sync", self.id),
+                    Some(json!({"script": "return window.__wharf_page === undefined && document.readyState === 'complete';", "args": []})),
+                )
+                .await;
+            if state == Ok(Value::Bool(true)) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the page did not change after submitting"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -211,8 +261,8 @@ async fn a_real_browser_logs_in_and_the_loopback_listener_gets_the_code() {
         session
             .type_into("input[name=password]", "any-password")
             .await;
-        session.click("button[type=submit]").await;
-        session.click("button[type=submit]").await;
+        session.submit().await;
+        session.submit().await;
     };
     let (tokens, ()) = tokio::join!(login, browse);
     let tokens = tokens.expect("the browser login completed");
@@ -248,13 +298,13 @@ async fn device_flow_approved_in_a_real_browser() {
             )
             .await;
         // Confirm the code, sign in, consent.
-        session.click("button[type=submit]").await;
+        session.submit().await;
         session.type_into("input[name=login]", "octocat").await;
         session
             .type_into("input[name=password]", "any-password")
             .await;
-        session.click("button[type=submit]").await;
-        session.click("button[type=submit]").await;
+        session.submit().await;
+        session.submit().await;
     };
     let poll = client.poll_device(&device, &wharf_runtime::time::TokioClock);
     let (tokens, ()) = tokio::join!(poll, approve);
