@@ -49,6 +49,13 @@ impl IdBuf {
         // Only ASCII hex digits are ever written.
         std::str::from_utf8(&self.0).unwrap_or("00000000000000000000000000000000")
     }
+
+    /// The id as a header value, in one allocation that copies of the
+    /// header share (a value copied from a `&str` would take two).
+    pub fn header_value(&self) -> http::HeaderValue {
+        http::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(self.0))
+            .unwrap_or_else(|_| http::HeaderValue::from_static("0"))
+    }
 }
 
 /// A new correlation id (32 lowercase hex digits), formatted without `fmt`
@@ -90,5 +97,6 @@ mod tests {
         let buf = super::correlation_id_bytes();
         assert_eq!(buf.as_str().len(), 32);
         assert!(buf.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(buf.header_value().to_str().unwrap(), buf.as_str());
     }
 }

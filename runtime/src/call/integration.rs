@@ -25,6 +25,7 @@ use crate::time::{Clock, TokioClock};
 use http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
+use futures_util::FutureExt;
 use tracing::{field, Instrument};
 
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
@@ -248,9 +249,16 @@ impl Integration {
     }
 
     /// Makes one logical call: the whole request path.
-    pub async fn call(&self, request: Request, options: CallOptions) -> Result<Response, Error> {
-        let exchange = self.call_with(request, options, false).await?;
-        Ok(exchange.response)
+    // Not an `async fn`: its arguments would take room in every caller's
+    // future; they are settled at once and only the running call is kept.
+    pub fn call(
+        &self,
+        request: Request,
+        options: CallOptions,
+    ) -> impl std::future::Future<Output = Result<Response, Error>> + Send + '_ {
+        // A `map`, not an async block: that would hold the call twice.
+        self.call_with(request, options, false)
+            .map(|exchange| exchange.map(|e| e.response))
     }
 
     /// Makes one logical call whose response body is handed over as a
@@ -258,16 +266,18 @@ impl Integration {
     /// retries cover the exchange up to the head; the body then arrives
     /// under the transport's stall timeout. Error responses are read whole
     /// (up to 1 MiB), classified and retried as in [`Integration::call`].
-    pub async fn call_streaming(
+    pub fn call_streaming(
         &self,
         request: Request,
         options: CallOptions,
-    ) -> Result<StreamingResponse, Error> {
-        let Exchange { response, stream } = self.call_with(request, options, true).await?;
-        Ok(StreamingResponse {
-            status: response.status,
-            headers: response.headers,
-            body: stream.unwrap_or_else(|| ByteStream::from_bytes(response.body)),
+    ) -> impl std::future::Future<Output = Result<StreamingResponse, Error>> + Send + '_ {
+        self.call_with(request, options, true).map(|exchange| {
+            let Exchange { response, stream } = exchange?;
+            Ok(StreamingResponse {
+                status: response.status,
+                headers: response.headers,
+                body: stream.unwrap_or_else(|| ByteStream::from_bytes(response.body)),
+            })
         })
     }
 
@@ -291,11 +301,11 @@ impl Integration {
             self.resolve_options(&request.operation, policies, options, scope.as_deref());
         let given = options.correlation_id.take();
         let generated;
-        let correlation_id: &str = match &given {
-            Some(id) => id,
+        let (correlation_id, correlation_header): (&str, _) = match &given {
+            Some(id) => (id, HeaderValue::from_str(id).ok()),
             None => {
                 generated = crate::ids::correlation_id_bytes();
-                generated.as_str()
+                (generated.as_str(), Some(generated.header_value()))
             }
         };
         let span = tracing::info_span!(
@@ -322,13 +332,16 @@ impl Integration {
                 options,
                 &declared,
                 scope.as_deref(),
-                correlation_id,
+                correlation_header,
+                started,
             )
-            .map(|prepared| Box::pin(self.run(prepared, breaker, streaming)));
+            .map(|prepared| Box::pin(self.run(prepared, breaker, streaming)))
+            // Rare, and boxed so the future does not carry an error's room.
+            .map_err(Box::new);
         async move {
             let result = match run {
                 Ok(run) => run.instrument(span.clone()).await,
-                Err(e) => Err(e),
+                Err(e) => Err(*e),
             };
             let elapsed = i.clock.now().saturating_duration_since(started);
             i.latencies.record(elapsed);
@@ -512,8 +525,9 @@ impl Integration {
         options: CallOptions,
         declared: &Policy,
         scope: Option<&ActiveScope>,
-        correlation_id: &str,
-    ) -> Result<Prepared, Error> {
+        correlation_header: Option<HeaderValue>,
+        start: tokio::time::Instant,
+    ) -> Result<Box<Prepared>, Error> {
         let i = &self.inner;
         let Request {
             operation,
@@ -521,7 +535,6 @@ impl Integration {
             mut headers,
             body,
         } = request;
-        let start = i.clock.now();
         let deadline = options
             .deadline
             .unwrap_or_else(|| {
@@ -572,7 +585,7 @@ impl Integration {
             || key.is_some()
             || caller_key
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
-        if let Ok(v) = HeaderValue::from_str(correlation_id) {
+        if let Some(v) = correlation_header {
             headers.insert(i.config.correlation_header.clone(), v);
         }
         if let Some(key) = &key {
@@ -585,7 +598,9 @@ impl Integration {
             .iter()
             .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
             .collect();
-        Ok(Prepared {
+        // Boxed: the retry loop's future then holds a pointer, not a copy
+        // (async fn arguments take their room twice in its state).
+        Ok(Box::new(Prepared {
             // A one-shot body stream is gone after the first attempt: no
             // retry, no replay.
             replayable: body.is_replayable(),
@@ -603,14 +618,14 @@ impl Integration {
             has_idempotency_plan,
             _declared_slots: declared_slots,
             declared_limiters,
-        })
+        }))
     }
 
     /// The retry loop. `p` is used in place (not taken apart): the
     /// future then holds it once.
     async fn run(
         &self,
-        p: Prepared,
+        p: Box<Prepared>,
         breaker: Option<Breaker>,
         streaming: bool,
     ) -> Result<(Exchange, u32), Error> {
@@ -693,15 +708,10 @@ impl Integration {
                 i.clock.sleep(wait).await;
             }
 
-            let mut sent = http.clone();
-            let mut generation = None;
+            let mut authorization = None;
             if let Some(auth) = &i.authenticator {
                 match auth.authorize(operation).await {
-                    Ok(Some(a)) => {
-                        sent.headers.insert(http::header::AUTHORIZATION, a.value);
-                        generation = Some(a.generation);
-                    }
-                    Ok(None) => {}
+                    Ok(a) => authorization = a,
                     Err(failure) => {
                         return Err(self.error(
                             operation,
@@ -722,10 +732,17 @@ impl Integration {
                 class = field::Empty,
                 duration_ms = field::Empty,
             );
-            let outcome = self
-                .attempt(sent, this_attempt, streaming)
-                .instrument(attempt_span.clone())
-                .await;
+            // The copy this attempt sends is made and handed over in this
+            // block, so the loop's future never holds it across the await.
+            let (exchange, generation) = {
+                let mut sent = http.clone();
+                let generation = authorization.take().map(|a| {
+                    sent.headers.insert(http::header::AUTHORIZATION, a.value);
+                    a.generation
+                });
+                (self.attempt(sent, this_attempt, streaming), generation)
+            };
+            let outcome = exchange.instrument(attempt_span.clone()).await;
             let after = i.clock.now();
             attempt_span.record(
                 "duration_ms",
@@ -880,46 +897,61 @@ impl Integration {
         custom.or_else(|| default_class(operation, outcome))
     }
 
-    /// One exchange, bounded by the attempt timeout. Streaming, a success
-    /// comes back once its head is in, and an error response is read whole
-    /// (it is classified, and kept in the error).
-    async fn attempt(
+    /// A streaming exchange: a success comes back once its head is in, and
+    /// an error response is read whole (it is classified, and kept in the
+    /// error).
+    async fn streaming_exchange(&self, request: HttpRequest) -> Result<Exchange, TransportError> {
+        let r = self.inner.transport.send_streaming(request).await?;
+        let (body, stream) = if r.status.as_u16() < 400 {
+            (bytes::Bytes::new(), Some(r.body))
+        } else {
+            (r.body.collect(MAX_STREAMED_ERROR_BODY).await?, None)
+        };
+        Ok(Exchange {
+            response: Response {
+                status: r.status,
+                headers: r.headers,
+                body,
+            },
+            stream,
+        })
+    }
+
+    /// One exchange, bounded by the attempt timeout. Started here, so the
+    /// returned future holds only the exchange's boxed future and the
+    /// timer, not the request.
+    fn attempt(
         &self,
         request: HttpRequest,
         timeout: Duration,
         streaming: bool,
-    ) -> Result<Exchange, TransportError> {
+    ) -> impl std::future::Future<Output = Result<Exchange, TransportError>> + Send + '_ {
         let i = &self.inner;
-        let exchange = async {
-            if !streaming {
-                let response = i.transport.send(request).await?;
-                return Ok(Exchange {
-                    response,
-                    stream: None,
-                });
-            }
-            let r = i.transport.send_streaming(request).await?;
-            let (body, stream) = if r.status.as_u16() < 400 {
-                (bytes::Bytes::new(), Some(r.body))
-            } else {
-                (r.body.collect(MAX_STREAMED_ERROR_BODY).await?, None)
-            };
-            Ok(Exchange {
-                response: Response {
-                    status: r.status,
-                    headers: r.headers,
-                    body,
-                },
-                stream,
-            })
+        let exchange = if streaming {
+            Err(Box::pin(self.streaming_exchange(request)))
+        } else {
+            Ok(i.transport.send(request))
         };
-        tokio::select! {
-            result = exchange => result,
-            () = i.clock.sleep(timeout) => Err(TransportError {
+        let timer = i.clock.sleep(timeout);
+        async move {
+            let timed_out = || TransportError {
                 kind: TransportErrorKind::Timeout,
                 sent: true,
                 message: format!("no complete response within {timeout:?}"),
-            }),
+            };
+            // `biased`: the exchange is polled first, with no random draw.
+            match exchange {
+                Ok(sent) => tokio::select! {
+                    biased;
+                    result = sent => result.map(|response| Exchange { response, stream: None }),
+                    () = timer => Err(timed_out()),
+                },
+                Err(streamed) => tokio::select! {
+                    biased;
+                    result = streamed => result,
+                    () = timer => Err(timed_out()),
+                },
+            }
         }
     }
 }

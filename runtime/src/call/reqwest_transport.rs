@@ -115,6 +115,10 @@ impl ReqwestTransportBuilder {
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
+            // Retries are the request path's (counted, budgeted, keyed);
+            // reqwest's own would be attempts nobody sees. Zero also spares
+            // a copy of every request made in case of a retry.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .connect_timeout(self.connect_timeout)
             .https_only(!self.allow_plain_http_loopback)
             .build()
