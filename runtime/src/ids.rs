@@ -62,11 +62,11 @@ impl IdBuf {
 /// or the heap.
 pub fn correlation_id_bytes() -> IdBuf {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let n = next();
     let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        let nibble = (n >> (124 - 4 * i)) & 0xf;
-        *byte = HEX[nibble as usize];
+    // Two digits per byte, most significant first.
+    for (pair, byte) in out.chunks_exact_mut(2).zip(next().to_be_bytes()) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
     IdBuf(out)
 }

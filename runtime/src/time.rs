@@ -18,6 +18,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn wall(&self) -> std::time::SystemTime {
         std::time::SystemTime::now()
     }
+    /// True when [`Clock::sleep`] is `tokio::time::sleep`: the request path
+    /// then arms its attempt timer inline, without a boxed future per
+    /// attempt. Leave it false for a clock of your own.
+    fn sleeps_on_tokio(&self) -> bool {
+        false
+    }
 }
 
 /// The tokio clock: real time, or paused time under `tokio::time::pause`.
@@ -31,6 +37,10 @@ impl Clock for TokioClock {
 
     fn sleep(&self, duration: Duration) -> Sleep {
         Box::pin(tokio::time::sleep(duration))
+    }
+
+    fn sleeps_on_tokio(&self) -> bool {
+        true
     }
 }
 
@@ -64,5 +74,9 @@ impl Clock for FollowingWallClock {
 
     fn wall(&self) -> std::time::SystemTime {
         self.start_wall + Instant::now().saturating_duration_since(self.start)
+    }
+
+    fn sleeps_on_tokio(&self) -> bool {
+        true
     }
 }

@@ -152,6 +152,10 @@ struct Prepared {
     operation: super::OperationMeta,
     /// What every attempt sends (cloned per attempt).
     http: HttpRequest,
+    /// Headers every attempt adds to its copy. Kept apart, so a request
+    /// without headers of its own is copied without a header map.
+    correlation_header: Option<HeaderValue>,
+    idempotency_header: Option<HeaderValue>,
     start: tokio::time::Instant,
     deadline: Deadline,
     retry: RetryPolicy,
@@ -532,7 +536,7 @@ impl Integration {
         let Request {
             operation,
             url,
-            mut headers,
+            headers,
             body,
         } = request;
         let deadline = options
@@ -585,14 +589,8 @@ impl Integration {
             || key.is_some()
             || caller_key
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
-        if let Some(v) = correlation_header {
-            headers.insert(i.config.correlation_header.clone(), v);
-        }
-        if let Some(key) = &key {
-            if let Ok(v) = HeaderValue::from_str(key) {
-                headers.insert(i.config.idempotency_header.clone(), v);
-            }
-        }
+        let idempotency_header = key
+            .and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
         let declared_limiters = scope
             .map_or(&[][..], |s| &s.chain[..])
             .iter()
@@ -611,6 +609,8 @@ impl Integration {
                 body,
             },
             operation,
+            correlation_header,
+            idempotency_header,
             start,
             deadline,
             retry,
@@ -700,7 +700,8 @@ impl Integration {
                     }
                 }
             }
-            if !wait.is_zero() {
+            let waited = !wait.is_zero();
+            if waited {
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
                     "waiting for the rate limit"
@@ -723,7 +724,12 @@ impl Integration {
                 }
             }
             attempts += 1;
-            let now = i.clock.now();
+            // Time has only passed since `now` if the call waited above.
+            let now = if waited || i.authenticator.is_some() {
+                i.clock.now()
+            } else {
+                now
+            };
             let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
             let attempt_span = tracing::debug_span!(
                 "wharf.attempt",
@@ -736,6 +742,14 @@ impl Integration {
             // block, so the loop's future never holds it across the await.
             let (exchange, generation) = {
                 let mut sent = http.clone();
+                if let Some(v) = &p.correlation_header {
+                    sent.headers
+                        .insert(i.config.correlation_header.clone(), v.clone());
+                }
+                if let Some(v) = &p.idempotency_header {
+                    sent.headers
+                        .insert(i.config.idempotency_header.clone(), v.clone());
+                }
                 let generation = authorization.take().map(|a| {
                     sent.headers.insert(http::header::AUTHORIZATION, a.value);
                     a.generation
@@ -795,7 +809,7 @@ impl Integration {
                     // The provider says the quota is spent: hold later calls
                     // until it resets instead of running into 429s.
                     if let Some(wait) =
-                        reset_when_exhausted(&exchange.response.headers, i.clock.wall())
+                        reset_when_exhausted(&exchange.response.headers, || i.clock.wall())
                     {
                         i.limiter.pause_until(after + wait);
                     }
@@ -932,8 +946,14 @@ impl Integration {
         } else {
             Ok(i.transport.send(request))
         };
-        let timer = i.clock.sleep(timeout);
+        let custom_timer = (!i.clock.sleeps_on_tokio()).then(|| i.clock.sleep(timeout));
         async move {
+            let timer = async {
+                match custom_timer {
+                    Some(timer) => timer.await,
+                    None => tokio::time::sleep(timeout).await,
+                }
+            };
             let timed_out = || TransportError {
                 kind: TransportErrorKind::Timeout,
                 sent: true,

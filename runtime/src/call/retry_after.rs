@@ -10,7 +10,7 @@ const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 /// The delay a response asks for, if any. `now` is wall-clock time (for
 /// HTTP-dates and epoch resets).
 pub fn requested_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    retry_after(headers, now).or_else(|| reset_when_exhausted(headers, now))
+    retry_after(headers, now).or_else(|| reset_when_exhausted(headers, || now))
 }
 
 // Constant names: looking up by `&str` would parse the name on every call.
@@ -42,7 +42,11 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 
 /// `X-RateLimit-Remaining: 0` (or `RateLimit-Remaining`) with a reset in
 /// delta seconds or epoch seconds (`X-RateLimit-Reset`, `RateLimit-Reset`).
-pub fn reset_when_exhausted(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+/// `now` is only read for an epoch reset (most responses have none).
+pub fn reset_when_exhausted(
+    headers: &HeaderMap,
+    now: impl FnOnce() -> SystemTime,
+) -> Option<Duration> {
     if headers.is_empty() {
         return None;
     }
@@ -60,7 +64,7 @@ pub fn reset_when_exhausted(headers: &HeaderMap, now: SystemTime) -> Option<Dura
     // Values past 2001-09-09 in seconds are epoch times, smaller ones deltas.
     let wait = if reset > 1e9 {
         let at = UNIX_EPOCH + Duration::from_secs_f64(reset);
-        at.duration_since(now).unwrap_or(Duration::ZERO)
+        at.duration_since(now()).unwrap_or(Duration::ZERO)
     } else {
         Duration::from_secs_f64(reset)
     };

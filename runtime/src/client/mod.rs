@@ -17,6 +17,8 @@ pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
 pub use request::RequestParts;
 
 use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};
+use futures_util::future::Either;
+use futures_util::FutureExt;
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE, COOKIE};
 use http::HeaderMap;
@@ -101,17 +103,24 @@ impl ClientCore {
     /// Sends a request through the integration's request path. Responses of
     /// any status come back as [`RawReply`] for the generated code to
     /// interpret; failures without a response are [`ApiError::Call`].
-    pub async fn send<E>(
-        &self,
+    ///
+    /// Not an `async fn`: the request is built at once, so the future a
+    /// generated method awaits holds only the running call, not the parts
+    /// and settings it was built from.
+    pub fn send<'a, E: 'a>(
+        &'a self,
         parts: RequestParts,
         settings: CallSettings,
-    ) -> Result<RawReply, ApiError<E>> {
+    ) -> impl std::future::Future<Output = Result<RawReply, ApiError<E>>> + 'a {
         let operation = parts.operation;
-        let request = self.build(parts, settings.headers, settings.raw_body, settings.url)?;
-        match self.integration.call(request, settings.options).await {
+        let call = match self.build(parts, settings.headers, settings.raw_body, settings.url) {
+            Ok(request) => self.integration.call(request, settings.options),
+            Err(e) => return Either::Left(std::future::ready(Err(e))),
+        };
+        Either::Right(call.map(move |result| match result {
             Ok(r) => Ok(self.raw(operation, r.status, r.headers, r.body)),
             Err(e) => self.error_reply(operation, e),
-        }
+        }))
     }
 
     /// Sends a request whose successful (2xx) response body is handed over
