@@ -22,10 +22,10 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
 use crate::policy::scope::{self, ActiveScope};
 use crate::time::{Clock, TokioClock};
+use futures_util::FutureExt;
 use http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
-use futures_util::FutureExt;
 use tracing::{field, Instrument};
 
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
@@ -255,6 +255,8 @@ impl Integration {
     /// Makes one logical call: the whole request path.
     // Not an `async fn`: its arguments would take room in every caller's
     // future; they are settled at once and only the running call is kept.
+    // The error is the public `Error`, as the `async fn` returned it.
+    #[allow(clippy::result_large_err)]
     pub fn call(
         &self,
         request: Request,
@@ -270,6 +272,7 @@ impl Integration {
     /// retries cover the exchange up to the head; the body then arrives
     /// under the transport's stall timeout. Error responses are read whole
     /// (up to 1 MiB), classified and retried as in [`Integration::call`].
+    #[allow(clippy::result_large_err)]
     pub fn call_streaming(
         &self,
         request: Request,
@@ -589,8 +592,8 @@ impl Integration {
             || key.is_some()
             || caller_key
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
-        let idempotency_header = key
-            .and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
+        let idempotency_header =
+            key.and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
         let declared_limiters = scope
             .map_or(&[][..], |s| &s.chain[..])
             .iter()

@@ -17,9 +17,9 @@ pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
 pub use request::RequestParts;
 
 use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};
+use bytes::Bytes;
 use futures_util::future::Either;
 use futures_util::FutureExt;
-use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE, COOKIE};
 use http::HeaderMap;
 use std::sync::Arc;
