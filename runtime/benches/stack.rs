@@ -191,6 +191,37 @@ async fn overhead_only(n: usize) -> Duration {
     t.elapsed()
 }
 
+/// The stack's own cost (instant transport) when each call runs between
+/// two real exchanges, as in use: caches and branch predictors are then
+/// cold, unlike in [`overhead_only`]'s tight loop. Extra client CPU per
+/// call over the bare calls alone, median of paired rounds.
+async fn overhead_between_calls(p: &Paths) -> Option<f64> {
+    let api = Integration::builder("overhead")
+        .transport(Arc::new(Instant200))
+        .build()
+        .unwrap();
+    let n = 500;
+    let mut extra = Vec::new();
+    for _ in 0..31 {
+        let c = cpu_time()?;
+        p.bare(n).await;
+        let bare = cpu_time()? - c;
+        let c = cpu_time()?;
+        for _ in 0..n {
+            p.bare(1).await;
+            let request = Request::new(
+                OperationMeta::new("getItem", Method::GET, "/item"),
+                "https://x.test/item",
+            );
+            std::hint::black_box(api.call(request, CallOptions::default()).await.unwrap());
+        }
+        let both = cpu_time()? - c;
+        extra.push((both.as_secs_f64() - bare.as_secs_f64()) * 1e6 / n as f64);
+    }
+    extra.sort_by(f64::total_cmp);
+    Some(extra[extra.len() / 2])
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -232,6 +263,7 @@ fn main() {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut timers_wall = Vec::new();
     let mut transport_wall = Vec::new();
+    let mut cold = None;
     runtime().block_on(async {
         let p = Paths::new().await;
         p.bare(200).await;
@@ -262,6 +294,7 @@ fn main() {
                 stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
             }
         }
+        cold = overhead_between_calls(&p).await;
     });
     // Each round's bare and stack runs are neighbours in time: their ratio
     // cancels the slow drifts of a shared machine that separate medians
@@ -337,6 +370,9 @@ fn main() {
         "stack alone (instant in-memory transport): {:.2} us per call",
         over.as_secs_f64() * 1e6 / n_over as f64
     );
+    if let Some(cold) = cold {
+        println!("stack alone between real calls (cold caches, as in use): {cold:.2} us per call");
+    }
     if std::env::var_os("WHARF_CALLGRIND").is_some() {
         callgrind(&args[0]);
     }
