@@ -1,8 +1,7 @@
 //! A per-integration health snapshot an app can expose.
 
 use crate::policy::breaker::BreakerState;
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Latencies remembered for percentiles.
@@ -21,27 +20,44 @@ pub struct Health {
     pub in_flight: usize,
 }
 
-#[derive(Debug, Default)]
+/// The last [`LATENCY_WINDOW`] call latencies, in nanoseconds, in a ring
+/// of atomics: recording is one increment and one store, no lock, since
+/// every call records. A snapshot taken while calls record may mix a slot's
+/// old and new value; for percentiles that is harmless.
+#[derive(Debug)]
 pub(crate) struct Latencies {
-    recent: Mutex<VecDeque<Duration>>,
+    /// Calls recorded so far; the next slot is `recorded % LATENCY_WINDOW`.
+    recorded: AtomicUsize,
+    slots: Box<[AtomicU64]>,
+}
+
+impl Default for Latencies {
+    fn default() -> Self {
+        Latencies {
+            recorded: AtomicUsize::new(0),
+            slots: (0..LATENCY_WINDOW).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
 }
 
 impl Latencies {
     pub(crate) fn record(&self, d: Duration) {
-        if let Ok(mut r) = self.recent.lock() {
-            if r.len() == LATENCY_WINDOW {
-                r.pop_front();
-            }
-            r.push_back(d);
+        let n = self.recorded.fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        if let Some(slot) = self.slots.get(n % LATENCY_WINDOW) {
+            slot.store(nanos, Ordering::Relaxed);
         }
     }
 
     pub(crate) fn percentile(&self, p: f64) -> Option<Duration> {
-        let r = self.recent.lock().ok()?;
-        if r.is_empty() {
+        let filled = self.recorded.load(Ordering::Relaxed).min(LATENCY_WINDOW);
+        if filled == 0 {
             return None;
         }
-        let mut sorted: Vec<Duration> = r.iter().copied().collect();
+        let mut sorted: Vec<Duration> = self.slots[..filled]
+            .iter()
+            .map(|s| Duration::from_nanos(s.load(Ordering::Relaxed)))
+            .collect();
         sorted.sort();
         let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
         sorted.get(rank - 1).copied()

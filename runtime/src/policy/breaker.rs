@@ -6,6 +6,7 @@
 
 use crate::time::Instant;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -79,6 +80,9 @@ struct Inner {
 pub struct Breaker {
     config: BreakerConfig,
     inner: Arc<Mutex<Inner>>,
+    /// Set with each transition, so the check after every call needs no
+    /// lock when nothing changed (nearly always).
+    changed: Arc<AtomicBool>,
 }
 
 /// The breaker refused the attempt.
@@ -109,6 +113,7 @@ impl Breaker {
                 consecutive: 0,
                 transitions: Vec::new(),
             })),
+            changed: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -140,7 +145,16 @@ impl Breaker {
 
     /// Transitions since the last call (oldest first).
     pub fn take_transitions(&self) -> Vec<(BreakerState, BreakerState)> {
+        if !self.changed.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
         std::mem::take(&mut self.lock().transitions)
+    }
+
+    /// Notes a transition; called with the lock held.
+    fn transition(&self, inner: &mut Inner, from: BreakerState, to: BreakerState) {
+        inner.transitions.push((from, to));
+        self.changed.store(true, Ordering::Release);
     }
 
     /// Asks to make an attempt at `now`.
@@ -153,9 +167,7 @@ impl Breaker {
             }),
             State::Open { .. } => {
                 inner.state = State::HalfOpen { probes_out: 1 };
-                inner
-                    .transitions
-                    .push((BreakerState::Open, BreakerState::HalfOpen));
+                self.transition(&mut inner, BreakerState::Open, BreakerState::HalfOpen);
                 Ok(self.permit(true))
             }
             State::HalfOpen { probes_out } if probes_out < self.config.half_open_probes => {
@@ -187,17 +199,13 @@ impl Breaker {
                     inner.state = State::Open {
                         until: now + config.open_for,
                     };
-                    inner
-                        .transitions
-                        .push((BreakerState::HalfOpen, BreakerState::Open));
+                    self.transition(&mut inner, BreakerState::HalfOpen, BreakerState::Open);
                 } else {
                     inner.state = State::Closed;
                     inner.window.clear();
                     inner.failures_in_window = 0;
                     inner.consecutive = 0;
-                    inner
-                        .transitions
-                        .push((BreakerState::HalfOpen, BreakerState::Closed));
+                    self.transition(&mut inner, BreakerState::HalfOpen, BreakerState::Closed);
                 }
             }
             return;
@@ -222,9 +230,7 @@ impl Breaker {
             inner.state = State::Open {
                 until: now + config.open_for,
             };
-            inner
-                .transitions
-                .push((BreakerState::Closed, BreakerState::Open));
+            self.transition(&mut inner, BreakerState::Closed, BreakerState::Open);
         }
     }
 

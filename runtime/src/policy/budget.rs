@@ -4,7 +4,7 @@
 //! initial reserve is spent and upstream load stays close to one attempt
 //! per logical call, instead of multiplying it.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BudgetConfig {
@@ -26,47 +26,46 @@ impl Default for BudgetConfig {
     }
 }
 
+/// The tokens are an `f64` kept as its bits in an atomic: every successful
+/// call earns, so a lock here would be taken on every call.
 #[derive(Debug)]
 pub struct RetryBudget {
     config: BudgetConfig,
-    tokens: Mutex<f64>,
+    tokens: AtomicU64,
 }
 
 impl RetryBudget {
     pub fn new(config: BudgetConfig) -> Self {
         RetryBudget {
             config,
-            tokens: Mutex::new(config.initial.min(config.max)),
+            tokens: AtomicU64::new(config.initial.min(config.max).to_bits()),
         }
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut f64) -> R) -> R {
-        match self.tokens.lock() {
-            Ok(mut t) => f(&mut t),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+    /// Applies `f` to the tokens atomically; `f` returns the new count, or
+    /// `None` to leave it. True when it changed.
+    fn update(&self, f: impl Fn(f64) -> Option<f64>) -> bool {
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |bits| {
+                f(f64::from_bits(bits)).map(f64::to_bits)
+            })
+            .is_ok()
     }
 
     /// Takes a token for one retry; false when the budget is exhausted.
     pub fn try_spend(&self) -> bool {
-        self.with(|t| {
-            if *t >= 1.0 {
-                *t -= 1.0;
-                true
-            } else {
-                false
-            }
-        })
+        self.update(|t| (t >= 1.0).then_some(t - 1.0))
     }
 
     pub fn earn(&self) {
         let (per, max) = (self.config.per_success, self.config.max);
-        self.with(|t| *t = (*t + per).min(max));
+        // A full bucket is left alone (no write, the common case).
+        self.update(|t| (t < max).then(|| (t + per).min(max)));
     }
 
     /// Tokens left.
     pub fn level(&self) -> f64 {
-        self.with(|t| *t)
+        f64::from_bits(self.tokens.load(Ordering::Acquire))
     }
 }
 

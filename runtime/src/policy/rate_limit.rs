@@ -4,6 +4,7 @@
 //! down: a 429 with `Retry-After` pauses the whole integration.
 
 use crate::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ struct Bucket {
 pub struct RateLimiter {
     limit: Option<RateLimit>,
     bucket: Mutex<Bucket>,
+    /// Whether a provider pause may be in force: without a limit of its
+    /// own and without a pause, a reservation needs no lock.
+    paused: AtomicBool,
 }
 
 /// Waiting for a slot would pass the caller's deadline.
@@ -55,6 +59,7 @@ impl RateLimiter {
                 updated: now,
                 paused_until: None,
             }),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -81,7 +86,15 @@ impl RateLimiter {
         now: Instant,
         max_wait: Duration,
     ) -> Result<Duration, WouldExceedDeadline> {
+        if self.limit.is_none() && !self.paused.load(Ordering::Acquire) {
+            return Ok(Duration::ZERO);
+        }
         let mut b = self.lock();
+        if b.paused_until.is_some_and(|p| p <= now) {
+            // Over: later reservations may take the lock-free path again.
+            b.paused_until = None;
+            self.paused.store(false, Ordering::Release);
+        }
         let pause = b
             .paused_until
             .map_or(Duration::ZERO, |p| p.saturating_duration_since(now));
@@ -114,6 +127,7 @@ impl RateLimiter {
         if b.paused_until.is_none_or(|p| p < until) {
             b.paused_until = Some(until);
         }
+        self.paused.store(true, Ordering::Release);
     }
 
     /// The provider reports no quota left until `until` (rate-limit headers).
