@@ -63,3 +63,24 @@ impl Latencies {
         sorted.get(rank - 1).copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_cover_the_last_window_of_calls() {
+        let l = Latencies::default();
+        assert_eq!(l.percentile(0.95), None);
+        for ms in 1..=100 {
+            l.record(Duration::from_millis(ms));
+        }
+        assert_eq!(l.percentile(0.95), Some(Duration::from_millis(95)));
+        assert_eq!(l.percentile(0.99), Some(Duration::from_millis(99)));
+        // A full window of slow calls pushes every fast one out.
+        for _ in 0..LATENCY_WINDOW {
+            l.record(Duration::from_secs(2));
+        }
+        assert_eq!(l.percentile(0.01), Some(Duration::from_secs(2)));
+    }
+}

@@ -176,5 +176,19 @@ mod tests {
             l.reserve(t0 + Duration::from_secs(3), Duration::ZERO),
             Ok(Duration::ZERO)
         );
+        // The pause is over (and cleared); a later one holds callers again.
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(l.reserve(t1, Duration::ZERO), Ok(Duration::ZERO));
+        l.pause_until(t1 + Duration::from_secs(2));
+        assert_eq!(
+            l.reserve(t1, Duration::from_secs(5)),
+            Ok(Duration::from_secs(2))
+        );
+        // An earlier pause does not shorten a later one.
+        l.pause_until(t1 + Duration::from_secs(1));
+        assert_eq!(
+            l.reserve(t1, Duration::from_secs(5)),
+            Ok(Duration::from_secs(2))
+        );
     }
 }
