@@ -79,10 +79,15 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Breaker {
     config: BreakerConfig,
-    inner: Arc<Mutex<Inner>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    inner: Mutex<Inner>,
     /// Set with each transition, so the check after every call needs no
     /// lock when nothing changed (nearly always).
-    changed: Arc<AtomicBool>,
+    changed: AtomicBool,
 }
 
 /// The breaker refused the attempt.
@@ -106,19 +111,21 @@ impl Breaker {
     pub fn new(config: BreakerConfig) -> Self {
         Breaker {
             config,
-            inner: Arc::new(Mutex::new(Inner {
-                state: State::Closed,
-                window: VecDeque::with_capacity(config.window),
-                failures_in_window: 0,
-                consecutive: 0,
-                transitions: Vec::new(),
-            })),
-            changed: Arc::new(AtomicBool::new(false)),
+            shared: Arc::new(Shared {
+                inner: Mutex::new(Inner {
+                    state: State::Closed,
+                    window: VecDeque::with_capacity(config.window),
+                    failures_in_window: 0,
+                    consecutive: 0,
+                    transitions: Vec::new(),
+                }),
+                changed: AtomicBool::new(false),
+            }),
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        match self.inner.lock() {
+        match self.shared.inner.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         }
@@ -145,7 +152,7 @@ impl Breaker {
 
     /// Transitions since the last call (oldest first).
     pub fn take_transitions(&self) -> Vec<(BreakerState, BreakerState)> {
-        if !self.changed.swap(false, Ordering::AcqRel) {
+        if !self.shared.changed.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut self.lock().transitions)
@@ -154,7 +161,7 @@ impl Breaker {
     /// Notes a transition; called with the lock held.
     fn transition(&self, inner: &mut Inner, from: BreakerState, to: BreakerState) {
         inner.transitions.push((from, to));
-        self.changed.store(true, Ordering::Release);
+        self.shared.changed.store(true, Ordering::Release);
     }
 
     /// Asks to make an attempt at `now`.
