@@ -254,9 +254,16 @@ impl<E> ApiError<E> {
 
 impl<E> ErrorResponse<E> {
     /// How long the provider asked to wait (`Retry-After` in seconds or as
-    /// an HTTP date, or a rate-limit reset header).
+    /// an HTTP date, or a rate-limit reset header), from now.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        crate::call::requested_delay(&self.headers, std::time::SystemTime::now())
+        self.retry_after_at(std::time::SystemTime::now())
+    }
+
+    /// [`ErrorResponse::retry_after`] from `now`: pass your clock's
+    /// [`crate::time::Clock::wall`] when the app runs on a clock of its own
+    /// (a paused one in tests), since dates and epoch resets depend on it.
+    pub fn retry_after_at(&self, now: std::time::SystemTime) -> Option<std::time::Duration> {
+        crate::call::requested_delay(&self.headers, now)
     }
 
     /// Rate-limit headers, when the provider sends them.
@@ -523,5 +530,29 @@ mod tests {
         h.insert("ratelimit-limit", http::HeaderValue::from_static("60"));
         let r = RateLimit::from_headers(&h).unwrap();
         assert_eq!((r.limit, r.remaining, r.reset), (Some(60), Some(7), None));
+    }
+
+    #[test]
+    fn retry_after_is_read_from_the_given_time() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        let response = ErrorResponse {
+            operation: "getPet",
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            headers,
+            body: Bytes::new(),
+            value: (),
+            class: ErrorClass::Transient,
+            attempts: 1,
+        };
+        // 2015-10-21 07:26:40 UTC: 80 s before the date.
+        let then = UNIX_EPOCH + Duration::from_secs(1_445_412_400);
+        assert_eq!(response.retry_after_at(then), Some(Duration::from_secs(80)));
+        // Read from today's clock, that date is long past.
+        assert_eq!(response.retry_after(), Some(Duration::ZERO));
     }
 }
