@@ -194,14 +194,17 @@ async fn overhead_only(n: usize) -> Duration {
 /// The stack's own cost (instant transport) when each call runs between
 /// two real exchanges, as in use: caches and branch predictors are then
 /// cold, unlike in [`overhead_only`]'s tight loop. Extra client CPU per
-/// call over the bare calls alone, median of paired rounds.
-async fn overhead_between_calls(p: &Paths) -> Option<f64> {
+/// call over the bare calls alone, median of paired rounds: the stack's,
+/// and, for scale, that of the least a call can do (one header, a timeout,
+/// the same instant transport).
+async fn overhead_between_calls(p: &Paths) -> Option<(f64, f64)> {
+    use wharf_runtime::call::Transport;
     let api = Integration::builder("overhead")
         .transport(Arc::new(Instant200))
         .build()
         .unwrap();
     let n = 500;
-    let mut extra = Vec::new();
+    let (mut stack, mut least) = (Vec::new(), Vec::new());
     for _ in 0..31 {
         let c = cpu_time()?;
         p.bare(n).await;
@@ -215,11 +218,34 @@ async fn overhead_between_calls(p: &Paths) -> Option<f64> {
             );
             std::hint::black_box(api.call(request, CallOptions::default()).await.unwrap());
         }
-        let both = cpu_time()? - c;
-        extra.push((both.as_secs_f64() - bare.as_secs_f64()) * 1e6 / n as f64);
+        let with_stack = cpu_time()? - c;
+        let c = cpu_time()?;
+        for _ in 0..n {
+            p.bare(1).await;
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                "x-correlation-id",
+                http::HeaderValue::from_static("0123456789abcdef0123456789abcdef"),
+            );
+            let request = wharf_runtime::call::HttpRequest {
+                method: Method::GET,
+                url: "https://x.test/item".to_owned(),
+                headers,
+                body: Bytes::new().into(),
+            };
+            let sent = tokio::time::timeout(Duration::from_secs(10), Instant200.send(request));
+            std::hint::black_box(sent.await.unwrap().unwrap());
+        }
+        let with_least = cpu_time()? - c;
+        let per_call = |d: Duration| (d.as_secs_f64() - bare.as_secs_f64()) * 1e6 / n as f64;
+        stack.push(per_call(with_stack));
+        least.push(per_call(with_least));
     }
-    extra.sort_by(f64::total_cmp);
-    Some(extra[extra.len() / 2])
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Some((median(&mut stack), median(&mut least)))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -370,8 +396,11 @@ fn main() {
         "stack alone (instant in-memory transport): {:.2} us per call",
         over.as_secs_f64() * 1e6 / n_over as f64
     );
-    if let Some(cold) = cold {
-        println!("stack alone between real calls (cold caches, as in use): {cold:.2} us per call");
+    if let Some((stack, least)) = cold {
+        println!(
+            "stack alone between real calls (cold caches, as in use): {stack:.2} us per call; \
+             a send with one header and a timeout there: {least:.2} us"
+        );
     }
     if std::env::var_os("WHARF_CALLGRIND").is_some() {
         callgrind(&args[0]);
