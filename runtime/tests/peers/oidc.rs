@@ -42,11 +42,21 @@ impl OidcServer {
         );
         // The script runs beside node_modules so node resolves the package.
         let script = install.join("server.mjs");
-        std::fs::copy(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/server.mjs"),
-            &script,
-        )
-        .expect("copy server.mjs");
+        let source =
+            std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/server.mjs"))
+                .expect("read tests/oidc/server.mjs");
+        // Tests start servers concurrently: the script is replaced only when
+        // it changed, and by a rename, so no node process ever reads it
+        // half-written.
+        if std::fs::read(&script).ok().as_deref() != Some(&source[..]) {
+            let staged = install.join(format!(
+                "server.mjs.{}-{}",
+                std::process::id(),
+                rand_suffix()
+            ));
+            std::fs::write(&staged, &source).expect("stage server.mjs");
+            std::fs::rename(&staged, &script).expect("install server.mjs");
+        }
         let ca = TestCa::new().expect("test CA");
         let cert = ca.issue(&["localhost"]).expect("server certificate");
         let dir = std::env::temp_dir().join(format!(
