@@ -66,10 +66,15 @@ async fn tokens_round_trip_through_the_kernel_keyring_encrypted() {
         assert!(keyring.load(key).await.unwrap().is_none());
     }
     keyring.delete("never-there").await.unwrap();
-    let _ = store
-        .build(&service, "wharf-data-key", None)
-        .unwrap()
-        .delete_credential();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(!format!("{keyring:?}").contains("CANARY"));
+
+    // Forgetting the data key leaves nothing of the service in the keyring.
+    let data_key = || store.build(&service, "wharf-data-key", None).unwrap();
+    assert!(data_key().get_password().is_ok());
+    keyring.forget_data_key().await.unwrap();
+    assert!(matches!(
+        data_key().get_password(),
+        Err(keyring_core::Error::NoEntry)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,7 @@
 //! the keychain on macOS; the Credential Manager on Windows). It logs in,
 //! then starts over the way a second run of a CLI would: a new credential
 //! that finds the tokens in the keyring, calls, and logs out (revocation at
-//! the provider, entry deleted from the keyring).
+//! the provider, entry and data key deleted from the keyring).
 
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 #[tokio::main(flavor = "current_thread")]
@@ -69,6 +69,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sandbox.log().revocations.len(),
         if left.is_some() { "yes (bug)" } else { "none" }
     ));
+    // Signing out for good: the data key that encrypted the entries goes too.
+    drop((credential, client, store));
+    KeyringStore::open(os_credential_store()?, &service, &overflow)?
+        .forget_data_key()
+        .await?;
+    narrate::step("data key removed from the OS keyring: nothing of the app is left there");
     let _ = std::fs::remove_dir_all(&overflow);
     Ok(())
 }
