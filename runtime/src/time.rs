@@ -7,8 +7,52 @@ use std::pin::Pin;
 use std::time::Duration;
 pub use tokio::time::Instant;
 
-/// A boxed sleep future.
-pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
+pin_project_lite::pin_project! {
+    /// A clock's sleep: tokio's timer held inline (the tokio clocks, so the
+    /// request path arms its timers without a boxed future each time), or
+    /// the boxed future of a clock of one's own ([`Sleep::boxed`]).
+    #[project = SleepProj]
+    pub enum Sleep {
+        Tokio { #[pin] sleep: tokio::time::Sleep },
+        Boxed { sleep: Pin<Box<dyn Future<Output = ()> + Send>> },
+    }
+}
+
+impl Sleep {
+    /// tokio's sleep for `duration` (paused time under `tokio::time::pause`).
+    pub fn tokio(duration: Duration) -> Self {
+        Sleep::Tokio {
+            sleep: tokio::time::sleep(duration),
+        }
+    }
+
+    /// Any future, boxed: for a [`Clock`] of one's own.
+    pub fn boxed(sleep: impl Future<Output = ()> + Send + 'static) -> Self {
+        Sleep::Boxed {
+            sleep: Box::pin(sleep),
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.project() {
+            SleepProj::Tokio { sleep } => sleep.poll(cx),
+            SleepProj::Boxed { sleep } => sleep.as_mut().poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Sleep::Tokio { .. } => "Sleep::Tokio",
+            Sleep::Boxed { .. } => "Sleep::Boxed",
+        })
+    }
+}
 
 /// Where policies read the time and how they wait.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -17,12 +61,6 @@ pub trait Clock: Send + Sync + fmt::Debug {
     /// Wall-clock time, for HTTP dates and epoch-based rate-limit resets.
     fn wall(&self) -> std::time::SystemTime {
         std::time::SystemTime::now()
-    }
-    /// True when [`Clock::sleep`] is `tokio::time::sleep`: the request path
-    /// then arms its attempt timer inline, without a boxed future per
-    /// attempt. Leave it false for a clock of your own.
-    fn sleeps_on_tokio(&self) -> bool {
-        false
     }
 }
 
@@ -36,11 +74,7 @@ impl Clock for TokioClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration))
-    }
-
-    fn sleeps_on_tokio(&self) -> bool {
-        true
+        Sleep::tokio(duration)
     }
 }
 
@@ -69,14 +103,29 @@ impl Clock for FollowingWallClock {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration))
+        Sleep::tokio(duration)
     }
 
     fn wall(&self) -> std::time::SystemTime {
         self.start_wall + Instant::now().saturating_duration_since(self.start)
     }
+}
 
-    fn sleeps_on_tokio(&self) -> bool {
-        true
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn both_kinds_of_sleep_wait_their_time() {
+        let start = Instant::now();
+        TokioClock.sleep(Duration::from_secs(3)).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        // A clock of one's own: its future, boxed, decides.
+        Sleep::boxed(tokio::time::sleep(Duration::from_secs(2))).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert_eq!(
+            format!("{:?}", Sleep::tokio(Duration::ZERO)),
+            "Sleep::Tokio"
+        );
     }
 }

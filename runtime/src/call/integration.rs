@@ -300,12 +300,7 @@ impl Integration {
     ) -> impl std::future::Future<Output = Result<Exchange, Error>> + Send + '_ {
         let i = &self.inner;
         let scope = scope::current();
-        // Generated policies, unless the operation has none (the common
-        // case, then skipped by both resolutions below).
-        let policies =
-            (!request.operation.policies.is_none()).then_some(request.operation.policies);
-        let mut options =
-            self.resolve_options(&request.operation, policies, options, scope.as_deref());
+        let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
         let given = options.correlation_id.take();
         let generated;
         let (correlation_id, correlation_header): (&str, _) = match &given {
@@ -323,7 +318,7 @@ impl Integration {
             attempts = field::Empty,
             outcome = field::Empty,
         );
-        let declared = Self::resolve_declared(policies, scope.as_deref());
+        let declared = Self::resolve_declared(request.operation.policies, scope.as_deref());
         // The breaker guarding this call, looked up once for all attempts.
         let breaker = match declared.breaker {
             Some(name) => Some(self.named_breaker(name)),
@@ -374,13 +369,11 @@ impl Integration {
     fn resolve_options(
         &self,
         op: &super::OperationMeta,
-        generated: Option<&OperationPolicies>,
         options: CallOptions,
         scope: Option<&ActiveScope>,
     ) -> CallOptions {
         let config = &self.inner.config;
-        let none = OperationPolicies::NONE;
-        let generated = generated.unwrap_or(&none);
+        let generated = op.policies;
         let mut resolved = options;
         if let Some(scope) = scope {
             // A function's timeout is its ambient deadline (set by the
@@ -416,15 +409,13 @@ impl Integration {
 
     /// The declared policy fields that are not call options (breaker name,
     /// idempotency plan), per call > operation > tag > client.
-    fn resolve_declared(
-        generated: Option<&OperationPolicies>,
-        scope: Option<&ActiveScope>,
-    ) -> Policy {
-        let Some(generated) = generated else {
-            return scope.map_or(Policy::NONE, |s| s.policy);
-        };
-        scope
-            .map_or(Policy::NONE, |s| s.policy)
+    fn resolve_declared(generated: &OperationPolicies, scope: Option<&ActiveScope>) -> Policy {
+        let declared = scope.map_or(Policy::NONE, |s| s.policy);
+        // Most operations have no generated policies: nothing to merge.
+        if generated.is_none() {
+            return declared;
+        }
+        declared
             .or(generated.operation)
             .or(generated.tag)
             .or(generated.client)
@@ -712,10 +703,10 @@ impl Integration {
                 i.clock.sleep(wait).await;
             }
 
-            let mut authorization = None;
-            if let Some(auth) = &i.authenticator {
-                match auth.authorize(operation).await {
-                    Ok(a) => authorization = a,
+            let authorization = match &i.authenticator {
+                None => None,
+                Some(auth) => match auth.authorize(operation).await {
+                    Ok(a) => a,
                     Err(failure) => {
                         return Err(self.error(
                             operation,
@@ -724,8 +715,8 @@ impl Integration {
                             false,
                         ))
                     }
-                }
-            }
+                },
+            };
             attempts += 1;
             // Time has only passed since `now` if the call waited above.
             let now = if waited || i.authenticator.is_some() {
@@ -753,7 +744,7 @@ impl Integration {
                     sent.headers
                         .insert(i.config.idempotency_header.clone(), v.clone());
                 }
-                let generation = authorization.take().map(|a| {
+                let generation = authorization.map(|a| {
                     sent.headers.insert(http::header::AUTHORIZATION, a.value);
                     a.generation
                 });
@@ -935,8 +926,7 @@ impl Integration {
     }
 
     /// One exchange, bounded by the attempt timeout. Started here, so the
-    /// returned future holds only the exchange's boxed future and the
-    /// timer, not the request.
+    /// returned future holds the exchange's boxed future, not the request.
     fn attempt(
         &self,
         request: HttpRequest,
@@ -949,14 +939,10 @@ impl Integration {
         } else {
             Ok(i.transport.send(request))
         };
-        let custom_timer = (!i.clock.sleeps_on_tokio()).then(|| i.clock.sleep(timeout));
         async move {
-            let timer = async {
-                match custom_timer {
-                    Some(timer) => timer.await,
-                    None => tokio::time::sleep(timeout).await,
-                }
-            };
+            // Armed on its first poll, after the exchange's: an exchange that
+            // is ready at once never registers a timer.
+            let timer = async { i.clock.sleep(timeout).await };
             let timed_out = || TransportError {
                 kind: TransportErrorKind::Timeout,
                 sent: true,
