@@ -119,6 +119,47 @@ async fn truncated_and_stalled_bodies_fail_as_body_errors() {
 }
 
 #[tokio::test]
+async fn bodies_over_the_size_cap_fail_whatever_their_size() {
+    // One body under the 64 KiB read-at-once size, one above it.
+    let server = FaultServer::new(|seen: &Seen| Fault::Respond {
+        status: 200,
+        headers: vec![],
+        body: "x"
+            .repeat(if seen.index == 0 { 2_000 } else { 100_000 })
+            .into(),
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let transport = ReqwestTransport::builder()
+        .allow_plain_http_loopback(true)
+        .max_body_bytes(1_000)
+        .build()
+        .unwrap();
+    let a = Integration::builder("capped")
+        .config(IntegrationConfig {
+            retry: RetryPolicy::none(),
+            ..Default::default()
+        })
+        .transport(Arc::new(transport))
+        .build()
+        .unwrap();
+    for path in ["/small", "/large"] {
+        let error = a
+            .call(get(http.url(path)), CallOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            transport_kind(&error.kind),
+            Some(TransportErrorKind::Body),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("larger than 1000 bytes"),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn black_hole_times_out_per_attempt() {
     let server = FaultServer::new(|_| Fault::BlackHole);
     let http = FaultHttpServer::start(server.clone()).await.unwrap();

@@ -9,7 +9,6 @@ use super::body::{ByteStream, Opened};
 use super::error::{TransportError, TransportErrorKind};
 use super::request::{HttpRequest, Response, StreamingResponse};
 use super::transport::{SendFuture, StreamingSendFuture, Transport};
-use bytes::BytesMut;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -269,12 +268,27 @@ impl ReqwestTransport {
     }
 }
 
-fn stalled(stall: Duration) -> TransportError {
-    TransportError {
-        kind: TransportErrorKind::Body,
-        sent: true,
-        message: format!("response body stalled for {stall:?}"),
-    }
+/// The rest of `response`'s body as it arrives, each chunk within `stall`.
+fn chunks(response: reqwest::Response, stall: Duration) -> ByteStream {
+    ByteStream::new(futures_util::stream::unfold(
+        Some(response),
+        move |state| async move {
+            let mut response = state?;
+            match tokio::time::timeout(stall, response.chunk()).await {
+                Err(_) => Some((
+                    Err(TransportError {
+                        kind: TransportErrorKind::Body,
+                        sent: true,
+                        message: format!("response body stalled for {stall:?}"),
+                    }),
+                    None,
+                )),
+                Ok(Err(e)) => Some((Err(transport_error(e)), None)),
+                Ok(Ok(None)) => None,
+                Ok(Ok(Some(piece))) => Some((Ok(piece), Some(response))),
+            }
+        },
+    ))
 }
 
 impl Transport for ReqwestTransport {
@@ -292,7 +306,9 @@ impl Transport for ReqwestTransport {
             // bounds it; a stall timer of its own would cost a timer
             // registration per call for nothing. Stall protection is for
             // larger bodies, below.
-            if response.content_length().is_some_and(|l| l <= SMALL_BODY) {
+            // (Within the size cap too: a cap below it is still a cap.)
+            let small = SMALL_BODY.min(u64::try_from(max).unwrap_or(u64::MAX));
+            if response.content_length().is_some_and(|l| l <= small) {
                 let body = response.bytes().await.map_err(transport_error)?;
                 return Ok(Response {
                     status,
@@ -300,29 +316,10 @@ impl Transport for ReqwestTransport {
                     body,
                 });
             }
-            let mut body = BytesMut::new();
-            loop {
-                let chunk = tokio::time::timeout(stall, response.chunk())
-                    .await
-                    .map_err(|_| stalled(stall))?;
-                match chunk.map_err(transport_error)? {
-                    Some(piece) => {
-                        if body.len() + piece.len() > max {
-                            return Err(TransportError {
-                                kind: TransportErrorKind::Body,
-                                sent: true,
-                                message: format!("response body larger than {max} bytes"),
-                            });
-                        }
-                        body.extend_from_slice(&piece);
-                    }
-                    None => break,
-                }
-            }
             Ok(Response {
                 status,
                 headers,
-                body: body.freeze(),
+                body: chunks(response, stall).collect(max).await?,
             })
         })
     }
@@ -339,19 +336,10 @@ impl Transport for ReqwestTransport {
             let mut response = send.await.map_err(transport_error)?;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            let chunks = futures_util::stream::unfold(Some(response), move |state| async move {
-                let mut response = state?;
-                match tokio::time::timeout(stall, response.chunk()).await {
-                    Err(_) => Some((Err(stalled(stall)), None)),
-                    Ok(Err(e)) => Some((Err(transport_error(e)), None)),
-                    Ok(Ok(None)) => None,
-                    Ok(Ok(Some(piece))) => Some((Ok(piece), Some(response))),
-                }
-            });
             Ok(StreamingResponse {
                 status,
                 headers,
-                body: ByteStream::new(chunks),
+                body: chunks(response, stall),
             })
         })
     }
