@@ -190,21 +190,34 @@ impl Body {
     pub async fn collect(&self, limit: usize) -> io::Result<Bytes> {
         match self.open()? {
             Opened::Bytes(b) => Ok(b),
-            Opened::Stream { mut chunks, .. } => {
-                let mut all = BytesMut::new();
-                while let Some(chunk) = chunks.next().await {
-                    let chunk = chunk?;
-                    if all.len() + chunk.len() > limit {
-                        return Err(io::Error::other(format!(
-                            "request body larger than {limit} bytes"
-                        )));
-                    }
-                    all.extend_from_slice(&chunk);
-                }
-                Ok(all.freeze())
+            Opened::Stream { chunks, .. } => {
+                collect_limited(chunks, limit, || {
+                    io::Error::other(format!("request body larger than {limit} bytes"))
+                })
+                .await
             }
         }
     }
+}
+
+/// A stream's chunks in memory; `too_large` once they pass `limit` bytes.
+async fn collect_limited<S, E>(
+    mut chunks: S,
+    limit: usize,
+    too_large: impl FnOnce() -> E,
+) -> Result<Bytes, E>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut all = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        if all.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all.freeze())
 }
 
 /// A file's chunks, opened when first polled.
@@ -316,20 +329,13 @@ impl ByteStream {
     }
 
     /// The rest of the body in memory, up to `limit` bytes.
-    pub async fn collect(mut self, limit: usize) -> Result<Bytes, TransportError> {
-        let mut all = BytesMut::new();
-        while let Some(chunk) = self.next_chunk().await {
-            let chunk = chunk?;
-            if all.len() + chunk.len() > limit {
-                return Err(TransportError {
-                    kind: TransportErrorKind::Body,
-                    sent: true,
-                    message: format!("response body larger than {limit} bytes"),
-                });
-            }
-            all.extend_from_slice(&chunk);
-        }
-        Ok(all.freeze())
+    pub async fn collect(self, limit: usize) -> Result<Bytes, TransportError> {
+        collect_limited(self.inner, limit, || TransportError {
+            kind: TransportErrorKind::Body,
+            sent: true,
+            message: format!("response body larger than {limit} bytes"),
+        })
+        .await
     }
 
     /// Writes the rest of the body to `out` as it arrives (e.g. a file),
