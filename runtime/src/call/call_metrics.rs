@@ -7,15 +7,21 @@ use super::error::ErrorClass;
 use metrics::{Counter, Histogram, SharedString};
 use std::sync::OnceLock;
 
-/// Outcomes in label order: success, then each error class.
-const OUTCOMES: [&str; 5] = [
-    "success",
-    "transient",
-    "rate_limited",
-    "permanent",
-    "ambiguous",
+/// Outcomes in handle order: success (`None`), then each error class.
+const OUTCOMES: [Option<ErrorClass>; 5] = [
+    None,
+    Some(ErrorClass::Transient),
+    Some(ErrorClass::RateLimited),
+    Some(ErrorClass::Permanent),
+    Some(ErrorClass::Ambiguous),
 ];
 
+/// An outcome's label: the class's name, or `success`.
+pub(super) fn outcome_label(class: Option<ErrorClass>) -> &'static str {
+    class.map_or("success", |c| c.as_str())
+}
+
+/// `class`'s place in [`OUTCOMES`].
 fn index(class: Option<ErrorClass>) -> usize {
     match class {
         None => 0,
@@ -55,14 +61,14 @@ impl CallMetrics {
                 metrics::counter!(
                     "wharf_calls_total",
                     "integration" => integration.clone(),
-                    "outcome" => outcome
+                    "outcome" => outcome_label(outcome)
                 )
             }),
             attempts: OUTCOMES.map(|outcome| {
                 metrics::counter!(
                     "wharf_attempts_total",
                     "integration" => integration.clone(),
-                    "outcome" => outcome
+                    "outcome" => outcome_label(outcome)
                 )
             }),
         })

@@ -3,7 +3,7 @@
 
 use super::auth_hook::Authenticator;
 use super::body::ByteStream;
-use super::call_metrics::CallMetrics;
+use super::call_metrics::{outcome_label, CallMetrics};
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
@@ -347,13 +347,12 @@ impl Integration {
             };
             let elapsed = i.clock.now().saturating_duration_since(started);
             i.latencies.record(elapsed);
-            let (outcome, attempts) = match &result {
-                Ok((_, attempts)) => ("success", *attempts),
-                Err(e) => (e.class().as_str(), e.attempts),
+            let (class, attempts) = match &result {
+                Ok((_, attempts)) => (None, *attempts),
+                Err(e) => (Some(e.class()), e.attempts),
             };
             span.record("attempts", attempts);
-            span.record("outcome", outcome);
-            let class = result.as_ref().err().map(Error::class);
+            span.record("outcome", outcome_label(class));
             i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
             if let Some(b) = &publish {
                 self.publish_breaker_transitions(b);
@@ -763,7 +762,7 @@ impl Integration {
                 }
                 Err(e) => self.classify(operation, Outcome::Transport(e)),
             };
-            attempt_span.record("class", class.map_or("success", |c| c.as_str()));
+            attempt_span.record("class", outcome_label(class));
             if let Some(p) = permit {
                 p.record(
                     matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
