@@ -180,13 +180,8 @@ impl RequestParts {
         self.content(&content_type, parts.finish().into());
     }
 
-    /// Raw bytes with their media type (`application/octet-stream`, images…).
-    pub fn bytes(&mut self, body: impl Into<Bytes>, content_type: &str) {
-        let bytes: Bytes = body.into();
-        self.content(content_type, bytes.into());
-    }
-
-    /// A body that may be a stream (uploads), with its media type.
+    /// A raw body with its media type (`application/octet-stream`,
+    /// images…): bytes, or a stream for uploads.
     pub fn body(&mut self, body: impl Into<Body>, content_type: &str) {
         self.content(content_type, body.into());
     }
