@@ -375,35 +375,20 @@ async fn prism_responses_decode_by_status_and_pages_stream() {
         .await;
     // Every page has at least one item (`minItems: 1`), so each stream
     // must yield items, and none may be an error.
-    for (name, items, errors) in [
-        (
-            "listCharges",
-            charges.len(),
-            charges.iter().filter(|r| r.is_err()).count(),
-        ),
-        (
-            "listEvents",
-            events.len(),
-            events.iter().filter(|r| r.is_err()).count(),
-        ),
-        (
-            "listMembers",
-            members.len(),
-            members.iter().filter(|r| r.is_err()).count(),
-        ),
-        (
-            "listLogs",
-            logs.len(),
-            logs.iter().filter(|r| r.is_err()).count(),
-        ),
-        (
-            "listIssues",
-            issues.len(),
-            issues.iter().filter(|r| r.is_err()).count(),
-        ),
+    for (name, (items, errors)) in [
+        ("listCharges", tally(&charges)),
+        ("listEvents", tally(&events)),
+        ("listMembers", tally(&members)),
+        ("listLogs", tally(&logs)),
+        ("listIssues", tally(&issues)),
     ] {
         assert!(items > 0, "{name} stream yielded nothing");
         assert_eq!(errors, 0, "{name} stream had errors");
     }
     prism.assert_no_violations(14);
+}
+
+/// Items a stream yielded, and how many of them were errors.
+fn tally<T, E>(items: &[Result<T, E>]) -> (usize, usize) {
+    (items.len(), items.iter().filter(|r| r.is_err()).count())
 }
