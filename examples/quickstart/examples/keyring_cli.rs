@@ -45,10 +45,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(store);
 
     narrate::section("second run: `mycli whoami`, then `mycli logout`");
-    let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::open(keyring, &service, &overflow)?);
+    let store = Arc::new(KeyringStore::open(keyring, &service, &overflow)?);
     let credential = Credential::new(
         "harbor",
-        store.clone(),
+        store.clone() as Arc<dyn TokenStore>,
         Arc::new(oauth.clone()),
         Arc::new(TokioClock),
     );
@@ -70,10 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if left.is_some() { "yes (bug)" } else { "none" }
     ));
     // Signing out for good: the data key that encrypted the entries goes too.
-    drop((credential, client, store));
-    KeyringStore::open(os_credential_store()?, &service, &overflow)?
-        .forget_data_key()
-        .await?;
+    store.forget_data_key().await?;
     narrate::step("data key removed from the OS keyring: nothing of the app is left there");
     let _ = std::fs::remove_dir_all(&overflow);
     Ok(())

@@ -447,8 +447,9 @@ impl KeyringStore {
     /// Removes this store's data key from the OS keyring, for an app that
     /// is uninstalled or signs out for good: the keyring then holds nothing
     /// of it. Tokens still saved under the service can no longer be opened,
-    /// so delete them first. A key already gone is not an error.
-    pub async fn forget_data_key(self) -> Result<(), StoreError> {
+    /// so delete them first; the store keeps its copy of the key until
+    /// dropped. A key already gone is not an error.
+    pub async fn forget_data_key(&self) -> Result<(), StoreError> {
         match with_entry(&self.store, &self.service, DATA_KEY_USER.to_owned(), |e| {
             e.delete_credential()
         })
