@@ -54,16 +54,27 @@ pub enum Idempotency {
 
 impl Policy {
     /// Sets nothing (as [`Policy::NONE`]); cheaper than comparing with it,
-    /// which compares every value.
+    /// which compares every value. Destructured whole, so a new field
+    /// cannot be forgotten here.
     pub const fn is_none(&self) -> bool {
-        self.timeout.is_none()
-            && self.attempt_timeout.is_none()
-            && self.retry.is_none()
-            && self.idempotency.is_none()
-            && self.breaker.is_none()
-            && self.rate.is_none()
-            && self.bulkhead.is_none()
-            && self.scopes.is_empty()
+        let Policy {
+            timeout,
+            attempt_timeout,
+            retry,
+            idempotency,
+            breaker,
+            rate,
+            bulkhead,
+            scopes,
+        } = self;
+        timeout.is_none()
+            && attempt_timeout.is_none()
+            && retry.is_none()
+            && idempotency.is_none()
+            && breaker.is_none()
+            && rate.is_none()
+            && bulkhead.is_none()
+            && scopes.is_empty()
     }
 
     /// Inherits everything.
