@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
-step() { printf '\n==> %s\n' "$*"; }
+# One clean build: incremental state would only take disk (gigabytes here).
+export CARGO_INCREMENTAL=0
+
+# Each step reports the disk left, so a CI machine that runs out says where.
+step() { printf '\n==> %s (disk free: %s)\n' "$*" "$(df -h --output=avail . | tail -1 | tr -d ' ')"; }
 
 command -v cargo >/dev/null || { echo "cargo is required"; exit 1; }
 command -v npm >/dev/null || { echo "npm (Node 20) is required for the spec corpus"; exit 1; }
@@ -52,3 +56,4 @@ cargo run -q --example quickstart > /dev/null
 
 step "unit, integration and doc tests"
 cargo test --workspace
+step "done"

@@ -191,6 +191,9 @@ fn check_batch(
         .args(["check", "--quiet", "--message-format=json"])
         .current_dir(crate_dir)
         .env_remove("RUSTFLAGS")
+        // Each batch is a different crate: incremental state is never reused,
+        // and for the big specs it ran to gigabytes of disk per run.
+        .env("CARGO_INCREMENTAL", "0")
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let mut verdicts: HashMap<String, Option<String>> =
