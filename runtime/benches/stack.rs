@@ -2,7 +2,8 @@
 //! the same process: `cargo bench -p wharf-runtime --bench stack`.
 //!
 //! Prints throughput and CPU per call of both and their ratio (goal: the
-//! stack at >= 0.95x bare reqwest). With valgrind installed and
+//! stack at >= 0.95x bare reqwest), for one caller making its calls in
+//! sequence (latency-bound) and for 16 callers in flight at once. With valgrind installed and
 //! `WHARF_CALLGRIND=1`, also runs each path under callgrind and prints
 //! instruction counts per call (repeatable whatever the machine is doing).
 
@@ -248,6 +249,65 @@ async fn overhead_between_calls(p: &Paths) -> Option<(f64, f64)> {
     Some((median(&mut stack), median(&mut least)))
 }
 
+/// Callers in flight at once in the concurrent rounds.
+const CALLERS: usize = 16;
+
+/// `CALLERS` tasks share one client, each making its calls back to back:
+/// the throughput of an app with many requests in flight (a service
+/// handling its own traffic), where the sequential rounds measure one
+/// caller's latency. Wall and client CPU time for `n` calls in all.
+async fn concurrent(p: &Arc<Paths>, stack: bool, n: usize) -> (Duration, Option<Duration>) {
+    let (t, c) = (Instant::now(), cpu_time());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..CALLERS {
+        let p = p.clone();
+        tasks.spawn(async move {
+            if stack {
+                p.stack(n / CALLERS).await
+            } else {
+                p.bare(n / CALLERS).await
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    (t.elapsed(), cpu_time().zip(c).map(|(a, b)| a - b))
+}
+
+/// Paired concurrent rounds, alternating which path runs first: the
+/// median throughput ratio stack/bare and client CPU ratio bare/stack.
+async fn concurrent_rounds(p: &Arc<Paths>) -> (Vec<f64>, Vec<f64>) {
+    let n = 2000;
+    concurrent(p, false, n).await;
+    concurrent(p, true, n).await;
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for round in 0..31 {
+        let order = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        let mut runs = [(Duration::ZERO, None); 2];
+        for stack in order {
+            runs[usize::from(stack)] = concurrent(p, stack, n).await;
+        }
+        let [(bare_wall, bare_cpu), (stack_wall, stack_cpu)] = runs;
+        wall.push(bare_wall.as_secs_f64() / stack_wall.as_secs_f64());
+        if let (Some(b), Some(s)) = (bare_cpu, stack_cpu) {
+            cpu.push(b.as_secs_f64() / s.as_secs_f64());
+        }
+    }
+    (wall, cpu)
+}
+
+/// Median and quartiles of ratios, sorted in place.
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: usize| v.get(v.len() * q / 4).copied().unwrap_or(f64::NAN);
+    (at(2), at(1), at(3))
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -290,6 +350,7 @@ fn main() {
     let mut timers_wall = Vec::new();
     let mut transport_wall = Vec::new();
     let mut cold = None;
+    let mut concurrent_ratios = None;
     runtime().block_on(async {
         let p = Paths::new().await;
         p.bare(200).await;
@@ -321,6 +382,8 @@ fn main() {
             }
         }
         cold = overhead_between_calls(&p).await;
+        let p = Arc::new(p);
+        concurrent_ratios = Some(concurrent_rounds(&p).await);
     });
     // Each round's bare and stack runs are neighbours in time: their ratio
     // cancels the slow drifts of a shared machine that separate medians
@@ -330,12 +393,9 @@ fn main() {
         .zip(&stack_wall)
         .map(|(b, s)| b.as_secs_f64() / s.as_secs_f64())
         .collect();
-    paired.sort_by(f64::total_cmp);
+    let (m, q1, q3) = quartiles(&mut paired);
     println!(
-        "paired rounds: throughput ratio stack/bare median {:.3}x (quartiles {:.3}-{:.3}; goal >= 0.95x)",
-        paired[paired.len() / 2],
-        paired[paired.len() / 4],
-        paired[paired.len() * 3 / 4]
+        "1 caller, paired rounds: throughput ratio stack/bare median {m:.3}x (quartiles {q1:.3}-{q3:.3}; goal >= 0.95x)"
     );
     let median = |v: &mut Vec<Duration>| {
         v.sort();
@@ -389,6 +449,20 @@ fn main() {
             per(s) - per(b),
             s.as_secs_f64() / b.as_secs_f64()
         );
+    }
+    if let Some((mut wall, mut cpu)) = concurrent_ratios {
+        let (w, w1, w3) = quartiles(&mut wall);
+        println!(
+            "{CALLERS} concurrent callers, paired rounds: throughput ratio stack/bare median {w:.3}x \
+             (quartiles {w1:.3}-{w3:.3}; goal >= 0.95x)"
+        );
+        if !cpu.is_empty() {
+            let (c, c1, c3) = quartiles(&mut cpu);
+            println!(
+                "{CALLERS} concurrent callers: client CPU per call, bare/stack median {c:.3}x \
+                 (quartiles {c1:.3}-{c3:.3})"
+            );
+        }
     }
     let n_over = 100_000;
     let over = runtime().block_on(overhead_only(n_over));
