@@ -481,40 +481,106 @@ fn main() {
     }
 }
 
-/// Instruction counts of each path under callgrind (same binary, inputs).
+/// Instruction counts of each path under callgrind (same binary, inputs),
+/// and the code each call runs: distinct 64-byte lines of machine code
+/// executed per call. On a host where every call's code is cold (after
+/// its syscalls), the time a call costs follows that figure more closely
+/// than its instruction count.
 fn callgrind(exe: &str) {
-    let calls = 300;
-    let mut counts = Vec::new();
+    let (short, long) = (300_u32, 600_u32);
+    let mut paths = Vec::new();
     for which in ["bare", "transport", "stack"] {
-        let out = Command::new("valgrind")
-            .args([
-                "--tool=callgrind",
-                "--callgrind-out-file=/dev/null",
-                exe,
-                "--only",
-                which,
-                &calls.to_string(),
-            ])
-            .output();
-        let Ok(out) = out else {
-            println!("callgrind: valgrind not available");
+        let runs = [short, long].map(|calls| profile(exe, which, calls));
+        let [Some(a), Some(b)] = runs else {
+            println!("callgrind: valgrind not available or its output unreadable");
             return;
         };
-        let text = String::from_utf8_lossy(&out.stderr);
-        let total = text
-            .lines()
-            .find_map(|l| l.split("Collected :").nth(1))
-            .and_then(|n| n.trim().parse::<f64>().ok());
-        counts.push(total);
+        paths.push((which, a, b));
     }
-    if let [Some(bare), Some(transport), Some(stack)] = counts[..] {
-        let per_call = |ir: f64| (ir - bare) / f64::from(calls);
+    let calls = f64::from(long - short);
+    let (_, bare_short, bare_long) = &paths[0];
+    let bare_per_call = (bare_long.total - bare_short.total) / calls;
+    println!("callgrind, per call after warm-up (whole process: client and server):");
+    for (which, a, b) in &paths {
+        let per_call = (b.total - a.total) / calls;
+        let lines = code_lines_per_call(a, b, long - short);
         println!(
-            "callgrind ({calls} calls after warm-up, whole process incl. server): bare {bare:.3e} Ir, \
-             transport {transport:.3e} Ir ({:+.0} Ir/call), stack {stack:.3e} Ir ({:+.0} Ir/call), ratio {:.3}x",
-            per_call(transport),
-            per_call(stack),
-            stack / bare
+            "  {which:9}: {per_call:7.0} Ir ({:+6.0} vs bare), code on {lines} distinct 64-byte lines",
+            per_call - bare_per_call
         );
     }
+}
+
+/// One callgrind run's counts: the total, and instructions per address.
+struct Profile {
+    total: f64,
+    by_address: std::collections::HashMap<(String, u64), u64>,
+}
+
+fn profile(exe: &str, which: &str, calls: u32) -> Option<Profile> {
+    let out_file = std::env::temp_dir().join(format!(
+        "wharf-bench-{}-{which}-{calls}.cg",
+        std::process::id()
+    ));
+    let status = Command::new("valgrind")
+        .args([
+            "--tool=callgrind",
+            "--dump-instr=yes",
+            "--compress-pos=no",
+            "--compress-strings=no",
+        ])
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .args([exe, "--only", which, &calls.to_string()])
+        .output()
+        .ok()?
+        .status;
+    let text = std::fs::read_to_string(&out_file);
+    let _ = std::fs::remove_file(&out_file);
+    if !status.success() {
+        return None;
+    }
+    parse_profile(&text.ok()?)
+}
+
+/// Reads `--dump-instr=yes --compress-pos=no` output: cost lines are
+/// `0xADDR LINE IR`; the line after `calls=` is a call's inclusive cost,
+/// not the call instruction's own, and is skipped.
+fn parse_profile(text: &str) -> Option<Profile> {
+    let mut by_address = std::collections::HashMap::new();
+    let (mut object, mut after_call, mut total) = ("", false, None);
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("ob=") {
+            object = name;
+        } else if line.starts_with("calls=") {
+            after_call = true;
+        } else if let Some(rest) = line.strip_prefix("0x") {
+            if std::mem::take(&mut after_call) {
+                continue;
+            }
+            let mut fields = rest.split_whitespace();
+            let address = u64::from_str_radix(fields.next()?, 16).ok()?;
+            let ir: u64 = fields.nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            *by_address.entry((object.to_owned(), address)).or_insert(0) += ir;
+        } else if let Some(n) = line.strip_prefix("summary:") {
+            total = n.trim().parse::<f64>().ok();
+        }
+    }
+    Some(Profile {
+        total: total?,
+        by_address,
+    })
+}
+
+/// Lines of code run on (at least half of) the calls: addresses whose
+/// count grew with the number of calls between the short and long run.
+fn code_lines_per_call(short: &Profile, long: &Profile, extra_calls: u32) -> usize {
+    let most_calls = u64::from(extra_calls / 2);
+    long.by_address
+        .iter()
+        .filter(|(key, n)| {
+            *n - short.by_address.get(*key).copied().unwrap_or(0).min(**n) >= most_calls
+        })
+        .map(|((object, address), _)| (object, address >> 6))
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
