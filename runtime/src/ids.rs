@@ -58,6 +58,12 @@ impl IdBuf {
     }
 }
 
+impl std::fmt::Display for IdBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A new correlation id (32 lowercase hex digits), formatted without `fmt`
 /// or the heap.
 pub fn correlation_id_bytes() -> IdBuf {

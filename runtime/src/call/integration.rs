@@ -303,11 +303,12 @@ impl Integration {
         let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
         let given = options.correlation_id.take();
         let generated;
-        let (correlation_id, correlation_header): (&str, _) = match &given {
+        // Formatted only if the span is recorded.
+        let (correlation_id, correlation_header): (&dyn std::fmt::Display, _) = match &given {
             Some(id) => (id, HeaderValue::from_str(id).ok()),
             None => {
                 generated = crate::ids::correlation_id_bytes();
-                (generated.as_str(), Some(generated.header_value()))
+                (&generated, Some(generated.header_value()))
             }
         };
         let span = tracing::info_span!(
@@ -538,10 +539,21 @@ impl Integration {
                 Deadline::after(start, options.timeout.unwrap_or(i.config.total_timeout))
             })
             .min(Deadline::ambient());
-        let retry = options.retry.unwrap_or(i.config.retry);
-        if let Err(reason) = retry.validate() {
-            return Err(self.error(&operation, ErrorKind::InvalidRequest { reason }, 0, false));
-        }
+        // The integration's own policy was validated when it was built.
+        let retry = match options.retry {
+            None => i.config.retry,
+            Some(retry) => {
+                if let Err(reason) = retry.validate() {
+                    return Err(self.error(
+                        &operation,
+                        ErrorKind::InvalidRequest { reason },
+                        0,
+                        false,
+                    ));
+                }
+                retry
+            }
+        };
         let attempt_timeout = options.attempt_timeout.unwrap_or(i.config.attempt_timeout);
 
         // Bulkheads declared by the policy functions the call runs in: a
@@ -569,7 +581,9 @@ impl Integration {
         let given_key = options.idempotency_key.or(natural_key);
         // A key the caller put in the headers (e.g. a generated
         // `Idempotency-Key` parameter) is the key: it is never replaced.
-        let caller_key = headers.contains_key(&i.config.idempotency_header);
+        // Only a mutating call's key matters.
+        let caller_key =
+            !operation.is_idempotent() && headers.contains_key(&i.config.idempotency_header);
         let key = (!operation.is_idempotent()
             && !caller_key
             && (operation.accepts_idempotency_key
@@ -584,11 +598,14 @@ impl Integration {
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
         let idempotency_header =
             key.and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
-        let declared_limiters = scope
-            .map_or(&[][..], |s| &s.chain[..])
-            .iter()
-            .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
-            .collect();
+        let declared_limiters = match scope {
+            None => Vec::new(),
+            Some(s) => s
+                .chain
+                .iter()
+                .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
+                .collect(),
+        };
         // Boxed: the retry loop's future then holds a pointer, not a copy
         // (async fn arguments take their room twice in its state).
         Ok(Box::new(Prepared {
@@ -734,7 +751,18 @@ impl Integration {
             // The copy this attempt sends is made and handed over in this
             // block, so the loop's future never holds it across the await.
             let (exchange, generation) = {
-                let mut sent = http.clone();
+                let mut sent = HttpRequest {
+                    method: http.method.clone(),
+                    url: http.url.clone(),
+                    // Room for the per-call headers from the start: most
+                    // requests have no headers of their own to copy.
+                    headers: if http.headers.is_empty() {
+                        http::HeaderMap::with_capacity(3)
+                    } else {
+                        http.headers.clone()
+                    },
+                    body: http.body.clone(),
+                };
                 if let Some(v) = &p.correlation_header {
                     sent.headers
                         .insert(i.config.correlation_header.clone(), v.clone());
