@@ -4,43 +4,24 @@
 //! per-callsite interest process-wide: tests in other threads of the same
 //! binary, logging before the capture is installed, would hide events from it.
 
+mod log_capture;
 mod peers;
 
+use log_capture::Captured;
 use peers::oidc::OidcServer;
 use secrecy::ExposeSecret;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use wharf_runtime::auth::{Credential, MemoryStore};
 use wharf_runtime::call::AuthFailure;
 use wharf_runtime::time::TokioClock;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Step-up for a missing scope, then a refresh and a logout, with every log
 /// line captured at TRACE: no token issued along the way appears in them.
 #[tokio::test(flavor = "current_thread")]
 async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
     let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install();
 
     let server = OidcServer::start(r#"{"autoConsent":true}"#);
     let client = server.client("cli", None).await;
@@ -132,7 +113,7 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
     );
     credential.logout(&client).await.unwrap();
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     // The capture works (the refresh was logged); how much the HTTP stack
     // adds at TRACE depends on its features, so no size is asserted.
     assert!(

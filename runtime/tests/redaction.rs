@@ -2,40 +2,21 @@
 //! captured log (at TRACE), an error's `Display` or `Debug`, or a request's
 //! or response's `Debug`.
 
+mod log_capture;
+
 use http::{HeaderValue, Method};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use log_capture::Captured;
+use std::sync::Arc;
 use wharf_runtime::call::{CallOptions, Integration, IntegrationConfig, OperationMeta, Request};
 use wharf_runtime::testing::{Fault, FaultServer, FaultTransport};
 use wharf_runtime::time::{Clock, TokioClock};
 
 const CANARY: &str = "CANARY-5f0c1d";
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn secrets_never_reach_logs_errors_or_debug() {
     let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install();
 
     let server = FaultServer::new(|seen| {
         let status = if seen.index < 2 { 503 } else { 401 };
@@ -86,10 +67,7 @@ async fn secrets_never_reach_logs_errors_or_debug() {
         ("error Display", err.to_string()),
         ("error Debug", format!("{err:?}")),
         ("error Debug (pretty)", format!("{err:#?}")),
-        (
-            "logs",
-            String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned(),
-        ),
+        ("logs", captured.text()),
     ];
     for (what, text) in &outputs {
         assert!(!text.contains(CANARY), "{what} leaks the canary:\n{text}");

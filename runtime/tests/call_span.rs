@@ -1,0 +1,63 @@
+//! The call span an operator sees: it names the integration and operation,
+//! carries the correlation id the requests carried (generated or given), and
+//! records the attempts and the outcome. A binary of its own, as every test
+//! that reads captured logs (see `log_capture`).
+
+mod common;
+mod log_capture;
+
+use common::{get, integration};
+use log_capture::Captured;
+use wharf_runtime::call::{CallOptions, IntegrationConfig};
+use wharf_runtime::testing::{Fault, FaultServer, Seen};
+
+/// The closing line of the `wharf.call` span whose fields include `needle`
+/// (not one of its attempts', which show the call span as their context).
+fn call_span<'a>(logs: &'a str, needle: &str) -> Option<&'a str> {
+    logs.lines().find(|l| {
+        l.contains("wharf.call{")
+            && !l.contains("wharf.attempt{")
+            && l.contains(needle)
+            && l.contains(": close ")
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_call_span_carries_the_correlation_id_and_the_outcome() {
+    let captured = Captured::default();
+    let _guard = captured.install();
+    // Every first attempt of a call fails with a 503, its retry succeeds.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index.is_multiple_of(2) {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    api.call(get(), CallOptions::default()).await.unwrap();
+    let given = CallOptions {
+        correlation_id: Some("trace-42".into()),
+        ..Default::default()
+    };
+    api.call(get(), given).await.unwrap();
+
+    let logs = captured.text();
+    let requests = server.log().requests;
+    let generated = requests[0].correlation_id.clone().unwrap();
+    assert_eq!(generated.len(), 32, "{generated}");
+    assert!(generated.bytes().all(|b| b.is_ascii_hexdigit()));
+    for id in [generated.as_str(), "trace-42"] {
+        let span = call_span(&logs, &format!("correlation_id={id}"))
+            .unwrap_or_else(|| panic!("no call span with {id} in:\n{logs}"));
+        for field in [
+            "integration=fault",
+            "operation=getThing",
+            "attempts=2",
+            "outcome=\"success\"",
+        ] {
+            assert!(span.contains(field), "{field} missing from {span}");
+        }
+    }
+    assert_eq!(requests[2].correlation_id.as_deref(), Some("trace-42"));
+}
