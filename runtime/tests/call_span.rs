@@ -6,10 +6,9 @@
 mod common;
 mod log_capture;
 
-use common::{get, integration};
+use common::{first_attempts_fail, get, integration};
 use log_capture::Captured;
 use wharf_runtime::call::{CallOptions, IntegrationConfig};
-use wharf_runtime::testing::{Fault, FaultServer, Seen};
 
 /// The closing line of the `wharf.call` span whose fields include `needle`
 /// (not one of its attempts', which show the call span as their context).
@@ -27,13 +26,7 @@ async fn the_call_span_carries_the_correlation_id_and_the_outcome() {
     let captured = Captured::default();
     let _guard = captured.install();
     // Every first attempt of a call fails with a 503, its retry succeeds.
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index.is_multiple_of(2) {
-            Fault::status(503)
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = first_attempts_fail();
     let api = integration(&server, IntegrationConfig::default());
     api.call(get(), CallOptions::default()).await.unwrap();
     let given = CallOptions {

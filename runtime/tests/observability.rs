@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{get, integration};
+use common::{first_attempts_fail, get, integration};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use std::time::Duration;
 use wharf_runtime::call::{CallOptions, IntegrationConfig};
@@ -11,13 +11,7 @@ use wharf_runtime::testing::{Fault, FaultServer, Seen};
 
 #[tokio::test(start_paused = true)]
 async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index.is_multiple_of(2) {
-            Fault::status(503)
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = first_attempts_fail();
     let api = integration(&server, IntegrationConfig::default());
     api.call(get(), CallOptions::default()).await.unwrap();
     api.call(get(), CallOptions::default()).await.unwrap();

@@ -3,7 +3,7 @@
 use http::Method;
 use std::sync::Arc;
 use wharf_runtime::call::{Integration, IntegrationConfig, OperationMeta, Request};
-use wharf_runtime::testing::{FaultServer, FaultTransport};
+use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
 use wharf_runtime::time::{Clock, TokioClock};
 
 /// An integration served by `server` in memory, on tokio's clock, with
@@ -27,4 +27,17 @@ pub fn get() -> Request {
         OperationMeta::new("getThing", Method::GET, "/thing"),
         "https://fault.test/thing",
     )
+}
+
+/// A server that fails every call's first attempt with a 503 and answers
+/// its retry: requests alternate 503, 200.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn first_attempts_fail() -> Arc<FaultServer> {
+    FaultServer::new(|seen: &Seen| {
+        if seen.index.is_multiple_of(2) {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    })
 }
