@@ -7,9 +7,11 @@ mod policy_args;
 
 use proc_macro::TokenStream;
 
-/// Generates a client from an OpenAPI document at compile time, in place:
+/// Generates a client from an OpenAPI document at compile time, in place
+/// (the `wharf` crate's top-level documentation has examples of it that run
+/// as doctests):
 ///
-/// ```ignore
+/// ```text
 /// mod petstore {
 ///     wharf::generate!(
 ///         "specs/petstore.yaml",            // relative to the crate root
@@ -34,7 +36,7 @@ pub fn generate(input: TokenStream) -> TokenStream {
 /// Puts a policy on an async function that calls wharf endpoints: every
 /// call made inside (however deep, in the same task) applies it.
 ///
-/// ```ignore
+/// ```text
 /// #[wharf::policy(
 ///     calls = [harbor::operations::CREATE_ISSUE],  // generated metadata: checked
 ///     timeout = "2s",                                // the whole function's budget

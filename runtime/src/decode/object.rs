@@ -1,8 +1,9 @@
 //! Objects: the pieces generated `DecodeObject` impls are written with.
 //!
-//! A generated impl reads like this:
+//! A generated impl reads like this (an excerpt; the generator's snapshot
+//! tests hold whole ones):
 //!
-//! ```ignore
+//! ```text
 //! let mut id = Required::new();
 //! let mut topics = None;
 //! while let Some(key) = cx.next_key(map)? {
