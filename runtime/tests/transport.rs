@@ -6,31 +6,43 @@ use http::Method;
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_runtime::call::{
-    CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
-    ReqwestTransport, TransportErrorKind,
+    CallOptions, Error, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta,
+    Request, ReqwestTransport, ReqwestTransportBuilder, TransportErrorKind,
 };
 use wharf_runtime::policy::budget::BudgetConfig;
 use wharf_runtime::policy::retry::RetryPolicy;
 use wharf_runtime::testing::{Fault, FaultHttpServer, FaultServer, Seen};
 
-fn api(config: IntegrationConfig) -> Integration {
-    let transport = ReqwestTransport::builder()
+/// The transport the tests use: plain HTTP to loopback, a short stall bound.
+fn loopback() -> ReqwestTransportBuilder {
+    ReqwestTransport::builder()
         .allow_plain_http_loopback(true)
         .stall_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+}
+
+/// The tests' configuration: seeded jitter, a short attempt bound and
+/// quick retries. Tests change fields with `..config()`.
+fn config() -> IntegrationConfig {
+    IntegrationConfig {
+        jitter_seed: Some(3),
+        attempt_timeout: Duration::from_secs(2),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(20),
+        },
+        ..Default::default()
+    }
+}
+
+fn api(config: IntegrationConfig) -> Integration {
+    api_over(loopback(), config)
+}
+
+fn api_over(transport: ReqwestTransportBuilder, config: IntegrationConfig) -> Integration {
     Integration::builder("loopback")
-        .config(IntegrationConfig {
-            jitter_seed: Some(3),
-            attempt_timeout: Duration::from_secs(2),
-            retry: RetryPolicy {
-                max_attempts: 3,
-                base: Duration::from_millis(5),
-                cap: Duration::from_millis(20),
-            },
-            ..config
-        })
-        .transport(Arc::new(transport))
+        .config(config)
+        .transport(Arc::new(transport.build().unwrap()))
         .build()
         .unwrap()
 }
@@ -44,6 +56,20 @@ fn transport_kind(kind: &ErrorKind) -> Option<TransportErrorKind> {
         ErrorKind::Transport { error, .. } => Some(error.kind),
         _ => None,
     }
+}
+
+/// The error of a call to `url` that must fail reading its body.
+async fn body_error(api: &Integration, url: String) -> Error {
+    let error = api
+        .call(get(url), CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&error.kind),
+        Some(TransportErrorKind::Body),
+        "{error}"
+    );
+    error
 }
 
 #[tokio::test]
@@ -60,7 +86,7 @@ async fn responses_and_retries_over_real_tcp() {
         }
     });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
-    let response = api(IntegrationConfig::default())
+    let response = api(config())
         .call(get(http.url("/thing")), CallOptions::default())
         .await
         .unwrap();
@@ -74,7 +100,7 @@ async fn responses_and_retries_over_real_tcp() {
 async fn resets_are_transient_for_reads_and_retried() {
     let server = FaultServer::failing_first(2, Fault::Reset { processed: false });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
-    let result = api(IntegrationConfig::default())
+    let result = api(config())
         .call(get(http.url("/r")), CallOptions::default())
         .await;
     assert!(result.is_ok(), "{result:?}");
@@ -91,30 +117,13 @@ async fn truncated_and_stalled_bodies_fail_as_body_errors() {
         }
     });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
-    let no_retry = IntegrationConfig {
+    let a = api(IntegrationConfig {
         retry: RetryPolicy::none(),
         breaker: None,
-        ..Default::default()
-    };
-    let a = api(no_retry.clone());
-    let truncated = a
-        .call(get(http.url("/t")), CallOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&truncated.kind),
-        Some(TransportErrorKind::Body),
-        "{truncated}"
-    );
-    let stalled = a
-        .call(get(http.url("/s")), CallOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&stalled.kind),
-        Some(TransportErrorKind::Body),
-        "{stalled}"
-    );
+        ..config()
+    });
+    body_error(&a, http.url("/t")).await;
+    let stalled = body_error(&a, http.url("/s")).await;
     assert!(stalled.to_string().contains("stalled"), "{stalled}");
 }
 
@@ -129,29 +138,15 @@ async fn bodies_over_the_size_cap_fail_whatever_their_size() {
             .into(),
     });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
-    let transport = ReqwestTransport::builder()
-        .allow_plain_http_loopback(true)
-        .max_body_bytes(1_000)
-        .build()
-        .unwrap();
-    let a = Integration::builder("capped")
-        .config(IntegrationConfig {
+    let a = api_over(
+        loopback().max_body_bytes(1_000),
+        IntegrationConfig {
             retry: RetryPolicy::none(),
-            ..Default::default()
-        })
-        .transport(Arc::new(transport))
-        .build()
-        .unwrap();
+            ..config()
+        },
+    );
     for path in ["/small", "/large"] {
-        let error = a
-            .call(get(http.url(path)), CallOptions::default())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            transport_kind(&error.kind),
-            Some(TransportErrorKind::Body),
-            "{error}"
-        );
+        let error = body_error(&a, http.url(path)).await;
         assert!(
             error.to_string().contains("larger than 1000 bytes"),
             "{error}"
@@ -165,7 +160,7 @@ async fn black_hole_times_out_per_attempt() {
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
     let a = api(IntegrationConfig {
         retry: RetryPolicy::none(),
-        ..Default::default()
+        ..config()
     });
     let options = CallOptions {
         attempt_timeout: Some(Duration::from_millis(200)),
@@ -201,7 +196,7 @@ async fn commit_then_drop_over_tcp_keeps_one_effect_per_call() {
             per_success: 1.0,
             ..Default::default()
         },
-        ..Default::default()
+        ..config()
     });
     for _ in 0..20 {
         let request = Request::new(
@@ -233,7 +228,7 @@ async fn plain_http_is_refused_unless_loopback_and_allowed() {
         "{err}"
     );
     assert_eq!((err.class(), err.attempts), (ErrorClass::Permanent, 1));
-    let lax = api(IntegrationConfig::default());
+    let lax = api(config());
     let err = lax
         .call(get("http://192.0.2.1/x".into()), CallOptions::default())
         .await
@@ -251,7 +246,7 @@ async fn redirects_are_not_followed() {
         Fault::status(302).with_header("location", "https://elsewhere.test/steal")
     });
     let http = FaultHttpServer::start(server.clone()).await.unwrap();
-    let response = api(IntegrationConfig::default())
+    let response = api(config())
         .call(get(http.url("/moved")), CallOptions::default())
         .await
         .unwrap();
@@ -269,7 +264,7 @@ async fn connection_refused_is_transient_and_has_no_url_in_the_error() {
         .port();
     let a = api(IntegrationConfig {
         retry: RetryPolicy::none(),
-        ..Default::default()
+        ..config()
     });
     let err = a
         .call(
