@@ -754,8 +754,9 @@ impl Integration {
                 let mut sent = HttpRequest {
                     method: http.method.clone(),
                     url: http.url.clone(),
-                    // Room for the per-call headers from the start: most
-                    // requests have no headers of their own to copy.
+                    // Room for the three per-attempt headers below
+                    // (correlation, idempotency, authorization) from the
+                    // start: most requests have no headers of their own.
                     headers: if http.headers.is_empty() {
                         http::HeaderMap::with_capacity(3)
                     } else {
