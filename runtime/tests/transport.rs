@@ -58,17 +58,15 @@ fn transport_kind(kind: &ErrorKind) -> Option<TransportErrorKind> {
     }
 }
 
-/// The error of a call to `url` that must fail reading its body.
-async fn body_error(api: &Integration, url: String) -> Error {
-    let error = api
-        .call(get(url), CallOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&error.kind),
-        Some(TransportErrorKind::Body),
-        "{error}"
-    );
+/// The error of a GET of `url` that must fail in the transport with `kind`.
+async fn fails_with(
+    api: &Integration,
+    url: String,
+    options: CallOptions,
+    kind: TransportErrorKind,
+) -> Error {
+    let error = api.call(get(url), options).await.unwrap_err();
+    assert_eq!(transport_kind(&error.kind), Some(kind), "{error}");
     error
 }
 
@@ -122,8 +120,9 @@ async fn truncated_and_stalled_bodies_fail_as_body_errors() {
         breaker: None,
         ..config()
     });
-    body_error(&a, http.url("/t")).await;
-    let stalled = body_error(&a, http.url("/s")).await;
+    let body = TransportErrorKind::Body;
+    fails_with(&a, http.url("/t"), CallOptions::default(), body).await;
+    let stalled = fails_with(&a, http.url("/s"), CallOptions::default(), body).await;
     assert!(stalled.to_string().contains("stalled"), "{stalled}");
 }
 
@@ -146,7 +145,13 @@ async fn bodies_over_the_size_cap_fail_whatever_their_size() {
         },
     );
     for path in ["/small", "/large"] {
-        let error = body_error(&a, http.url(path)).await;
+        let error = fails_with(
+            &a,
+            http.url(path),
+            CallOptions::default(),
+            TransportErrorKind::Body,
+        )
+        .await;
         assert!(
             error.to_string().contains("larger than 1000 bytes"),
             "{error}"
@@ -166,12 +171,7 @@ async fn black_hole_times_out_per_attempt() {
         attempt_timeout: Some(Duration::from_millis(200)),
         ..Default::default()
     };
-    let err = a.call(get(http.url("/bh")), options).await.unwrap_err();
-    assert_eq!(
-        transport_kind(&err.kind),
-        Some(TransportErrorKind::Timeout),
-        "{err}"
-    );
+    let err = fails_with(&a, http.url("/bh"), options, TransportErrorKind::Timeout).await;
     assert_eq!(
         err.class(),
         ErrorClass::Transient,
@@ -218,26 +218,14 @@ async fn plain_http_is_refused_unless_loopback_and_allowed() {
         .transport(Arc::new(strict))
         .build()
         .unwrap();
-    let err = a
-        .call(get("http://127.0.0.1:9/x".into()), CallOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&err.kind),
-        Some(TransportErrorKind::Insecure),
-        "{err}"
-    );
+    let insecure = TransportErrorKind::Insecure;
+    let loopback_url = "http://127.0.0.1:9/x".to_owned();
+    let err = fails_with(&a, loopback_url, CallOptions::default(), insecure).await;
     assert_eq!((err.class(), err.attempts), (ErrorClass::Permanent, 1));
     let lax = api(config());
-    let err = lax
-        .call(get("http://192.0.2.1/x".into()), CallOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&err.kind),
-        Some(TransportErrorKind::Insecure),
-        "non-loopback: {err}"
-    );
+    // Allowed to loopback only: another host is refused.
+    let remote = "http://192.0.2.1/x".to_owned();
+    fails_with(&lax, remote, CallOptions::default(), insecure).await;
 }
 
 #[tokio::test]
@@ -266,18 +254,8 @@ async fn connection_refused_is_transient_and_has_no_url_in_the_error() {
         retry: RetryPolicy::none(),
         ..config()
     });
-    let err = a
-        .call(
-            get(format!("http://127.0.0.1:{port}/x?access_token=CANARY")),
-            CallOptions::default(),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        transport_kind(&err.kind),
-        Some(TransportErrorKind::Connect),
-        "{err}"
-    );
+    let url = format!("http://127.0.0.1:{port}/x?access_token=CANARY");
+    let err = fails_with(&a, url, CallOptions::default(), TransportErrorKind::Connect).await;
     assert_eq!(err.class(), ErrorClass::Transient);
     assert!(!format!("{err} {err:?}").contains("CANARY"));
 }
