@@ -330,6 +330,7 @@ async fn a_streaming_call_retries_before_the_head_and_keeps_error_bodies() {
         .await
         .unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 2, "the 503 was retried");
+    assert_eq!(r.attempts, 2, "the response says how many attempts it took");
     assert_eq!(&r.body.collect(64).await.unwrap()[..], b"10");
 
     let request = put(&url, Body::from("missing"));
@@ -363,4 +364,67 @@ async fn a_file_body_is_sent_whole_with_its_length() {
     // A file that is gone: a clear error before anything is sent.
     let missing = Body::file(&path).await.unwrap_err();
     assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+}
+
+/// Answers the first connection with a 503 and the second with a 302 whose
+/// declared body is cut short; every connection closes after its answer.
+async fn retried_then_truncated_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let answers: [&[u8]; 2] = [
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            b"HTTP/1.1 302 Found\r\nlocation: /elsewhere\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":",
+        ];
+        for answer in answers {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            // The request head (no body: a GET).
+            let mut head = Vec::new();
+            let mut buf = [0_u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(answer).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_body_read_failure_after_retries_reports_every_attempt() {
+    use wharf_runtime::client::{ApiError, CallSettings, ClientCore, Streamed};
+    let url = retried_then_truncated_server().await;
+    let core = ClientCore::new(integration(3), &url);
+    let operation: &'static OperationMeta = Box::leak(Box::new(OperationMeta::new(
+        "getBlob",
+        Method::GET,
+        "/blob",
+    )));
+    let mut parts = core.request(operation);
+    parts.path("/blob");
+    let sent = tokio::time::timeout(
+        Duration::from_secs(10),
+        core.send_streaming::<()>(parts, CallSettings::default()),
+    )
+    .await
+    .expect("the call ends");
+    match sent {
+        Err(ApiError::Call(error)) => {
+            assert_eq!(error.attempts, 2, "the 503 and the 302: {error}");
+            assert!(
+                matches!(&error.kind, ErrorKind::Transport { error, .. } if error.kind == TransportErrorKind::Body),
+                "a body error: {error}"
+            );
+        }
+        Ok(Streamed::Raw(raw)) => panic!("a cut-short body read as whole: {raw:?}"),
+        Ok(Streamed::Body(_)) => panic!("a 302 handed over as a success"),
+        Err(other) => panic!("expected the call's error, got {other}"),
+    }
 }

@@ -264,7 +264,7 @@ impl Integration {
     ) -> impl std::future::Future<Output = Result<Response, Error>> + Send + '_ {
         // A `map`, not an async block: that would hold the call twice.
         self.call_with(request, options, false)
-            .map(|exchange| exchange.map(|e| e.response))
+            .map(|exchange| exchange.map(|(e, _)| e.response))
     }
 
     /// Makes one logical call whose response body is handed over as a
@@ -279,11 +279,12 @@ impl Integration {
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<StreamingResponse, Error>> + Send + '_ {
         self.call_with(request, options, true).map(|exchange| {
-            let Exchange { response, stream } = exchange?;
+            let (Exchange { response, stream }, attempts) = exchange?;
             Ok(StreamingResponse {
                 status: response.status,
                 headers: response.headers,
                 body: stream.unwrap_or_else(|| ByteStream::from_bytes(response.body)),
+                attempts,
             })
         })
     }
@@ -297,7 +298,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
         streaming: bool,
-    ) -> impl std::future::Future<Output = Result<Exchange, Error>> + Send + '_ {
+    ) -> impl std::future::Future<Output = Result<(Exchange, u32), Error>> + Send + '_ {
         let i = &self.inner;
         let scope = scope::current();
         let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
@@ -358,7 +359,7 @@ impl Integration {
             if let Some(b) = &publish {
                 self.publish_breaker_transitions(b);
             }
-            result.map(|(response, _)| response)
+            result
         }
     }
 

@@ -201,6 +201,11 @@ pub struct StreamingResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: ByteStream,
+    /// Attempts made to get this response: a transport's exchange is one;
+    /// [`crate::call::Integration::call_streaming`] counts its retries, so
+    /// an error met later while reading the body can say how many there
+    /// were.
+    pub attempts: u32,
 }
 
 #[cfg(test)]

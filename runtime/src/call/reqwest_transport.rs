@@ -340,6 +340,7 @@ impl Transport for ReqwestTransport {
                 status,
                 headers,
                 body: chunks(response, stall),
+                attempts: 1,
             })
         })
     }

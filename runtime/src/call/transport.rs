@@ -30,6 +30,7 @@ pub trait Transport: Send + Sync + fmt::Debug {
                 status: r.status,
                 headers: r.headers,
                 body: ByteStream::from_bytes(r.body),
+                attempts: 1,
             })
         })
     }

@@ -163,7 +163,7 @@ impl ClientCore {
                     },
                     integration: self.integration.name().to_owned(),
                     operation: static_name(operation).to_owned(),
-                    attempts: 1,
+                    attempts: r.attempts,
                     budget_exhausted: false,
                 }))
             })?;
