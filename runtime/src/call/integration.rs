@@ -1,13 +1,15 @@
 //! [`Integration`]: one provider's connection pool, policies and health, and
 //! the request path that composes them.
 
+use super::attempt::{Attempt, Exchange, Sending};
 use super::auth_hook::Authenticator;
 use super::body::ByteStream;
+use super::call_future::{CallFuture, Finished, Stage};
 use super::call_metrics::{outcome_label, CallMetrics};
 use super::classify::{default_class, Classifier, Outcome};
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
-use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
+use super::error::{Error, ErrorClass, ErrorKind, TransportError};
 use super::health::{Health, Latencies};
 use super::request::{HttpRequest, Request, Response, StreamingResponse};
 use super::retry_after::{requested_delay, reset_when_exhausted};
@@ -22,11 +24,10 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
 use crate::policy::scope::{self, ActiveScope};
 use crate::time::{Clock, TokioClock};
-use futures_util::FutureExt;
 use http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{field, Instrument};
+use tracing::field;
 
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
 #[derive(Debug, Clone)]
@@ -170,13 +171,6 @@ struct Prepared {
 /// Largest error body read from a streaming call.
 const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
 
-/// An attempt's response; for a streaming call's success, the body is in
-/// `stream` (and `response.body` is empty).
-struct Exchange {
-    response: Response,
-    stream: Option<ByteStream>,
-}
-
 /// What the retry loop decided after a failed attempt.
 enum Next {
     Retry(Duration),
@@ -262,9 +256,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<Response, Error>> + Send + '_ {
-        // A `map`, not an async block: that would hold the call twice.
-        self.call_with(request, options, false)
-            .map(|exchange| exchange.map(|(e, _)| e.response))
+        self.call_with(request, options, false, |exchange, _| exchange.response)
     }
 
     /// Makes one logical call whose response body is handed over as a
@@ -278,27 +270,28 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<StreamingResponse, Error>> + Send + '_ {
-        self.call_with(request, options, true).map(|exchange| {
-            let (Exchange { response, stream }, attempts) = exchange?;
-            Ok(StreamingResponse {
+        self.call_with(request, options, true, |exchange, attempts| {
+            let Exchange { response, stream } = exchange;
+            StreamingResponse {
                 status: response.status,
                 headers: response.headers,
                 body: stream.unwrap_or_else(|| ByteStream::from_bytes(response.body)),
                 attempts,
-            })
+            }
         })
     }
 
     /// Settles the call without waiting (options, correlation id, span,
     /// breaker, the prepared request), then returns the future that runs
     /// it: a small future holding the boxed retry loop, so callers' futures
-    /// stay small and cheap to move.
-    fn call_with(
+    /// stay small and cheap to move. `output` makes the caller's type.
+    fn call_with<T>(
         &self,
         request: Request,
         options: CallOptions,
         streaming: bool,
-    ) -> impl std::future::Future<Output = Result<(Exchange, u32), Error>> + Send + '_ {
+        output: fn(Exchange, u32) -> T,
+    ) -> CallFuture<'_, impl std::future::Future<Output = Finished> + Send + '_, T> {
         let i = &self.inner;
         let scope = scope::current();
         let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
@@ -328,38 +321,48 @@ impl Integration {
         };
         let started = i.clock.now();
         let publish = breaker.clone();
-        // Boxed once: the retry loop's future is large, and moving it
-        // through each layer of futures would copy it every time.
-        let run = self
-            .prepare(
-                request,
-                options,
-                &declared,
-                scope.as_deref(),
-                correlation_header,
-                started,
-            )
-            .map(|prepared| Box::pin(self.run(prepared, breaker, streaming)))
-            // Rare, and boxed so the future does not carry an error's room.
-            .map_err(Box::new);
-        async move {
-            let result = match run {
-                Ok(run) => run.instrument(span.clone()).await,
-                Err(e) => Err(*e),
-            };
-            let elapsed = i.clock.now().saturating_duration_since(started);
-            i.latencies.record(elapsed);
-            let (class, attempts) = match &result {
-                Ok((_, attempts)) => (None, *attempts),
-                Err(e) => (Some(e.class()), e.attempts),
-            };
-            span.record("attempts", attempts);
-            span.record("outcome", outcome_label(class));
-            i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
-            if let Some(b) = &publish {
-                self.publish_breaker_transitions(b);
-            }
-            result
+        let stage = match self.prepare(
+            request,
+            options,
+            &declared,
+            scope.as_deref(),
+            correlation_header,
+            started,
+        ) {
+            Ok(prepared) => Stage::Running(Box::pin(self.run(prepared, breaker, streaming))),
+            Err(refused) => Stage::Refused(Box::new(refused)),
+        };
+        CallFuture {
+            integration: self,
+            stage,
+            span,
+            started,
+            breaker: publish,
+            output,
+        }
+    }
+
+    /// Once a call is over: its latency, metrics and span fields, and the
+    /// transitions of the breaker that guarded it.
+    pub(super) fn settle(
+        &self,
+        result: &Finished,
+        span: &tracing::Span,
+        started: tokio::time::Instant,
+        breaker: Option<&Breaker>,
+    ) {
+        let i = &self.inner;
+        let elapsed = i.clock.now().saturating_duration_since(started);
+        i.latencies.record(elapsed);
+        let (class, attempts) = match result {
+            Ok((_, attempts)) => (None, *attempts),
+            Err(e) => (Some(e.class()), e.attempts),
+        };
+        span.record("attempts", attempts);
+        span.record("outcome", outcome_label(class));
+        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
+        if let Some(b) = breaker {
+            self.publish_breaker_transitions(b);
         }
     }
 
@@ -777,9 +780,12 @@ impl Integration {
                     sent.headers.insert(http::header::AUTHORIZATION, a.value);
                     a.generation
                 });
-                (self.attempt(sent, this_attempt, streaming), generation)
+                (
+                    self.attempt(sent, this_attempt, streaming, &attempt_span),
+                    generation,
+                )
             };
-            let outcome = exchange.instrument(attempt_span.clone()).await;
+            let outcome = exchange.await;
             let after = i.clock.now();
             attempt_span.record(
                 "duration_ms",
@@ -954,42 +960,21 @@ impl Integration {
         })
     }
 
-    /// One exchange, bounded by the attempt timeout. Started here, so the
-    /// returned future holds the exchange's boxed future, not the request.
-    fn attempt(
-        &self,
+    /// One exchange, bounded by the attempt timeout, in the attempt's
+    /// span. Started here, so the attempt holds the exchange's boxed
+    /// future, not the request.
+    fn attempt<'s>(
+        &'s self,
         request: HttpRequest,
         timeout: Duration,
         streaming: bool,
-    ) -> impl std::future::Future<Output = Result<Exchange, TransportError>> + Send + '_ {
-        let i = &self.inner;
-        let exchange = if streaming {
-            Err(Box::pin(self.streaming_exchange(request)))
+        span: &'s tracing::Span,
+    ) -> Attempt<'s> {
+        let sending = if streaming {
+            Sending::Streamed(Box::pin(self.streaming_exchange(request)))
         } else {
-            Ok(i.transport.send(request))
+            Sending::Buffered(self.inner.transport.send(request))
         };
-        async move {
-            // Armed on its first poll, after the exchange's: an exchange that
-            // is ready at once never registers a timer.
-            let timer = async { i.clock.sleep(timeout).await };
-            let timed_out = || TransportError {
-                kind: TransportErrorKind::Timeout,
-                sent: true,
-                message: format!("no complete response within {timeout:?}"),
-            };
-            // `biased`: the exchange is polled first, with no random draw.
-            match exchange {
-                Ok(sent) => tokio::select! {
-                    biased;
-                    result = sent => result.map(|response| Exchange { response, stream: None }),
-                    () = timer => Err(timed_out()),
-                },
-                Err(streamed) => tokio::select! {
-                    biased;
-                    result = streamed => result,
-                    () = timer => Err(timed_out()),
-                },
-            }
-        }
+        Attempt::new(sending, &*self.inner.clock, timeout, span)
     }
 }

@@ -7,8 +7,10 @@
 //! The breaker is asked before the rate limiter so a call refused by an
 //! open breaker does not use up a rate-limit slot.
 
+mod attempt;
 mod auth_hook;
 mod body;
+mod call_future;
 mod call_metrics;
 mod classify;
 mod config;
