@@ -294,7 +294,10 @@ impl Integration {
     ) -> CallFuture<'_, impl std::future::Future<Output = Finished> + Send + '_, T> {
         let i = &self.inner;
         let scope = scope::current();
-        let mut options = self.resolve_options(&request.operation, options, scope.as_deref());
+        // Most operations have no generated policies: checked once here.
+        let policies = Some(request.operation.policies).filter(|p| !p.is_none());
+        let mut options = options;
+        self.resolve_options(&request.operation, &mut options, scope.as_deref(), policies);
         let given = options.correlation_id.take();
         let generated;
         // Formatted only if the span is recorded.
@@ -313,7 +316,7 @@ impl Integration {
             attempts = field::Empty,
             outcome = field::Empty,
         );
-        let declared = Self::resolve_declared(request.operation.policies, scope.as_deref());
+        let declared = Self::resolve_declared(policies, scope.as_deref());
         // The breaker guarding this call, looked up once for all attempts.
         let breaker = match declared.breaker {
             Some(name) => Some(self.named_breaker(name)),
@@ -370,15 +373,17 @@ impl Integration {
     /// per call (its options, then the enclosing policy functions), per
     /// operation, per tag, then the generated client policy. Whatever is
     /// still unset comes from the integration's configuration.
+    /// Resolved in place: in the common case nothing is merged, and the
+    /// options are not moved at all. `generated` is `None` when the
+    /// operation has no generated policies.
     fn resolve_options(
         &self,
         op: &super::OperationMeta,
-        options: CallOptions,
+        resolved: &mut CallOptions,
         scope: Option<&ActiveScope>,
-    ) -> CallOptions {
+        generated: Option<&OperationPolicies>,
+    ) {
         let config = &self.inner.config;
-        let generated = op.policies;
-        let mut resolved = options;
         if let Some(scope) = scope {
             // A function's timeout is its ambient deadline (set by the
             // scope), not a per-call timeout that would shadow the
@@ -387,38 +392,44 @@ impl Integration {
                 timeout: None,
                 ..scope.policy
             };
-            resolved = resolved.or(&per_call.call_options());
+            *resolved = resolved.or(&per_call.call_options());
         }
         if !config.operations.is_empty() {
             if let Some(o) = config.operations.get(op.name.as_ref()) {
-                resolved = resolved.or(o);
+                *resolved = resolved.or(o);
             }
         }
         // The generated levels are constants: skip the empty ones cheaply.
-        if !generated.operation.is_none() {
-            resolved = resolved.or(&generated.operation.call_options());
+        if let Some(generated) = generated {
+            if !generated.operation.is_none() {
+                *resolved = resolved.or(&generated.operation.call_options());
+            }
         }
         if !config.tags.is_empty() {
             if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
-                resolved = resolved.or(o);
+                *resolved = resolved.or(o);
             }
         }
-        for level in [&generated.tag, &generated.client] {
-            if !level.is_none() {
-                resolved = resolved.or(&level.call_options());
+        if let Some(generated) = generated {
+            for level in [&generated.tag, &generated.client] {
+                if !level.is_none() {
+                    *resolved = resolved.or(&level.call_options());
+                }
             }
         }
-        resolved
     }
 
     /// The declared policy fields that are not call options (breaker name,
     /// idempotency plan), per call > operation > tag > client.
-    fn resolve_declared(generated: &OperationPolicies, scope: Option<&ActiveScope>) -> Policy {
+    fn resolve_declared(
+        generated: Option<&OperationPolicies>,
+        scope: Option<&ActiveScope>,
+    ) -> Policy {
         let declared = scope.map_or(Policy::NONE, |s| s.policy);
         // Most operations have no generated policies: nothing to merge.
-        if generated.is_none() {
+        let Some(generated) = generated else {
             return declared;
-        }
+        };
         declared
             .or(generated.operation)
             .or(generated.tag)
@@ -648,12 +659,14 @@ impl Integration {
         let http = &p.http;
         let deadline = p.deadline;
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
+        let mut queued = false;
         let _slot = match &i.bulkhead {
             None => None,
             Some(b) => match b.try_enter() {
                 // The common case: a free slot, no timer needed.
                 Some(slot) => Some(slot),
                 None => {
+                    queued = true;
                     let wait = deadline.remaining(p.start);
                     tokio::select! {
                         entered = b.enter() => match entered {
@@ -670,8 +683,11 @@ impl Integration {
 
         let mut attempts: u32 = 0;
         let mut replayed = false;
+        // The first attempt starts at the call's start when nothing was
+        // waited for above: one clock read fewer per call.
+        let mut start_now = (!queued).then_some(p.start);
         loop {
-            let now = i.clock.now();
+            let now = start_now.take().unwrap_or_else(|| i.clock.now());
             let remaining = deadline.remaining(now);
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
