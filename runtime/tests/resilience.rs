@@ -211,6 +211,28 @@ async fn black_holed_upstream_returns_by_the_deadline() {
     }
 }
 
+/// The deadline counts from when the call is made; a future first polled
+/// later still ends by it (its first attempt is bounded by what is left,
+/// read when it starts, not when the call was made).
+#[tokio::test(start_paused = true)]
+async fn a_call_first_polled_late_still_ends_at_its_deadline() {
+    let server = FaultServer::new(|_| Fault::BlackHole);
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let options = CallOptions {
+        timeout: Some(Duration::from_secs(2)),
+        ..Default::default()
+    };
+    let call = api.call(get(), options);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(call.await.is_err());
+    assert!(
+        Instant::now() - start <= Duration::from_secs(2),
+        "ended {:?} after the call was made",
+        Instant::now() - start
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_silences_the_integration() {
     let server = FaultServer::failing_first(1, Fault::status(429).with_header("retry-after", "3"));

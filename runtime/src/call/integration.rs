@@ -659,14 +659,12 @@ impl Integration {
         let http = &p.http;
         let deadline = p.deadline;
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
-        let mut queued = false;
         let _slot = match &i.bulkhead {
             None => None,
             Some(b) => match b.try_enter() {
                 // The common case: a free slot, no timer needed.
                 Some(slot) => Some(slot),
                 None => {
-                    queued = true;
                     let wait = deadline.remaining(p.start);
                     tokio::select! {
                         entered = b.enter() => match entered {
@@ -683,11 +681,10 @@ impl Integration {
 
         let mut attempts: u32 = 0;
         let mut replayed = false;
-        // The first attempt starts at the call's start when nothing was
-        // waited for above: one clock read fewer per call.
-        let mut start_now = (!queued).then_some(p.start);
         loop {
-            let now = start_now.take().unwrap_or_else(|| i.clock.now());
+            // Read afresh even for the first attempt: a caller may make the
+            // call's future well before it first polls it.
+            let now = i.clock.now();
             let remaining = deadline.remaining(now);
             if remaining < i.config.min_attempt_budget {
                 return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
