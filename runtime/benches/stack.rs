@@ -145,7 +145,12 @@ impl Paths {
     }
 
     async fn stack(&self, n: usize) {
-        for _ in 0..n {
+        self.stack_padded(n, false).await;
+    }
+
+    /// The stack's calls, each followed by [`code_pad`] when `pad`.
+    async fn stack_padded(&self, n: usize, pad: bool) {
+        for k in 0..n {
             let request = Request::new(
                 OperationMeta::new("getItem", Method::GET, "/item"),
                 self.url.clone(),
@@ -156,8 +161,46 @@ impl Paths {
                 .await
                 .unwrap();
             std::hint::black_box(r.body);
+            if pad {
+                std::hint::black_box(code_pad(k as u64));
+            }
         }
     }
+}
+
+/// Extra client CPU per call (us) of the stack's calls with [`code_pad`]
+/// over the same calls without it: median of paired rounds whose order
+/// alternates.
+async fn code_pad_cost(p: &Paths) -> Option<f64> {
+    let n = 500;
+    let mut extra = Vec::new();
+    for round in 0..31 {
+        let mut cpu = [0.0; 2];
+        for pad in [round % 2 == 0, round % 2 != 0] {
+            let c = cpu_time()?;
+            p.stack_padded(n, pad).await;
+            cpu[usize::from(pad)] = (cpu_time()? - c).as_secs_f64();
+        }
+        extra.push((cpu[1] - cpu[0]) * 1e6 / n as f64);
+    }
+    Some(quartiles(&mut extra).0)
+}
+
+/// Four copies of the tokens given.
+macro_rules! four {
+    ($($t:tt)*) => { $($t)* $($t)* $($t)* $($t)* };
+}
+
+/// 1,024 steps of straight-line arithmetic: no branches, calls or memory
+/// beyond one stack slot. Run once per call in the calibration rounds, it
+/// adds little but code to fetch, so the time it adds is the price of the
+/// code lines it covers (callgrind counts them).
+#[inline(never)]
+fn code_pad(mut a: u64) -> u64 {
+    four! { four! { four! { four! { four! {
+        a = std::hint::black_box(a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x632B_E59B_D9B4_E019);
+    } } } } }
+    a
 }
 
 /// A transport that answers at once: the stack's own cost per call.
@@ -336,6 +379,7 @@ fn main() {
             match which.as_str() {
                 "bare" => p.bare(n).await,
                 "transport" => p.transport_only(n).await,
+                "padded" => p.stack_padded(n, true).await,
                 _ => p.stack(n).await,
             }
         });
@@ -350,6 +394,7 @@ fn main() {
     let mut timers_wall = Vec::new();
     let mut transport_wall = Vec::new();
     let mut cold = None;
+    let mut pad_cost = None;
     let mut concurrent_ratios = None;
     runtime().block_on(async {
         let p = Paths::new().await;
@@ -382,6 +427,7 @@ fn main() {
             }
         }
         cold = overhead_between_calls(&p).await;
+        pad_cost = code_pad_cost(&p).await;
         let p = Arc::new(p);
         concurrent_ratios = Some(concurrent_rounds(&p).await);
     });
@@ -476,8 +522,11 @@ fn main() {
              a send with one header and a timeout there: {least:.2} us"
         );
     }
+    if let Some(us) = pad_cost {
+        println!("code pad (straight-line arithmetic) after each stack call: {us:.2} us per call");
+    }
     if std::env::var_os("WHARF_CALLGRIND").is_some() {
-        callgrind(&args[0]);
+        callgrind(&args[0], pad_cost);
     }
 }
 
@@ -486,10 +535,13 @@ fn main() {
 /// executed per call. On a host where every call's code is cold (after
 /// its syscalls), the time a call costs follows that figure more closely
 /// than its instruction count.
-fn callgrind(exe: &str) {
+///
+/// With the code pad's cost per call (`pad_cost`, us), also prints what
+/// one line of code costs per call here: the pad's time over its lines.
+fn callgrind(exe: &str, pad_cost: Option<f64>) {
     let (short, long) = (300_u32, 600_u32);
     let mut paths = Vec::new();
-    for which in ["bare", "transport", "stack"] {
+    for which in ["bare", "transport", "stack", "padded"] {
         let runs = [short, long].map(|calls| profile(exe, which, calls));
         let [Some(a), Some(b)] = runs else {
             println!("callgrind: valgrind not available or its output unreadable");
@@ -501,12 +553,26 @@ fn callgrind(exe: &str) {
     let (_, bare_short, bare_long) = &paths[0];
     let bare_per_call = (bare_long.total - bare_short.total) / calls;
     println!("callgrind, per call after warm-up (whole process: client and server):");
+    let mut lines_of = std::collections::HashMap::new();
     for (which, a, b) in &paths {
         let per_call = (b.total - a.total) / calls;
         let lines = code_lines_per_call(a, b, long - short);
+        lines_of.insert(*which, lines);
         println!(
             "  {which:9}: {per_call:7.0} Ir ({:+6.0} vs bare), code on {lines} distinct 64-byte lines",
             per_call - bare_per_call
+        );
+    }
+    // "padded" is the stack plus the code pad: the pad's own lines.
+    let pad_lines = lines_of["padded"].saturating_sub(lines_of["stack"]);
+    if let (Some(us), true) = (pad_cost, pad_lines > 0) {
+        let per_line = us * 1000.0 / pad_lines as f64;
+        let extra = lines_of["stack"].saturating_sub(lines_of["bare"]);
+        println!(
+            "  one more 64-byte line of code per call costs about {per_line:.1} ns here \
+             (the code pad: {us:.2} us over {pad_lines} lines); at that price the stack's \
+             {extra} lines beyond bare come to {:.2} us per call",
+            per_line * extra as f64 / 1000.0
         );
     }
 }
