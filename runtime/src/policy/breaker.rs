@@ -88,6 +88,12 @@ struct Shared {
     /// Set with each transition, so the check after every call needs no
     /// lock when nothing changed (nearly always).
     changed: AtomicBool,
+    /// The state is closed: an attempt is admitted without the lock.
+    closed: AtomicBool,
+    /// Closed, with a full window of successes: another success changes
+    /// nothing, so it is recorded without the lock. A healthy provider's
+    /// calls then never take it.
+    clean: AtomicBool,
 }
 
 /// The breaker refused the attempt.
@@ -120,6 +126,8 @@ impl Breaker {
                     transitions: Vec::new(),
                 }),
                 changed: AtomicBool::new(false),
+                closed: AtomicBool::new(true),
+                clean: AtomicBool::new(config.window == 0),
             }),
         }
     }
@@ -164,10 +172,28 @@ impl Breaker {
         self.shared.changed.store(true, Ordering::Release);
     }
 
+    /// Mirrors the state into the lock-free flags; called with the lock
+    /// held, after every change.
+    fn publish(&self, inner: &Inner) {
+        let closed = matches!(inner.state, State::Closed);
+        let clean = closed
+            && inner.window.len() == self.config.window
+            && inner.failures_in_window == 0
+            && inner.consecutive == 0;
+        self.shared.closed.store(closed, Ordering::Release);
+        self.shared.clean.store(clean, Ordering::Release);
+    }
+
     /// Asks to make an attempt at `now`.
     pub fn admit(&self, now: Instant) -> Result<Permit, Rejected> {
+        // Closed, nearly always: no lock. An attempt admitted just as
+        // another call trips the breaker counts as admitted before it (its
+        // outcome is then ignored, as any late outcome is).
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Ok(self.permit(false));
+        }
         let mut inner = self.lock();
-        match inner.state {
+        let admitted = match inner.state {
             State::Closed => Ok(self.permit(false)),
             State::Open { until } if now < until => Err(Rejected {
                 retry_in: until - now,
@@ -186,7 +212,9 @@ impl Breaker {
             State::HalfOpen { .. } => Err(Rejected {
                 retry_in: Duration::ZERO,
             }),
-        }
+        };
+        self.publish(&inner);
+        admitted
     }
 
     fn permit(&self, probe: bool) -> Permit {
@@ -198,21 +226,30 @@ impl Breaker {
     }
 
     fn record(&self, failure: bool, probe: bool, now: Instant) {
-        let config = self.config;
+        if !failure && !probe && self.shared.clean.load(Ordering::Acquire) {
+            // One more success in a window of successes: nothing changes.
+            return;
+        }
         let mut inner = self.lock();
+        self.record_locked(&mut inner, failure, probe, now);
+        self.publish(&inner);
+    }
+
+    fn record_locked(&self, inner: &mut Inner, failure: bool, probe: bool, now: Instant) {
+        let config = self.config;
         if probe {
             if let State::HalfOpen { .. } = inner.state {
                 if failure {
                     inner.state = State::Open {
                         until: now + config.open_for,
                     };
-                    self.transition(&mut inner, BreakerState::HalfOpen, BreakerState::Open);
+                    self.transition(inner, BreakerState::HalfOpen, BreakerState::Open);
                 } else {
                     inner.state = State::Closed;
                     inner.window.clear();
                     inner.failures_in_window = 0;
                     inner.consecutive = 0;
-                    self.transition(&mut inner, BreakerState::HalfOpen, BreakerState::Closed);
+                    self.transition(inner, BreakerState::HalfOpen, BreakerState::Closed);
                 }
             }
             return;
@@ -237,7 +274,7 @@ impl Breaker {
             inner.state = State::Open {
                 until: now + config.open_for,
             };
-            self.transition(&mut inner, BreakerState::Closed, BreakerState::Open);
+            self.transition(inner, BreakerState::Closed, BreakerState::Open);
         }
     }
 
@@ -248,6 +285,7 @@ impl Breaker {
                 probes_out: probes_out.saturating_sub(1),
             };
         }
+        self.publish(&inner);
     }
 }
 
@@ -285,6 +323,34 @@ mod tests {
             open_for: Duration::from_secs(10),
             half_open_probes: 1,
         }
+    }
+
+    /// Successes into a full window of successes skip the lock; the first
+    /// failure ends that, and every outcome after it moves the window again.
+    #[tokio::test(start_paused = true)]
+    async fn a_window_of_successes_still_trips_on_the_failure_rate() {
+        let b = Breaker::new(config());
+        let now = Instant::now();
+        for _ in 0..25 {
+            b.admit(now).unwrap().record(false, now);
+        }
+        assert!(
+            b.shared.clean.load(Ordering::Acquire),
+            "a full window of successes"
+        );
+        // Failures between successes: never 3 in a row, so only the rate
+        // can trip, once 5 of the 10 remembered outcomes are failures.
+        for (n, failure) in [true, false, true, false, true, false, true, false]
+            .into_iter()
+            .enumerate()
+        {
+            b.admit(now).unwrap().record(failure, now);
+            assert!(!b.shared.clean.load(Ordering::Acquire));
+            assert_eq!(b.state(now), BreakerState::Closed, "after outcome {n}");
+        }
+        b.admit(now).unwrap().record(true, now);
+        assert_eq!(b.state(now), BreakerState::Open);
+        assert!(b.admit(now).is_err(), "open: no lock-free admission");
     }
 
     #[tokio::test(start_paused = true)]
