@@ -366,42 +366,17 @@ async fn a_file_body_is_sent_whole_with_its_length() {
     assert_eq!(missing.kind(), io::ErrorKind::NotFound);
 }
 
-/// Answers the first connection with a 503 and the second with a 302 whose
-/// declared body is cut short; every connection closes after its answer.
-async fn retried_then_truncated_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let answers: [&[u8]; 2] = [
-            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            b"HTTP/1.1 302 Found\r\nlocation: /elsewhere\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":",
-        ];
-        for answer in answers {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            // The request head (no body: a GET).
-            let mut head = Vec::new();
-            let mut buf = [0_u8; 1024];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = stream.write_all(answer).await;
-            let _ = stream.shutdown().await;
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn a_body_read_failure_after_retries_reports_every_attempt() {
     use wharf_runtime::client::{ApiError, CallSettings, ClientCore, Streamed};
-    let url = retried_then_truncated_server().await;
-    let core = ClientCore::new(integration(3), &url);
+    use wharf_runtime::testing::{Fault, FaultHttpServer, FaultServer, Seen};
+    // A 503, then a 302 whose declared body is cut short.
+    let server = FaultServer::new(|seen: &Seen| match seen.index {
+        0 => Fault::status(503),
+        _ => Fault::Truncated { status: 302 },
+    });
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let core = ClientCore::new(integration(3), http.url(""));
     let operation: &'static OperationMeta = Box::leak(Box::new(OperationMeta::new(
         "getBlob",
         Method::GET,
@@ -418,6 +393,7 @@ async fn a_body_read_failure_after_retries_reports_every_attempt() {
     match sent {
         Err(ApiError::Call(error)) => {
             assert_eq!(error.attempts, 2, "the 503 and the 302: {error}");
+            assert_eq!(server.log().requests.len(), 2, "both reached the server");
             assert!(
                 matches!(&error.kind, ErrorKind::Transport { error, .. } if error.kind == TransportErrorKind::Body),
                 "a body error: {error}"

@@ -109,7 +109,7 @@ async fn resets_are_transient_for_reads_and_retried() {
 async fn truncated_and_stalled_bodies_fail_as_body_errors() {
     let server = FaultServer::new(|seen: &Seen| {
         if seen.index.is_multiple_of(2) {
-            Fault::Truncated
+            Fault::Truncated { status: 200 }
         } else {
             Fault::StallBody
         }

@@ -33,8 +33,8 @@ pub enum Fault {
     /// Send the status line and headers (declaring a large body), then part
     /// of the body, then stall.
     StallBody,
-    /// Send a response whose body is cut short.
-    Truncated,
+    /// Send a response with this status whose body is cut short.
+    Truncated { status: u16 },
 }
 
 impl Fault {
@@ -79,7 +79,7 @@ impl Fault {
             Fault::Latency(_, inner) => inner.processes(),
             Fault::Reset { processed } => *processed,
             Fault::BlackHole => false,
-            Fault::StallBody | Fault::Truncated => true,
+            Fault::StallBody | Fault::Truncated { .. } => true,
         }
     }
 }
@@ -313,7 +313,7 @@ impl Transport for FaultTransport {
                             message: "connection reset by peer".into(),
                         })
                     }
-                    Fault::Truncated => {
+                    Fault::Truncated { .. } => {
                         return Err(TransportError {
                             kind: TransportErrorKind::Body,
                             sent: true,

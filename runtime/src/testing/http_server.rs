@@ -4,7 +4,7 @@
 //! hides: resets (RST), bodies cut short, bodies that stall, silence.
 
 use super::fault::{Fault, FaultServer};
-use super::wire::{read_request, write_response, Received};
+use super::wire::{read_request, write_response, write_response_declaring, Received};
 use crate::time::{Clock, TokioClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -164,11 +164,8 @@ pub(crate) async fn perform<S: AsyncRead + AsyncWrite + Unpin>(
                 hold(stream).await;
                 return Ok(Ending::Closed);
             }
-            Fault::Truncated => {
-                stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\nconnection: close\r\n\r\n{\"partial\":")
-                    .await?;
-                stream.shutdown().await?;
+            Fault::Truncated { status } => {
+                write_response_declaring(stream, status, &[], b"{\"partial\":", 1000).await?;
                 return Ok(Ending::Closed);
             }
         }

@@ -151,13 +151,24 @@ pub(crate) async fn write_response<S: AsyncWrite + Unpin>(
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
+    write_response_declaring(stream, status, headers, body, body.len()).await
+}
+
+/// As [`write_response`], with a `content-length` of `declared`: above the
+/// body's length, the body the client gets is cut short.
+pub(crate) async fn write_response_declaring<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    declared: usize,
+) -> std::io::Result<()> {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Status");
     let mut head = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\ncontent-length: {declared}\r\nconnection: close\r\n"
     );
     for (k, v) in headers {
         if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {

@@ -214,7 +214,7 @@ fn commits(fault: &Fault) -> bool {
     match fault {
         Fault::Latency(_, inner) => commits(inner),
         Fault::Reset { processed } => *processed,
-        Fault::StallBody | Fault::Truncated => true,
+        Fault::StallBody | Fault::Truncated { .. } => true,
         Fault::Respond { .. } | Fault::BlackHole => false,
     }
 }
@@ -224,7 +224,8 @@ fn status_of(fault: &Fault) -> u16 {
     match fault {
         Fault::Respond { status, .. } => *status,
         Fault::Latency(_, inner) => status_of(inner),
-        Fault::StallBody | Fault::Truncated => 200,
+        Fault::StallBody => 200,
+        Fault::Truncated { status } => *status,
         Fault::Reset { .. } | Fault::BlackHole => 0,
     }
 }
