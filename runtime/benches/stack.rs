@@ -3,9 +3,12 @@
 //!
 //! Prints throughput and CPU per call of both and their ratio (goal: the
 //! stack at >= 0.95x bare reqwest), for one caller making its calls in
-//! sequence (latency-bound) and for 16 callers in flight at once. With valgrind installed and
-//! `WHARF_CALLGRIND=1`, also runs each path under callgrind and prints
-//! instruction counts per call (repeatable whatever the machine is doing).
+//! sequence (latency-bound) and for 16 callers in flight at once; and, for
+//! scale, the ratio of a "floor": bare reqwest plus the least code the
+//! stack's required features take, inline (see `Paths::floor`). With
+//! valgrind installed and `WHARF_CALLGRIND=1`, also runs each path under
+//! callgrind and prints instruction counts per call (repeatable whatever
+//! the machine is doing).
 
 use bytes::Bytes;
 use http::Method;
@@ -55,15 +58,28 @@ async fn accept(listener: tokio::net::TcpListener) {
     }
 }
 
-/// CPU time of the calling thread (the client), in ns, from schedstat.
+/// CPU time of the calling thread (the client). From the clock, not
+/// `/proc/thread-self/schedstat`: that is only brought up to date when the
+/// thread blocks or a scheduler tick (4 ms here) comes, so a thread kept
+/// busy by many callers read it in whole ticks.
 fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        stat.split_whitespace().next()?.parse().ok()?,
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec for the call's duration.
+    let failed = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0;
+    if failed {
+        return None;
+    }
+    Some(Duration::new(
+        u64::try_from(now.tv_sec).ok()?,
+        u32::try_from(now.tv_nsec).ok()?,
     ))
 }
 
 struct Paths {
+    floor: Floor,
     transport: ReqwestTransport,
     bare: reqwest::Client,
     stack: Integration,
@@ -93,6 +109,7 @@ impl Paths {
             .build()
             .unwrap();
         Paths {
+            floor: Floor::new(),
             transport: direct,
             bare: reqwest::Client::builder().build().unwrap(),
             stack,
@@ -105,6 +122,60 @@ impl Paths {
             let r = self.bare.get(&self.url).send().await.unwrap();
             assert!(r.status().is_success());
             std::hint::black_box(r.bytes().await.unwrap());
+        }
+    }
+
+    /// Bare reqwest plus the least code the stack's required features take
+    /// per call, written inline with nothing between them: the same
+    /// bulkhead, breaker and retry budget types, a correlation id sent as a
+    /// header, a deadline and an attempt timeout, a span per call and per
+    /// attempt, the outcome classified, latency and outcome metrics. No
+    /// retry loop, options, error values or per-operation configuration:
+    /// a bound no implementation of those features can beat by much.
+    async fn floor(&self, n: usize) {
+        use tracing::Instrument;
+        let f = &self.floor;
+        for _ in 0..n {
+            let started = tokio::time::Instant::now();
+            let deadline = started + Duration::from_secs(30);
+            let id = f.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id = hex_id(u128::from(id.wrapping_mul(0x9E37_79B9_7F4A_7C15)) << 64 | 1);
+            let call_span =
+                tracing::info_span!("floor.call", integration = "bench", correlation_id = ?id);
+            let body = async {
+                let slot = f.bulkhead.try_enter().unwrap();
+                let permit = f.breaker.admit(started).unwrap();
+                let now = tokio::time::Instant::now();
+                assert!(deadline > now);
+                let attempt = (deadline - now).min(Duration::from_secs(10));
+                let send = self
+                    .bare
+                    .get(&self.url)
+                    .header(
+                        http::HeaderName::from_static("x-correlation-id"),
+                        http::HeaderValue::from_maybe_shared(Bytes::from_owner(id)).unwrap(),
+                    )
+                    .send();
+                let (status, body) = tokio::time::timeout(attempt, async {
+                    let r = send.await.unwrap();
+                    (r.status(), r.bytes().await.unwrap())
+                })
+                .instrument(tracing::debug_span!("floor.attempt", attempt = 1))
+                .await
+                .unwrap();
+                let after = tokio::time::Instant::now();
+                let failed = !status.is_success();
+                permit.record(failed, after);
+                f.budget.earn();
+                drop(slot);
+                metrics::histogram!("floor_latency_seconds", "integration" => f.label.clone())
+                    .record((after - started).as_secs_f64());
+                let outcome = if failed { "error" } else { "ok" };
+                metrics::counter!("floor_calls_total", "integration" => f.label.clone(), "outcome" => outcome)
+                    .increment(1);
+                body
+            };
+            std::hint::black_box(body.instrument(call_span).await);
         }
     }
 
@@ -167,6 +238,40 @@ impl Paths {
             if pad {
                 std::hint::black_box(code_pad(k as u64));
             }
+        }
+    }
+}
+
+/// `id` as 32 hex digits, in place.
+fn hex_id(mut id: u128) -> [u8; 32] {
+    let mut out = [0; 32];
+    for digit in out.iter_mut().rev() {
+        *digit = b"0123456789abcdef"[(id & 15) as usize];
+        id >>= 4;
+    }
+    out
+}
+
+/// The guards the floor path uses (see [`Paths::floor`]).
+struct Floor {
+    bulkhead: wharf_runtime::policy::bulkhead::Bulkhead,
+    breaker: wharf_runtime::policy::breaker::Breaker,
+    budget: wharf_runtime::policy::budget::RetryBudget,
+    label: metrics::SharedString,
+    ids: std::sync::atomic::AtomicU64,
+}
+
+impl Floor {
+    fn new() -> Floor {
+        Floor {
+            bulkhead: wharf_runtime::policy::bulkhead::Bulkhead::new(BulkheadConfig {
+                max_concurrent: 64,
+                max_queued: 1024,
+            }),
+            breaker: wharf_runtime::policy::breaker::Breaker::new(Default::default()),
+            budget: wharf_runtime::policy::budget::RetryBudget::new(Default::default()),
+            label: metrics::SharedString::const_str("bench"),
+            ids: std::sync::atomic::AtomicU64::new(1),
         }
     }
 }
@@ -354,6 +459,14 @@ fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
     (at(2), at(1), at(3))
 }
 
+/// The paths each interleaved round runs in turn.
+#[derive(Clone, Copy)]
+enum Path {
+    Bare,
+    Stack,
+    Floor,
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -383,6 +496,7 @@ fn main() {
                 "bare" => p.bare(n).await,
                 "transport" => p.transport_only(n).await,
                 "padded" => p.stack_padded(n, true).await,
+                "floor" => p.floor(n).await,
                 _ => p.stack(n).await,
             }
         });
@@ -396,6 +510,7 @@ fn main() {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut timers_wall = Vec::new();
     let mut transport_wall = Vec::new();
+    let mut floor_pairs = Vec::new();
     let mut cold = None;
     let mut pad_cost = None;
     let mut concurrent_ratios = None;
@@ -404,30 +519,44 @@ fn main() {
         p.bare(200).await;
         p.stack(200).await;
         for round in 0..rounds {
-            // Odd rounds run the stack first, so neither path always runs
-            // on a machine warmed (or disturbed) by the other.
+            // Bare, stack, floor, then the other way round in odd rounds:
+            // the stack is always next to bare, the floor always one run
+            // away, and neither path always runs on a machine warmed (or
+            // disturbed) by the other.
+            let mut order = [Path::Bare, Path::Stack, Path::Floor];
             if round % 2 == 1 {
-                let (t, c) = (Instant::now(), cpu_time());
-                p.stack(n).await;
-                stack_wall.push(t.elapsed());
-                stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+                order.reverse();
             }
-            let (t, c) = (Instant::now(), cpu_time());
-            p.bare(n).await;
-            bare_wall.push(t.elapsed());
-            bare_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
+            let mut floor_wall = Duration::ZERO;
+            for path in order {
+                let (t, c) = (Instant::now(), cpu_time());
+                match path {
+                    Path::Bare => p.bare(n).await,
+                    Path::Stack => p.stack(n).await,
+                    Path::Floor => p.floor(n).await,
+                }
+                let (wall, cpu) = (t.elapsed(), cpu_time().zip(c).map(|(a, b)| a - b));
+                match path {
+                    Path::Bare => {
+                        bare_wall.push(wall);
+                        bare_cpu.push(cpu);
+                    }
+                    Path::Stack => {
+                        stack_wall.push(wall);
+                        stack_cpu.push(cpu);
+                    }
+                    Path::Floor => floor_wall = wall,
+                }
+            }
+            if let Some(bare) = bare_wall.last() {
+                floor_pairs.push(bare.as_secs_f64() / floor_wall.as_secs_f64());
+            }
             let t = Instant::now();
             p.bare_with_timers(n).await;
             timers_wall.push(t.elapsed());
             let t = Instant::now();
             p.transport_only(n).await;
             transport_wall.push(t.elapsed());
-            if round % 2 == 0 {
-                let (t, c) = (Instant::now(), cpu_time());
-                p.stack(n).await;
-                stack_wall.push(t.elapsed());
-                stack_cpu.push(cpu_time().zip(c).map(|(a, b)| a - b));
-            }
         }
         cold = overhead_between_calls(&p).await;
         pad_cost = code_pad_cost(&p).await;
@@ -445,6 +574,11 @@ fn main() {
     let (m, q1, q3) = quartiles(&mut paired);
     println!(
         "1 caller, paired rounds: throughput ratio stack/bare median {m:.3}x (quartiles {q1:.3}-{q3:.3}; goal >= 0.95x)"
+    );
+    let (fm, fq1, fq3) = quartiles(&mut floor_pairs);
+    println!(
+        "1 caller, paired rounds: floor/bare median {fm:.3}x (quartiles {fq1:.3}-{fq3:.3}): \
+         bare reqwest plus the least code the stack's required features take, inline"
     );
     let median = |v: &mut Vec<Duration>| {
         v.sort();
@@ -544,7 +678,7 @@ fn main() {
 fn callgrind(exe: &str, pad_cost: Option<f64>) {
     let (short, long) = (300_u32, 600_u32);
     let mut paths = Vec::new();
-    for which in ["bare", "transport", "stack", "padded"] {
+    for which in ["bare", "transport", "floor", "stack", "padded"] {
         let runs = [short, long].map(|calls| profile(exe, which, calls));
         let [Some(a), Some(b)] = runs else {
             println!("callgrind: valgrind not available or its output unreadable");
