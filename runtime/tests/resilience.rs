@@ -270,6 +270,59 @@ async fn retry_after_silences_the_integration() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_429_without_a_delay_holds_the_integration_for_the_backoff() {
+    let server = FaultServer::failing_first(1, Fault::status(429));
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let first = {
+        let api = api.clone();
+        tokio::spawn(async move { api.call(get(), CallOptions::default()).await })
+    };
+    tokio::task::yield_now().await;
+    // A second caller 10 ms later waits out the first attempt's backoff
+    // ceiling (100 ms by default), as does the first call's retry.
+    let second = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            api.call(get(), CallOptions::default()).await
+        })
+    };
+    assert!(first.await.unwrap().is_ok());
+    assert!(second.await.unwrap().is_ok());
+    let log = server.log();
+    assert_eq!(log.requests.len(), 3);
+    assert_eq!(log.requests[0].at, start);
+    for later in &log.requests[1..] {
+        assert_eq!(later.at - start, Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_403_for_a_spent_quota_is_rate_limited_and_holds_the_integration() {
+    // GitHub's answer to a spent quota: 403, remaining 0, reset in 2 s.
+    let server = FaultServer::failing_first(
+        1,
+        Fault::status(403)
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", "2"),
+    );
+    let api = integration(&server, IntegrationConfig::default());
+    let start = Instant::now();
+    let response = api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2);
+    assert_eq!(log.requests[1].at - start, Duration::from_secs(2));
+    // A plain 403 is still a permanent refusal, not retried.
+    let server = FaultServer::new(|_| Fault::status(403));
+    let api = integration(&server, IntegrationConfig::default());
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert_eq!(server.log().requests.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_after_beyond_the_deadline_fails_at_once() {
     let server = FaultServer::new(|_| Fault::status(429).with_header("retry-after", "60"));
     let api = integration(&server, IntegrationConfig::default());

@@ -20,7 +20,9 @@ pub trait Classifier: Send + Sync + fmt::Debug {
     fn classify(&self, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass>;
 }
 
-/// The default: `None` for a success (status below 400).
+/// The default: `None` for a success (status below 400). A 403 that says
+/// a rate limit refused it (`Retry-After`, or no quota left) is
+/// rate-limited, not permanent.
 pub fn default_class(operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
     match outcome {
         Outcome::Response(r) => {
@@ -29,6 +31,10 @@ pub fn default_class(operation: &OperationMeta, outcome: Outcome<'_>) -> Option<
                 0..=399 => None,
                 408 | 425 => Some(ErrorClass::Transient),
                 429 => Some(ErrorClass::RateLimited),
+                // A provider's rate limit, refused as forbidden.
+                403 if super::retry_after::says_rate_limited(&r.headers) => {
+                    Some(ErrorClass::RateLimited)
+                }
                 500 => Some(ErrorClass::Ambiguous),
                 502..=504 => Some(ErrorClass::Transient),
                 400..=499 => Some(ErrorClass::Permanent),
@@ -85,11 +91,39 @@ mod tests {
         assert_eq!(class(200), None);
         assert_eq!(class(304), None);
         assert_eq!(class(429), Some(ErrorClass::RateLimited));
-        assert_eq!(class(503), Some(ErrorClass::Transient));
+        for c in [502, 503, 504, 408] {
+            assert_eq!(class(c), Some(ErrorClass::Transient), "{c}");
+        }
         assert_eq!(class(500), Some(ErrorClass::Ambiguous));
         for c in [400, 401, 403, 404, 422] {
             assert_eq!(class(c), Some(ErrorClass::Permanent), "{c}");
         }
+    }
+
+    #[test]
+    fn a_403_that_says_a_rate_limit_refused_it_is_rate_limited() {
+        let get = OperationMeta::new("get", Method::GET, "/");
+        let class = |code, headers: &[(&'static str, &str)]| {
+            let mut r = response(code);
+            for (k, v) in headers {
+                r.headers.insert(*k, v.parse().unwrap());
+            }
+            default_class(&get, Outcome::Response(&r))
+        };
+        let limited = Some(ErrorClass::RateLimited);
+        // GitHub's primary limit (quota spent) and secondary limit.
+        let spent = [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1")];
+        assert_eq!(class(403, &spent), limited);
+        assert_eq!(class(403, &[("retry-after", "60")]), limited);
+        assert_eq!(class(403, &[("ratelimit-remaining", "0")]), limited);
+        // Quota left, or no rate-limit headers: a real refusal.
+        let permanent = Some(ErrorClass::Permanent);
+        assert_eq!(class(403, &[("x-ratelimit-remaining", "4999")]), permanent);
+        assert_eq!(class(403, &[("x-ratelimit-remaining", "soon")]), permanent);
+        assert_eq!(class(403, &[("content-type", "text/plain")]), permanent);
+        // Other refusals keep their class whatever the headers say.
+        assert_eq!(class(404, &spent), permanent);
+        assert_eq!(class(401, &[("retry-after", "60")]), permanent);
     }
 
     #[test]

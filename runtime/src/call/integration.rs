@@ -859,8 +859,12 @@ impl Integration {
                 }
                 (Ok(Exchange { response, .. }), Some(class)) => {
                     let delay = requested_delay(&response.headers, i.clock.wall());
-                    if let (ErrorClass::RateLimited, Some(d)) = (class, delay) {
-                        i.limiter.pause_until(after + d);
+                    if class == ErrorClass::RateLimited {
+                        // The provider said to slow down: the integration's
+                        // other calls wait as long as it asked or, when it
+                        // did not say, this attempt's backoff ceiling.
+                        let hold = delay.unwrap_or_else(|| p.retry.ceiling(attempts));
+                        i.limiter.pause_until(after + hold);
                     }
                     let kind = ErrorKind::Status {
                         status: response.status,

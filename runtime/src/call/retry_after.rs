@@ -40,6 +40,22 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     )
 }
 
+/// The quota left, from `X-RateLimit-Remaining` or `RateLimit-Remaining`.
+fn remaining(headers: &HeaderMap) -> Option<f64> {
+    header(headers, &X_REMAINING)
+        .or_else(|| header(headers, &REMAINING))?
+        .parse()
+        .ok()
+}
+
+/// Whether a response's headers say a rate limit refused it: a
+/// `Retry-After`, or a spent quota (`X-RateLimit-Remaining: 0`). Some
+/// providers (GitHub among them) refuse a spent quota with a 403, not 429.
+pub(crate) fn says_rate_limited(headers: &HeaderMap) -> bool {
+    !headers.is_empty()
+        && (headers.contains_key(&RETRY_AFTER) || remaining(headers).is_some_and(|r| r <= 0.0))
+}
+
 /// `X-RateLimit-Remaining: 0` (or `RateLimit-Remaining`) with a reset in
 /// delta seconds or epoch seconds (`X-RateLimit-Reset`, `RateLimit-Reset`).
 /// `now` is only read for an epoch reset (most responses have none).
@@ -47,11 +63,7 @@ pub fn reset_when_exhausted(
     headers: &HeaderMap,
     now: impl FnOnce() -> SystemTime,
 ) -> Option<Duration> {
-    if headers.is_empty() {
-        return None;
-    }
-    let remaining = header(headers, &X_REMAINING).or_else(|| header(headers, &REMAINING))?;
-    if remaining.parse::<f64>().ok()? > 0.0 {
+    if headers.is_empty() || remaining(headers)? > 0.0 {
         return None;
     }
     let reset: f64 = header(headers, &X_RESET)

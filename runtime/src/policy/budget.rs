@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BudgetConfig {
-    /// Tokens available at start (and the floor a quiet period refills to).
+    /// Tokens available at start. Only successes earn more: after an outage
+    /// the budget refills as calls succeed again.
     pub initial: f64,
     /// Most tokens the bucket holds.
     pub max: f64,
