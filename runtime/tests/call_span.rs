@@ -1,6 +1,7 @@
 //! The call span an operator sees: it names the integration and operation,
 //! carries the correlation id the requests carried (generated or given), and
-//! records the attempts and the outcome. A binary of its own, as every test
+//! records the attempts and the outcome; and each attempt's span, with its
+//! status, class and duration. A binary of its own, as every test
 //! that reads captured logs (see `log_capture`).
 
 mod common;
@@ -53,4 +54,25 @@ async fn the_call_span_carries_the_correlation_id_and_the_outcome() {
         }
     }
     assert_eq!(requests[2].correlation_id.as_deref(), Some("trace-42"));
+
+    // Each attempt's span closes with its number, status, class and
+    // duration, inside its call's span.
+    let attempt = |number: &str| {
+        logs.lines()
+            .find(|l| {
+                l.contains(&format!("correlation_id={generated}"))
+                    && l.contains(&format!("wharf.attempt{{attempt={number} "))
+                    && l.contains(": close ")
+            })
+            .unwrap_or_else(|| panic!("no closing span of attempt {number} in:\n{logs}"))
+    };
+    for (number, fields) in [
+        ("1", ["status=503", "class=\"transient\"", "duration_ms=0"]),
+        ("2", ["status=200", "class=\"success\"", "duration_ms=0"]),
+    ] {
+        let span = attempt(number);
+        for field in fields {
+            assert!(span.contains(field), "{field} missing from {span}");
+        }
+    }
 }

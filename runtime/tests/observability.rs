@@ -7,6 +7,8 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use std::time::Duration;
 use wharf_runtime::call::{CallOptions, IntegrationConfig};
 use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
+use wharf_runtime::policy::budget::BudgetConfig;
+use wharf_runtime::policy::retry::RetryPolicy;
 use wharf_runtime::testing::{Fault, FaultServer, Seen};
 
 #[tokio::test(start_paused = true)]
@@ -67,18 +69,14 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
             }
         });
     });
-    let mut counters = std::collections::HashMap::new();
-    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
-        let labels: Vec<String> = key
-            .key()
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        let name = format!("{}{{{}}}", key.key().name(), labels.join(","));
-        if let DebugValue::Counter(n) = value {
-            counters.insert(name, n);
-        }
-    }
+    let (counters, histograms) = read(&snapshotter);
+    // Three call durations: the first call's two backoffs (seeded jitter,
+    // paused clock), then two calls refused at once by the open breaker.
+    let durations = &histograms["wharf_call_duration_seconds{integration=fault}"];
+    assert_eq!(durations.len(), 3, "{durations:?}");
+    let positive = durations.iter().filter(|d| **d > 0.0).count();
+    assert_eq!(positive, 1, "{durations:?}");
+    assert!(durations.iter().all(|d| *d < 0.3), "{durations:?}");
     assert_eq!(
         counters.get("wharf_attempts_total{integration=fault,outcome=transient}"),
         Some(&3),
@@ -99,6 +97,99 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
         Some(&3),
         "{counters:?}"
     );
+}
+
+type Counters = std::collections::HashMap<String, u64>;
+type Histograms = std::collections::HashMap<String, Vec<f64>>;
+
+/// The recorder's counters and histograms, by `name{label=value,...}`.
+fn read(snapshotter: &metrics_util::debugging::Snapshotter) -> (Counters, Histograms) {
+    let (mut counters, mut histograms) = (Counters::new(), Histograms::new());
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let labels: Vec<String> = key
+            .key()
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        let name = format!("{}{{{}}}", key.key().name(), labels.join(","));
+        match value {
+            DebugValue::Counter(n) => {
+                counters.insert(name, n);
+            }
+            DebugValue::Histogram(values) => {
+                histograms.insert(name, values.into_iter().map(|v| v.0).collect());
+            }
+            DebugValue::Gauge(_) => {}
+        }
+    }
+    (counters, histograms)
+}
+
+#[test]
+fn an_empty_retry_budget_is_counted_and_said_in_the_error() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let err = metrics::with_local_recorder(&recorder, || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let server = FaultServer::new(|_| Fault::status(503));
+            let api = integration(
+                &server,
+                IntegrationConfig {
+                    budget: BudgetConfig {
+                        initial: 0.0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            );
+            let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+            assert_eq!(server.log().requests.len(), 1);
+            err
+        })
+    });
+    assert!(err.budget_exhausted);
+    assert_eq!(err.attempts, 1);
+    let (counters, _) = read(&snapshotter);
+    assert_eq!(
+        counters.get("wharf_retry_budget_exhausted_total{integration=fault}"),
+        Some(&1),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_retries_total{integration=fault,class=transient}"),
+        None,
+        "{counters:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn health_reports_the_failure_rate_of_the_window() {
+    // One attempt in four fails; no retries, so each call is one attempt.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index % 4 == 0 {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            retry: RetryPolicy::none(),
+            ..Default::default()
+        },
+    );
+    for _ in 0..20 {
+        let _ = api.call(get(), CallOptions::default()).await;
+    }
+    let h = api.health();
+    assert_eq!(h.breaker, BreakerState::Closed);
+    assert!((h.error_rate - 0.25).abs() < 1e-9, "{}", h.error_rate);
 }
 
 #[tokio::test(start_paused = true)]
