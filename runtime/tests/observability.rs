@@ -171,7 +171,7 @@ fn an_empty_retry_budget_is_counted_and_said_in_the_error() {
 async fn health_reports_the_failure_rate_of_the_window() {
     // One attempt in four fails; no retries, so each call is one attempt.
     let server = FaultServer::new(|seen: &Seen| {
-        if seen.index % 4 == 0 {
+        if seen.index.is_multiple_of(4) {
             Fault::status(503)
         } else {
             Fault::ok()

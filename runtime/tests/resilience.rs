@@ -211,6 +211,62 @@ async fn black_holed_upstream_returns_by_the_deadline() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_hung_attempt_ends_at_the_attempt_timeout_and_is_retried() {
+    // The first request is never answered; its retry is.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index == 0 {
+            Fault::BlackHole
+        } else {
+            Fault::ok()
+        }
+    });
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            attempt_timeout: Duration::from_secs(1),
+            ..Default::default()
+        },
+    );
+    let start = Instant::now();
+    let response = api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2);
+    // Retried after the 1 s attempt timeout and a backoff of at most
+    // 100 ms, far inside the 30 s budget.
+    let retried = log.requests[1].at - start;
+    assert!(
+        retried >= Duration::from_secs(1) && retried <= Duration::from_millis(1100),
+        "{retried:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_attempt_starts_with_less_budget_left_than_one_needs() {
+    let server = FaultServer::new(|_| Fault::ok());
+    let api = integration(&server, IntegrationConfig::default());
+    // 10 ms left, 20 ms needed (`min_attempt_budget`).
+    let options = CallOptions {
+        timeout: Some(Duration::from_millis(10)),
+        ..Default::default()
+    };
+    let err = api.call(get(), options).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::DeadlineExceeded), "{err}");
+    assert_eq!(err.attempts, 0);
+    assert!(server.log().requests.is_empty());
+    // The same inside a deadline set further out that has nearly run down.
+    let deadline = Deadline::after(Instant::now(), Duration::from_millis(50));
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let options = CallOptions {
+        deadline: Some(deadline),
+        ..Default::default()
+    };
+    let err = api.call(get(), options).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::DeadlineExceeded), "{err}");
+    assert!(server.log().requests.is_empty());
+}
+
 /// The deadline counts from when the call is made; a future first polled
 /// later still ends by it (its first attempt is bounded by what is left,
 /// read when it starts, not when the call was made).
@@ -477,6 +533,151 @@ async fn ambiguous_failures_of_unkeyed_mutations_are_not_retried() {
     assert_eq!(err.class(), ErrorClass::Ambiguous);
     assert_eq!(err.attempts, 1);
     assert_eq!(server.log().unkeyed_effects, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_on_every_mutation_when_configured_in_the_configured_header() {
+    // Every first attempt is processed, then its connection drops.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.earlier_with_key == 0 {
+            Fault::Reset { processed: true }
+        } else {
+            Fault::ok()
+        }
+    });
+    let clock: Arc<dyn wharf_runtime::time::Clock> = Arc::new(wharf_runtime::time::TokioClock);
+    let transport = wharf_runtime::testing::FaultTransport::new(server.clone(), clock.clone())
+        .with_idempotency_header("X-Request-Key");
+    let api = wharf_runtime::call::Integration::builder("fault")
+        .config(IntegrationConfig {
+            jitter_seed: Some(7),
+            idempotency_header: http::HeaderName::from_static("x-request-key"),
+            idempotency_on_all_mutations: true,
+            ..Default::default()
+        })
+        .transport(Arc::new(transport))
+        .clock(clock)
+        .build()
+        .unwrap();
+    // A plain POST: the operation does not declare a key parameter.
+    let plain_post = || {
+        Request::new(
+            OperationMeta::new("send", Method::POST, "/send"),
+            "https://fault.test/send",
+        )
+        .with_body("{}")
+    };
+    for _ in 0..3 {
+        let response = api
+            .call(plain_post(), CallOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(response.status, 200);
+    }
+    let log = server.log();
+    assert_eq!(log.requests.len(), 6);
+    let keys: Vec<&str> = log
+        .requests
+        .iter()
+        .map(|s| s.idempotency_key.as_deref().unwrap_or_default())
+        .collect();
+    for pair in keys.chunks(2) {
+        assert!(!pair[0].is_empty());
+        assert_eq!(pair[0], pair[1], "a retry carries its call's key");
+    }
+    assert!(keys[0] != keys[2] && keys[2] != keys[4], "{keys:?}");
+    assert_eq!(log.effects(), 3, "one side effect per call");
+    assert_eq!(log.unkeyed_effects, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ambiguous_failures_of_idempotent_methods_are_retried_without_a_key() {
+    // A GET answered 500, then a PUT whose connection dropped after the
+    // server processed it: both are safe to repeat by method.
+    let server = FaultServer::new(|seen: &Seen| match seen.index {
+        0 => Fault::status(500),
+        2 => Fault::Reset { processed: true },
+        _ => Fault::ok(),
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let response = api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    let put = Request::new(
+        OperationMeta::new("replaceThing", Method::PUT, "/thing"),
+        "https://fault.test/thing",
+    )
+    .with_body("{}");
+    let response = api.call(put, CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    let log = server.log();
+    assert_eq!(log.requests.len(), 4);
+    assert!(log.requests.iter().all(|s| s.idempotency_key.is_none()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_integrations_classifier_overrides_the_default() {
+    use wharf_runtime::call::ShouldRetryHeader;
+    // A 400 the provider says to retry, and a 503 it says not to.
+    let server = FaultServer::new(|seen: &Seen| match seen.index {
+        0 => Fault::status(400).with_header("stripe-should-retry", "true"),
+        2 => Fault::status(503).with_header("stripe-should-retry", "false"),
+        _ => Fault::ok(),
+    });
+    let clock: Arc<dyn wharf_runtime::time::Clock> = Arc::new(wharf_runtime::time::TokioClock);
+    let api = wharf_runtime::call::Integration::builder("fault")
+        .config(IntegrationConfig {
+            jitter_seed: Some(7),
+            ..Default::default()
+        })
+        .transport(Arc::new(wharf_runtime::testing::FaultTransport::new(
+            server.clone(),
+            clock.clone(),
+        )))
+        .clock(clock)
+        .classifier(Arc::new(ShouldRetryHeader(http::HeaderName::from_static(
+            "stripe-should-retry",
+        ))))
+        .build()
+        .unwrap();
+    let response = api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(server.log().requests.len(), 2);
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Permanent);
+    assert_eq!(err.attempts, 1);
+    assert_eq!(server.log().requests.len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_wait_beyond_the_deadline_is_refused_at_once() {
+    let server = FaultServer::new(|_| Fault::ok());
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            rate_limit: Some(RateLimit {
+                per_second: 1.0,
+                burst: 1,
+            }),
+            ..Default::default()
+        },
+    );
+    api.call(get(), CallOptions::default()).await.unwrap();
+    let start = Instant::now();
+    let options = CallOptions {
+        timeout: Some(Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let err = api.call(get(), options).await.unwrap_err();
+    let ErrorKind::RateLimitedLocally { wait } = err.kind else {
+        panic!("{err}");
+    };
+    assert_eq!(wait, Duration::from_secs(1));
+    assert_eq!(err.attempts, 0);
+    assert_eq!(Instant::now(), start, "refused without waiting");
+    assert_eq!(server.log().requests.len(), 1);
+    // With room in its deadline, a call waits its turn instead.
+    api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(Instant::now() - start, Duration::from_secs(1));
 }
 
 #[tokio::test(start_paused = true)]

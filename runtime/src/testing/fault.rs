@@ -241,6 +241,13 @@ impl FaultTransport {
             idempotency_header: "idempotency-key".to_owned(),
         }
     }
+
+    /// Reads the idempotency key from `name` (default `idempotency-key`),
+    /// for an integration configured with another header.
+    pub fn with_idempotency_header(mut self, name: &str) -> Self {
+        self.idempotency_header = name.to_ascii_lowercase();
+        self
+    }
 }
 
 impl Transport for FaultTransport {
