@@ -379,6 +379,99 @@ async fn a_403_for_a_spent_quota_is_rate_limited_and_holds_the_integration() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn backoff_is_full_jitter_under_its_ceiling() {
+    let server = common::first_attempts_fail();
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            // Half the attempts fail: neither the breaker nor the budget
+            // may stop the retries measured here.
+            breaker: None,
+            budget: BudgetConfig {
+                per_success: 1.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    for _ in 0..100 {
+        api.call(get(), CallOptions::default()).await.unwrap();
+    }
+    let log = server.log();
+    assert_eq!(log.requests.len(), 200);
+    let waits: Vec<Duration> = log.requests.chunks(2).map(|p| p[1].at - p[0].at).collect();
+    // Uniform over [0, 100 ms] (the first retry's ceiling): within it,
+    // spread out (not the ceiling every time), averaging about half of it.
+    let ceiling = Duration::from_millis(100);
+    assert!(waits.iter().all(|w| *w <= ceiling), "{waits:?}");
+    // tokio's timer counts whole milliseconds: 100 draws from 101 values
+    // give about 64 distinct ones.
+    let distinct: std::collections::HashSet<_> = waits.iter().collect();
+    assert!(distinct.len() >= 50, "{} distinct waits", distinct.len());
+    let mean = waits.iter().sum::<Duration>() / 100;
+    assert!(
+        mean >= Duration::from_millis(35) && mean <= Duration::from_millis(65),
+        "{mean:?}"
+    );
+    assert!(waits.iter().any(|w| *w < Duration::from_millis(10)));
+    assert!(waits.iter().any(|w| *w > Duration::from_millis(90)));
+}
+
+/// tokio's paused clock for time and waits, and a fixed wall-clock date
+/// moving with it (for HTTP dates).
+#[derive(Debug)]
+struct DatedClock {
+    start: Instant,
+    wall_at_start: std::time::SystemTime,
+}
+
+impl wharf_runtime::time::Clock for DatedClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> wharf_runtime::time::Sleep {
+        wharf_runtime::time::Sleep::tokio(duration)
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        self.wall_at_start + (Instant::now() - self.start)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_as_an_http_date_is_read_on_the_integrations_clock() {
+    // 2015-10-21 07:28:00 UTC, and a 429 asking to wait until 07:28:03.
+    let wall = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+    let server = FaultServer::failing_first(
+        1,
+        Fault::status(429).with_header("retry-after", "Wed, 21 Oct 2015 07:28:03 GMT"),
+    );
+    let start = Instant::now();
+    let clock: Arc<dyn wharf_runtime::time::Clock> = Arc::new(DatedClock {
+        start,
+        wall_at_start: wall,
+    });
+    let api = wharf_runtime::call::Integration::builder("fault")
+        .config(IntegrationConfig {
+            jitter_seed: Some(7),
+            ..Default::default()
+        })
+        .transport(Arc::new(wharf_runtime::testing::FaultTransport::new(
+            server.clone(),
+            clock.clone(),
+        )))
+        .clock(clock)
+        .build()
+        .unwrap();
+    let response = api.call(get(), CallOptions::default()).await.unwrap();
+    assert_eq!(response.status, 200);
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2);
+    assert_eq!(log.requests[1].at - start, Duration::from_secs(3));
+}
+
+#[tokio::test(start_paused = true)]
 async fn retry_after_beyond_the_deadline_fails_at_once() {
     let server = FaultServer::new(|_| Fault::status(429).with_header("retry-after", "60"));
     let api = integration(&server, IntegrationConfig::default());

@@ -71,14 +71,29 @@ impl Default for IntegrationConfig {
 
 impl IntegrationConfig {
     /// Checks the rules the runtime enforces (every call has a timeout,
-    /// every retry policy a limit).
+    /// every retry policy a limit) and refuses settings that could not
+    /// work (a breaker that never closes, a bulkhead with no room, a
+    /// budget below zero).
     pub fn validate(&self) -> Result<(), String> {
         if self.total_timeout.is_zero() || self.attempt_timeout.is_zero() {
             return Err("timeouts must be greater than zero".into());
         }
+        if self.min_attempt_budget >= self.total_timeout {
+            return Err(format!(
+                "min_attempt_budget ({:?}) must be below total_timeout ({:?}), or no attempt would ever start",
+                self.min_attempt_budget, self.total_timeout
+            ));
+        }
         self.retry.validate()?;
+        self.budget.validate()?;
+        if let Some(b) = &self.breaker {
+            b.validate()?;
+        }
         if let Some(r) = &self.rate_limit {
             r.validate()?;
+        }
+        if self.bulkhead.is_some_and(|b| b.max_concurrent == 0) {
+            return Err("bulkhead: max_concurrent must be at least 1".into());
         }
         for (name, o) in &self.operations {
             if let Some(r) = &o.retry {
@@ -125,5 +140,86 @@ impl CallOptions {
                 .clone()
                 .or_else(|| fallback.correlation_id.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::breaker::BreakerConfig;
+
+    #[test]
+    fn configurations_that_could_not_work_are_refused_with_the_reason() {
+        assert!(IntegrationConfig::default().validate().is_ok());
+        let refused = |config: IntegrationConfig, reason: &str| {
+            let err = config.validate().unwrap_err();
+            assert!(err.contains(reason), "{err:?} should mention {reason:?}");
+        };
+        refused(
+            IntegrationConfig {
+                total_timeout: Duration::ZERO,
+                ..Default::default()
+            },
+            "greater than zero",
+        );
+        refused(
+            IntegrationConfig {
+                total_timeout: Duration::from_millis(10),
+                ..Default::default()
+            },
+            "min_attempt_budget",
+        );
+        refused(
+            IntegrationConfig {
+                breaker: Some(BreakerConfig {
+                    half_open_probes: 0,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            "never closes",
+        );
+        refused(
+            IntegrationConfig {
+                budget: BudgetConfig {
+                    per_success: -1.0,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            "per_success",
+        );
+        refused(
+            IntegrationConfig {
+                bulkhead: Some(BulkheadConfig {
+                    max_concurrent: 0,
+                    max_queued: 4,
+                }),
+                ..Default::default()
+            },
+            "max_concurrent",
+        );
+        refused(
+            IntegrationConfig {
+                rate_limit: Some(RateLimit {
+                    per_second: 0.0,
+                    burst: 1,
+                }),
+                ..Default::default()
+            },
+            "per_second > 0",
+        );
+        let mut bad_operation = IntegrationConfig::default();
+        bad_operation.operations.insert(
+            "createThing".into(),
+            CallOptions {
+                retry: Some(RetryPolicy {
+                    max_attempts: 0,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        );
+        refused(bad_operation, "operation createThing");
     }
 }

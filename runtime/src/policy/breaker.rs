@@ -12,7 +12,8 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerConfig {
-    /// Attempts remembered for the failure rate.
+    /// Attempts remembered for the failure rate (0: no failure-rate trip,
+    /// only consecutive failures).
     pub window: usize,
     /// The rate is only judged once the window holds this many attempts.
     pub min_calls: usize,
@@ -36,6 +37,35 @@ impl Default for BreakerConfig {
             open_for: Duration::from_secs(30),
             half_open_probes: 1,
         }
+    }
+}
+
+impl BreakerConfig {
+    /// Refuses settings that would make the breaker trip on every call or
+    /// never close again.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.failure_rate > 0.0 && self.failure_rate <= 1.0) {
+            return Err(format!(
+                "breaker: failure_rate must be above 0 and at most 1, not {}",
+                self.failure_rate
+            ));
+        }
+        if self.window > 0 && self.min_calls > self.window {
+            return Err(format!(
+                "breaker: min_calls ({}) is more than the window holds ({}), so the failure rate would never be judged",
+                self.min_calls, self.window
+            ));
+        }
+        if self.consecutive_failures == 0 {
+            return Err("breaker: consecutive_failures must be at least 1".into());
+        }
+        if self.half_open_probes == 0 {
+            return Err(
+                "breaker: half_open_probes must be at least 1 (with none, an open breaker never closes)"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -268,7 +298,8 @@ impl Breaker {
         if inner.window.len() > config.window && inner.window.pop_front() == Some(true) {
             inner.failures_in_window -= 1;
         }
-        let rate_trips = inner.window.len() >= config.min_calls
+        let rate_trips = config.window > 0
+            && inner.window.len() >= config.min_calls
             && inner.failures_in_window as f64 >= config.failure_rate * inner.window.len() as f64;
         if rate_trips || inner.consecutive >= config.consecutive_failures {
             inner.state = State::Open {
@@ -351,6 +382,88 @@ mod tests {
         b.admit(now).unwrap().record(true, now);
         assert_eq!(b.state(now), BreakerState::Open);
         assert!(b.admit(now).is_err(), "open: no lock-free admission");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn half_open_admits_the_configured_number_of_probes() {
+        let b = Breaker::new(BreakerConfig {
+            half_open_probes: 2,
+            ..config()
+        });
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.admit(t0).unwrap().record(true, t0);
+        }
+        let later = t0 + Duration::from_secs(10);
+        let first = b.admit(later).unwrap();
+        let second = b.admit(later).unwrap();
+        assert!(first.is_probe() && second.is_probe());
+        assert!(b.admit(later).is_err(), "two probes at a time");
+        // A probe given up frees its slot for another.
+        drop(second);
+        let third = b.admit(later).unwrap();
+        assert!(b.admit(later).is_err());
+        // One failed probe reopens; the other's late success changes nothing.
+        first.record(true, later);
+        assert_eq!(b.state(later), BreakerState::Open);
+        third.record(false, later);
+        assert_eq!(b.state(later), BreakerState::Open);
+        // Next time, a successful probe closes it.
+        let again = later + Duration::from_secs(10);
+        let probe = b.admit(again).unwrap();
+        probe.record(false, again);
+        assert_eq!(b.state(again), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_window_of_zero_trips_on_consecutive_failures_only() {
+        let b = Breaker::new(BreakerConfig {
+            window: 0,
+            min_calls: 0,
+            ..config()
+        });
+        let now = Instant::now();
+        for failure in [true, true, false, true, true, false, true, true] {
+            b.admit(now).unwrap().record(failure, now);
+            assert_eq!(b.state(now), BreakerState::Closed);
+        }
+        b.admit(now).unwrap().record(true, now);
+        assert_eq!(b.state(now), BreakerState::Open, "three in a row");
+    }
+
+    #[test]
+    fn settings_that_could_not_work_are_refused() {
+        assert!(config().validate().is_ok());
+        assert!(BreakerConfig::default().validate().is_ok());
+        let refused = [
+            BreakerConfig {
+                half_open_probes: 0,
+                ..config()
+            },
+            BreakerConfig {
+                consecutive_failures: 0,
+                ..config()
+            },
+            BreakerConfig {
+                failure_rate: 0.0,
+                ..config()
+            },
+            BreakerConfig {
+                failure_rate: f64::NAN,
+                ..config()
+            },
+            BreakerConfig {
+                failure_rate: 1.5,
+                ..config()
+            },
+            BreakerConfig {
+                min_calls: 11,
+                ..config()
+            },
+        ];
+        for c in refused {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -27,6 +27,24 @@ impl Default for BudgetConfig {
     }
 }
 
+impl BudgetConfig {
+    /// Refuses amounts that are negative or not numbers.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, value) in [
+            ("initial", self.initial),
+            ("max", self.max),
+            ("per_success", self.per_success),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(format!(
+                    "retry budget: {name} must be a finite number of at least 0, not {value}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The tokens are an `f64` kept as its bits in an atomic: every successful
 /// call earns, so a lock here would be taken on every call.
 #[derive(Debug)]
