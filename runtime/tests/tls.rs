@@ -98,6 +98,63 @@ async fn certificate_pinning_accepts_the_pinned_and_rejects_others() {
 }
 
 #[tokio::test]
+async fn public_key_pinning_holds_across_a_renewed_certificate() {
+    let ca = TestCa::new().unwrap();
+    let cert = ca.issue(&["localhost"]).unwrap();
+    let renewed = ca.reissue(&["localhost"], &cert.key_pem).unwrap();
+    assert_ne!(cert.cert_der, renewed.cert_der);
+    assert_eq!(cert.spki_der, renewed.spki_der);
+    let other_key = ca.issue(&["localhost"]).unwrap();
+    let key_pinned = || {
+        api(ReqwestTransport::builder()
+            .add_root_certificate_der(ca.cert_der.clone())
+            .pin_public_key_sha256(sha256(&cert.spki_der)))
+    };
+    let cert_pinned = || {
+        api(ReqwestTransport::builder()
+            .add_root_certificate_der(ca.cert_der.clone())
+            .pin_certificate_sha256(sha256(&cert.cert_der)))
+    };
+    for (served, key_pin_accepts, cert_pin_accepts) in [
+        (&cert, true, true),
+        // A renewal with the same key: the key pin holds, the certificate
+        // pin does not.
+        (&renewed, true, false),
+        (&other_key, false, false),
+    ] {
+        let server = FaultServer::new(|_| Fault::ok());
+        let https = FaultHttpServer::start_tls(server.clone(), served, None)
+            .await
+            .unwrap();
+        for (client, accepts) in [
+            (key_pinned(), key_pin_accepts),
+            (cert_pinned(), cert_pin_accepts),
+        ] {
+            let result = client
+                .call(get(https.https_url("/")), CallOptions::default())
+                .await;
+            match result {
+                Ok(_) => assert!(
+                    accepts,
+                    "a server that should have been refused was accepted"
+                ),
+                Err(err) => {
+                    assert!(!accepts, "{err}");
+                    assert_eq!(tls_kind(&err.kind), Some(TransportErrorKind::Tls), "{err}");
+                    assert!(err.to_string().contains("pinned"), "{err}");
+                }
+            }
+        }
+        let accepted = usize::from(key_pin_accepts) + usize::from(cert_pin_accepts);
+        assert_eq!(
+            server.log().requests.len(),
+            accepted,
+            "refused before any request"
+        );
+    }
+}
+
+#[tokio::test]
 async fn tls_1_2_servers_are_accepted() {
     let ca = TestCa::new().unwrap();
     let cert = ca.issue(&["localhost"]).unwrap();

@@ -1,5 +1,6 @@
 //! The production transport, on `reqwest` with rustls: TLS 1.2 or newer,
-//! Web PKI roots (plus any the app adds), optional certificate pinning,
+//! Web PKI roots (plus any the app adds), optional certificate or public-key
+//! pinning,
 //! redirects never followed (a credentialed request must not be replayed to
 //! another host), plain HTTP only to loopback and only when allowed, and a
 //! stall timeout and size cap on response bodies. One instance is one
@@ -28,7 +29,16 @@ pub struct ReqwestTransportBuilder {
     max_body_bytes: usize,
     allow_plain_http_loopback: bool,
     extra_roots: Vec<Vec<u8>>,
-    pins: Vec<[u8; 32]>,
+    pins: Vec<Pin>,
+}
+
+/// A pinned SHA-256 digest: of the server's whole certificate, or of its
+/// public key (the DER SubjectPublicKeyInfo), which survives the
+/// certificate's renewal with the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pin {
+    Certificate([u8; 32]),
+    PublicKey([u8; 32]),
 }
 
 impl Default for ReqwestTransportBuilder {
@@ -77,7 +87,18 @@ impl ReqwestTransportBuilder {
     /// Only accepts servers whose certificate (DER) has one of these
     /// SHA-256 digests, on top of normal validation.
     pub fn pin_certificate_sha256(mut self, digest: [u8; 32]) -> Self {
-        self.pins.push(digest);
+        self.pins.push(Pin::Certificate(digest));
+        self
+    }
+
+    /// Only accepts servers whose public key has one of these SHA-256
+    /// digests (of the DER SubjectPublicKeyInfo, as `openssl x509 -pubkey
+    /// | openssl pkey -pubin -outform der | sha256sum` prints), on top of
+    /// normal validation. Unlike a certificate pin, it still holds when the
+    /// certificate is renewed with the same key. Certificate and key pins
+    /// may be mixed: a server matching any one is accepted.
+    pub fn pin_public_key_sha256(mut self, digest: [u8; 32]) -> Self {
+        self.pins.push(Pin::PublicKey(digest));
         self
     }
 
@@ -346,11 +367,37 @@ impl Transport for ReqwestTransport {
     }
 }
 
-/// Web PKI validation, then a check of the end-entity certificate's digest.
+/// Web PKI validation, then a check of the end-entity certificate's (or
+/// its public key's) digest against the pins.
 #[derive(Debug)]
 struct Pinned {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
-    pins: Vec<[u8; 32]>,
+    pins: Vec<Pin>,
+}
+
+fn sha256(der: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let mut out = [0; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+impl Pinned {
+    fn matches(&self, end_entity: &CertificateDer<'_>) -> bool {
+        let certificate = sha256(end_entity.as_ref());
+        if self.pins.contains(&Pin::Certificate(certificate)) {
+            return true;
+        }
+        if !self.pins.iter().any(|p| matches!(p, Pin::PublicKey(_))) {
+            return false;
+        }
+        // Already validated by the inner verifier, so it parses; if it did
+        // not, no key pin could match.
+        webpki::EndEntityCert::try_from(end_entity).is_ok_and(|cert| {
+            let key = sha256(cert.subject_public_key_info().as_ref());
+            self.pins.contains(&Pin::PublicKey(key))
+        })
+    }
 }
 
 impl ServerCertVerifier for Pinned {
@@ -365,12 +412,11 @@ impl ServerCertVerifier for Pinned {
         let verified =
             self.inner
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
-        if self.pins.iter().any(|p| p.as_slice() == digest.as_ref()) {
+        if self.matches(end_entity) {
             Ok(verified)
         } else {
             Err(rustls::Error::General(
-                "server certificate does not match a pinned digest".into(),
+                "server certificate matches no pinned certificate or public key digest".into(),
             ))
         }
     }

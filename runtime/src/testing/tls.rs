@@ -2,7 +2,10 @@
 //! server here, the OAuth server in the OAuth tests): no key or certificate
 //! is ever committed.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    PublicKeyData,
+};
 
 /// A test CA and what it signs.
 pub struct TestCa {
@@ -20,6 +23,8 @@ pub struct ServerCert {
     pub cert_pem: String,
     pub key_der: Vec<u8>,
     pub key_pem: String,
+    /// The public key, as a DER SubjectPublicKeyInfo (what key pins hash).
+    pub spki_der: Vec<u8>,
 }
 
 impl TestCa {
@@ -42,9 +47,21 @@ impl TestCa {
 
     /// A certificate for `names` (DNS names or IP addresses), signed by this CA.
     pub fn issue(&self, names: &[&str]) -> Result<ServerCert, rcgen::Error> {
+        self.sign(names, KeyPair::generate()?)
+    }
+
+    /// A new certificate for the key of `earlier` (PEM): a renewal.
+    pub fn reissue(
+        &self,
+        names: &[&str],
+        earlier_key_pem: &str,
+    ) -> Result<ServerCert, rcgen::Error> {
+        self.sign(names, KeyPair::from_pem(earlier_key_pem)?)
+    }
+
+    fn sign(&self, names: &[&str], key: KeyPair) -> Result<ServerCert, rcgen::Error> {
         let params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())?;
-        let key = KeyPair::generate()?;
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer)?;
         Ok(ServerCert {
@@ -52,6 +69,7 @@ impl TestCa {
             cert_pem: cert.pem(),
             key_der: key.serialize_der(),
             key_pem: key.serialize_pem(),
+            spki_der: key.subject_public_key_info(),
         })
     }
 }
