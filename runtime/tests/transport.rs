@@ -218,10 +218,16 @@ async fn plain_http_is_refused_unless_loopback_and_allowed() {
         .transport(Arc::new(strict))
         .build()
         .unwrap();
+    // Without a transport given, an integration makes its own, as strict.
+    let by_default = Integration::builder("default").build().unwrap();
     let insecure = TransportErrorKind::Insecure;
-    let loopback_url = "http://127.0.0.1:9/x".to_owned();
-    let err = fails_with(&a, loopback_url, CallOptions::default(), insecure).await;
-    assert_eq!((err.class(), err.attempts), (ErrorClass::Permanent, 1));
+    let server = FaultServer::new(|_| Fault::ok());
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    for api in [&a, &by_default] {
+        let err = fails_with(api, http.url("/x"), CallOptions::default(), insecure).await;
+        assert_eq!((err.class(), err.attempts), (ErrorClass::Permanent, 1));
+    }
+    assert!(server.log().requests.is_empty());
     let lax = api(config());
     // Allowed to loopback only: another host is refused.
     let remote = "http://192.0.2.1/x".to_owned();

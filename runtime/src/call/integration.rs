@@ -84,6 +84,9 @@ impl IntegrationBuilder {
         self
     }
 
+    /// How requests are sent. Default: a [`super::ReqwestTransport`] of the
+    /// integration's own (its own connection pool, HTTPS only). Passing one
+    /// transport to several integrations makes them share its pool.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = Some(transport);
         self
@@ -108,7 +111,11 @@ impl IntegrationBuilder {
     /// The integration, or why its configuration is refused.
     pub fn build(self) -> Result<Integration, String> {
         self.config.validate()?;
-        let transport = self.transport.ok_or("an integration needs a transport")?;
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(transport) => transport,
+            // Its own, so its own connection pool.
+            None => Arc::new(super::ReqwestTransport::builder().build()?),
+        };
         let now = self.clock.now();
         let config = self.config;
         Ok(Integration {
