@@ -234,6 +234,54 @@ async fn plain_http_is_refused_unless_loopback_and_allowed() {
     fails_with(&lax, remote, CallOptions::default(), insecure).await;
 }
 
+/// A listener whose accept queue is full: the kernel drops further SYNs,
+/// so a connection to it hangs in its handshake (as to a black-holed
+/// host) rather than being refused. Returns the listener and the
+/// connections that filled its queue (both kept open).
+fn listener_with_a_full_queue() -> (tokio::net::TcpListener, Vec<std::net::TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => filling.push(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return (listener, filling),
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+    }
+    panic!(
+        "the accept queue never filled ({} connections)",
+        filling.len()
+    );
+}
+
+#[tokio::test]
+async fn a_handshake_that_hangs_ends_at_the_connect_timeout() {
+    let (listener, _filling) = listener_with_a_full_queue();
+    let url = format!("http://{}/thing", listener.local_addr().unwrap());
+    let a = api_over(
+        loopback().connect_timeout(Duration::from_millis(300)),
+        IntegrationConfig {
+            retry: RetryPolicy::none(),
+            // Far beyond the connect timeout: if it did not apply, the
+            // attempt timeout would end the call, as a `Timeout`.
+            attempt_timeout: Duration::from_secs(20),
+            ..config()
+        },
+    );
+    let err = fails_with(&a, url, CallOptions::default(), TransportErrorKind::Connect).await;
+    assert_eq!((err.class(), err.attempts), (ErrorClass::Transient, 1));
+    // A timeout (hyper's words: "deadline has elapsed"), not a refusal.
+    let message = err.to_string();
+    assert!(
+        message.contains("elapsed") || message.contains("timed out"),
+        "{message}"
+    );
+    assert!(!message.contains("refused"), "{message}");
+}
+
 #[tokio::test]
 async fn redirects_are_not_followed() {
     let server = FaultServer::new(|_| {
