@@ -267,6 +267,39 @@ async fn no_attempt_starts_with_less_budget_left_than_one_needs() {
     assert!(server.log().requests.is_empty());
 }
 
+#[tokio::test(start_paused = true)]
+async fn an_attempt_that_cannot_finish_in_the_time_left_is_not_started() {
+    // The provider takes 300 ms to answer anything.
+    let server = FaultServer::new(|seen: &Seen| {
+        let fault = if seen.index == 2 {
+            Fault::status(503)
+        } else {
+            Fault::ok()
+        };
+        fault.after(Duration::from_millis(300))
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let within = |ms| CallOptions {
+        timeout: Some(Duration::from_millis(ms)),
+        ..Default::default()
+    };
+    api.call(get(), CallOptions::default()).await.unwrap();
+    // 200 ms left where answers take 300: refused at once, nothing sent.
+    let start = Instant::now();
+    let err = api.call(get(), within(200)).await.unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::DeadlineExceeded), "{err}");
+    assert_eq!(err.attempts, 0);
+    assert_eq!(Instant::now(), start);
+    assert_eq!(server.log().requests.len(), 1);
+    // With 400 ms, the attempt starts and answers; with 500 ms and a 503
+    // after 300 ms, the 200 ms left are too few for a retry.
+    api.call(get(), within(400)).await.unwrap();
+    let err = api.call(get(), within(500)).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(err.attempts, 1);
+    assert_eq!(server.log().requests.len(), 3);
+}
+
 /// The deadline counts from when the call is made; a future first polled
 /// later still ends by it (its first attempt is bounded by what is left,
 /// read when it starts, not when the call was made).

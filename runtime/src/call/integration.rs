@@ -12,6 +12,7 @@ use super::drift_sink::{DriftSink, LogDrift};
 use super::error::{Error, ErrorClass, ErrorKind, TransportError};
 use super::health::{Health, Latencies};
 use super::request::{HttpRequest, Request, Response, StreamingResponse};
+use super::response_time::FastestResponse;
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
@@ -58,6 +59,9 @@ struct Inner {
     budget: RetryBudget,
     jitter: Jitter,
     latencies: Latencies,
+    /// The provider's recent best answer time: less budget than this and
+    /// an attempt is not started.
+    fastest: FastestResponse,
 }
 
 /// Builds an [`Integration`].
@@ -134,6 +138,7 @@ impl IntegrationBuilder {
                     .jitter_seed
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
+                fastest: FastestResponse::default(),
                 metrics: CallMetrics::default(),
                 label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
@@ -693,7 +698,8 @@ impl Integration {
             // call's future well before it first polls it.
             let now = i.clock.now();
             let remaining = deadline.remaining(now);
-            if remaining < i.config.min_attempt_budget {
+            let needed = self.attempt_floor();
+            if remaining < needed {
                 return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
             }
             let permit = match &breaker {
@@ -714,7 +720,7 @@ impl Integration {
             };
             // The integration's rate limit and those declared by the policy
             // functions around the call: wait for the slowest.
-            let allowed = remaining.saturating_sub(i.config.min_attempt_budget);
+            let allowed = remaining.saturating_sub(needed);
             let mut wait = Duration::ZERO;
             let limiters =
                 || std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l));
@@ -807,6 +813,9 @@ impl Integration {
             };
             let outcome = exchange.await;
             let after = i.clock.now();
+            if outcome.is_ok() {
+                i.fastest.record(after.saturating_duration_since(now));
+            }
             attempt_span.record(
                 "duration_ms",
                 after.saturating_duration_since(now).as_millis() as u64,
@@ -916,6 +925,14 @@ impl Integration {
         }
     }
 
+    /// The least budget an attempt needs to be started: the configured
+    /// floor, or the provider's recent best answer time if longer (an
+    /// attempt given less cannot finish).
+    fn attempt_floor(&self) -> Duration {
+        let i = &self.inner;
+        i.config.min_attempt_budget.max(i.fastest.get())
+    }
+
     /// Decides whether and when to retry after a failed attempt.
     #[allow(clippy::too_many_arguments)]
     fn next(
@@ -934,9 +951,10 @@ impl Integration {
         }
         let backoff = i.jitter.full(retry.ceiling(attempts));
         let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
-        if delay + i.config.min_attempt_budget > remaining {
+        let needed = self.attempt_floor();
+        if delay + needed > remaining {
             let kind = match provider_delay {
-                Some(retry_after) if retry_after + i.config.min_attempt_budget > remaining => {
+                Some(retry_after) if retry_after + needed > remaining => {
                     ErrorKind::RetryAfterBeyondDeadline { retry_after }
                 }
                 _ => failure,

@@ -20,6 +20,7 @@ mod health;
 mod integration;
 mod request;
 mod reqwest_transport;
+mod response_time;
 mod retry_after;
 mod transport;
 
