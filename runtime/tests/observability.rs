@@ -44,32 +44,22 @@ async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
 
 #[test]
 fn metrics_count_calls_retries_breaker_changes_and_budget() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let server = FaultServer::new(|_| Fault::status(503));
-            let api = integration(
-                &server,
-                IntegrationConfig {
-                    breaker: Some(BreakerConfig {
-                        consecutive_failures: 3,
-                        ..Default::default()
-                    }),
+    let ((), counters, histograms) = with_metrics(async {
+        let server = FaultServer::new(|_| Fault::status(503));
+        let api = integration(
+            &server,
+            IntegrationConfig {
+                breaker: Some(BreakerConfig {
+                    consecutive_failures: 3,
                     ..Default::default()
-                },
-            );
-            for _ in 0..3 {
-                let _ = api.call(get(), CallOptions::default()).await;
-            }
-        });
+                }),
+                ..Default::default()
+            },
+        );
+        for _ in 0..3 {
+            let _ = api.call(get(), CallOptions::default()).await;
+        }
     });
-    let (counters, histograms) = read(&snapshotter);
     // Three call durations: the first call's two backoffs (seeded jitter,
     // paused clock), then two calls refused at once by the open breaker.
     let durations = &histograms["wharf_call_duration_seconds{integration=fault}"];
@@ -102,8 +92,19 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
 type Counters = std::collections::HashMap<String, u64>;
 type Histograms = std::collections::HashMap<String, Vec<f64>>;
 
-/// The recorder's counters and histograms, by `name{label=value,...}`.
-fn read(snapshotter: &metrics_util::debugging::Snapshotter) -> (Counters, Histograms) {
+/// Runs `test` on a paused runtime with a recorder of its own: its output,
+/// and the counters and histograms recorded, by `name{label=value,...}`.
+fn with_metrics<T>(test: impl std::future::Future<Output = T>) -> (T, Counters, Histograms) {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let output = metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+            .block_on(test)
+    });
     let (mut counters, mut histograms) = (Counters::new(), Histograms::new());
     for (key, _, _, value) in snapshotter.snapshot().into_vec() {
         let labels: Vec<String> = key
@@ -122,39 +123,29 @@ fn read(snapshotter: &metrics_util::debugging::Snapshotter) -> (Counters, Histog
             DebugValue::Gauge(_) => {}
         }
     }
-    (counters, histograms)
+    (output, counters, histograms)
 }
 
 #[test]
 fn an_empty_retry_budget_is_counted_and_said_in_the_error() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let err = metrics::with_local_recorder(&recorder, || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let server = FaultServer::new(|_| Fault::status(503));
-            let api = integration(
-                &server,
-                IntegrationConfig {
-                    budget: BudgetConfig {
-                        initial: 0.0,
-                        ..Default::default()
-                    },
+    let (err, counters, _) = with_metrics(async {
+        let server = FaultServer::new(|_| Fault::status(503));
+        let api = integration(
+            &server,
+            IntegrationConfig {
+                budget: BudgetConfig {
+                    initial: 0.0,
                     ..Default::default()
                 },
-            );
-            let err = api.call(get(), CallOptions::default()).await.unwrap_err();
-            assert_eq!(server.log().requests.len(), 1);
-            err
-        })
+                ..Default::default()
+            },
+        );
+        let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+        assert_eq!(server.log().requests.len(), 1);
+        err
     });
     assert!(err.budget_exhausted);
     assert_eq!(err.attempts, 1);
-    let (counters, _) = read(&snapshotter);
     assert_eq!(
         counters.get("wharf_retry_budget_exhausted_total{integration=fault}"),
         Some(&1),

@@ -28,6 +28,20 @@ fn post_with_key() -> Request {
     .with_body("{\"amount\": 5}")
 }
 
+/// For tests where half the attempts fail by design: no breaker, and a
+/// budget that earns a retry per success, so neither (rightly) stops the
+/// retries the test is about.
+fn unguarded() -> IntegrationConfig {
+    IntegrationConfig {
+        breaker: None,
+        budget: BudgetConfig {
+            per_success: 1.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// A seeded coin for scripts: true with probability `p`.
 fn coin(seed: &AtomicU64, p: f64) -> bool {
     let mut z = seed
@@ -414,19 +428,8 @@ async fn a_403_for_a_spent_quota_is_rate_limited_and_holds_the_integration() {
 #[tokio::test(start_paused = true)]
 async fn backoff_is_full_jitter_under_its_ceiling() {
     let server = common::first_attempts_fail();
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            // Half the attempts fail: neither the breaker nor the budget
-            // may stop the retries measured here.
-            breaker: None,
-            budget: BudgetConfig {
-                per_success: 1.0,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    );
+    // Half the attempts fail by design here.
+    let api = integration(&server, unguarded());
     for _ in 0..100 {
         api.call(get(), CallOptions::default()).await.unwrap();
     }
@@ -485,16 +488,7 @@ async fn retry_after_as_an_http_date_is_read_on_the_integrations_clock() {
         start,
         wall_at_start: wall,
     });
-    let api = wharf_runtime::call::Integration::builder("fault")
-        .config(IntegrationConfig {
-            jitter_seed: Some(7),
-            ..Default::default()
-        })
-        .transport(Arc::new(wharf_runtime::testing::FaultTransport::new(
-            server.clone(),
-            clock.clone(),
-        )))
-        .clock(clock)
+    let api = common::builder_on(&server, IntegrationConfig::default(), clock)
         .build()
         .unwrap();
     let response = api.call(get(), CallOptions::default()).await.unwrap();
@@ -614,20 +608,8 @@ async fn commit_then_drop_never_duplicates_a_side_effect() {
             Fault::status(200)
         }
     });
-    // Half the attempts fail by design here; the breaker and the default
-    // budget would rightly stop that, so they are opened up: this test is
-    // about keys.
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            breaker: None,
-            budget: BudgetConfig {
-                per_success: 1.0,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    );
+    // Half the attempts fail by design here; this test is about keys.
+    let api = integration(&server, unguarded());
     let calls = 200;
     for _ in 0..calls {
         api.call(post_with_key(), CallOptions::default())
@@ -674,15 +656,13 @@ async fn keys_on_every_mutation_when_configured_in_the_configured_header() {
     let clock: Arc<dyn wharf_runtime::time::Clock> = Arc::new(wharf_runtime::time::TokioClock);
     let transport = wharf_runtime::testing::FaultTransport::new(server.clone(), clock.clone())
         .with_idempotency_header("X-Request-Key");
-    let api = wharf_runtime::call::Integration::builder("fault")
-        .config(IntegrationConfig {
-            jitter_seed: Some(7),
-            idempotency_header: http::HeaderName::from_static("x-request-key"),
-            idempotency_on_all_mutations: true,
-            ..Default::default()
-        })
+    let config = IntegrationConfig {
+        idempotency_header: http::HeaderName::from_static("x-request-key"),
+        idempotency_on_all_mutations: true,
+        ..Default::default()
+    };
+    let api = common::builder_on(&server, config, clock)
         .transport(Arc::new(transport))
-        .clock(clock)
         .build()
         .unwrap();
     // A plain POST: the operation does not declare a key parameter.
@@ -749,17 +729,8 @@ async fn an_integrations_classifier_overrides_the_default() {
         2 => Fault::status(503).with_header("stripe-should-retry", "false"),
         _ => Fault::ok(),
     });
-    let clock: Arc<dyn wharf_runtime::time::Clock> = Arc::new(wharf_runtime::time::TokioClock);
-    let api = wharf_runtime::call::Integration::builder("fault")
-        .config(IntegrationConfig {
-            jitter_seed: Some(7),
-            ..Default::default()
-        })
-        .transport(Arc::new(wharf_runtime::testing::FaultTransport::new(
-            server.clone(),
-            clock.clone(),
-        )))
-        .clock(clock)
+    let clock = Arc::new(wharf_runtime::time::TokioClock);
+    let api = common::builder_on(&server, IntegrationConfig::default(), clock)
         .classifier(Arc::new(ShouldRetryHeader(http::HeaderName::from_static(
             "stripe-should-retry",
         ))))

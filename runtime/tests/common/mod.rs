@@ -2,14 +2,27 @@
 
 use http::Method;
 use std::sync::Arc;
-use wharf_runtime::call::{Integration, IntegrationConfig, OperationMeta, Request};
+use wharf_runtime::call::{
+    Integration, IntegrationBuilder, IntegrationConfig, OperationMeta, Request,
+};
 use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
 use wharf_runtime::time::{Clock, TokioClock};
 
 /// An integration served by `server` in memory, on tokio's clock, with
 /// seeded jitter.
 pub fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock);
+    builder_on(server, config, Arc::new(TokioClock))
+        .build()
+        .unwrap()
+}
+
+/// What [`integration`] builds, on `clock`, for tests that add to it.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn builder_on(
+    server: &Arc<FaultServer>,
+    config: IntegrationConfig,
+    clock: Arc<dyn Clock>,
+) -> IntegrationBuilder {
     Integration::builder("fault")
         .config(IntegrationConfig {
             jitter_seed: Some(7),
@@ -17,8 +30,6 @@ pub fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Inte
         })
         .transport(Arc::new(FaultTransport::new(server.clone(), clock.clone())))
         .clock(clock)
-        .build()
-        .unwrap()
 }
 
 /// A GET of `/thing`.
