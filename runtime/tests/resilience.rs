@@ -282,10 +282,10 @@ async fn no_attempt_starts_with_less_budget_left_than_one_needs() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_attempt_that_cannot_finish_in_the_time_left_is_not_started() {
-    // The provider takes 300 ms to answer anything.
+async fn a_retry_that_cannot_finish_in_the_time_left_is_not_started() {
+    // The provider takes 300 ms to answer; its first two answers are 503s.
     let server = FaultServer::new(|seen: &Seen| {
-        let fault = if seen.index == 2 {
+        let fault = if seen.index < 2 {
             Fault::status(503)
         } else {
             Fault::ok()
@@ -297,20 +297,17 @@ async fn an_attempt_that_cannot_finish_in_the_time_left_is_not_started() {
         timeout: Some(Duration::from_millis(ms)),
         ..Default::default()
     };
-    api.call(get(), CallOptions::default()).await.unwrap();
-    // 200 ms left where answers take 300: refused at once, nothing sent.
+    // 500 ms: the 503 comes at 300, and 200 ms are too few for a retry
+    // answered in 300. The call ends with the 503, nothing more is sent.
     let start = Instant::now();
-    let err = api.call(get(), within(200)).await.unwrap_err();
-    assert!(matches!(err.kind, ErrorKind::DeadlineExceeded), "{err}");
-    assert_eq!(err.attempts, 0);
-    assert_eq!(Instant::now(), start);
-    assert_eq!(server.log().requests.len(), 1);
-    // With 400 ms, the attempt starts and answers; with 500 ms and a 503
-    // after 300 ms, the 200 ms left are too few for a retry.
-    api.call(get(), within(400)).await.unwrap();
     let err = api.call(get(), within(500)).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.attempts, 1);
+    assert_eq!(Instant::now() - start, Duration::from_millis(300));
+    assert_eq!(server.log().requests.len(), 1);
+    // 1 s: a 503 at 300 ms leaves room for the retry, which succeeds.
+    let response = api.call(get(), within(1000)).await.unwrap();
+    assert_eq!(response.status, 200);
     assert_eq!(server.log().requests.len(), 3);
 }
 

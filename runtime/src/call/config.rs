@@ -20,8 +20,8 @@ pub struct IntegrationConfig {
     pub total_timeout: Duration,
     /// Longest single attempt (always inside the remaining budget).
     pub attempt_timeout: Duration,
-    /// An attempt is not started with less budget than this left (nor with
-    /// less than the provider's recent best answer time).
+    /// An attempt is not started with less budget than this left (nor a
+    /// retry with less than the call's fastest answer so far).
     pub min_attempt_budget: Duration,
     pub retry: RetryPolicy,
     pub budget: BudgetConfig,

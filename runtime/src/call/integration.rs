@@ -12,7 +12,6 @@ use super::drift_sink::{DriftSink, LogDrift};
 use super::error::{Error, ErrorClass, ErrorKind, TransportError};
 use super::health::{Health, Latencies};
 use super::request::{HttpRequest, Request, Response, StreamingResponse};
-use super::response_time::FastestResponse;
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
@@ -59,9 +58,6 @@ struct Inner {
     budget: RetryBudget,
     jitter: Jitter,
     latencies: Latencies,
-    /// The provider's recent best answer time: less budget than this and
-    /// an attempt is not started.
-    fastest: FastestResponse,
 }
 
 /// Builds an [`Integration`].
@@ -138,7 +134,6 @@ impl IntegrationBuilder {
                     .jitter_seed
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
-                fastest: FastestResponse::default(),
                 metrics: CallMetrics::default(),
                 label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
@@ -693,12 +688,17 @@ impl Integration {
 
         let mut attempts: u32 = 0;
         let mut replayed = false;
+        // The fastest this call's attempts were answered in: a retry given
+        // less time than that cannot finish, so it is not started.
+        let mut fastest_answer = Duration::ZERO;
+        let least_budget =
+            |fastest_answer: Duration| i.config.min_attempt_budget.max(fastest_answer);
         loop {
             // Read afresh even for the first attempt: a caller may make the
             // call's future well before it first polls it.
             let now = i.clock.now();
             let remaining = deadline.remaining(now);
-            let needed = self.attempt_floor();
+            let needed = least_budget(fastest_answer);
             if remaining < needed {
                 return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
             }
@@ -814,7 +814,12 @@ impl Integration {
             let outcome = exchange.await;
             let after = i.clock.now();
             if outcome.is_ok() {
-                i.fastest.record(after.saturating_duration_since(now));
+                let took = after.saturating_duration_since(now);
+                fastest_answer = if fastest_answer.is_zero() {
+                    took
+                } else {
+                    fastest_answer.min(took)
+                };
             }
             attempt_span.record(
                 "duration_ms",
@@ -906,6 +911,7 @@ impl Integration {
                 attempts,
                 provider_delay,
                 deadline.remaining(after),
+                least_budget(fastest_answer),
                 failure,
             ) {
                 Next::Fail(kind, budget_exhausted) => {
@@ -925,15 +931,8 @@ impl Integration {
         }
     }
 
-    /// The least budget an attempt needs to be started: the configured
-    /// floor, or the provider's recent best answer time if longer (an
-    /// attempt given less cannot finish).
-    fn attempt_floor(&self) -> Duration {
-        let i = &self.inner;
-        i.config.min_attempt_budget.max(i.fastest.get())
-    }
-
-    /// Decides whether and when to retry after a failed attempt.
+    /// Decides whether and when to retry after a failed attempt. `needed`
+    /// is the least budget the next attempt needs to be started.
     #[allow(clippy::too_many_arguments)]
     fn next(
         &self,
@@ -943,6 +942,7 @@ impl Integration {
         attempts: u32,
         provider_delay: Option<Duration>,
         remaining: Duration,
+        needed: Duration,
         failure: ErrorKind,
     ) -> Next {
         let i = &self.inner;
@@ -951,7 +951,6 @@ impl Integration {
         }
         let backoff = i.jitter.full(retry.ceiling(attempts));
         let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
-        let needed = self.attempt_floor();
         if delay + needed > remaining {
             let kind = match provider_delay {
                 Some(retry_after) if retry_after + needed > remaining => {

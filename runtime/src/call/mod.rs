@@ -20,7 +20,6 @@ mod health;
 mod integration;
 mod request;
 mod reqwest_transport;
-mod response_time;
 mod retry_after;
 mod transport;
 
