@@ -309,6 +309,20 @@ async fn a_retry_that_cannot_finish_in_the_time_left_is_not_started() {
     let response = api.call(get(), within(1000)).await.unwrap();
     assert_eq!(response.status, 200);
     assert_eq!(server.log().requests.len(), 3);
+
+    // A gateway's slow 504 says nothing of how fast the retry may be: it
+    // is started, and answered in 10 ms.
+    let server = FaultServer::new(|seen: &Seen| {
+        if seen.index == 0 {
+            Fault::status(504).after(Duration::from_millis(300))
+        } else {
+            Fault::ok().after(Duration::from_millis(10))
+        }
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let response = api.call(get(), within(500)).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(server.log().requests.len(), 2);
 }
 
 /// The deadline counts from when the call is made; a future first polled
@@ -379,8 +393,8 @@ async fn a_429_without_a_delay_holds_the_integration_for_the_backoff() {
         tokio::spawn(async move { api.call(get(), CallOptions::default()).await })
     };
     tokio::task::yield_now().await;
-    // A second caller 10 ms later waits out the first attempt's backoff
-    // ceiling (100 ms by default), as does the first call's retry.
+    // A second caller 10 ms later waits out one base backoff of the
+    // integration's (100 ms by default), as does the first call's retry.
     let second = {
         let api = api.clone();
         tokio::spawn(async move {

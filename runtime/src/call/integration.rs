@@ -175,6 +175,10 @@ struct Prepared {
     declared_limiters: Vec<Arc<RateLimiter>>,
 }
 
+/// Longest the integration pauses after a rate-limited answer that did not
+/// say for how long.
+const MAX_UNSAID_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
 /// Largest error body read from a streaming call.
 const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
 
@@ -690,9 +694,12 @@ impl Integration {
         let mut replayed = false;
         // The fastest this call's attempts were answered in: a retry given
         // less time than that cannot finish, so it is not started.
-        let mut fastest_answer = Duration::ZERO;
-        let least_budget =
-            |fastest_answer: Duration| i.config.min_attempt_budget.max(fastest_answer);
+        let mut fastest_answer: Option<Duration> = None;
+        let least_budget = |fastest_answer: Option<Duration>| {
+            i.config
+                .min_attempt_budget
+                .max(fastest_answer.unwrap_or_default())
+        };
         loop {
             // Read afresh even for the first attempt: a caller may make the
             // call's future well before it first polls it.
@@ -813,13 +820,14 @@ impl Integration {
             };
             let outcome = exchange.await;
             let after = i.clock.now();
-            if outcome.is_ok() {
-                let took = after.saturating_duration_since(now);
-                fastest_answer = if fastest_answer.is_zero() {
-                    took
-                } else {
-                    fastest_answer.min(took)
-                };
+            // A gateway's 502 or 504 takes as long as its own wait for the
+            // upstream, which says little about how fast a retry may be
+            // answered (by another instance, say): not counted.
+            if let Ok(exchange) = &outcome {
+                if !matches!(exchange.response.status.as_u16(), 502 | 504) {
+                    let took = after.saturating_duration_since(now);
+                    fastest_answer = Some(fastest_answer.map_or(took, |f| f.min(took)));
+                }
             }
             attempt_span.record(
                 "duration_ms",
@@ -883,8 +891,12 @@ impl Integration {
                     if class == ErrorClass::RateLimited {
                         // The provider said to slow down: the integration's
                         // other calls wait as long as it asked or, when it
-                        // did not say, this attempt's backoff ceiling.
-                        let hold = delay.unwrap_or_else(|| p.retry.ceiling(attempts));
+                        // did not say, one base backoff of the integration's
+                        // (at most a second; no escalation, whatever the
+                        // call's own retry policy).
+                        let hold = delay.unwrap_or_else(|| {
+                            i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE)
+                        });
                         i.limiter.pause_until(after + hold);
                     }
                     let kind = ErrorKind::Status {
