@@ -129,9 +129,10 @@ impl Paths {
     /// per call, written inline with nothing between them: the same
     /// bulkhead, breaker and retry budget types, a correlation id sent as a
     /// header, a deadline and an attempt timeout, a span per call and per
-    /// attempt, the outcome classified, latency and outcome metrics. No
-    /// retry loop, options, error values or per-operation configuration:
-    /// a bound no implementation of those features can beat by much.
+    /// attempt, the outcome classified, latency and outcome metrics, on a
+    /// client whose own retries are off (as the transport's). No retry
+    /// loop, options, error values or per-operation configuration: a bound
+    /// no implementation of those features can beat by much.
     async fn floor(&self, n: usize) {
         use tracing::Instrument;
         let f = &self.floor;
@@ -148,8 +149,8 @@ impl Paths {
                 let now = tokio::time::Instant::now();
                 assert!(deadline > now);
                 let attempt = (deadline - now).min(Duration::from_secs(10));
-                let send = self
-                    .bare
+                let send = f
+                    .client
                     .get(&self.url)
                     .header(
                         http::HeaderName::from_static("x-correlation-id"),
@@ -254,6 +255,9 @@ fn hex_id(mut id: u128) -> [u8; 32] {
 
 /// The guards the floor path uses (see [`Paths::floor`]).
 struct Floor {
+    /// reqwest with its own retries off, as the stack's transport has them:
+    /// the default client copies every request in case it retries.
+    client: reqwest::Client,
     bulkhead: wharf_runtime::policy::bulkhead::Bulkhead,
     breaker: wharf_runtime::policy::breaker::Breaker,
     budget: wharf_runtime::policy::budget::RetryBudget,
@@ -264,6 +268,10 @@ struct Floor {
 impl Floor {
     fn new() -> Floor {
         Floor {
+            client: reqwest::Client::builder()
+                .retry(reqwest::retry::never().max_retries_per_request(0))
+                .build()
+                .unwrap(),
             bulkhead: wharf_runtime::policy::bulkhead::Bulkhead::new(BulkheadConfig {
                 max_concurrent: 64,
                 max_queued: 1024,
@@ -492,6 +500,7 @@ fn main() {
             let p = Paths::new().await;
             p.bare(20).await;
             p.stack(20).await;
+            p.floor(20).await;
             match which.as_str() {
                 "bare" => p.bare(n).await,
                 "transport" => p.transport_only(n).await,
@@ -518,6 +527,7 @@ fn main() {
         let p = Paths::new().await;
         p.bare(200).await;
         p.stack(200).await;
+        p.floor(200).await;
         for round in 0..rounds {
             // Bare, stack, floor, then the other way round in odd rounds:
             // the stack is always next to bare, the floor always one run
