@@ -749,6 +749,13 @@ impl Integration {
             }
             let waited = !wait.is_zero();
             if waited {
+                if i.limiter.is_paused() {
+                    // Held by the provider's pause: every caller held would
+                    // go at the instant it ends. Spread them over one base
+                    // backoff (full jitter), within the deadline.
+                    let spread = i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE);
+                    wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
+                }
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
                     "waiting for the rate limit"

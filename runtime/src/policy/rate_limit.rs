@@ -70,8 +70,6 @@ impl RateLimiter {
         }
     }
 
-    /// Reserves a slot: how long to wait before sending. Nothing is reserved
-    /// when the wait exceeds `max_wait`.
     /// Gives back a slot taken by [`RateLimiter::reserve`] for a call that
     /// was not made after all.
     pub fn refund(&self) {
@@ -81,6 +79,8 @@ impl RateLimiter {
         }
     }
 
+    /// Reserves a slot: how long to wait before sending. Nothing is reserved
+    /// when the wait exceeds `max_wait`.
     pub fn reserve(
         &self,
         now: Instant,
@@ -119,6 +119,12 @@ impl RateLimiter {
         b.tokens = tokens - 1.0;
         b.updated = now;
         Ok(wait)
+    }
+
+    /// Whether a provider's pause may be in force (cleared by the first
+    /// reservation after it ends).
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
     }
 
     /// The provider asked for no requests until `until`.
