@@ -445,6 +445,22 @@ async fn a_403_for_a_spent_quota_is_rate_limited_and_holds_the_integration() {
     let log = server.log();
     assert_eq!(log.requests.len(), 2);
     assert_eq!(log.requests[1].at - start, Duration::from_secs(2));
+    // Spent until a reset beyond the deadline: refused at once, and the
+    // error still says the provider answered 403.
+    let server = FaultServer::new(|_| {
+        Fault::status(403)
+            .with_header("x-ratelimit-remaining", "0")
+            .with_header("x-ratelimit-reset", "3600")
+    });
+    let api = integration(&server, IntegrationConfig::default());
+    let err = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err.kind, ErrorKind::RetryAfterBeyondDeadline { .. }),
+        "{err}"
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert!(err.to_string().contains("403"), "{err}");
+    assert_eq!(server.log().requests.len(), 1);
     // A plain 403 is still a permanent refusal, not retried.
     let server = FaultServer::new(|_| Fault::status(403));
     let api = integration(&server, IntegrationConfig::default());
@@ -537,7 +553,7 @@ async fn retry_after_beyond_the_deadline_fails_at_once() {
     };
     let err = api.call(get(), options).await.unwrap_err();
     assert!(
-        matches!(err.kind, ErrorKind::RetryAfterBeyondDeadline { retry_after } if retry_after == Duration::from_secs(60))
+        matches!(err.kind, ErrorKind::RetryAfterBeyondDeadline { retry_after, status } if retry_after == Duration::from_secs(60) && status == 429)
     );
     assert_eq!(Instant::now() - start, Duration::ZERO);
     assert_eq!(err.attempts, 1);

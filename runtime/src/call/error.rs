@@ -82,8 +82,12 @@ pub enum ErrorKind {
     },
     /// The call's deadline passed.
     DeadlineExceeded,
-    /// The provider's `Retry-After` is later than the call's deadline.
-    RetryAfterBeyondDeadline { retry_after: Duration },
+    /// The provider answered `status` and asked to retry later than the
+    /// call's deadline allows (`Retry-After` or a rate-limit reset).
+    RetryAfterBeyondDeadline {
+        retry_after: Duration,
+        status: StatusCode,
+    },
     /// The circuit breaker is open: the call was not sent.
     BreakerOpen { retry_in: Duration },
     /// The bulkhead and its queue were full: the call was not sent.
@@ -126,7 +130,8 @@ impl Error {
 
     pub fn status(&self) -> Option<StatusCode> {
         match &self.kind {
-            ErrorKind::Status { status, .. } => Some(*status),
+            ErrorKind::Status { status, .. }
+            | ErrorKind::RetryAfterBeyondDeadline { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -141,9 +146,12 @@ impl fmt::Display for Error {
             }
             ErrorKind::Transport { error, class } => write!(f, "{error} ({})", class.as_str())?,
             ErrorKind::DeadlineExceeded => f.write_str("deadline exceeded")?,
-            ErrorKind::RetryAfterBeyondDeadline { retry_after } => write!(
+            ErrorKind::RetryAfterBeyondDeadline {
+                retry_after,
+                status,
+            } => write!(
                 f,
-                "provider asked to retry after {retry_after:?}, beyond the deadline"
+                "HTTP {status}: provider asked to retry after {retry_after:?}, beyond the deadline"
             )?,
             ErrorKind::BreakerOpen { retry_in } => {
                 write!(f, "circuit breaker open (probing in {retry_in:?})")?
@@ -197,9 +205,10 @@ impl fmt::Display for ErrorSummary<'_> {
         match self.0 {
             ErrorKind::Transport { error, .. } => write!(f, "Transport({error})"),
             ErrorKind::DeadlineExceeded => f.write_str("DeadlineExceeded"),
-            ErrorKind::RetryAfterBeyondDeadline { retry_after } => {
-                write!(f, "RetryAfterBeyondDeadline({retry_after:?})")
-            }
+            ErrorKind::RetryAfterBeyondDeadline {
+                retry_after,
+                status,
+            } => write!(f, "RetryAfterBeyondDeadline({status}, {retry_after:?})"),
             ErrorKind::BreakerOpen { retry_in } => write!(f, "BreakerOpen({retry_in:?})"),
             ErrorKind::BulkheadFull => f.write_str("BulkheadFull"),
             ErrorKind::RateLimitedLocally { wait } => write!(f, "RateLimitedLocally({wait:?})"),

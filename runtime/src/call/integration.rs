@@ -971,11 +971,16 @@ impl Integration {
         let backoff = i.jitter.full(retry.ceiling(attempts));
         let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
         if delay + needed > remaining {
-            let kind = match provider_delay {
-                Some(retry_after) if retry_after + needed > remaining => {
-                    ErrorKind::RetryAfterBeyondDeadline { retry_after }
+            let kind = match (provider_delay, failure) {
+                (Some(retry_after), ErrorKind::Status { status, .. })
+                    if retry_after + needed > remaining =>
+                {
+                    ErrorKind::RetryAfterBeyondDeadline {
+                        retry_after,
+                        status,
+                    }
                 }
-                _ => failure,
+                (_, failure) => failure,
             };
             return Next::Fail(kind, false);
         }
