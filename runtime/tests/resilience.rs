@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_runtime::call::{
-    CallOptions, ErrorClass, ErrorKind, IntegrationConfig, OperationMeta, Request,
+    CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
+    Response,
 };
 use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
 use wharf_runtime::policy::budget::BudgetConfig;
@@ -40,6 +41,36 @@ fn unguarded() -> IntegrationConfig {
         },
         ..Default::default()
     }
+}
+
+/// A GET made by a task of its own, `after` from now.
+fn spawn_get(
+    api: &Integration,
+    after: Duration,
+) -> tokio::task::JoinHandle<Result<Response, wharf_runtime::call::Error>> {
+    let api = api.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        api.call(get(), CallOptions::default()).await
+    })
+}
+
+/// The default configuration with a client-side token bucket.
+fn rate_limited(per_second: f64, burst: u32) -> IntegrationConfig {
+    IntegrationConfig {
+        rate_limit: Some(RateLimit { per_second, burst }),
+        ..Default::default()
+    }
+}
+
+/// Asserts `at` is within `[from_ms, to_ms]` milliseconds.
+#[track_caller]
+fn assert_between(at: Duration, from_ms: u64, to_ms: u64) {
+    let (from, to) = (Duration::from_millis(from_ms), Duration::from_millis(to_ms));
+    assert!(
+        at >= from && at <= to,
+        "{at:?} is not within {from:?}..={to:?}"
+    );
 }
 
 /// A seeded coin for scripts: true with probability `p`.
@@ -249,11 +280,7 @@ async fn a_hung_attempt_ends_at_the_attempt_timeout_and_is_retried() {
     assert_eq!(log.requests.len(), 2);
     // Retried after the 1 s attempt timeout and a backoff of at most
     // 100 ms, far inside the 30 s budget.
-    let retried = log.requests[1].at - start;
-    assert!(
-        retried >= Duration::from_secs(1) && retried <= Duration::from_millis(1100),
-        "{retried:?}"
-    );
+    assert_between(log.requests[1].at - start, 1000, 1100);
 }
 
 #[tokio::test(start_paused = true)]
@@ -352,19 +379,12 @@ async fn retry_after_silences_the_integration() {
     let server = FaultServer::failing_first(1, Fault::status(429).with_header("retry-after", "3"));
     let api = integration(&server, IntegrationConfig::default());
     let start = Instant::now();
-    let first = {
-        let api = api.clone();
-        tokio::spawn(async move { api.call(get(), CallOptions::default()).await })
-    };
+    let first = spawn_get(&api, Duration::ZERO);
     tokio::task::yield_now().await;
     // Other callers arrive while the integration is paused.
     let mut others = Vec::new();
     for i in 0..20 {
-        let api = api.clone();
-        others.push(tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100 * i)).await;
-            api.call(get(), CallOptions::default()).await
-        }));
+        others.push(spawn_get(&api, Duration::from_millis(100 * i)));
     }
     assert!(first.await.unwrap().is_ok());
     for o in others {
@@ -384,12 +404,9 @@ async fn retry_after_silences_the_integration() {
     // The 20 callers held by the pause go within 100 ms after it ends, not
     // all at the same instant.
     let held: Vec<Instant> = log.requests.iter().skip(2).map(|s| s.at).collect();
-    let end = t429 + Duration::from_secs(3);
-    assert!(
-        held.iter()
-            .all(|at| *at >= end && *at <= end + Duration::from_millis(100)),
-        "{held:?}"
-    );
+    for at in &held {
+        assert_between(*at - t429, 3000, 3100);
+    }
     let distinct: std::collections::HashSet<_> = held.iter().collect();
     assert!(distinct.len() >= 10, "{} distinct instants", distinct.len());
 }
@@ -399,20 +416,11 @@ async fn a_429_without_a_delay_holds_the_integration_for_the_backoff() {
     let server = FaultServer::failing_first(1, Fault::status(429));
     let api = integration(&server, IntegrationConfig::default());
     let start = Instant::now();
-    let first = {
-        let api = api.clone();
-        tokio::spawn(async move { api.call(get(), CallOptions::default()).await })
-    };
+    let first = spawn_get(&api, Duration::ZERO);
     tokio::task::yield_now().await;
     // A second caller 10 ms later waits out one base backoff of the
     // integration's (100 ms by default), as does the first call's retry.
-    let second = {
-        let api = api.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            api.call(get(), CallOptions::default()).await
-        })
-    };
+    let second = spawn_get(&api, Duration::from_millis(10));
     assert!(first.await.unwrap().is_ok());
     assert!(second.await.unwrap().is_ok());
     let log = server.log();
@@ -421,11 +429,7 @@ async fn a_429_without_a_delay_holds_the_integration_for_the_backoff() {
     // Both wait out the pause; the caller held by it goes within one base
     // backoff after it ends (jittered, so held callers do not go at once).
     for later in &log.requests[1..] {
-        let at = later.at - start;
-        assert!(
-            at >= Duration::from_millis(100) && at <= Duration::from_millis(200),
-            "{at:?}"
-        );
+        assert_between(later.at - start, 100, 200);
     }
 }
 
@@ -562,16 +566,7 @@ async fn retry_after_beyond_the_deadline_fails_at_once() {
 #[tokio::test(start_paused = true)]
 async fn token_bucket_holds_the_rate() {
     let server = FaultServer::new(|_| Fault::ok());
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            rate_limit: Some(RateLimit {
-                per_second: 50.0,
-                burst: 10,
-            }),
-            ..Default::default()
-        },
-    );
+    let api = integration(&server, rate_limited(50.0, 10));
     let start = Instant::now();
     let end = start + Duration::from_secs(10);
     let mut workers = Vec::new();
@@ -792,16 +787,7 @@ async fn an_integrations_classifier_overrides_the_default() {
 #[tokio::test(start_paused = true)]
 async fn a_rate_limit_wait_beyond_the_deadline_is_refused_at_once() {
     let server = FaultServer::new(|_| Fault::ok());
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            rate_limit: Some(RateLimit {
-                per_second: 1.0,
-                burst: 1,
-            }),
-            ..Default::default()
-        },
-    );
+    let api = integration(&server, rate_limited(1.0, 1));
     api.call(get(), CallOptions::default()).await.unwrap();
     let start = Instant::now();
     let options = CallOptions {
@@ -906,11 +892,7 @@ async fn exhausted_quota_on_a_success_holds_later_calls_until_reset() {
     api.call(get(), CallOptions::default()).await.unwrap();
     api.call(get(), CallOptions::default()).await.unwrap();
     let log = server.log();
-    let at = log.requests[1].at - start;
-    assert!(
-        at >= Duration::from_secs(5) && at <= Duration::from_millis(5100),
-        "{at:?}"
-    );
+    assert_between(log.requests[1].at - start, 5000, 5100);
 }
 
 #[tokio::test(start_paused = true)]
