@@ -93,8 +93,8 @@ impl IntegrationConfig {
         if let Some(r) = &self.rate_limit {
             r.validate()?;
         }
-        if self.bulkhead.is_some_and(|b| b.max_concurrent == 0) {
-            return Err("bulkhead: max_concurrent must be at least 1".into());
+        if let Some(b) = &self.bulkhead {
+            b.validate()?;
         }
         for (name, o) in &self.operations {
             if let Some(r) = &o.retry {

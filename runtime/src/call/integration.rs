@@ -753,7 +753,7 @@ impl Integration {
                     // Held by the provider's pause: every caller held would
                     // go at the instant it ends. Spread them over one base
                     // backoff (full jitter), within the deadline.
-                    let spread = i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE);
+                    let spread = self.unsaid_rate_limit_pause();
                     wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
                 }
                 tracing::debug!(
@@ -901,9 +901,7 @@ impl Integration {
                         // did not say, one base backoff of the integration's
                         // (at most a second; no escalation, whatever the
                         // call's own retry policy).
-                        let hold = delay.unwrap_or_else(|| {
-                            i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE)
-                        });
+                        let hold = delay.unwrap_or_else(|| self.unsaid_rate_limit_pause());
                         i.limiter.pause_until(after + hold);
                     }
                     let kind = ErrorKind::Status {
@@ -948,6 +946,17 @@ impl Integration {
                 }
             }
         }
+    }
+
+    /// How long a rate-limited answer that did not say for how long pauses
+    /// the integration, and over how long the callers it held are spread
+    /// when it ends: one base backoff of the integration's, at most 1 s.
+    fn unsaid_rate_limit_pause(&self) -> Duration {
+        self.inner
+            .config
+            .retry
+            .base
+            .min(MAX_UNSAID_RATE_LIMIT_PAUSE)
     }
 
     /// Decides whether and when to retry after a failed attempt. `needed`

@@ -52,8 +52,7 @@ fn remaining(headers: &HeaderMap) -> Option<f64> {
 /// `Retry-After`, or a spent quota (`X-RateLimit-Remaining: 0`). Some
 /// providers (GitHub among them) refuse a spent quota with a 403, not 429.
 pub(crate) fn says_rate_limited(headers: &HeaderMap) -> bool {
-    !headers.is_empty()
-        && (headers.contains_key(&RETRY_AFTER) || remaining(headers).is_some_and(|r| r <= 0.0))
+    headers.contains_key(&RETRY_AFTER) || remaining(headers).is_some_and(|r| r <= 0.0)
 }
 
 /// `X-RateLimit-Remaining: 0` (or `RateLimit-Remaining`) with a reset in

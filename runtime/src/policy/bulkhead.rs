@@ -12,6 +12,16 @@ pub struct BulkheadConfig {
     pub max_queued: usize,
 }
 
+impl BulkheadConfig {
+    /// Refuses a bulkhead with no room: it would refuse every call.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_concurrent == 0 {
+            return Err("bulkhead: max_concurrent must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 pub struct Bulkhead {
     config: BulkheadConfig,
