@@ -356,6 +356,16 @@ mod tests {
         }
     }
 
+    /// A breaker opened now by three failures in a row, and now.
+    fn tripped(config: BreakerConfig) -> (Breaker, Instant) {
+        let b = Breaker::new(config);
+        let now = Instant::now();
+        for _ in 0..3 {
+            b.admit(now).unwrap().record(true, now);
+        }
+        (b, now)
+    }
+
     /// Successes into a full window of successes skip the lock; the first
     /// failure ends that, and every outcome after it moves the window again.
     #[tokio::test(start_paused = true)]
@@ -386,14 +396,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn half_open_admits_the_configured_number_of_probes() {
-        let b = Breaker::new(BreakerConfig {
+        let (b, t0) = tripped(BreakerConfig {
             half_open_probes: 2,
             ..config()
         });
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            b.admit(t0).unwrap().record(true, t0);
-        }
         let later = t0 + Duration::from_secs(10);
         let first = b.admit(later).unwrap();
         let second = b.admit(later).unwrap();
@@ -468,11 +474,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn trips_on_consecutive_failures_then_probes_once_and_closes() {
-        let b = Breaker::new(config());
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            b.admit(t0).unwrap().record(true, t0);
-        }
+        let (b, t0) = tripped(config());
         assert_eq!(b.state(t0), BreakerState::Open);
         assert_eq!(
             b.admit(t0 + Duration::from_secs(9)).unwrap_err().retry_in,
@@ -502,11 +504,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn failed_probe_reopens_and_dropped_probe_frees_the_slot() {
-        let b = Breaker::new(config());
-        let t0 = Instant::now();
-        for _ in 0..3 {
-            b.admit(t0).unwrap().record(true, t0);
-        }
+        let (b, t0) = tripped(config());
         let t1 = t0 + Duration::from_secs(10);
         drop(b.admit(t1).unwrap());
         let probe = b.admit(t1).expect("slot freed by the dropped probe");
