@@ -18,19 +18,22 @@ use std::task::{Context, Poll};
 /// The retry loop's result: the exchange and the attempts it took.
 pub(super) type Finished = Result<(Exchange, u32), Error>;
 
-pub(super) enum Stage<F> {
+pub(super) enum Stage<F, G> {
     /// The retry loop, boxed: it is large, and the caller's future then
     /// holds (and moves) a pointer.
     Running(Pin<Box<F>>),
+    /// The plain path: a first attempt with no more to it than the
+    /// integration's guards, which hands a failure to the retry loop.
+    Plain(Pin<Box<G>>),
     /// Refused before the first attempt (e.g. a full declared bulkhead).
     Refused(Box<Error>),
     /// Finished; polled again, it stays pending (as a fused future).
     Done,
 }
 
-pub(super) struct CallFuture<'a, F, T> {
+pub(super) struct CallFuture<'a, F, G, T> {
     pub(super) integration: &'a Integration,
-    pub(super) stage: Stage<F>,
+    pub(super) stage: Stage<F, G>,
     pub(super) span: tracing::Span,
     pub(super) started: Instant,
     /// The breaker that guarded the call, whose transitions it publishes.
@@ -39,30 +42,36 @@ pub(super) struct CallFuture<'a, F, T> {
     pub(super) output: fn(Exchange, u32) -> T,
 }
 
-impl<F, T> Future for CallFuture<'_, F, T>
+impl<F, G, T> Future for CallFuture<'_, F, G, T>
 where
     F: Future<Output = Finished>,
+    G: Future<Output = Finished>,
 {
     type Output = Result<T, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let result = match std::mem::replace(&mut this.stage, Stage::Done) {
-            Stage::Running(mut run) => {
-                let entered = this.span.enter();
-                let polled = run.as_mut().poll(cx);
-                drop(entered);
-                match polled {
-                    Poll::Ready(result) => result,
-                    Poll::Pending => {
-                        this.stage = Stage::Running(run);
-                        return Poll::Pending;
-                    }
-                }
+        let polled = match &mut this.stage {
+            Stage::Running(run) => {
+                let _entered = this.span.enter();
+                run.as_mut().poll(cx)
             }
-            Stage::Refused(error) => Err(*error),
+            Stage::Plain(run) => {
+                let _entered = this.span.enter();
+                run.as_mut().poll(cx)
+            }
+            Stage::Refused(_) => match std::mem::replace(&mut this.stage, Stage::Done) {
+                Stage::Refused(error) => Poll::Ready(Err(*error)),
+                _ => Poll::Pending,
+            },
             Stage::Done => return Poll::Pending,
         };
+        let Poll::Ready(result) = polled else {
+            return Poll::Pending;
+        };
+        // Finished: the boxed future goes now, and polled again the call
+        // stays pending.
+        this.stage = Stage::Done;
         this.integration
             .settle(&result, &this.span, this.started, this.breaker.as_ref());
         let output = this.output;

@@ -29,6 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::field;
 
+mod plain;
+
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
 #[derive(Debug, Clone)]
 pub struct Integration {
@@ -175,6 +177,18 @@ struct Prepared {
     declared_limiters: Vec<Arc<RateLimiter>>,
 }
 
+/// The first attempt of a call the plain path made and that failed: the
+/// retry loop takes it up (see [`Integration::run`]).
+struct FirstAttempt {
+    /// The call's bulkhead slot, held until the call ends.
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    outcome: Result<Exchange, TransportError>,
+    class: Option<ErrorClass>,
+    /// When its outcome came in.
+    after: tokio::time::Instant,
+    fastest_answer: Option<Duration>,
+}
+
 /// Longest the integration pauses after a rate-limited answer that did not
 /// say for how long.
 const MAX_UNSAID_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
@@ -302,7 +316,12 @@ impl Integration {
         options: CallOptions,
         streaming: bool,
         output: fn(Exchange, u32) -> T,
-    ) -> CallFuture<'_, impl std::future::Future<Output = Finished> + Send + '_, T> {
+    ) -> CallFuture<
+        '_,
+        impl std::future::Future<Output = Finished> + Send + '_,
+        impl std::future::Future<Output = Finished> + Send + '_,
+        T,
+    > {
         let i = &self.inner;
         let scope = scope::current();
         // Most operations have no generated policies: checked once here.
@@ -335,16 +354,35 @@ impl Integration {
         };
         let started = i.clock.now();
         let publish = breaker.clone();
-        let stage = match self.prepare(
-            request,
-            options,
-            &declared,
-            scope.as_deref(),
-            correlation_header,
-            started,
-        ) {
-            Ok(prepared) => Stage::Running(Box::pin(self.run(prepared, breaker, streaming))),
-            Err(refused) => Stage::Refused(Box::new(refused)),
+        let plain = !streaming
+            && scope.is_none()
+            && policies.is_none()
+            && self.is_plain(&request.operation, &options);
+        let (operation, http) = request.into_parts();
+        let stage = if plain {
+            Stage::Plain(Box::pin(self.run_plain(
+                operation,
+                http,
+                options,
+                breaker,
+                correlation_header,
+                started,
+            )))
+        } else {
+            match self.prepare(
+                operation,
+                http,
+                options,
+                &declared,
+                scope.as_deref(),
+                correlation_header,
+                started,
+            ) {
+                Ok(prepared) => {
+                    Stage::Running(Box::pin(self.run(prepared, breaker, streaming, None)))
+                }
+                Err(refused) => Stage::Refused(Box::new(refused)),
+            }
         };
         CallFuture {
             integration: self,
@@ -545,7 +583,8 @@ impl Integration {
     #[allow(clippy::result_large_err)]
     fn prepare(
         &self,
-        request: Request,
+        operation: super::OperationMeta,
+        http: HttpRequest,
         options: CallOptions,
         declared: &Policy,
         scope: Option<&ActiveScope>,
@@ -553,18 +592,7 @@ impl Integration {
         start: tokio::time::Instant,
     ) -> Result<Box<Prepared>, Error> {
         let i = &self.inner;
-        let Request {
-            operation,
-            url,
-            headers,
-            body,
-        } = request;
-        let deadline = options
-            .deadline
-            .unwrap_or_else(|| {
-                Deadline::after(start, options.timeout.unwrap_or(i.config.total_timeout))
-            })
-            .min(Deadline::ambient());
+        let deadline = self.deadline(&options, start);
         // The integration's own policy was validated when it was built.
         let retry = match options.retry {
             None => i.config.retry,
@@ -609,7 +637,7 @@ impl Integration {
         // `Idempotency-Key` parameter) is the key: it is never replaced.
         // Only a mutating call's key matters.
         let caller_key =
-            !operation.is_idempotent() && headers.contains_key(&i.config.idempotency_header);
+            !operation.is_idempotent() && http.headers.contains_key(&i.config.idempotency_header);
         let key = (!operation.is_idempotent()
             && !caller_key
             && (operation.accepts_idempotency_key
@@ -637,13 +665,8 @@ impl Integration {
         Ok(Box::new(Prepared {
             // A one-shot body stream is gone after the first attempt: no
             // retry, no replay.
-            replayable: body.is_replayable(),
-            http: HttpRequest {
-                method: operation.method.clone(),
-                url,
-                headers,
-                body,
-            },
+            replayable: http.body.is_replayable(),
+            http,
             operation,
             correlation_header,
             idempotency_header,
@@ -664,15 +687,38 @@ impl Integration {
         p: Box<Prepared>,
         breaker: Option<Breaker>,
         streaming: bool,
+        first: Option<Box<FirstAttempt>>,
     ) -> Result<(Exchange, u32), Error> {
         let i = &self.inner;
         let operation = &p.operation;
         let http = &p.http;
         let deadline = p.deadline;
+        let mut attempts: u32 = 0;
+        // The fastest this call's attempts were answered in: a retry given
+        // less time than that cannot finish, so it is not started.
+        let mut fastest_answer: Option<Duration> = None;
+        // A first attempt the plain path made: its slot, and its outcome,
+        // which the loop takes up where its own attempts end.
+        let (mut handed, first_slot) = match first {
+            None => (None, None),
+            Some(first) => {
+                let FirstAttempt {
+                    slot,
+                    outcome,
+                    class,
+                    after,
+                    fastest_answer: fastest,
+                } = *first;
+                attempts = 1;
+                fastest_answer = fastest;
+                (Some((outcome, class, after)), Some(slot))
+            }
+        };
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
-        let _slot = match &i.bulkhead {
-            None => None,
-            Some(b) => match b.try_enter() {
+        let _slot = match (first_slot, &i.bulkhead) {
+            (Some(slot), _) => slot,
+            (None, None) => None,
+            (None, Some(b)) => match b.try_enter() {
                 // The common case: a free slot, no timer needed.
                 Some(slot) => Some(slot),
                 None => {
@@ -690,17 +736,16 @@ impl Integration {
             },
         };
 
-        let mut attempts: u32 = 0;
         let mut replayed = false;
-        // The fastest this call's attempts were answered in: a retry given
-        // less time than that cannot finish, so it is not started.
-        let mut fastest_answer: Option<Duration> = None;
         let least_budget = |fastest_answer: Option<Duration>| {
             i.config
                 .min_attempt_budget
                 .max(fastest_answer.unwrap_or_default())
         };
         loop {
+            let (outcome, class, after, generation) = match handed.take() {
+                Some((outcome, class, after)) => (outcome, class, after, None),
+                None => {
             // Read afresh even for the first attempt: a caller may make the
             // call's future well before it first polls it.
             let now = i.clock.now();
@@ -795,27 +840,11 @@ impl Integration {
             // The copy this attempt sends is made and handed over in this
             // block, so the loop's future never holds it across the await.
             let (exchange, generation) = {
-                let mut sent = HttpRequest {
-                    method: http.method.clone(),
-                    url: http.url.clone(),
-                    // Room for the three per-attempt headers below
-                    // (correlation, idempotency, authorization) from the
-                    // start: most requests have no headers of their own.
-                    headers: if http.headers.is_empty() {
-                        http::HeaderMap::with_capacity(3)
-                    } else {
-                        http.headers.clone()
-                    },
-                    body: http.body.clone(),
-                };
-                if let Some(v) = &p.correlation_header {
-                    sent.headers
-                        .insert(i.config.correlation_header.clone(), v.clone());
-                }
-                if let Some(v) = &p.idempotency_header {
-                    sent.headers
-                        .insert(i.config.idempotency_header.clone(), v.clone());
-                }
+                let mut sent = self.attempt_request(
+                    http,
+                    p.correlation_header.as_ref(),
+                    p.idempotency_header.as_ref(),
+                );
                 let generation = authorization.map(|a| {
                     sent.headers.insert(http::header::AUTHORIZATION, a.value);
                     a.generation
@@ -826,35 +855,17 @@ impl Integration {
                 )
             };
             let outcome = exchange.await;
-            let after = i.clock.now();
-            // A gateway's 502 or 504 takes as long as its own wait for the
-            // upstream, which says little about how fast a retry may be
-            // answered (by another instance, say): not counted.
-            if let Ok(exchange) = &outcome {
-                if !matches!(exchange.response.status.as_u16(), 502 | 504) {
-                    let took = after.saturating_duration_since(now);
-                    fastest_answer = Some(fastest_answer.map_or(took, |f| f.min(took)));
-                }
-            }
-            attempt_span.record(
-                "duration_ms",
-                after.saturating_duration_since(now).as_millis() as u64,
+            let (class, after) = self.record_attempt(
+                operation,
+                &outcome,
+                permit,
+                &attempt_span,
+                now,
+                &mut fastest_answer,
             );
-            let class = match &outcome {
-                Ok(exchange) => {
-                    attempt_span.record("status", exchange.response.status.as_u16());
-                    self.classify(operation, Outcome::Response(&exchange.response))
+            (outcome, class, after, generation)
                 }
-                Err(e) => self.classify(operation, Outcome::Transport(e)),
             };
-            attempt_span.record("class", outcome_label(class));
-            if let Some(p) = permit {
-                p.record(
-                    matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
-                    after,
-                );
-            }
-            i.metrics.attempt(&i.label, class);
             // A rejected token: the authenticator refreshes at most once and
             // the call is replayed at most once.
             if let (Some(auth), Some(generation), Ok(Exchange { response, .. })) =
@@ -883,14 +894,7 @@ impl Integration {
             }
             let (failure, provider_delay, class) = match (outcome, class) {
                 (Ok(exchange), None) => {
-                    i.budget.earn();
-                    // The provider says the quota is spent: hold later calls
-                    // until it resets instead of running into 429s.
-                    if let Some(wait) =
-                        reset_when_exhausted(&exchange.response.headers, || i.clock.wall())
-                    {
-                        i.limiter.pause_until(after + wait);
-                    }
+                    self.succeeded(&exchange, after);
                     return Ok((exchange, attempts));
                 }
                 (Ok(Exchange { response, .. }), Some(class)) => {
@@ -945,6 +949,106 @@ impl Integration {
                     i.clock.sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// The call's deadline: the caller's, or `timeout` (the integration's
+    /// total timeout by default) from `start`; never past an enclosing one.
+    fn deadline(&self, options: &CallOptions, start: tokio::time::Instant) -> Deadline {
+        options
+            .deadline
+            .unwrap_or_else(|| {
+                Deadline::after(
+                    start,
+                    options.timeout.unwrap_or(self.inner.config.total_timeout),
+                )
+            })
+            .min(Deadline::ambient())
+    }
+
+    /// The copy of `http` an attempt sends, with the call's correlation and
+    /// idempotency headers.
+    fn attempt_request(
+        &self,
+        http: &HttpRequest,
+        correlation: Option<&HeaderValue>,
+        idempotency: Option<&HeaderValue>,
+    ) -> HttpRequest {
+        let config = &self.inner.config;
+        let mut sent = HttpRequest {
+            method: http.method.clone(),
+            url: http.url.clone(),
+            // Room for the three per-attempt headers (correlation,
+            // idempotency, authorization) from the start: most requests
+            // have no headers of their own.
+            headers: if http.headers.is_empty() {
+                http::HeaderMap::with_capacity(3)
+            } else {
+                http.headers.clone()
+            },
+            body: http.body.clone(),
+        };
+        if let Some(v) = correlation {
+            sent.headers
+                .insert(config.correlation_header.clone(), v.clone());
+        }
+        if let Some(v) = idempotency {
+            sent.headers
+                .insert(config.idempotency_header.clone(), v.clone());
+        }
+        sent
+    }
+
+    /// An attempt's outcome is in: its span fields, its class, the
+    /// breaker's record of it, its metric, and the fastest answer so far.
+    /// Returns its class and when it ended.
+    fn record_attempt(
+        &self,
+        operation: &super::OperationMeta,
+        outcome: &Result<Exchange, TransportError>,
+        permit: Option<crate::policy::breaker::Permit>,
+        span: &tracing::Span,
+        sent_at: tokio::time::Instant,
+        fastest_answer: &mut Option<Duration>,
+    ) -> (Option<ErrorClass>, tokio::time::Instant) {
+        let i = &self.inner;
+        let after = i.clock.now();
+        let took = after.saturating_duration_since(sent_at);
+        // A gateway's 502 or 504 takes as long as its own wait for the
+        // upstream, which says little about how fast a retry may be
+        // answered (by another instance, say): not counted.
+        if let Ok(exchange) = outcome {
+            if !matches!(exchange.response.status.as_u16(), 502 | 504) {
+                *fastest_answer = Some(fastest_answer.map_or(took, |f| f.min(took)));
+            }
+        }
+        span.record("duration_ms", took.as_millis() as u64);
+        let class = match outcome {
+            Ok(exchange) => {
+                span.record("status", exchange.response.status.as_u16());
+                self.classify(operation, Outcome::Response(&exchange.response))
+            }
+            Err(e) => self.classify(operation, Outcome::Transport(e)),
+        };
+        span.record("class", outcome_label(class));
+        if let Some(p) = permit {
+            p.record(
+                matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
+                after,
+            );
+        }
+        i.metrics.attempt(&i.label, class);
+        (class, after)
+    }
+
+    /// A successful attempt: the retry budget earns a token, and a spent
+    /// quota the provider reports holds later calls until it resets
+    /// (instead of running into 429s).
+    fn succeeded(&self, exchange: &Exchange, after: tokio::time::Instant) {
+        let i = &self.inner;
+        i.budget.earn();
+        if let Some(wait) = reset_when_exhausted(&exchange.response.headers, || i.clock.wall()) {
+            i.limiter.pause_until(after + wait);
         }
     }
 

@@ -130,6 +130,23 @@ pub struct Request {
 }
 
 impl Request {
+    /// The operation, and the request as every attempt sends it.
+    pub(crate) fn into_parts(self) -> (OperationMeta, HttpRequest) {
+        let Request {
+            operation,
+            url,
+            headers,
+            body,
+        } = self;
+        let http = HttpRequest {
+            method: operation.method.clone(),
+            url,
+            headers,
+            body,
+        };
+        (operation, http)
+    }
+
     pub fn new(operation: OperationMeta, url: impl Into<String>) -> Self {
         Request {
             operation,

@@ -121,6 +121,12 @@ impl RateLimiter {
         Ok(wait)
     }
 
+    /// Whether a reservation would be free and immediate: no limit of its
+    /// own and no provider pause in force.
+    pub fn is_idle(&self) -> bool {
+        self.limit.is_none() && !self.paused.load(Ordering::Acquire)
+    }
+
     /// Whether a provider's pause may be in force (cleared by the first
     /// reservation after it ends).
     pub fn is_paused(&self) -> bool {
