@@ -111,6 +111,58 @@ async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
     assert!(api.health().budget < 1.0);
 }
 
+/// Most calls make their first attempt on the request path's plain path
+/// and hand a failure to the retry loop: the failed attempt is counted once
+/// (by the breaker and the server), the retry carries the same correlation
+/// id, and the slot the call holds is held until it ends.
+#[tokio::test(start_paused = true)]
+async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
+    let server = common::first_attempts_fail();
+    let api = integration(
+        &server,
+        IntegrationConfig {
+            bulkhead: Some(BulkheadConfig {
+                max_concurrent: 1,
+                max_queued: 0,
+            }),
+            ..Default::default()
+        },
+    );
+    let call = api.call(get(), CallOptions::default());
+    let (response, in_flight) = tokio::join!(call, async {
+        // While the call backs off between its attempts.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        api.health().in_flight
+    });
+    assert_eq!(response.unwrap().status.as_u16(), 200);
+    assert_eq!(in_flight, 1, "the slot is held across the hand-over");
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2);
+    assert!(log.requests[0].correlation_id.is_some());
+    assert_eq!(
+        log.requests[0].correlation_id,
+        log.requests[1].correlation_id
+    );
+    // One failure and one success, not the failure twice.
+    assert_eq!(api.health().error_rate, 0.5);
+    assert_eq!(api.health().in_flight, 0);
+
+    // A call that keeps failing makes exactly its allowed attempts.
+    let down = FaultServer::new(|_: &Seen| Fault::status(503));
+    let api = integration(
+        &down,
+        IntegrationConfig {
+            retry: RetryPolicy {
+                max_attempts: 2,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let error = api.call(get(), CallOptions::default()).await.unwrap_err();
+    assert_eq!((error.attempts, down.log().requests.len()), (2, 2));
+}
+
 #[tokio::test(start_paused = true)]
 async fn five_percent_random_503s_are_absorbed() {
     let seed = Arc::new(AtomicU64::new(11));

@@ -90,8 +90,15 @@ async fn responses_and_retries_over_real_tcp() {
         .unwrap();
     assert_eq!(response.status.as_u16(), 200);
     assert_eq!(&response.body[..], b"{\"ok\":true}");
-    assert_eq!(server.log().requests.len(), 2);
-    assert_eq!(server.log().requests[1].path, "/thing");
+    let log = server.log();
+    assert_eq!(log.requests.len(), 2);
+    assert_eq!(log.requests[1].path, "/thing");
+    // Each attempt is sent with the call's correlation id, the same one.
+    assert!(log.requests[0].correlation_id.is_some());
+    assert_eq!(
+        log.requests[0].correlation_id,
+        log.requests[1].correlation_id
+    );
 }
 
 #[tokio::test]

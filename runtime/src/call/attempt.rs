@@ -39,7 +39,8 @@ pin_project_lite::pin_project! {
         timer: Option<Sleep>,
         clock: &'a dyn Clock,
         timeout: Duration,
-        span: &'a tracing::Span,
+        // Entered while it is polled (the plain path enters its own).
+        span: Option<&'a tracing::Span>,
     }
 }
 
@@ -48,7 +49,7 @@ impl<'a> Attempt<'a> {
         sending: Sending<'a>,
         clock: &'a dyn Clock,
         timeout: Duration,
-        span: &'a tracing::Span,
+        span: Option<&'a tracing::Span>,
     ) -> Self {
         Attempt {
             sending,
@@ -65,7 +66,7 @@ impl Future for Attempt<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let _entered = this.span.enter();
+        let _entered = this.span.map(tracing::Span::enter);
         let done = match this.sending {
             Sending::Buffered(send) => send.as_mut().poll(cx).map(|result| {
                 result.map(|response| Exchange {

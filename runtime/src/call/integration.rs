@@ -24,7 +24,8 @@ use crate::policy::rate_limit::RateLimiter;
 use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
 use crate::policy::scope::{self, ActiveScope};
 use crate::time::{Clock, TokioClock};
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
+pub(super) use plain::{Plain, PlainCall};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::field;
@@ -157,6 +158,15 @@ struct DeclaredGuards {
     bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
 }
 
+/// A call as made: the operation, the request every attempt sends, the
+/// resolved options and the correlation header.
+pub(super) struct CallParts {
+    pub(super) operation: super::OperationMeta,
+    pub(super) http: HttpRequest,
+    pub(super) options: CallOptions,
+    pub(super) correlation_header: Option<HeaderValue>,
+}
+
 /// A call ready for its first attempt (see [`Integration::prepare`]).
 struct Prepared {
     operation: super::OperationMeta,
@@ -179,7 +189,7 @@ struct Prepared {
 
 /// The first attempt of a call the plain path made and that failed: the
 /// retry loop takes it up (see [`Integration::run`]).
-struct FirstAttempt {
+pub(super) struct FirstAttempt {
     /// The call's bulkhead slot, held until the call ends.
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
     outcome: Result<Exchange, TransportError>,
@@ -316,12 +326,7 @@ impl Integration {
         options: CallOptions,
         streaming: bool,
         output: fn(Exchange, u32) -> T,
-    ) -> CallFuture<
-        '_,
-        impl std::future::Future<Output = Finished> + Send + '_,
-        impl std::future::Future<Output = Finished> + Send + '_,
-        T,
-    > {
+    ) -> CallFuture<'_, T> {
         let i = &self.inner;
         let scope = scope::current();
         // Most operations have no generated policies: checked once here.
@@ -353,35 +358,29 @@ impl Integration {
             None => self.breaker_for(&request.operation.name),
         };
         let started = i.clock.now();
-        let publish = breaker.clone();
         let plain = !streaming
             && scope.is_none()
             && policies.is_none()
             && self.is_plain(&request.operation, &options);
         let (operation, http) = request.into_parts();
+        let parts = CallParts {
+            operation,
+            http,
+            options,
+            correlation_header,
+        };
         let stage = if plain {
-            Stage::Plain(Box::pin(self.run_plain(
-                operation,
-                http,
-                options,
-                breaker,
-                correlation_header,
-                started,
-            )))
+            Stage::Plain {
+                call: PlainCall::new(parts),
+            }
         } else {
-            match self.prepare(
-                operation,
-                http,
-                options,
-                &declared,
-                scope.as_deref(),
-                correlation_header,
-                started,
-            ) {
-                Ok(prepared) => {
-                    Stage::Running(Box::pin(self.run(prepared, breaker, streaming, None)))
-                }
-                Err(refused) => Stage::Refused(Box::new(refused)),
+            match self.prepare(parts, &declared, scope.as_deref(), started) {
+                Ok(prepared) => Stage::Running {
+                    run: Box::pin(self.run(prepared, breaker.clone(), streaming, None)),
+                },
+                Err(refused) => Stage::Refused {
+                    error: Box::new(refused),
+                },
             }
         };
         CallFuture {
@@ -389,7 +388,7 @@ impl Integration {
             stage,
             span,
             started,
-            breaker: publish,
+            breaker,
             output,
         }
     }
@@ -583,15 +582,18 @@ impl Integration {
     #[allow(clippy::result_large_err)]
     fn prepare(
         &self,
-        operation: super::OperationMeta,
-        http: HttpRequest,
-        options: CallOptions,
+        parts: CallParts,
         declared: &Policy,
         scope: Option<&ActiveScope>,
-        correlation_header: Option<HeaderValue>,
         start: tokio::time::Instant,
     ) -> Result<Box<Prepared>, Error> {
         let i = &self.inner;
+        let CallParts {
+            operation,
+            http,
+            options,
+            correlation_header,
+        } = parts;
         let deadline = self.deadline(&options, start);
         // The integration's own policy was validated when it was built.
         let retry = match options.retry {
@@ -746,124 +748,139 @@ impl Integration {
             let (outcome, class, after, generation) = match handed.take() {
                 Some((outcome, class, after)) => (outcome, class, after, None),
                 None => {
-            // Read afresh even for the first attempt: a caller may make the
-            // call's future well before it first polls it.
-            let now = i.clock.now();
-            let remaining = deadline.remaining(now);
-            let needed = least_budget(fastest_answer);
-            if remaining < needed {
-                return Err(self.error(operation, ErrorKind::DeadlineExceeded, attempts, false));
-            }
-            let permit = match &breaker {
-                None => None,
-                Some(b) => match b.admit(now) {
-                    Ok(p) => Some(p),
-                    Err(rejected) => {
+                    // Read afresh even for the first attempt: a caller may make the
+                    // call's future well before it first polls it.
+                    let now = i.clock.now();
+                    let remaining = deadline.remaining(now);
+                    let needed = least_budget(fastest_answer);
+                    if remaining < needed {
                         return Err(self.error(
                             operation,
-                            ErrorKind::BreakerOpen {
-                                retry_in: rejected.retry_in,
-                            },
+                            ErrorKind::DeadlineExceeded,
                             attempts,
                             false,
                         ));
                     }
-                },
-            };
-            // The integration's rate limit and those declared by the policy
-            // functions around the call: wait for the slowest.
-            let allowed = remaining.saturating_sub(needed);
-            let mut wait = Duration::ZERO;
-            let limiters =
-                || std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l));
-            for (n, limiter) in limiters().enumerate() {
-                match limiter.reserve(now, allowed) {
-                    Ok(w) => wait = wait.max(w),
-                    Err(refused) => {
-                        // The call is not made: the slots it already took
-                        // in the limiters before this one go back.
-                        limiters().take(n).for_each(RateLimiter::refund);
-                        return Err(self.error(
-                            operation,
-                            ErrorKind::RateLimitedLocally { wait: refused.wait },
-                            attempts,
-                            false,
-                        ));
+                    let permit = match &breaker {
+                        None => None,
+                        Some(b) => match b.admit(now) {
+                            Ok(p) => Some(p),
+                            Err(rejected) => {
+                                return Err(self.error(
+                                    operation,
+                                    ErrorKind::BreakerOpen {
+                                        retry_in: rejected.retry_in,
+                                    },
+                                    attempts,
+                                    false,
+                                ));
+                            }
+                        },
+                    };
+                    // The integration's rate limit and those declared by the policy
+                    // functions around the call: wait for the slowest.
+                    let allowed = remaining.saturating_sub(needed);
+                    let mut wait = Duration::ZERO;
+                    let limiters = || {
+                        std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l))
+                    };
+                    for (n, limiter) in limiters().enumerate() {
+                        match limiter.reserve(now, allowed) {
+                            Ok(w) => wait = wait.max(w),
+                            Err(refused) => {
+                                // The call is not made: the slots it already took
+                                // in the limiters before this one go back.
+                                limiters().take(n).for_each(RateLimiter::refund);
+                                return Err(self.error(
+                                    operation,
+                                    ErrorKind::RateLimitedLocally { wait: refused.wait },
+                                    attempts,
+                                    false,
+                                ));
+                            }
+                        }
                     }
-                }
-            }
-            let waited = !wait.is_zero();
-            if waited {
-                if i.limiter.is_paused() {
-                    // Held by the provider's pause: every caller held would
-                    // go at the instant it ends. Spread them over one base
-                    // backoff (full jitter), within the deadline.
-                    let spread = self.unsaid_rate_limit_pause();
-                    wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
-                }
-                tracing::debug!(
-                    wait_ms = wait.as_millis() as u64,
-                    "waiting for the rate limit"
-                );
-                i.clock.sleep(wait).await;
-            }
+                    let waited = !wait.is_zero();
+                    if waited {
+                        if i.limiter.is_paused() {
+                            // Held by the provider's pause: every caller held would
+                            // go at the instant it ends. Spread them over one base
+                            // backoff (full jitter), within the deadline.
+                            let spread = self.unsaid_rate_limit_pause();
+                            wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
+                        }
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            "waiting for the rate limit"
+                        );
+                        i.clock.sleep(wait).await;
+                    }
 
-            let authorization = match &i.authenticator {
-                None => None,
-                Some(auth) => match auth.authorize(operation).await {
-                    Ok(a) => a,
-                    Err(failure) => {
-                        return Err(self.error(
-                            operation,
-                            ErrorKind::Auth(failure),
-                            attempts,
-                            false,
-                        ))
-                    }
-                },
-            };
-            attempts += 1;
-            // Time has only passed since `now` if the call waited above.
-            let now = if waited || i.authenticator.is_some() {
-                i.clock.now()
-            } else {
-                now
-            };
-            let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
-            let attempt_span = tracing::debug_span!(
-                "wharf.attempt",
-                attempt = attempts,
-                status = field::Empty,
-                class = field::Empty,
-                duration_ms = field::Empty,
-            );
-            // The copy this attempt sends is made and handed over in this
-            // block, so the loop's future never holds it across the await.
-            let (exchange, generation) = {
-                let mut sent = self.attempt_request(
-                    http,
-                    p.correlation_header.as_ref(),
-                    p.idempotency_header.as_ref(),
-                );
-                let generation = authorization.map(|a| {
-                    sent.headers.insert(http::header::AUTHORIZATION, a.value);
-                    a.generation
-                });
-                (
-                    self.attempt(sent, this_attempt, streaming, &attempt_span),
-                    generation,
-                )
-            };
-            let outcome = exchange.await;
-            let (class, after) = self.record_attempt(
-                operation,
-                &outcome,
-                permit,
-                &attempt_span,
-                now,
-                &mut fastest_answer,
-            );
-            (outcome, class, after, generation)
+                    let authorization = match &i.authenticator {
+                        None => None,
+                        Some(auth) => match auth.authorize(operation).await {
+                            Ok(a) => a,
+                            Err(failure) => {
+                                return Err(self.error(
+                                    operation,
+                                    ErrorKind::Auth(failure),
+                                    attempts,
+                                    false,
+                                ))
+                            }
+                        },
+                    };
+                    attempts += 1;
+                    // Time has only passed since `now` if the call waited above.
+                    let now = if waited || i.authenticator.is_some() {
+                        i.clock.now()
+                    } else {
+                        now
+                    };
+                    let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
+                    let attempt_span = tracing::debug_span!(
+                        "wharf.attempt",
+                        attempt = attempts,
+                        status = field::Empty,
+                        class = field::Empty,
+                        duration_ms = field::Empty,
+                    );
+                    // The copy this attempt sends is made and handed over in this
+                    // block, so the loop's future never holds it across the await.
+                    let generation = authorization.as_ref().map(|a| a.generation);
+                    let exchange = {
+                        let authorization = authorization.map(|a| a.value);
+                        let credential = authorization
+                            .as_ref()
+                            .map(|v| (&http::header::AUTHORIZATION, v));
+                        let headers = [
+                            p.correlation_header
+                                .as_ref()
+                                .map(|v| (&i.config.correlation_header, v)),
+                            p.idempotency_header
+                                .as_ref()
+                                .map(|v| (&i.config.idempotency_header, v)),
+                            credential,
+                        ];
+                        let (headers, n) = present(headers);
+                        self.attempt(
+                            http,
+                            &headers[..n],
+                            this_attempt,
+                            streaming,
+                            Some(&attempt_span),
+                        )
+                    };
+                    let outcome = exchange.await;
+                    let (class, after) = self.record_attempt(
+                        operation,
+                        &outcome,
+                        permit,
+                        &attempt_span,
+                        now,
+                        &mut fastest_answer,
+                    );
+                    (outcome, class, after, generation)
                 }
             };
             // A rejected token: the authenticator refreshes at most once and
@@ -964,39 +981,6 @@ impl Integration {
                 )
             })
             .min(Deadline::ambient())
-    }
-
-    /// The copy of `http` an attempt sends, with the call's correlation and
-    /// idempotency headers.
-    fn attempt_request(
-        &self,
-        http: &HttpRequest,
-        correlation: Option<&HeaderValue>,
-        idempotency: Option<&HeaderValue>,
-    ) -> HttpRequest {
-        let config = &self.inner.config;
-        let mut sent = HttpRequest {
-            method: http.method.clone(),
-            url: http.url.clone(),
-            // Room for the three per-attempt headers (correlation,
-            // idempotency, authorization) from the start: most requests
-            // have no headers of their own.
-            headers: if http.headers.is_empty() {
-                http::HeaderMap::with_capacity(3)
-            } else {
-                http.headers.clone()
-            },
-            body: http.body.clone(),
-        };
-        if let Some(v) = correlation {
-            sent.headers
-                .insert(config.correlation_header.clone(), v.clone());
-        }
-        if let Some(v) = idempotency {
-            sent.headers
-                .insert(config.idempotency_header.clone(), v.clone());
-        }
-        sent
     }
 
     /// An attempt's outcome is in: its span fields, its class, the
@@ -1143,16 +1127,40 @@ impl Integration {
     /// future, not the request.
     fn attempt<'s>(
         &'s self,
-        request: HttpRequest,
+        request: &HttpRequest,
+        headers: &[(&HeaderName, &HeaderValue)],
         timeout: Duration,
         streaming: bool,
-        span: &'s tracing::Span,
+        span: Option<&'s tracing::Span>,
     ) -> Attempt<'s> {
         let sending = if streaming {
-            Sending::Streamed(Box::pin(self.streaming_exchange(request)))
+            let mut copy = request.clone();
+            for (name, value) in headers {
+                copy.headers.insert((*name).clone(), (*value).clone());
+            }
+            Sending::Streamed(Box::pin(self.streaming_exchange(copy)))
         } else {
-            Sending::Buffered(self.inner.transport.send(request))
+            Sending::Buffered(self.inner.transport.send_attempt(request, headers))
         };
         Attempt::new(sending, &*self.inner.clock, timeout, span)
     }
+}
+
+/// The headers of `headers` that are there, first in an array (and how
+/// many), without a heap allocation.
+fn present<'h>(
+    headers: [Option<(&'h HeaderName, &'h HeaderValue)>; 3],
+) -> ([(&'h HeaderName, &'h HeaderValue); 3], usize) {
+    // Stands in for the slots past the last header; never read.
+    static NONE: (HeaderName, HeaderValue) = (
+        HeaderName::from_static("x-none"),
+        HeaderValue::from_static(""),
+    );
+    let mut out = [(&NONE.0, &NONE.1); 3];
+    let mut n = 0;
+    for header in headers.into_iter().flatten() {
+        out[n] = header;
+        n += 1;
+    }
+    (out, n)
 }

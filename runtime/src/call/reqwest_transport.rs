@@ -266,7 +266,35 @@ impl ReqwestTransport {
         let url = self.check_url(&request.url)?;
         let mut out = reqwest::Request::new(request.method, url);
         *out.headers_mut() = request.headers;
-        match request.body.open() {
+        Self::with_body(out, &request.body)
+    }
+
+    /// [`ReqwestTransport::start`] of an attempt: the request is kept by
+    /// the caller, so its URL is parsed from it and its headers copied
+    /// (when it has any) straight into the reqwest request.
+    fn start_attempt(
+        &self,
+        request: &HttpRequest,
+        headers: &[(&http::HeaderName, &http::HeaderValue)],
+    ) -> Result<reqwest::Request, TransportError> {
+        let url = self.check_url(&request.url)?;
+        let mut out = reqwest::Request::new(request.method.clone(), url);
+        let map = out.headers_mut();
+        if !request.headers.is_empty() {
+            *map = request.headers.clone();
+        }
+        for (name, value) in headers {
+            map.insert((*name).clone(), (*value).clone());
+        }
+        Self::with_body(out, &request.body)
+    }
+
+    /// `out` with `body` (an empty one is no body).
+    fn with_body(
+        mut out: reqwest::Request,
+        body: &crate::call::Body,
+    ) -> Result<reqwest::Request, TransportError> {
+        match body.open() {
             // An empty body is no body: a GET must not announce one.
             Ok(Opened::Bytes(bytes)) if bytes.is_empty() => {}
             Ok(Opened::Bytes(bytes)) => *out.body_mut() = Some(bytes.into()),
@@ -312,9 +340,11 @@ fn chunks(response: reqwest::Response, stall: Duration) -> ByteStream {
     ))
 }
 
-impl Transport for ReqwestTransport {
-    fn send(&self, request: HttpRequest) -> SendFuture {
-        let send = match self.start(request) {
+impl ReqwestTransport {
+    /// Sends `request` (or fails with why it could not be made) and reads
+    /// the whole response.
+    fn exchange(&self, request: Result<reqwest::Request, TransportError>) -> SendFuture {
+        let send = match request {
             Ok(request) => self.client.execute(request),
             Err(e) => return Box::pin(async move { Err(e) }),
         };
@@ -343,6 +373,20 @@ impl Transport for ReqwestTransport {
                 body: chunks(response, stall).collect(max).await?,
             })
         })
+    }
+}
+
+impl Transport for ReqwestTransport {
+    fn send(&self, request: HttpRequest) -> SendFuture {
+        self.exchange(self.start(request))
+    }
+
+    fn send_attempt(
+        &self,
+        request: &HttpRequest,
+        headers: &[(&http::HeaderName, &http::HeaderValue)],
+    ) -> SendFuture {
+        self.exchange(self.start_attempt(request, headers))
     }
 
     /// The body is handed over as it arrives, each chunk within the stall
