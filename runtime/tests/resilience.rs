@@ -43,6 +43,28 @@ fn unguarded() -> IntegrationConfig {
     }
 }
 
+/// The default configuration with a bulkhead of one and no queue.
+fn one_at_a_time() -> IntegrationConfig {
+    IntegrationConfig {
+        bulkhead: Some(BulkheadConfig {
+            max_concurrent: 1,
+            max_queued: 0,
+        }),
+        ..Default::default()
+    }
+}
+
+/// The default configuration with up to `max_attempts` attempts a call.
+fn attempts(max_attempts: u32) -> IntegrationConfig {
+    IntegrationConfig {
+        retry: RetryPolicy {
+            max_attempts,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// A GET made by a task of its own, `after` from now.
 fn spawn_get(
     api: &Integration,
@@ -118,16 +140,7 @@ async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
 #[tokio::test(start_paused = true)]
 async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
     let server = common::first_attempts_fail();
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            bulkhead: Some(BulkheadConfig {
-                max_concurrent: 1,
-                max_queued: 0,
-            }),
-            ..Default::default()
-        },
-    );
+    let api = integration(&server, one_at_a_time());
     let call = api.call(get(), CallOptions::default());
     let (response, in_flight) = tokio::join!(call, async {
         // While the call backs off between its attempts.
@@ -149,16 +162,7 @@ async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
 
     // A call that keeps failing makes exactly its allowed attempts.
     let down = FaultServer::new(|_: &Seen| Fault::status(503));
-    let api = integration(
-        &down,
-        IntegrationConfig {
-            retry: RetryPolicy {
-                max_attempts: 2,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    );
+    let api = integration(&down, attempts(2));
     let error = api.call(get(), CallOptions::default()).await.unwrap_err();
     assert_eq!((error.attempts, down.log().requests.len()), (2, 2));
 }
@@ -669,16 +673,7 @@ async fn bulkhead_caps_in_flight_exactly() {
     }
     assert_eq!(server.log().peak_in_flight, 8);
     // A full queue rejects at once.
-    let tight = integration(
-        &server,
-        IntegrationConfig {
-            bulkhead: Some(BulkheadConfig {
-                max_concurrent: 1,
-                max_queued: 0,
-            }),
-            ..Default::default()
-        },
-    );
+    let tight = integration(&server, one_at_a_time());
     let busy = {
         let tight = tight.clone();
         tokio::spawn(async move { tight.call(get(), CallOptions::default()).await })
@@ -866,16 +861,7 @@ async fn permanent_errors_are_not_retried_and_bodies_are_kept() {
         headers: vec![("content-type".into(), "application/json".into())],
         body: "{\"error\": \"bad\"}".into(),
     });
-    let api = integration(
-        &server,
-        IntegrationConfig {
-            retry: RetryPolicy {
-                max_attempts: 5,
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    );
+    let api = integration(&server, attempts(5));
     let err = api.call(get(), CallOptions::default()).await.unwrap_err();
     assert_eq!(err.attempts, 1);
     let ErrorKind::Status { body, .. } = &err.kind else {

@@ -559,6 +559,16 @@ impl Integration {
         }
     }
 
+    /// The call's error when its authenticator failed.
+    fn auth_failed(
+        &self,
+        operation: &super::OperationMeta,
+        failure: super::AuthFailure,
+        attempts: u32,
+    ) -> Error {
+        self.error(operation, ErrorKind::Auth(failure), attempts, false)
+    }
+
     fn error(
         &self,
         operation: &super::OperationMeta,
@@ -821,12 +831,7 @@ impl Integration {
                         Some(auth) => match auth.authorize(operation).await {
                             Ok(a) => a,
                             Err(failure) => {
-                                return Err(self.error(
-                                    operation,
-                                    ErrorKind::Auth(failure),
-                                    attempts,
-                                    false,
-                                ))
+                                return Err(self.auth_failed(operation, failure, attempts))
                             }
                         },
                     };
@@ -898,14 +903,7 @@ impl Integration {
                             continue;
                         }
                         Ok(_) => {}
-                        Err(failure) => {
-                            return Err(self.error(
-                                operation,
-                                ErrorKind::Auth(failure),
-                                attempts,
-                                false,
-                            ))
-                        }
+                        Err(failure) => return Err(self.auth_failed(operation, failure, attempts)),
                     }
                 }
             }
