@@ -170,12 +170,9 @@ pub(super) struct CallParts {
 /// A call ready for its first attempt (see [`Integration::prepare`]).
 struct Prepared {
     operation: super::OperationMeta,
-    /// What every attempt sends (cloned per attempt).
+    /// What every attempt sends, the call's correlation id and idempotency
+    /// key among its headers (an attempt adds only its credential).
     http: HttpRequest,
-    /// Headers every attempt adds to its copy. Kept apart, so a request
-    /// without headers of its own is copied without a header map.
-    correlation_header: Option<HeaderValue>,
-    idempotency_header: Option<HeaderValue>,
     start: tokio::time::Instant,
     deadline: Deadline,
     retry: RetryPolicy,
@@ -187,15 +184,22 @@ struct Prepared {
     declared_limiters: Vec<Arc<RateLimiter>>,
 }
 
+/// An attempt whose outcome is in and recorded.
+pub(super) struct Attempted {
+    outcome: Result<Exchange, TransportError>,
+    class: Option<ErrorClass>,
+    /// When its outcome came in.
+    after: tokio::time::Instant,
+    /// The generation of the credential it was sent with.
+    generation: Option<u64>,
+}
+
 /// The first attempt of a call the plain path made and that failed: the
 /// retry loop takes it up (see [`Integration::run`]).
 pub(super) struct FirstAttempt {
     /// The call's bulkhead slot, held until the call ends.
     slot: Option<tokio::sync::OwnedSemaphorePermit>,
-    outcome: Result<Exchange, TransportError>,
-    class: Option<ErrorClass>,
-    /// When its outcome came in.
-    after: tokio::time::Instant,
+    attempted: Attempted,
     fastest_answer: Option<Duration>,
 }
 
@@ -620,7 +624,7 @@ impl Integration {
                 retry
             }
         };
-        let attempt_timeout = options.attempt_timeout.unwrap_or(i.config.attempt_timeout);
+        let attempt_timeout = self.attempt_timeout(&options);
 
         // Bulkheads declared by the policy functions the call runs in: a
         // slot in each, or an immediate, typed rejection. First, so a call
@@ -664,6 +668,14 @@ impl Integration {
             || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
         let idempotency_header =
             key.and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
+        // The same on every attempt: set once, in the request they all send.
+        let mut http = http;
+        if let Some(v) = correlation_header {
+            http.headers.insert(i.config.correlation_header.clone(), v);
+        }
+        if let Some(v) = idempotency_header {
+            http.headers.insert(i.config.idempotency_header.clone(), v);
+        }
         let declared_limiters = match scope {
             None => Vec::new(),
             Some(s) => s
@@ -680,8 +692,6 @@ impl Integration {
             replayable: http.body.is_replayable(),
             http,
             operation,
-            correlation_header,
-            idempotency_header,
             start,
             deadline,
             retry,
@@ -703,7 +713,6 @@ impl Integration {
     ) -> Result<(Exchange, u32), Error> {
         let i = &self.inner;
         let operation = &p.operation;
-        let http = &p.http;
         let deadline = p.deadline;
         let mut attempts: u32 = 0;
         // The fastest this call's attempts were answered in: a retry given
@@ -714,16 +723,9 @@ impl Integration {
         let (mut handed, first_slot) = match first {
             None => (None, None),
             Some(first) => {
-                let FirstAttempt {
-                    slot,
-                    outcome,
-                    class,
-                    after,
-                    fastest_answer: fastest,
-                } = *first;
                 attempts = 1;
-                fastest_answer = fastest;
-                (Some((outcome, class, after)), Some(slot))
+                fastest_answer = first.fastest_answer;
+                (Some(first.attempted), Some(first.slot))
             }
         };
         // Bulkhead: one slot for the whole logical call, waited for within the deadline.
@@ -749,143 +751,23 @@ impl Integration {
         };
 
         let mut replayed = false;
-        let least_budget = |fastest_answer: Option<Duration>| {
-            i.config
-                .min_attempt_budget
-                .max(fastest_answer.unwrap_or_default())
-        };
         loop {
-            let (outcome, class, after, generation) = match handed.take() {
-                Some((outcome, class, after)) => (outcome, class, after, None),
+            let Attempted {
+                outcome,
+                class,
+                after,
+                generation,
+            } = match handed.take() {
+                Some(attempted) => attempted,
                 None => {
-                    // Read afresh even for the first attempt: a caller may make the
-                    // call's future well before it first polls it.
-                    let now = i.clock.now();
-                    let remaining = deadline.remaining(now);
-                    let needed = least_budget(fastest_answer);
-                    if remaining < needed {
-                        return Err(self.error(
-                            operation,
-                            ErrorKind::DeadlineExceeded,
-                            attempts,
-                            false,
-                        ));
-                    }
-                    let permit = match &breaker {
-                        None => None,
-                        Some(b) => match b.admit(now) {
-                            Ok(p) => Some(p),
-                            Err(rejected) => {
-                                return Err(self.error(
-                                    operation,
-                                    ErrorKind::BreakerOpen {
-                                        retry_in: rejected.retry_in,
-                                    },
-                                    attempts,
-                                    false,
-                                ));
-                            }
-                        },
-                    };
-                    // The integration's rate limit and those declared by the policy
-                    // functions around the call: wait for the slowest.
-                    let allowed = remaining.saturating_sub(needed);
-                    let mut wait = Duration::ZERO;
-                    let limiters = || {
-                        std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l))
-                    };
-                    for (n, limiter) in limiters().enumerate() {
-                        match limiter.reserve(now, allowed) {
-                            Ok(w) => wait = wait.max(w),
-                            Err(refused) => {
-                                // The call is not made: the slots it already took
-                                // in the limiters before this one go back.
-                                limiters().take(n).for_each(RateLimiter::refund);
-                                return Err(self.error(
-                                    operation,
-                                    ErrorKind::RateLimitedLocally { wait: refused.wait },
-                                    attempts,
-                                    false,
-                                ));
-                            }
-                        }
-                    }
-                    let waited = !wait.is_zero();
-                    if waited {
-                        if i.limiter.is_paused() {
-                            // Held by the provider's pause: every caller held would
-                            // go at the instant it ends. Spread them over one base
-                            // backoff (full jitter), within the deadline.
-                            let spread = self.unsaid_rate_limit_pause();
-                            wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
-                        }
-                        tracing::debug!(
-                            wait_ms = wait.as_millis() as u64,
-                            "waiting for the rate limit"
-                        );
-                        i.clock.sleep(wait).await;
-                    }
-
-                    let authorization = match &i.authenticator {
-                        None => None,
-                        Some(auth) => match auth.authorize(operation).await {
-                            Ok(a) => a,
-                            Err(failure) => {
-                                return Err(self.auth_failed(operation, failure, attempts))
-                            }
-                        },
-                    };
-                    attempts += 1;
-                    // Time has only passed since `now` if the call waited above.
-                    let now = if waited || i.authenticator.is_some() {
-                        i.clock.now()
-                    } else {
-                        now
-                    };
-                    let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
-                    let attempt_span = tracing::debug_span!(
-                        "wharf.attempt",
-                        attempt = attempts,
-                        status = field::Empty,
-                        class = field::Empty,
-                        duration_ms = field::Empty,
-                    );
-                    // The copy this attempt sends is made and handed over in this
-                    // block, so the loop's future never holds it across the await.
-                    let generation = authorization.as_ref().map(|a| a.generation);
-                    let exchange = {
-                        let authorization = authorization.map(|a| a.value);
-                        let credential = authorization
-                            .as_ref()
-                            .map(|v| (&http::header::AUTHORIZATION, v));
-                        let headers = [
-                            p.correlation_header
-                                .as_ref()
-                                .map(|v| (&i.config.correlation_header, v)),
-                            p.idempotency_header
-                                .as_ref()
-                                .map(|v| (&i.config.idempotency_header, v)),
-                            credential,
-                        ];
-                        let (headers, n) = present(headers);
-                        self.attempt(
-                            http,
-                            &headers[..n],
-                            this_attempt,
-                            streaming,
-                            Some(&attempt_span),
-                        )
-                    };
-                    let outcome = exchange.await;
-                    let (class, after) = self.record_attempt(
-                        operation,
-                        &outcome,
-                        permit,
-                        &attempt_span,
-                        now,
+                    self.make_attempt(
+                        &p,
+                        breaker.as_ref(),
+                        streaming,
+                        &mut attempts,
                         &mut fastest_answer,
-                    );
-                    (outcome, class, after, generation)
+                    )
+                    .await?
                 }
             };
             // A rejected token: the authenticator refreshes at most once and
@@ -947,7 +829,7 @@ impl Integration {
                 attempts,
                 provider_delay,
                 deadline.remaining(after),
-                least_budget(fastest_answer),
+                self.least_budget(fastest_answer),
                 failure,
             ) {
                 Next::Fail(kind, budget_exhausted) => {
@@ -965,6 +847,142 @@ impl Integration {
                 }
             }
         }
+    }
+
+    /// One attempt of the retry loop, from the deadline and guard checks to
+    /// its recorded outcome; `Err` when the call ends before it is sent.
+    async fn make_attempt(
+        &self,
+        p: &Prepared,
+        breaker: Option<&Breaker>,
+        streaming: bool,
+        attempts: &mut u32,
+        fastest_answer: &mut Option<Duration>,
+    ) -> Result<Attempted, Error> {
+        let i = &self.inner;
+        let (operation, http, deadline) = (&p.operation, &p.http, p.deadline);
+        // Read afresh even for the first attempt: a caller may make the
+        // call's future well before it first polls it.
+        let now = i.clock.now();
+        let remaining = deadline.remaining(now);
+        let needed = self.least_budget(*fastest_answer);
+        if remaining < needed {
+            return Err(self.error(operation, ErrorKind::DeadlineExceeded, *attempts, false));
+        }
+        let permit = match breaker {
+            None => None,
+            Some(b) => match b.admit(now) {
+                Ok(p) => Some(p),
+                Err(rejected) => {
+                    return Err(self.error(
+                        operation,
+                        ErrorKind::BreakerOpen {
+                            retry_in: rejected.retry_in,
+                        },
+                        *attempts,
+                        false,
+                    ));
+                }
+            },
+        };
+        // The integration's rate limit and those declared by the policy
+        // functions around the call: wait for the slowest.
+        let allowed = remaining.saturating_sub(needed);
+        let mut wait = Duration::ZERO;
+        let limiters =
+            || std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l));
+        for (n, limiter) in limiters().enumerate() {
+            match limiter.reserve(now, allowed) {
+                Ok(w) => wait = wait.max(w),
+                Err(refused) => {
+                    // The call is not made: the slots it already took
+                    // in the limiters before this one go back.
+                    limiters().take(n).for_each(RateLimiter::refund);
+                    return Err(self.error(
+                        operation,
+                        ErrorKind::RateLimitedLocally { wait: refused.wait },
+                        *attempts,
+                        false,
+                    ));
+                }
+            }
+        }
+        let waited = !wait.is_zero();
+        if waited {
+            if i.limiter.is_paused() {
+                // Held by the provider's pause: every caller held would
+                // go at the instant it ends. Spread them over one base
+                // backoff (full jitter), within the deadline.
+                let spread = self.unsaid_rate_limit_pause();
+                wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
+            }
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "waiting for the rate limit"
+            );
+            i.clock.sleep(wait).await;
+        }
+
+        let authorization = match &i.authenticator {
+            None => None,
+            Some(auth) => match auth.authorize(operation).await {
+                Ok(a) => a,
+                Err(failure) => return Err(self.auth_failed(operation, failure, *attempts)),
+            },
+        };
+        *attempts += 1;
+        // Time has only passed since `now` if the call waited above.
+        let now = if waited || i.authenticator.is_some() {
+            i.clock.now()
+        } else {
+            now
+        };
+        let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
+        let attempt_span = attempt_span(*attempts);
+        let generation = authorization.as_ref().map(|a| a.generation);
+        let credential = authorization
+            .as_ref()
+            .map(|a| (&http::header::AUTHORIZATION, &a.value));
+        let exchange = self.attempt(
+            http,
+            credential.as_slice(),
+            this_attempt,
+            streaming,
+            Some(&attempt_span),
+        );
+        // Sent (or copied): not kept across the wait.
+        drop(authorization);
+        let outcome = exchange.await;
+        let (class, after) = self.record_attempt(
+            operation,
+            &outcome,
+            permit,
+            &attempt_span,
+            now,
+            fastest_answer,
+        );
+        Ok(Attempted {
+            outcome,
+            class,
+            after,
+            generation,
+        })
+    }
+
+    /// The least time left in which an attempt is started: the configured
+    /// floor, or the fastest the call's attempts were answered in.
+    fn least_budget(&self, fastest_answer: Option<Duration>) -> Duration {
+        self.inner
+            .config
+            .min_attempt_budget
+            .max(fastest_answer.unwrap_or_default())
+    }
+
+    /// The longest one attempt may take (before the deadline caps it).
+    fn attempt_timeout(&self, options: &CallOptions) -> Duration {
+        options
+            .attempt_timeout
+            .unwrap_or(self.inner.config.attempt_timeout)
     }
 
     /// The call's deadline: the caller's, or `timeout` (the integration's
@@ -1144,21 +1162,14 @@ impl Integration {
     }
 }
 
-/// The headers of `headers` that are there, first in an array (and how
-/// many), without a heap allocation.
-fn present<'h>(
-    headers: [Option<(&'h HeaderName, &'h HeaderValue)>; 3],
-) -> ([(&'h HeaderName, &'h HeaderValue); 3], usize) {
-    // Stands in for the slots past the last header; never read.
-    static NONE: (HeaderName, HeaderValue) = (
-        HeaderName::from_static("x-none"),
-        HeaderValue::from_static(""),
-    );
-    let mut out = [(&NONE.0, &NONE.1); 3];
-    let mut n = 0;
-    for header in headers.into_iter().flatten() {
-        out[n] = header;
-        n += 1;
-    }
-    (out, n)
+/// The span of attempt number `attempt`; the fields of its outcome are
+/// recorded once it is in (see [`Integration::record_attempt`]).
+fn attempt_span(attempt: u32) -> tracing::Span {
+    tracing::debug_span!(
+        "wharf.attempt",
+        attempt,
+        status = field::Empty,
+        class = field::Empty,
+        duration_ms = field::Empty,
+    )
 }

@@ -86,7 +86,7 @@ impl RateLimiter {
         now: Instant,
         max_wait: Duration,
     ) -> Result<Duration, WouldExceedDeadline> {
-        if self.limit.is_none() && !self.paused.load(Ordering::Acquire) {
+        if self.is_idle() {
             return Ok(Duration::ZERO);
         }
         let mut b = self.lock();

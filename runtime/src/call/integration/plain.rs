@@ -8,7 +8,7 @@
 //! limit, a deadline too near) goes to the retry loop before anything is
 //! sent.
 
-use super::{CallParts, FirstAttempt, Integration};
+use super::{attempt_span, Attempted, CallParts, FirstAttempt, Integration};
 use crate::call::attempt::Attempt;
 use crate::call::call_future::{Finished, RetryLoop};
 use crate::call::config::CallOptions;
@@ -89,11 +89,8 @@ impl<'a> PlainCall<'a> {
             let Some((slot, permit)) = guards else {
                 return Poll::Ready(Plain::HandOver(None));
             };
-            let timeout = parts
-                .options
-                .attempt_timeout
-                .unwrap_or(i.config.attempt_timeout)
-                .min(remaining);
+            let span = attempt_span(1);
+            let timeout = integration.attempt_timeout(&parts.options).min(remaining);
             let correlation = parts
                 .correlation_header
                 .as_ref()
@@ -109,13 +106,7 @@ impl<'a> PlainCall<'a> {
                 slot,
                 permit,
                 sent_at: now,
-                span: tracing::debug_span!(
-                    "wharf.attempt",
-                    attempt = 1,
-                    status = tracing::field::Empty,
-                    class = tracing::field::Empty,
-                    duration_ms = tracing::field::Empty,
-                ),
+                span,
             });
         }
         let (Some(in_flight), Some(attempt)) =
@@ -155,9 +146,12 @@ impl<'a> PlainCall<'a> {
             }
             (outcome, class) => Plain::HandOver(Some(Box::new(FirstAttempt {
                 slot,
-                outcome,
-                class,
-                after,
+                attempted: Attempted {
+                    outcome,
+                    class,
+                    after,
+                    generation: None,
+                },
                 fastest_answer,
             }))),
         })
