@@ -161,13 +161,7 @@ fn an_empty_retry_budget_is_counted_and_said_in_the_error() {
 #[tokio::test(start_paused = true)]
 async fn health_reports_the_failure_rate_of_the_window() {
     // One attempt in four fails; no retries, so each call is one attempt.
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.index.is_multiple_of(4) {
-            Fault::status(503)
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = common::unavailable_when(|seen| seen.index.is_multiple_of(4));
     let api = integration(
         &server,
         IntegrationConfig {

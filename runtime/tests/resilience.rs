@@ -935,13 +935,7 @@ async fn exhausted_quota_on_a_success_holds_later_calls_until_reset() {
 
 #[tokio::test(start_paused = true)]
 async fn per_operation_breakers_keep_healthy_operations_open() {
-    let server = FaultServer::new(|seen: &Seen| {
-        if seen.path == "/thing" {
-            Fault::status(503)
-        } else {
-            Fault::ok()
-        }
-    });
+    let server = common::unavailable_when(|seen| seen.path == "/thing");
     let api = integration(
         &server,
         IntegrationConfig {

@@ -40,15 +40,24 @@ pub fn get() -> Request {
     )
 }
 
-/// A server that fails every call's first attempt with a 503 and answers
-/// its retry: requests alternate 503, 200.
+/// A server that answers 503 to the requests `unavailable` picks, and
+/// 200 to the rest.
 #[allow(dead_code)] // not every test binary that shares this module uses it
-pub fn first_attempts_fail() -> Arc<FaultServer> {
-    FaultServer::new(|seen: &Seen| {
-        if seen.index.is_multiple_of(2) {
+pub fn unavailable_when(
+    unavailable: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+) -> Arc<FaultServer> {
+    FaultServer::new(move |seen: &Seen| {
+        if unavailable(seen) {
             Fault::status(503)
         } else {
             Fault::ok()
         }
     })
+}
+
+/// A server that fails every call's first attempt with a 503 and answers
+/// its retry: requests alternate 503, 200.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn first_attempts_fail() -> Arc<FaultServer> {
+    unavailable_when(|seen| seen.index.is_multiple_of(2))
 }
