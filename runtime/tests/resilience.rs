@@ -139,12 +139,16 @@ async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
 /// id, and the slot the call holds is held until it ends.
 #[tokio::test(start_paused = true)]
 async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
-    let server = common::first_attempts_fail();
+    // The retry is answered 200 ms after it is sent: 200 ms in, the call
+    // is backing off (at most 100 ms) or making it, whatever the jitter.
+    let server = FaultServer::new(|seen: &Seen| match seen.index {
+        0 => Fault::status(503),
+        _ => Fault::ok().after(Duration::from_millis(200)),
+    });
     let api = integration(&server, one_at_a_time());
     let call = api.call(get(), CallOptions::default());
     let (response, in_flight) = tokio::join!(call, async {
-        // While the call backs off between its attempts.
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         api.health().in_flight
     });
     assert_eq!(response.unwrap().status.as_u16(), 200);
