@@ -51,6 +51,9 @@ pub enum DriftKind {
         /// Why no variant was chosen.
         reason: String,
     },
+    /// More drift than is kept per document: this many records were
+    /// dropped (counted, not kept). Always the last record.
+    Truncated { dropped: usize },
 }
 
 /// The type of a JSON value, for drift and error messages.
@@ -93,6 +96,12 @@ impl fmt::Display for DriftKind {
             DriftKind::Discarded { reason } => write!(f, "value discarded: {reason}"),
             DriftKind::UnmatchedVariant { reason } => {
                 write!(f, "no variant matched (kept as raw JSON): {reason}")
+            }
+            DriftKind::Truncated { dropped } => {
+                write!(
+                    f,
+                    "{dropped} more drift record(s) dropped (cap per document)"
+                )
             }
         }
     }

@@ -80,6 +80,45 @@ impl fmt::Debug for Body<'_> {
     }
 }
 
+/// Shortest run of token characters taken for a credential in provider text.
+const TOKEN_LIKE_LEN: usize = 24;
+
+/// Text a provider sent (an `error_description`, a message), made safe to
+/// keep in an error or a log: every occurrence of a secret the request
+/// carried is replaced, and so is any run of 24 or more token characters
+/// (letters, digits, `-._~+/=`), since providers echo credentials in forms
+/// the request did not hold (truncated, re-encoded).
+pub fn provider_text(text: &str, sent_secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in sent_secrets {
+        // Shorter values would replace ordinary words.
+        if secret.len() >= 4 && out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+    }
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    let mut cleaned = String::with_capacity(out.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, cleaned: &mut String| {
+        if run.len() >= TOKEN_LIKE_LEN {
+            cleaned.push_str(REDACTED);
+        } else {
+            cleaned.push_str(run);
+        }
+        run.clear();
+    };
+    for c in out.chars() {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut cleaned);
+            cleaned.push(c);
+        }
+    }
+    flush(&mut run, &mut cleaned);
+    cleaned
+}
+
 /// Stands in for a secret field in generated `Debug` output.
 pub struct Redacted;
 
@@ -110,6 +149,23 @@ impl<V: fmt::Debug> fmt::Debug for RedactedMap<'_, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_text_loses_what_looks_like_a_credential() {
+        assert_eq!(
+            provider_text("refresh token rt-short is revoked", &["rt-short"]),
+            "refresh token [redacted] is revoked"
+        );
+        let echoed = "Token 9f8e7d6c5b4a39281706f5e4d3c2b1a0 was revoked (client abc)";
+        assert_eq!(
+            provider_text(echoed, &[]),
+            "Token [redacted] was revoked (client abc)"
+        );
+        assert_eq!(
+            provider_text("The refresh token is invalid or expired.", &[]),
+            "The refresh token is invalid or expired."
+        );
+    }
 
     #[test]
     fn sensitive_names_and_query_values() {

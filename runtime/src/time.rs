@@ -54,6 +54,64 @@ impl fmt::Debug for Sleep {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A future bounded in time: its output, or [`Elapsed`] once `limit`
+    /// has passed. The future is polled first and the timer armed only
+    /// once it has had to wait, so a future that is ready at once never
+    /// registers one.
+    pub struct Timeout<'c, F> {
+        #[pin]
+        future: F,
+        #[pin]
+        timer: Option<Sleep>,
+        clock: &'c dyn Clock,
+        limit: Duration,
+    }
+}
+
+/// A [`Timeout`] ran out: the limit it had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(pub Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no result within {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// `future`, bounded by `limit` on `clock`.
+pub fn timeout<F: Future>(clock: &dyn Clock, limit: Duration, future: F) -> Timeout<'_, F> {
+    Timeout {
+        future,
+        timer: None,
+        clock,
+        limit,
+    }
+}
+
+impl<F: Future> Future for Timeout<'_, F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut this = self.project();
+        if let std::task::Poll::Ready(output) = this.future.poll(cx) {
+            return std::task::Poll::Ready(Ok(output));
+        }
+        if this.timer.is_none() {
+            this.timer.set(Some(this.clock.sleep(*this.limit)));
+        }
+        match this.timer.as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| Err(Elapsed(*this.limit))),
+            None => std::task::Poll::Ready(Err(Elapsed(*this.limit))),
+        }
+    }
+}
+
 /// Where policies read the time and how they wait.
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Instant;

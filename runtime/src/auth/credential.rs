@@ -78,6 +78,11 @@ pub struct CredentialConfig {
     /// Serve only operations secured by this scheme (its name in the spec,
     /// e.g. `security_schemes::OAUTH.name`); `None`: any scheme.
     pub scheme: Option<&'static str>,
+    /// The longest one refresh may wait for the token endpoint (and for the
+    /// store's lease): a hung endpoint fails the refresh, which the next
+    /// caller starts again. Calls waiting for it are bounded by their own
+    /// deadlines, whatever this is.
+    pub refresh_timeout: Duration,
 }
 
 impl Default for CredentialConfig {
@@ -89,6 +94,7 @@ impl Default for CredentialConfig {
             retry_after_failure: Duration::from_secs(5),
             jitter_seed: None,
             scheme: None,
+            refresh_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -110,7 +116,21 @@ struct Inner {
     state: RwLock<State>,
     /// One refresh at a time in this process.
     refreshing: tokio::sync::Mutex<()>,
+    /// The refresh under way, which callers that saw the same generation
+    /// join instead of starting their own.
+    in_flight: Mutex<Option<InFlight>>,
     listeners: Mutex<Vec<Listener>>,
+}
+
+/// The outcome of a refresh, once it is in.
+type RefreshOutcome = Option<Result<u64, AuthFailure>>;
+
+/// A refresh running on a task of its own, so that a caller giving up (its
+/// deadline passed) never cancels it halfway: a rotated refresh token that
+/// the endpoint issued is always stored.
+struct InFlight {
+    seen: u64,
+    done: tokio::sync::watch::Receiver<RefreshOutcome>,
 }
 
 /// One grant (e.g. one user's GitHub authorization). Cheap to clone.
@@ -169,6 +189,7 @@ impl Credential {
                 config,
                 state: RwLock::new(State::default()),
                 refreshing: tokio::sync::Mutex::new(()),
+                in_flight: Mutex::new(None),
                 listeners: Mutex::new(Vec::new()),
             }),
         }
@@ -353,7 +374,56 @@ impl Credential {
 
     /// Refreshes the tokens of `seen` generation, unless someone already
     /// did: callers that all saw the same expired token cause one refresh.
+    /// The refresh runs on a task of its own; dropping this future stops
+    /// the wait, not the refresh.
     pub async fn refresh(&self, seen: u64) -> Result<u64, AuthFailure> {
+        let mut done = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => self.join_refresh(seen, &runtime),
+            // Not on a tokio runtime: nowhere to run it but here.
+            Err(_) => return self.refresh_now(seen).await,
+        };
+        let outcome = match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => None,
+        };
+        outcome.unwrap_or_else(|| {
+            Err(AuthFailure::Unavailable(
+                "the refresh task ended without an outcome".into(),
+            ))
+        })
+    }
+
+    /// The refresh of `seen` under way, or a new one started on `runtime`.
+    fn join_refresh(
+        &self,
+        seen: u64,
+        runtime: &tokio::runtime::Handle,
+    ) -> tokio::sync::watch::Receiver<RefreshOutcome> {
+        let mut slot = match self.inner.in_flight.lock() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(running) = slot.as_ref() {
+            if running.seen == seen && running.done.borrow().is_none() {
+                return running.done.clone();
+            }
+        }
+        let (tx, rx) = tokio::sync::watch::channel(None);
+        *slot = Some(InFlight {
+            seen,
+            done: rx.clone(),
+        });
+        let me = self.clone();
+        runtime.spawn(async move {
+            let outcome = me.refresh_now(seen).await;
+            let _ = tx.send(Some(outcome));
+        });
+        rx
+    }
+
+    /// The refresh itself: one at a time, the endpoint's answer bounded by
+    /// `refresh_timeout`.
+    async fn refresh_now(&self, seen: u64) -> Result<u64, AuthFailure> {
         let _one_at_a_time = self.inner.refreshing.lock().await;
         let (current, generation) = {
             let s = self.inner.state.read().map_err(poisoned)?;
@@ -367,11 +437,13 @@ impl Credential {
         }
         // Across processes: hold the store's lease, then re-read; another
         // instance may have refreshed while this one waited.
-        let _lease = self
-            .inner
-            .store
-            .lease(&self.inner.key)
+        let cap = self.inner.config.refresh_timeout;
+        let clock = &*self.inner.clock;
+        let _lease = crate::time::timeout(clock, cap, self.inner.store.lease(&self.inner.key))
             .await
+            .map_err(|elapsed| {
+                AuthFailure::Unavailable(format!("the token store's lease: {elapsed}"))
+            })?
             .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
         if let Some(newer) = self.newer_in_store(current.as_ref()).await? {
             return self.adopt(newer, true);
@@ -381,22 +453,33 @@ impl Credential {
         };
         let scopes: Vec<String> = current.scopes.iter().cloned().collect();
         let now = self.inner.clock.wall();
-        let renewed = match current.refresh_token.clone() {
+        let endpoint = &self.inner.endpoint;
+        let request = match current.refresh_token.clone() {
             Some(refresh_token) => {
-                self.inner
-                    .endpoint
-                    .refresh(&refresh_token, &scopes, now)
+                crate::time::timeout(clock, cap, endpoint.refresh(&refresh_token, &scopes, now))
                     .await
             }
             // Client credentials: ask again, no user involved.
-            None => match self.inner.endpoint.reissue(&scopes) {
-                Some(reissue) => reissue.await,
+            None => match endpoint.reissue(&scopes) {
+                Some(reissue) => crate::time::timeout(clock, cap, reissue).await,
                 None => {
                     self.mark_dead();
                     return Err(self.reauthorization());
                 }
             },
         };
+        let sent: Vec<&str> = current
+            .refresh_token
+            .iter()
+            .map(|rt| rt.expose_secret())
+            .collect();
+        let renewed = request
+            .unwrap_or_else(|elapsed| {
+                Err(TokenError::Transport(format!(
+                    "the token endpoint did not answer: {elapsed}"
+                )))
+            })
+            .map_err(|e| e.redacted(&sent));
         match renewed {
             Ok(fresh) => {
                 self.inner
@@ -492,39 +575,40 @@ impl Credential {
 
     /// Refreshes in the background at 80% of each token's lifetime, so
     /// calls never wait for a refresh in the normal case. Ends when the
-    /// grant is dead, when tokens never expire, or when the handle is
-    /// aborted.
+    /// grant is dead, when tokens never expire, when every handle of the
+    /// credential is dropped (it holds none between refreshes), or when
+    /// the handle is aborted.
     pub fn spawn_refresher(&self) -> tokio::task::JoinHandle<()> {
-        let me = self.clone();
+        let weak = Arc::downgrade(&self.inner);
+        let clock = self.inner.clock.clone();
+        let after_failure = self.inner.config.retry_after_failure;
         tokio::spawn(async move {
             loop {
+                let Some(inner) = weak.upgrade() else { return };
+                let me = Credential { inner };
                 let (tokens, generation) = match me.current().await {
                     Ok(t) => t,
                     Err(AuthFailure::ReauthorizationRequired { .. }) => return,
                     Err(_) => {
-                        me.inner
-                            .clock
-                            .sleep(me.inner.config.retry_after_failure)
-                            .await;
+                        drop(me);
+                        clock.sleep(after_failure).await;
                         continue;
                     }
                 };
                 let Some(due) = me.next_refresh(&tokens) else {
                     return;
                 };
-                let wait = due
-                    .duration_since(me.inner.clock.wall())
-                    .unwrap_or(Duration::ZERO);
-                me.inner.clock.sleep(wait).await;
-                match me.refresh(generation).await {
+                let wait = due.duration_since(clock.wall()).unwrap_or(Duration::ZERO);
+                drop((me, tokens));
+                clock.sleep(wait).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let me = Credential { inner };
+                let refreshed = me.refresh(generation).await;
+                drop(me);
+                match refreshed {
                     Ok(_) => {}
                     Err(AuthFailure::ReauthorizationRequired { .. }) => return,
-                    Err(_) => {
-                        me.inner
-                            .clock
-                            .sleep(me.inner.config.retry_after_failure)
-                            .await
-                    }
+                    Err(_) => clock.sleep(after_failure).await,
                 }
             }
         })

@@ -42,7 +42,11 @@ pub struct OAuthClient {
     pub client: ClientCredentials,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn crate::time::Clock>,
+    request_timeout: Duration,
 }
+
+/// The longest a request to the authorization server may take by default.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An authorization in progress (state bound to this login attempt).
 pub struct PendingAuthorization {
@@ -172,7 +176,16 @@ impl OAuthClient {
             client,
             transport,
             clock: Arc::new(crate::time::TokioClock),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+
+    /// The longest each request to the server may take, the answer's body
+    /// included (default [`DEFAULT_REQUEST_TIMEOUT`]): a token endpoint
+    /// that never answers fails the request instead of holding it.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// Reads "now" (token issue times) from `clock`.
@@ -228,9 +241,15 @@ impl OAuthClient {
                 headers: HeaderMap::new(),
                 body: Default::default(),
             };
-            let response = match transport.send(request).await {
-                Ok(r) => r,
+            let sent = transport.send(request);
+            let clock = crate::time::TokioClock;
+            let response = match crate::time::timeout(&clock, DEFAULT_REQUEST_TIMEOUT, sent).await {
+                Ok(Ok(r)) => r,
                 Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+                Ok(Err(e)) => {
                     last = e.to_string();
                     continue;
                 }
@@ -334,7 +353,9 @@ impl OAuthClient {
         if let Some(error) = get("error") {
             return Err(FlowError::Denied {
                 error: error.chars().take(100).collect(),
-                description: get("error_description").map(|d| d.chars().take(300).collect()),
+                description: get("error_description").map(|d| {
+                    crate::redact::provider_text(&d.chars().take(300).collect::<String>(), &[])
+                }),
             });
         }
         let code = SecretString::from(get("code").ok_or(FlowError::MissingCode)?.to_owned());
@@ -359,9 +380,10 @@ impl OAuthClient {
     ) -> Result<crate::call::Response, TokenError> {
         let request = endpoint_request(&self.profile, url, &self.client, params)
             .map_err(TokenError::Transport)?;
-        self.transport
-            .send(request)
+        let sent = self.transport.send(request);
+        crate::time::timeout(&*self.clock, self.request_timeout, sent)
             .await
+            .map_err(|elapsed| TokenError::Transport(elapsed.to_string()))?
             .map_err(|e| TokenError::Transport(e.to_string()))
     }
 
@@ -376,6 +398,21 @@ impl OAuthClient {
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
+        // Servers quote what they were sent in their errors: none of the
+        // request's secrets stays in one.
+        let mut sent: Vec<&str> = params
+            .iter()
+            .filter_map(|p| match p {
+                Param::Secret(_, v) => Some(v.expose_secret()),
+                Param::Plain(..) => None,
+            })
+            .collect();
+        sent.extend(
+            self.client
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose_secret()),
+        );
         parse_token_response(
             &self.profile,
             response.status.as_u16(),
@@ -387,6 +424,7 @@ impl OAuthClient {
                 previous_refresh,
             },
         )
+        .map_err(|e| e.redacted(&sent))
     }
 
     fn scope_param(&self, scopes: &[String]) -> String {

@@ -205,6 +205,37 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+impl TokenError {
+    /// The error with the server's text made safe to keep: `sent_secrets`
+    /// (what the request carried) and anything token-like replaced (see
+    /// [`crate::redact::provider_text`]).
+    pub fn redacted(self, sent_secrets: &[&str]) -> TokenError {
+        let clean = |d: Option<String>| d.map(|d| crate::redact::provider_text(&d, sent_secrets));
+        match self {
+            TokenError::InvalidGrant { description } => TokenError::InvalidGrant {
+                description: clean(description),
+            },
+            TokenError::OAuth {
+                code,
+                description,
+                status,
+            } => TokenError::OAuth {
+                code: crate::redact::provider_text(&code, sent_secrets),
+                description: clean(description),
+                status,
+            },
+            TokenError::Malformed { status, reason } => TokenError::Malformed {
+                status,
+                reason: crate::redact::provider_text(&reason, sent_secrets),
+            },
+            TokenError::Transport(e) => {
+                TokenError::Transport(crate::redact::provider_text(&e, sent_secrets))
+            }
+            other => other,
+        }
+    }
+}
+
 /// What the parser needs besides the response.
 #[derive(Debug, Clone, Copy)]
 pub struct ResponseContext<'a> {
@@ -225,7 +256,12 @@ pub fn parse_token_response(
 ) -> Result<TokenSet, TokenError> {
     let doc = parse_body(status, content_type, body)?;
     if let Some(error) = error_of(profile, status, &doc) {
-        return Err(error);
+        let sent: Vec<&str> = cx
+            .previous_refresh
+            .map(|r| secrecy::ExposeSecret::expose_secret(r))
+            .into_iter()
+            .collect();
+        return Err(error.redacted(&sent));
     }
     if !(200..300).contains(&status) {
         return Err(TokenError::Malformed {

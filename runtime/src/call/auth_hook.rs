@@ -37,6 +37,8 @@ pub enum AuthFailure {
     InsufficientScope { missing: Vec<String> },
     /// No token could be had now (store or token endpoint unavailable).
     Unavailable(String),
+    /// No credential within the attempt's time (a refresh still under way).
+    TimedOut { waited: std::time::Duration },
 }
 
 impl fmt::Display for AuthFailure {
@@ -49,6 +51,9 @@ impl fmt::Display for AuthFailure {
                 write!(f, "missing scopes: {}", missing.join(" "))
             }
             AuthFailure::Unavailable(why) => write!(f, "no credentials available: {why}"),
+            AuthFailure::TimedOut { waited } => {
+                write!(f, "no credentials within the attempt's {waited:?}")
+            }
         }
     }
 }

@@ -36,6 +36,10 @@ pub fn default_class(operation: &OperationMeta, outcome: Outcome<'_>) -> Option<
                     Some(ErrorClass::RateLimited)
                 }
                 500 => Some(ErrorClass::Ambiguous),
+                // A gateway's 502 or 504 can come after the origin has
+                // committed: for a request that is not idempotent, it may
+                // or may not have taken effect.
+                502 | 504 if !operation.is_idempotent() => Some(ErrorClass::Ambiguous),
                 502..=504 => Some(ErrorClass::Transient),
                 400..=499 => Some(ErrorClass::Permanent),
                 _ => Some(ErrorClass::Ambiguous),
@@ -97,6 +101,20 @@ mod tests {
         assert_eq!(class(500), Some(ErrorClass::Ambiguous));
         for c in [400, 401, 403, 404, 422] {
             assert_eq!(class(c), Some(ErrorClass::Permanent), "{c}");
+        }
+    }
+
+    #[test]
+    fn a_gateway_error_after_a_mutation_is_ambiguous() {
+        let post = OperationMeta::new("create", Method::POST, "/");
+        let put = OperationMeta::new("replace", Method::PUT, "/");
+        let class = |op: &OperationMeta, c| default_class(op, Outcome::Response(&response(c)));
+        assert_eq!(class(&post, 502), Some(ErrorClass::Ambiguous));
+        assert_eq!(class(&post, 504), Some(ErrorClass::Ambiguous));
+        // The gateway says the origin is unavailable: nothing happened.
+        assert_eq!(class(&post, 503), Some(ErrorClass::Transient));
+        for c in [502, 503, 504] {
+            assert_eq!(class(&put, c), Some(ErrorClass::Transient), "{c}");
         }
     }
 

@@ -38,5 +38,6 @@ fn kind_label(kind: &crate::drift::DriftKind) -> &'static str {
         NullInNonNullable => "null_in_non_nullable",
         Discarded { .. } => "discarded",
         UnmatchedVariant { .. } => "unmatched_variant",
+        Truncated { .. } => "truncated",
     }
 }

@@ -99,6 +99,9 @@ pub enum ErrorKind {
     /// The call could not be authenticated (re-authorization required,
     /// scopes missing, no token available).
     Auth(super::auth_hook::AuthFailure),
+    /// A broken invariant of wharf's own (or the OS random source failed):
+    /// reported, never hung on.
+    Internal(String),
 }
 
 /// A failed call: what happened, to which call, after how many attempts.
@@ -124,7 +127,12 @@ impl Error {
             }
             ErrorKind::DeadlineExceeded => ErrorClass::Ambiguous,
             ErrorKind::BreakerOpen { .. } | ErrorKind::BulkheadFull => ErrorClass::Transient,
-            ErrorKind::InvalidRequest { .. } | ErrorKind::Auth(_) => ErrorClass::Permanent,
+            ErrorKind::InvalidRequest { .. } | ErrorKind::Internal(_) => ErrorClass::Permanent,
+            // Timed out before anything was sent: nothing happened.
+            ErrorKind::Auth(super::auth_hook::AuthFailure::TimedOut { .. }) => {
+                ErrorClass::Transient
+            }
+            ErrorKind::Auth(_) => ErrorClass::Permanent,
         }
     }
 
@@ -163,6 +171,7 @@ impl fmt::Display for Error {
             )?,
             ErrorKind::InvalidRequest { reason } => write!(f, "invalid request: {reason}")?,
             ErrorKind::Auth(failure) => write!(f, "{failure}")?,
+            ErrorKind::Internal(what) => write!(f, "internal error: {what}")?,
         }
         write!(f, " after {} attempt(s)", self.attempts)?;
         if self.budget_exhausted {
@@ -214,9 +223,20 @@ impl fmt::Display for ErrorSummary<'_> {
             ErrorKind::RateLimitedLocally { wait } => write!(f, "RateLimitedLocally({wait:?})"),
             ErrorKind::InvalidRequest { reason } => write!(f, "InvalidRequest({reason})"),
             ErrorKind::Auth(failure) => write!(f, "Auth({failure})"),
+            ErrorKind::Internal(what) => write!(f, "Internal({what})"),
             ErrorKind::Status { status, .. } => write!(f, "Status({status})"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for TransportError {}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Transport { error, .. } => Some(error),
+            ErrorKind::Auth(failure) => Some(failure),
+            _ => None,
+        }
+    }
+}

@@ -1,66 +1,57 @@
 //! [`Integration`]: one provider's connection pool, policies and health, and
 //! the request path that composes them.
 
-use super::attempt::{Attempt, Exchange, Sending};
+use super::attempt::Exchange;
 use super::auth_hook::Authenticator;
 use super::body::ByteStream;
-use super::call_future::{CallFuture, Finished, Stage};
 use super::call_metrics::{outcome_label, CallMetrics};
-use super::classify::{default_class, Classifier, Outcome};
+use super::classify::Classifier;
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
-use super::error::{Error, ErrorClass, ErrorKind, TransportError};
+use super::error::{Error, ErrorKind};
 use super::health::{Health, Latencies};
-use super::request::{HttpRequest, Request, Response, StreamingResponse};
-use super::retry_after::{requested_delay, reset_when_exhausted};
+use super::orchestrator::{self, Finished};
+use super::request::{Request, Response, StreamingResponse};
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
 use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
-use crate::policy::bulkhead::{Bulkhead, Full};
-use crate::policy::deadline::Deadline;
-use crate::policy::declared::{Idempotency, OperationPolicies, Policy};
+use crate::policy::bulkhead::Bulkhead;
 use crate::policy::rate_limit::RateLimiter;
-use crate::policy::retry::{is_retryable, Jitter, RetryPolicy};
-use crate::policy::scope::{self, ActiveScope};
+use crate::policy::retry::Jitter;
 use crate::time::{Clock, TokioClock};
-use http::{HeaderName, HeaderValue};
-pub(super) use plain::{Plain, PlainCall};
 use std::sync::Arc;
-use std::time::Duration;
-use tracing::field;
-
-mod plain;
 
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
 #[derive(Debug, Clone)]
 pub struct Integration {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    name: String,
+pub(super) struct Inner {
+    pub(super) name: String,
     /// The name as a metrics label (shared, so labelling does not allocate).
-    label: metrics::SharedString,
-    metrics: CallMetrics,
-    config: IntegrationConfig,
-    transport: Arc<dyn Transport>,
-    classifier: Option<Arc<dyn Classifier>>,
-    clock: Arc<dyn Clock>,
-    drift_sink: Arc<dyn DriftSink>,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    breaker: Option<Breaker>,
+    pub(super) label: metrics::SharedString,
+    pub(super) metrics: CallMetrics,
+    pub(super) config: IntegrationConfig,
+    pub(super) transport: Arc<dyn Transport>,
+    pub(super) classifier: Option<Arc<dyn Classifier>>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) drift_sink: Arc<dyn DriftSink>,
+    pub(super) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(super) breaker: Option<Breaker>,
     /// One breaker per operation, when configured so (created on first use).
-    operation_breakers: Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
+    pub(super) operation_breakers:
+        Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
     /// Guards declared by policies, created on first use: breakers by
     /// name, rate limiters and bulkheads by declaring function.
     declared: std::sync::Mutex<DeclaredGuards>,
-    limiter: RateLimiter,
-    bulkhead: Option<Bulkhead>,
-    budget: RetryBudget,
-    jitter: Jitter,
-    latencies: Latencies,
+    pub(super) limiter: RateLimiter,
+    pub(super) bulkhead: Option<Bulkhead>,
+    pub(super) budget: RetryBudget,
+    pub(super) jitter: Jitter,
+    pub(super) latencies: Latencies,
 }
 
 /// Builds an [`Integration`].
@@ -160,64 +151,6 @@ struct DeclaredGuards {
 
 /// A call as made: the operation, the request every attempt sends, the
 /// resolved options and the correlation header.
-pub(super) struct CallParts {
-    pub(super) operation: super::OperationMeta,
-    pub(super) http: HttpRequest,
-    pub(super) options: CallOptions,
-    pub(super) correlation_header: Option<HeaderValue>,
-}
-
-/// A call ready for its first attempt (see [`Integration::prepare`]).
-struct Prepared {
-    operation: super::OperationMeta,
-    /// What every attempt sends, the call's correlation id and idempotency
-    /// key among its headers (an attempt adds only its credential).
-    http: HttpRequest,
-    start: tokio::time::Instant,
-    deadline: Deadline,
-    retry: RetryPolicy,
-    attempt_timeout: Duration,
-    has_idempotency_plan: bool,
-    replayable: bool,
-    /// Held until the call ends.
-    _declared_slots: Vec<tokio::sync::OwnedSemaphorePermit>,
-    declared_limiters: Vec<Arc<RateLimiter>>,
-}
-
-/// An attempt whose outcome is in and recorded.
-pub(super) struct Attempted {
-    outcome: Result<Exchange, TransportError>,
-    class: Option<ErrorClass>,
-    /// When its outcome came in.
-    after: tokio::time::Instant,
-    /// The generation of the credential it was sent with.
-    generation: Option<u64>,
-}
-
-/// The first attempt of a call the plain path made and that failed: the
-/// retry loop takes it up (see [`Integration::run`]).
-pub(super) struct FirstAttempt {
-    /// The call's bulkhead slot, held until the call ends.
-    slot: Option<tokio::sync::OwnedSemaphorePermit>,
-    attempted: Attempted,
-    fastest_answer: Option<Duration>,
-}
-
-/// Longest the integration pauses after a rate-limited answer that did not
-/// say for how long.
-const MAX_UNSAID_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
-
-/// Largest error body read from a streaming call.
-const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
-
-/// What the retry loop decided after a failed attempt.
-enum Next {
-    Retry(Duration),
-    /// Give up; the flag says whether only the empty retry budget stopped
-    /// a retry.
-    Fail(ErrorKind, bool),
-}
-
 impl Integration {
     pub fn builder(name: impl Into<String>) -> IntegrationBuilder {
         IntegrationBuilder {
@@ -285,17 +218,31 @@ impl Integration {
         }
     }
 
-    /// Makes one logical call: the whole request path.
+    /// Makes one logical call: the whole request path (see
+    /// [`super::orchestrator`]).
     // Not an `async fn`: its arguments would take room in every caller's
     // future; they are settled at once and only the running call is kept.
-    // The error is the public `Error`, as the `async fn` returned it.
     #[allow(clippy::result_large_err)]
     pub fn call(
         &self,
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<Response, Error>> + Send + '_ {
-        self.call_with(request, options, false, |exchange, _| exchange.response)
+        orchestrator::invoke(self, request, options, false, |exchange, _| {
+            exchange.response
+        })
+    }
+
+    /// [`Integration::call`], with the number of attempts it took.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn call_counted(
+        &self,
+        request: Request,
+        options: CallOptions,
+    ) -> impl std::future::Future<Output = Result<(Response, u32), Error>> + Send + '_ {
+        orchestrator::invoke(self, request, options, false, |exchange, attempts| {
+            (exchange.response, attempts)
+        })
     }
 
     /// Makes one logical call whose response body is handed over as a
@@ -309,7 +256,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<StreamingResponse, Error>> + Send + '_ {
-        self.call_with(request, options, true, |exchange, attempts| {
+        orchestrator::invoke(self, request, options, true, |exchange, attempts| {
             let Exchange { response, stream } = exchange;
             StreamingResponse {
                 status: response.status,
@@ -318,83 +265,6 @@ impl Integration {
                 attempts,
             }
         })
-    }
-
-    /// Settles the call without waiting (options, correlation id, span,
-    /// breaker, the prepared request), then returns the future that runs
-    /// it: a small future holding the boxed retry loop, so callers' futures
-    /// stay small and cheap to move. `output` makes the caller's type.
-    fn call_with<T>(
-        &self,
-        request: Request,
-        options: CallOptions,
-        streaming: bool,
-        output: fn(Exchange, u32) -> T,
-    ) -> CallFuture<'_, T> {
-        let i = &self.inner;
-        let scope = scope::current();
-        // Most operations have no generated policies: checked once here.
-        let policies = Some(request.operation.policies).filter(|p| !p.is_none());
-        let mut options = options;
-        self.resolve_options(&request.operation, &mut options, scope.as_deref(), policies);
-        let given = options.correlation_id.take();
-        let generated;
-        // Formatted only if the span is recorded.
-        let (correlation_id, correlation_header): (&dyn std::fmt::Display, _) = match &given {
-            Some(id) => (id, HeaderValue::from_str(id).ok()),
-            None => {
-                generated = crate::ids::correlation_id_bytes();
-                (&generated, Some(generated.header_value()))
-            }
-        };
-        let span = tracing::info_span!(
-            "wharf.call",
-            integration = %i.name,
-            operation = %request.operation.name,
-            correlation_id = %correlation_id,
-            attempts = field::Empty,
-            outcome = field::Empty,
-        );
-        let declared = Self::resolve_declared(policies, scope.as_deref());
-        // The breaker guarding this call, looked up once for all attempts.
-        let breaker = match declared.breaker {
-            Some(name) => Some(self.named_breaker(name)),
-            None => self.breaker_for(&request.operation.name),
-        };
-        let started = i.clock.now();
-        let plain = !streaming
-            && scope.is_none()
-            && policies.is_none()
-            && self.is_plain(&request.operation, &options);
-        let (operation, http) = request.into_parts();
-        let parts = CallParts {
-            operation,
-            http,
-            options,
-            correlation_header,
-        };
-        let stage = if plain {
-            Stage::Plain {
-                call: PlainCall::new(parts),
-            }
-        } else {
-            match self.prepare(parts, &declared, scope.as_deref(), started) {
-                Ok(prepared) => Stage::Running {
-                    run: Box::pin(self.run(prepared, breaker.clone(), streaming, None)),
-                },
-                Err(refused) => Stage::Refused {
-                    error: Box::new(refused),
-                },
-            }
-        };
-        CallFuture {
-            integration: self,
-            stage,
-            span,
-            started,
-            breaker,
-            output,
-        }
     }
 
     /// Once a call is over: its latency, metrics and span fields, and the
@@ -421,73 +291,6 @@ impl Integration {
         }
     }
 
-    /// The call's options, level by level (see [`crate::policy::declared`]):
-    /// per call (its options, then the enclosing policy functions), per
-    /// operation, per tag, then the generated client policy. Whatever is
-    /// still unset comes from the integration's configuration.
-    /// Resolved in place: in the common case nothing is merged, and the
-    /// options are not moved at all. `generated` is `None` when the
-    /// operation has no generated policies.
-    fn resolve_options(
-        &self,
-        op: &super::OperationMeta,
-        resolved: &mut CallOptions,
-        scope: Option<&ActiveScope>,
-        generated: Option<&OperationPolicies>,
-    ) {
-        let config = &self.inner.config;
-        if let Some(scope) = scope {
-            // A function's timeout is its ambient deadline (set by the
-            // scope), not a per-call timeout that would shadow the
-            // operation's own.
-            let per_call = Policy {
-                timeout: None,
-                ..scope.policy
-            };
-            *resolved = resolved.or(&per_call.call_options());
-        }
-        if !config.operations.is_empty() {
-            if let Some(o) = config.operations.get(op.name.as_ref()) {
-                *resolved = resolved.or(o);
-            }
-        }
-        // The generated levels are constants: skip the empty ones cheaply.
-        if let Some(generated) = generated {
-            if !generated.operation.is_none() {
-                *resolved = resolved.or(&generated.operation.call_options());
-            }
-        }
-        if !config.tags.is_empty() {
-            if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
-                *resolved = resolved.or(o);
-            }
-        }
-        if let Some(generated) = generated {
-            for level in [&generated.tag, &generated.client] {
-                if !level.is_none() {
-                    *resolved = resolved.or(&level.call_options());
-                }
-            }
-        }
-    }
-
-    /// The declared policy fields that are not call options (breaker name,
-    /// idempotency plan), per call > operation > tag > client.
-    fn resolve_declared(
-        generated: Option<&OperationPolicies>,
-        scope: Option<&ActiveScope>,
-    ) -> Policy {
-        let declared = scope.map_or(Policy::NONE, |s| s.policy);
-        // Most operations have no generated policies: nothing to merge.
-        let Some(generated) = generated else {
-            return declared;
-        };
-        declared
-            .or(generated.operation)
-            .or(generated.tag)
-            .or(generated.client)
-    }
-
     fn declared_guards(&self) -> std::sync::MutexGuard<'_, DeclaredGuards> {
         match self.inner.declared.lock() {
             Ok(g) => g,
@@ -496,7 +299,7 @@ impl Integration {
     }
 
     /// The rate limiter declared by policy `id`.
-    fn declared_limiter(
+    pub(super) fn declared_limiter(
         &self,
         id: &'static str,
         rate: crate::policy::rate_limit::RateLimit,
@@ -510,7 +313,7 @@ impl Integration {
     }
 
     /// The bulkhead declared by policy `id` (no queue: full means rejected).
-    fn declared_bulkhead(&self, id: &'static str, max: usize) -> Arc<Bulkhead> {
+    pub(super) fn declared_bulkhead(&self, id: &'static str, max: usize) -> Arc<Bulkhead> {
         self.declared_guards()
             .bulkheads
             .entry(id)
@@ -524,7 +327,7 @@ impl Integration {
     }
 
     /// The named breaker `name` (with the integration's breaker settings).
-    fn named_breaker(&self, name: &'static str) -> Breaker {
+    pub(super) fn named_breaker(&self, name: &'static str) -> Breaker {
         let config = self.inner.config.breaker.unwrap_or_default();
         self.declared_guards()
             .breakers
@@ -534,7 +337,7 @@ impl Integration {
     }
 
     /// The breaker guarding `operation`: the integration's, or its own.
-    fn breaker_for(&self, operation: &str) -> Option<Breaker> {
+    pub(super) fn breaker_for(&self, operation: &str) -> Option<Breaker> {
         let i = &self.inner;
         if let Some(b) = &i.breaker {
             return Some(b.clone());
@@ -563,17 +366,7 @@ impl Integration {
         }
     }
 
-    /// The call's error when its authenticator failed.
-    fn auth_failed(
-        &self,
-        operation: &super::OperationMeta,
-        failure: super::AuthFailure,
-        attempts: u32,
-    ) -> Error {
-        self.error(operation, ErrorKind::Auth(failure), attempts, false)
-    }
-
-    fn error(
+    pub(super) fn error(
         &self,
         operation: &super::OperationMeta,
         kind: ErrorKind,
@@ -588,588 +381,4 @@ impl Integration {
             budget_exhausted,
         }
     }
-
-    /// Everything about a call that is settled before its first attempt,
-    /// without waiting: deadline, retry policy, the declared bulkheads'
-    /// slots, the idempotency key and the request every attempt sends.
-    // The error is the call's own `Error`, returned as is to the caller.
-    #[allow(clippy::result_large_err)]
-    fn prepare(
-        &self,
-        parts: CallParts,
-        declared: &Policy,
-        scope: Option<&ActiveScope>,
-        start: tokio::time::Instant,
-    ) -> Result<Box<Prepared>, Error> {
-        let i = &self.inner;
-        let CallParts {
-            operation,
-            http,
-            options,
-            correlation_header,
-        } = parts;
-        let deadline = self.deadline(&options, start);
-        // The integration's own policy was validated when it was built.
-        let retry = match options.retry {
-            None => i.config.retry,
-            Some(retry) => {
-                if let Err(reason) = retry.validate() {
-                    return Err(self.error(
-                        &operation,
-                        ErrorKind::InvalidRequest { reason },
-                        0,
-                        false,
-                    ));
-                }
-                retry
-            }
-        };
-        let attempt_timeout = self.attempt_timeout(&options);
-
-        // Bulkheads declared by the policy functions the call runs in: a
-        // slot in each, or an immediate, typed rejection. First, so a call
-        // never queues for the integration's slot only to be refused here.
-        let mut declared_slots = Vec::new();
-        for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
-            if let Some(max) = policy.bulkhead {
-                match self.declared_bulkhead(id, max).try_enter() {
-                    Some(slot) => declared_slots.push(slot),
-                    None => return Err(self.error(&operation, ErrorKind::BulkheadFull, 0, false)),
-                }
-            }
-        }
-
-        // A natural key bound by a policy function: one per operation, the
-        // same on every retry (and on every run of the same logical call).
-        let natural_key = match (declared.idempotency, scope) {
-            (Some(Idempotency::NaturalKey), Some(s)) => s
-                .natural_key
-                .as_ref()
-                .map(|k| format!("{k}:{}", operation.name)),
-            _ => None,
-        };
-        let given_key = options.idempotency_key.or(natural_key);
-        // A key the caller put in the headers (e.g. a generated
-        // `Idempotency-Key` parameter) is the key: it is never replaced.
-        // Only a mutating call's key matters.
-        let caller_key =
-            !operation.is_idempotent() && http.headers.contains_key(&i.config.idempotency_header);
-        let key = (!operation.is_idempotent()
-            && !caller_key
-            && (operation.accepts_idempotency_key
-                || i.config.idempotency_on_all_mutations
-                || declared.idempotency == Some(Idempotency::Key)
-                || given_key.is_some()))
-        .then(|| given_key.unwrap_or_else(crate::ids::idempotency_key));
-        // `unsafe_allow` is a plan too: the caller accepted duplicates.
-        let has_idempotency_plan = operation.is_idempotent()
-            || key.is_some()
-            || caller_key
-            || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
-        let idempotency_header =
-            key.and_then(|key| HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(key)).ok());
-        // The same on every attempt: set once, in the request they all send.
-        let mut http = http;
-        if let Some(v) = correlation_header {
-            http.headers.insert(i.config.correlation_header.clone(), v);
-        }
-        if let Some(v) = idempotency_header {
-            http.headers.insert(i.config.idempotency_header.clone(), v);
-        }
-        let declared_limiters = match scope {
-            None => Vec::new(),
-            Some(s) => s
-                .chain
-                .iter()
-                .filter_map(|(id, p)| p.rate.map(|rate| self.declared_limiter(id, rate)))
-                .collect(),
-        };
-        // Boxed: the retry loop's future then holds a pointer, not a copy
-        // (async fn arguments take their room twice in its state).
-        Ok(Box::new(Prepared {
-            // A one-shot body stream is gone after the first attempt: no
-            // retry, no replay.
-            replayable: http.body.is_replayable(),
-            http,
-            operation,
-            start,
-            deadline,
-            retry,
-            attempt_timeout,
-            has_idempotency_plan,
-            _declared_slots: declared_slots,
-            declared_limiters,
-        }))
-    }
-
-    /// The retry loop. `p` is used in place (not taken apart): the
-    /// future then holds it once.
-    async fn run(
-        &self,
-        p: Box<Prepared>,
-        breaker: Option<Breaker>,
-        streaming: bool,
-        first: Option<Box<FirstAttempt>>,
-    ) -> Result<(Exchange, u32), Error> {
-        let i = &self.inner;
-        let operation = &p.operation;
-        let deadline = p.deadline;
-        let mut attempts: u32 = 0;
-        // The fastest this call's attempts were answered in: a retry given
-        // less time than that cannot finish, so it is not started.
-        let mut fastest_answer: Option<Duration> = None;
-        // A first attempt the plain path made: its slot, and its outcome,
-        // which the loop takes up where its own attempts end.
-        let (mut handed, first_slot) = match first {
-            None => (None, None),
-            Some(first) => {
-                attempts = 1;
-                fastest_answer = first.fastest_answer;
-                (Some(first.attempted), Some(first.slot))
-            }
-        };
-        // Bulkhead: one slot for the whole logical call, waited for within the deadline.
-        let _slot = match (first_slot, &i.bulkhead) {
-            (Some(slot), _) => slot,
-            (None, None) => None,
-            (None, Some(b)) => match b.try_enter() {
-                // The common case: a free slot, no timer needed.
-                Some(slot) => Some(slot),
-                None => {
-                    let wait = deadline.remaining(p.start);
-                    tokio::select! {
-                        entered = b.enter() => match entered {
-                            Ok(slot) => Some(slot),
-                            Err(Full) => return Err(self.error(operation, ErrorKind::BulkheadFull, 0, false)),
-                        },
-                        () = i.clock.sleep(wait) => {
-                            return Err(self.error(operation, ErrorKind::DeadlineExceeded, 0, false));
-                        }
-                    }
-                }
-            },
-        };
-
-        let mut replayed = false;
-        loop {
-            let Attempted {
-                outcome,
-                class,
-                after,
-                generation,
-            } = match handed.take() {
-                Some(attempted) => attempted,
-                None => {
-                    self.make_attempt(
-                        &p,
-                        breaker.as_ref(),
-                        streaming,
-                        &mut attempts,
-                        &mut fastest_answer,
-                    )
-                    .await?
-                }
-            };
-            // A rejected token: the authenticator refreshes at most once and
-            // the call is replayed at most once.
-            if let (Some(auth), Some(generation), Ok(Exchange { response, .. })) =
-                (&i.authenticator, generation, &outcome)
-            {
-                if matches!(response.status.as_u16(), 401 | 403) && !replayed && p.replayable {
-                    match auth
-                        .rejected(generation, response.status, &response.headers)
-                        .await
-                    {
-                        Ok(true) => {
-                            replayed = true;
-                            continue;
-                        }
-                        Ok(_) => {}
-                        Err(failure) => return Err(self.auth_failed(operation, failure, attempts)),
-                    }
-                }
-            }
-            let (failure, provider_delay, class) = match (outcome, class) {
-                (Ok(exchange), None) => {
-                    self.succeeded(&exchange, after);
-                    return Ok((exchange, attempts));
-                }
-                (Ok(Exchange { response, .. }), Some(class)) => {
-                    let delay = requested_delay(&response.headers, i.clock.wall());
-                    if class == ErrorClass::RateLimited {
-                        // The provider said to slow down: the integration's
-                        // other calls wait as long as it asked or, when it
-                        // did not say, one base backoff of the integration's
-                        // (at most a second; no escalation, whatever the
-                        // call's own retry policy).
-                        let hold = delay.unwrap_or_else(|| self.unsaid_rate_limit_pause());
-                        i.limiter.pause_until(after + hold);
-                    }
-                    let kind = ErrorKind::Status {
-                        status: response.status,
-                        class,
-                        headers: response.headers,
-                        body: response.body,
-                    };
-                    (kind, delay, class)
-                }
-                (Err(error), class) => {
-                    // A transport failure always has a class; default to transient.
-                    let class = class.unwrap_or(ErrorClass::Transient);
-                    (ErrorKind::Transport { error, class }, None, class)
-                }
-            };
-            if !p.replayable {
-                return Err(self.error(operation, failure, attempts, false));
-            }
-            match self.next(
-                &p.retry,
-                class,
-                p.has_idempotency_plan,
-                attempts,
-                provider_delay,
-                deadline.remaining(after),
-                self.least_budget(fastest_answer),
-                failure,
-            ) {
-                Next::Fail(kind, budget_exhausted) => {
-                    return Err(self.error(operation, kind, attempts, budget_exhausted));
-                }
-                Next::Retry(delay) => {
-                    tracing::info!(
-                        attempt = attempts,
-                        class = class.as_str(),
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying"
-                    );
-                    metrics::counter!("wharf_retries_total", "integration" => i.label.clone(), "class" => class.as_str()).increment(1);
-                    i.clock.sleep(delay).await;
-                }
-            }
-        }
-    }
-
-    /// One attempt of the retry loop, from the deadline and guard checks to
-    /// its recorded outcome; `Err` when the call ends before it is sent.
-    async fn make_attempt(
-        &self,
-        p: &Prepared,
-        breaker: Option<&Breaker>,
-        streaming: bool,
-        attempts: &mut u32,
-        fastest_answer: &mut Option<Duration>,
-    ) -> Result<Attempted, Error> {
-        let i = &self.inner;
-        let (operation, http, deadline) = (&p.operation, &p.http, p.deadline);
-        // Read afresh even for the first attempt: a caller may make the
-        // call's future well before it first polls it.
-        let now = i.clock.now();
-        let remaining = deadline.remaining(now);
-        let needed = self.least_budget(*fastest_answer);
-        if remaining < needed {
-            return Err(self.error(operation, ErrorKind::DeadlineExceeded, *attempts, false));
-        }
-        let permit = match breaker {
-            None => None,
-            Some(b) => match b.admit(now) {
-                Ok(p) => Some(p),
-                Err(rejected) => {
-                    return Err(self.error(
-                        operation,
-                        ErrorKind::BreakerOpen {
-                            retry_in: rejected.retry_in,
-                        },
-                        *attempts,
-                        false,
-                    ));
-                }
-            },
-        };
-        // The integration's rate limit and those declared by the policy
-        // functions around the call: wait for the slowest.
-        let allowed = remaining.saturating_sub(needed);
-        let mut wait = Duration::ZERO;
-        let limiters =
-            || std::iter::once(&i.limiter).chain(p.declared_limiters.iter().map(|l| &**l));
-        for (n, limiter) in limiters().enumerate() {
-            match limiter.reserve(now, allowed) {
-                Ok(w) => wait = wait.max(w),
-                Err(refused) => {
-                    // The call is not made: the slots it already took
-                    // in the limiters before this one go back.
-                    limiters().take(n).for_each(RateLimiter::refund);
-                    return Err(self.error(
-                        operation,
-                        ErrorKind::RateLimitedLocally { wait: refused.wait },
-                        *attempts,
-                        false,
-                    ));
-                }
-            }
-        }
-        let waited = !wait.is_zero();
-        if waited {
-            if i.limiter.is_paused() {
-                // Held by the provider's pause: every caller held would
-                // go at the instant it ends. Spread them over one base
-                // backoff (full jitter), within the deadline.
-                let spread = self.unsaid_rate_limit_pause();
-                wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
-            }
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "waiting for the rate limit"
-            );
-            i.clock.sleep(wait).await;
-        }
-
-        let authorization = match &i.authenticator {
-            None => None,
-            Some(auth) => match auth.authorize(operation).await {
-                Ok(a) => a,
-                Err(failure) => return Err(self.auth_failed(operation, failure, *attempts)),
-            },
-        };
-        *attempts += 1;
-        // Time has only passed since `now` if the call waited above.
-        let now = if waited || i.authenticator.is_some() {
-            i.clock.now()
-        } else {
-            now
-        };
-        let this_attempt = p.attempt_timeout.min(deadline.remaining(now));
-        let attempt_span = attempt_span(*attempts);
-        let generation = authorization.as_ref().map(|a| a.generation);
-        let credential = authorization
-            .as_ref()
-            .map(|a| (&http::header::AUTHORIZATION, &a.value));
-        let exchange = self.attempt(
-            http,
-            credential.as_slice(),
-            this_attempt,
-            streaming,
-            Some(&attempt_span),
-        );
-        // Sent (or copied): not kept across the wait.
-        drop(authorization);
-        let outcome = exchange.await;
-        let (class, after) = self.record_attempt(
-            operation,
-            &outcome,
-            permit,
-            &attempt_span,
-            now,
-            fastest_answer,
-        );
-        Ok(Attempted {
-            outcome,
-            class,
-            after,
-            generation,
-        })
-    }
-
-    /// The least time left in which an attempt is started: the configured
-    /// floor, or the fastest the call's attempts were answered in.
-    fn least_budget(&self, fastest_answer: Option<Duration>) -> Duration {
-        self.inner
-            .config
-            .min_attempt_budget
-            .max(fastest_answer.unwrap_or_default())
-    }
-
-    /// The longest one attempt may take (before the deadline caps it).
-    fn attempt_timeout(&self, options: &CallOptions) -> Duration {
-        options
-            .attempt_timeout
-            .unwrap_or(self.inner.config.attempt_timeout)
-    }
-
-    /// The call's deadline: the caller's, or `timeout` (the integration's
-    /// total timeout by default) from `start`; never past an enclosing one.
-    fn deadline(&self, options: &CallOptions, start: tokio::time::Instant) -> Deadline {
-        options
-            .deadline
-            .unwrap_or_else(|| {
-                Deadline::after(
-                    start,
-                    options.timeout.unwrap_or(self.inner.config.total_timeout),
-                )
-            })
-            .min(Deadline::ambient())
-    }
-
-    /// An attempt's outcome is in: its span fields, its class, the
-    /// breaker's record of it, its metric, and the fastest answer so far.
-    /// Returns its class and when it ended.
-    fn record_attempt(
-        &self,
-        operation: &super::OperationMeta,
-        outcome: &Result<Exchange, TransportError>,
-        permit: Option<crate::policy::breaker::Permit>,
-        span: &tracing::Span,
-        sent_at: tokio::time::Instant,
-        fastest_answer: &mut Option<Duration>,
-    ) -> (Option<ErrorClass>, tokio::time::Instant) {
-        let i = &self.inner;
-        let after = i.clock.now();
-        let took = after.saturating_duration_since(sent_at);
-        // A gateway's 502 or 504 takes as long as its own wait for the
-        // upstream, which says little about how fast a retry may be
-        // answered (by another instance, say): not counted.
-        if let Ok(exchange) = outcome {
-            if !matches!(exchange.response.status.as_u16(), 502 | 504) {
-                *fastest_answer = Some(fastest_answer.map_or(took, |f| f.min(took)));
-            }
-        }
-        span.record("duration_ms", took.as_millis() as u64);
-        let class = match outcome {
-            Ok(exchange) => {
-                span.record("status", exchange.response.status.as_u16());
-                self.classify(operation, Outcome::Response(&exchange.response))
-            }
-            Err(e) => self.classify(operation, Outcome::Transport(e)),
-        };
-        span.record("class", outcome_label(class));
-        if let Some(p) = permit {
-            p.record(
-                matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
-                after,
-            );
-        }
-        i.metrics.attempt(&i.label, class);
-        (class, after)
-    }
-
-    /// A successful attempt: the retry budget earns a token, and a spent
-    /// quota the provider reports holds later calls until it resets
-    /// (instead of running into 429s).
-    fn succeeded(&self, exchange: &Exchange, after: tokio::time::Instant) {
-        let i = &self.inner;
-        i.budget.earn();
-        if let Some(wait) = reset_when_exhausted(&exchange.response.headers, || i.clock.wall()) {
-            i.limiter.pause_until(after + wait);
-        }
-    }
-
-    /// How long a rate-limited answer that did not say for how long pauses
-    /// the integration, and over how long the callers it held are spread
-    /// when it ends: one base backoff of the integration's, at most 1 s.
-    fn unsaid_rate_limit_pause(&self) -> Duration {
-        self.inner
-            .config
-            .retry
-            .base
-            .min(MAX_UNSAID_RATE_LIMIT_PAUSE)
-    }
-
-    /// Decides whether and when to retry after a failed attempt. `needed`
-    /// is the least budget the next attempt needs to be started.
-    #[allow(clippy::too_many_arguments)]
-    fn next(
-        &self,
-        retry: &RetryPolicy,
-        class: ErrorClass,
-        has_idempotency_plan: bool,
-        attempts: u32,
-        provider_delay: Option<Duration>,
-        remaining: Duration,
-        needed: Duration,
-        failure: ErrorKind,
-    ) -> Next {
-        let i = &self.inner;
-        if !is_retryable(class, has_idempotency_plan) || attempts >= retry.max_attempts {
-            return Next::Fail(failure, false);
-        }
-        let backoff = i.jitter.full(retry.ceiling(attempts));
-        let delay = provider_delay.map_or(backoff, |d| d.max(backoff));
-        if delay + needed > remaining {
-            let kind = match (provider_delay, failure) {
-                (Some(retry_after), ErrorKind::Status { status, .. })
-                    if retry_after + needed > remaining =>
-                {
-                    ErrorKind::RetryAfterBeyondDeadline {
-                        retry_after,
-                        status,
-                    }
-                }
-                (_, failure) => failure,
-            };
-            return Next::Fail(kind, false);
-        }
-        if !i.budget.try_spend() {
-            metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => i.label.clone()).increment(1);
-            tracing::warn!(integration = %i.name, "retry budget exhausted; not retrying");
-            return Next::Fail(failure, true);
-        }
-        Next::Retry(delay)
-    }
-
-    fn classify(
-        &self,
-        operation: &super::OperationMeta,
-        outcome: Outcome<'_>,
-    ) -> Option<ErrorClass> {
-        let custom = self
-            .inner
-            .classifier
-            .as_ref()
-            .and_then(|c| c.classify(operation, outcome));
-        custom.or_else(|| default_class(operation, outcome))
-    }
-
-    /// A streaming exchange: a success comes back once its head is in, and
-    /// an error response is read whole (it is classified, and kept in the
-    /// error).
-    async fn streaming_exchange(&self, request: HttpRequest) -> Result<Exchange, TransportError> {
-        let r = self.inner.transport.send_streaming(request).await?;
-        let (body, stream) = if r.status.as_u16() < 400 {
-            (bytes::Bytes::new(), Some(r.body))
-        } else {
-            (r.body.collect(MAX_STREAMED_ERROR_BODY).await?, None)
-        };
-        Ok(Exchange {
-            response: Response {
-                status: r.status,
-                headers: r.headers,
-                body,
-            },
-            stream,
-        })
-    }
-
-    /// One exchange, bounded by the attempt timeout, in the attempt's
-    /// span. Started here, so the attempt holds the exchange's boxed
-    /// future, not the request.
-    fn attempt<'s>(
-        &'s self,
-        request: &HttpRequest,
-        headers: &[(&HeaderName, &HeaderValue)],
-        timeout: Duration,
-        streaming: bool,
-        span: Option<&'s tracing::Span>,
-    ) -> Attempt<'s> {
-        let sending = if streaming {
-            let mut copy = request.clone();
-            for (name, value) in headers {
-                copy.headers.insert((*name).clone(), (*value).clone());
-            }
-            Sending::Streamed(Box::pin(self.streaming_exchange(copy)))
-        } else {
-            Sending::Buffered(self.inner.transport.send_attempt(request, headers))
-        };
-        Attempt::new(sending, &*self.inner.clock, timeout, span)
-    }
-}
-
-/// The span of attempt number `attempt`; the fields of its outcome are
-/// recorded once it is in (see [`Integration::record_attempt`]).
-fn attempt_span(attempt: u32) -> tracing::Span {
-    tracing::debug_span!(
-        "wharf.attempt",
-        attempt,
-        status = field::Empty,
-        class = field::Empty,
-        duration_ms = field::Empty,
-    )
 }

@@ -1,8 +1,8 @@
-//! The request path every call goes through:
-//!
-//! deadline ▸ bulkhead ▸ retry loop { breaker ▸ rate limit ▸ attempt
-//! (idempotency key, correlation id ▸ send within the attempt timeout) ▸
-//! classify } ▸ response.
+//! The request path every call goes through, in one orchestrator
+//! ([`orchestrator`]'s docs draw it): an operation deadline around
+//! everything, admission (bulkhead, breaker, rate limits), and an attempt
+//! function that resolves the credential and sends within the attempt
+//! timeout; the retry strategy decides after each attempt.
 //!
 //! The breaker is asked before the rate limiter so a call refused by an
 //! open breaker does not use up a rate-limit slot.
@@ -10,17 +10,19 @@
 mod attempt;
 mod auth_hook;
 mod body;
-mod call_future;
 mod call_metrics;
 mod classify;
 mod config;
 mod drift_sink;
 mod error;
 mod health;
+mod idempotency;
 mod integration;
+mod orchestrator;
 mod request;
 mod reqwest_transport;
 mod retry_after;
+mod retry_strategy;
 mod transport;
 
 pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization};
@@ -30,6 +32,7 @@ pub use config::{CallOptions, IntegrationConfig};
 pub use drift_sink::{DriftSink, LogDrift};
 pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 pub use health::Health;
+pub use idempotency::{IdempotencyKey, InvalidKey};
 pub use integration::{Integration, IntegrationBuilder};
 pub use request::{
     scopes_for, HttpRequest, OperationMeta, Request, Response, SchemeScopes, SecurityRequirement,

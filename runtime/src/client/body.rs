@@ -60,7 +60,12 @@ impl Default for Multipart {
 impl Multipart {
     pub fn new() -> Self {
         Multipart {
-            boundary: format!("wharf-{}", crate::ids::idempotency_key().replace('-', "")),
+            // A boundary only has to be absent from the parts: the random
+            // source failing leaves a fixed but unlikely one.
+            boundary: match crate::ids::correlation_id() {
+                Ok(id) => format!("wharf-{id}"),
+                Err(_) => "wharf-7c1d0a9e5b3f4e2d8a6c0b1e9f3d5a7c".to_owned(),
+            },
             body: Vec::new(),
         }
     }

@@ -114,11 +114,11 @@ impl ClientCore {
     ) -> impl std::future::Future<Output = Result<RawReply, ApiError<E>>> + 'a {
         let operation = parts.operation;
         let call = match self.build(parts, settings.headers, settings.raw_body, settings.url) {
-            Ok(request) => self.integration.call(request, settings.options),
+            Ok(request) => self.integration.call_counted(request, settings.options),
             Err(e) => return Either::Left(std::future::ready(Err(e))),
         };
         Either::Right(call.map(move |result| match result {
-            Ok(r) => Ok(self.raw(operation, r.status, r.headers, r.body)),
+            Ok((r, attempts)) => Ok(self.raw(operation, r.status, r.headers, r.body, attempts)),
             Err(e) => self.error_reply(operation, e),
         }))
     }
@@ -168,7 +168,7 @@ impl ClientCore {
                 }))
             })?;
         Ok(Streamed::Raw(
-            self.raw(operation, r.status, r.headers, body),
+            self.raw(operation, r.status, r.headers, body, r.attempts),
         ))
     }
 
@@ -178,6 +178,7 @@ impl ClientCore {
         status: http::StatusCode,
         headers: HeaderMap,
         body: Bytes,
+        attempts: u32,
     ) -> RawReply {
         RawReply::new(
             self.integration.clone(),
@@ -186,7 +187,7 @@ impl ClientCore {
             headers,
             body,
             None,
-            0,
+            attempts,
         )
     }
 

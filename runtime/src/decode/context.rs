@@ -16,8 +16,16 @@ pub struct Cx {
     collect: bool,
     path: Vec<Segment>,
     drift: Vec<Drift>,
+    /// Drift found beyond [`MAX_DRIFT_RECORDS`]: counted, not kept.
+    dropped: usize,
     misfit: Option<Misfit>,
 }
+
+/// The most drift records kept per decoded document. A hostile or broken
+/// payload (a million undeclared fields) would otherwise cost a record
+/// each; past this, drift is only counted, and the count is reported as
+/// one [`DriftKind::Truncated`] record at the end.
+pub const MAX_DRIFT_RECORDS: usize = 1_000;
 
 #[derive(Debug, Clone)]
 enum Segment {
@@ -64,8 +72,15 @@ impl Cx {
             collect: true,
             path: self.path.clone(),
             drift: Vec::new(),
+            dropped: 0,
             misfit: None,
         }
+    }
+
+    /// Whether the record cap is reached (further drift is only counted).
+    #[inline]
+    fn is_full(&self) -> bool {
+        self.drift.len() >= MAX_DRIFT_RECORDS
     }
 
     pub(crate) fn drift_count(&self) -> usize {
@@ -74,13 +89,26 @@ impl Cx {
 
     pub(crate) fn absorb(&mut self, other: Cx) {
         if self.collect {
-            self.drift.extend(other.drift);
+            let room = MAX_DRIFT_RECORDS.saturating_sub(self.drift.len());
+            let extra = other.drift.len().saturating_sub(room);
+            self.drift.extend(other.drift.into_iter().take(room));
+            self.dropped += extra + other.dropped;
         }
     }
 
-    /// Takes the drift collected so far.
+    /// Takes the drift collected so far; past the cap, a last
+    /// [`DriftKind::Truncated`] record says how many were dropped.
     pub fn take_drift(&mut self) -> Vec<Drift> {
-        std::mem::take(&mut self.drift)
+        let mut drift = std::mem::take(&mut self.drift);
+        if self.dropped > 0 {
+            drift.push(Drift {
+                pointer: String::new(),
+                kind: DriftKind::Truncated {
+                    dropped: std::mem::take(&mut self.dropped),
+                },
+            });
+        }
+        drift
     }
 
     /// Takes the pending misfit, if any.
@@ -144,6 +172,10 @@ impl Cx {
     #[inline]
     pub fn drift(&mut self, kind: DriftKind) {
         if self.collect {
+            if self.is_full() {
+                self.dropped += 1;
+                return;
+            }
             let pointer = self.pointer();
             self.drift.push(Drift { pointer, kind });
         }
@@ -151,7 +183,9 @@ impl Cx {
 
     /// Records drift at a child of the current position.
     pub(crate) fn drift_at_key(&mut self, key: &str, kind: DriftKind) {
-        if self.collect {
+        if self.collect && self.is_full() {
+            self.dropped += 1;
+        } else if self.collect {
             self.enter_key(key);
             self.drift(kind);
             self.leave();
@@ -237,6 +271,31 @@ mod tests {
         cx.enter_index(3);
         cx.enter_key("m~n");
         assert_eq!(cx.pointer(), "/a~1b/3/m~0n");
+    }
+
+    #[test]
+    fn drift_past_the_cap_is_counted_not_kept() {
+        let mut cx = Cx::collecting();
+        for i in 0..MAX_DRIFT_RECORDS + 500 {
+            cx.drift_at_key(&format!("f{i}"), DriftKind::UnknownField);
+        }
+        let mut trial = cx.trial();
+        trial.drift(DriftKind::NullInNonNullable);
+        cx.absorb(trial);
+        let drift = cx.take_drift();
+        assert_eq!(drift.len(), MAX_DRIFT_RECORDS + 1);
+        assert_eq!(
+            drift[MAX_DRIFT_RECORDS - 1].pointer,
+            format!("/f{}", MAX_DRIFT_RECORDS - 1)
+        );
+        assert_eq!(
+            drift[MAX_DRIFT_RECORDS].kind,
+            DriftKind::Truncated { dropped: 501 }
+        );
+        assert!(
+            cx.take_drift().is_empty(),
+            "the count is taken with the records"
+        );
     }
 
     #[test]

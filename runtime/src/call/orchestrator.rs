@@ -1,0 +1,787 @@
+//! The request path: one orchestrator for every call, one attempt function.
+//!
+//! ```text
+//! call → settle (options, ids, idempotency key, span)
+//!      → [operation deadline:
+//!           declared bulkheads ▸ bulkhead
+//!           → loop { admission (breaker ▸ rate limits)
+//!                    → [attempt timeout: credentials ▸ send]
+//!                    → classify → 401 replay? → retry strategy → backoff } ]
+//!      → settle the outcome (latency, metrics, breaker transitions)
+//! ```
+//!
+//! Every wait is inside the operation deadline: the bulkhead queue, the
+//! rate limiter, credential resolution (a token refresh included), the
+//! exchange, the backoff. The deadline also bounds the whole run, so no
+//! wait added later can outlive it.
+
+use super::attempt::{Exchange, Sending};
+use super::auth_hook::{AuthFailure, Authorization};
+use super::call_metrics::outcome_label;
+use super::classify::{default_class, Outcome};
+use super::config::CallOptions;
+use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
+use super::idempotency::IdempotencyKey;
+use super::integration::{Inner, Integration};
+use super::request::{HttpRequest, OperationMeta, Request, Response};
+use super::retry_after::{requested_delay, reset_when_exhausted};
+use super::retry_strategy::{Decision, Failed, RetryStrategy};
+use crate::policy::breaker::{Breaker, Permit};
+use crate::policy::bulkhead::Full;
+use crate::policy::deadline::Deadline;
+use crate::policy::declared::{Idempotency, OperationPolicies, Policy};
+use crate::policy::rate_limit::RateLimiter;
+use crate::policy::retry::RetryPolicy;
+use crate::policy::scope::{self, ActiveScope};
+use crate::time::{timeout, Instant};
+use http::{HeaderName, HeaderValue};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::{field, Instrument};
+
+/// Longest the integration pauses after a rate-limited answer that did not
+/// say for how long.
+const MAX_UNSAID_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// Largest error body read from a streaming call.
+const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
+
+/// A finished call: the exchange and the attempts it took.
+pub(super) type Finished = Result<(Exchange, u32), Error>;
+
+/// What [`Integration::call`] returns: the boxed run of the call (one
+/// pointer in the caller's future), turned into the caller's type.
+pub(super) struct CallFuture<'a, T> {
+    run: Pin<Box<dyn Future<Output = Finished> + Send + 'a>>,
+    output: fn(Exchange, u32) -> T,
+}
+
+impl<T> Future for CallFuture<'_, T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let output = self.output;
+        let finished = ready!(self.run.as_mut().poll(cx));
+        Poll::Ready(finished.map(|(exchange, attempts)| output(exchange, attempts)))
+    }
+}
+
+/// Starts a call: everything settled without waiting, then the future that
+/// runs it inside its span.
+pub(super) fn invoke<T>(
+    integration: &Integration,
+    request: Request,
+    options: CallOptions,
+    streaming: bool,
+    output: fn(Exchange, u32) -> T,
+) -> CallFuture<'_, T> {
+    let i = &*integration.inner;
+    let started = i.clock.now();
+    let scope = scope::current();
+    let generated = Some(request.operation.policies).filter(|p| !p.is_none());
+    let options = resolve_options(i, &request.operation, options, scope.as_deref(), generated);
+    let declared = resolve_declared(generated, scope.as_deref());
+    let (operation, http) = request.into_parts();
+    let correlation =
+        correlation_id(&options).map_err(|kind| integration.error(&operation, kind, 0, false));
+    let span = tracing::info_span!(
+        "wharf.call",
+        integration = %i.name,
+        operation = %operation.name,
+        correlation_id = field::Empty,
+        attempts = field::Empty,
+        outcome = field::Empty,
+    );
+    if let Ok(id) = &correlation {
+        span.record(
+            "correlation_id",
+            field::display(id.to_str().unwrap_or_default()),
+        );
+    }
+    // The breaker guarding this call, looked up once for all attempts.
+    let breaker = match declared.breaker {
+        Some(name) => Some(integration.named_breaker(name)),
+        None => integration.breaker_for(&operation.name),
+    };
+    let prepared = correlation.and_then(|correlation| {
+        prepare(
+            integration,
+            Parts {
+                operation,
+                http,
+                options,
+                correlation,
+            },
+            &declared,
+            scope.as_deref(),
+            started,
+            breaker.clone(),
+            streaming,
+        )
+    });
+    let run = async move {
+        let finished = match prepared {
+            Ok(mut call) => call.run_within_deadline().await,
+            Err(refused) => Err(refused),
+        };
+        integration.settle(
+            &finished,
+            &tracing::Span::current(),
+            started,
+            breaker.as_ref(),
+        );
+        finished
+    };
+    CallFuture {
+        run: Box::pin(run.instrument(span)),
+        output,
+    }
+}
+
+/// The caller's correlation id (refused if it cannot be sent), or a new one.
+fn correlation_id(options: &CallOptions) -> Result<HeaderValue, ErrorKind> {
+    match &options.correlation_id {
+        Some(id) => HeaderValue::from_str(id)
+            .ok()
+            .filter(|_| id.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or(ErrorKind::InvalidRequest {
+                reason: "the correlation id cannot be sent in a header (visible ASCII only)".into(),
+            }),
+        None => crate::ids::correlation_id()
+            .map(|id| id.header_value())
+            .map_err(|e| ErrorKind::Internal(e.to_string())),
+    }
+}
+
+/// The call's options, layer by layer (see [`crate::policy::declared`]):
+/// per call (its options, then the enclosing policy functions), per
+/// operation, per tag, then the generated client policy. What is still
+/// unset comes from the integration's configuration when it is read.
+fn resolve_options(
+    i: &Inner,
+    op: &OperationMeta,
+    mut resolved: CallOptions,
+    scope: Option<&ActiveScope>,
+    generated: Option<&OperationPolicies>,
+) -> CallOptions {
+    let config = &i.config;
+    if let Some(scope) = scope {
+        // A function's timeout is its ambient deadline (set by the scope),
+        // not a per-call timeout that would shadow the operation's own.
+        let per_call = Policy {
+            timeout: None,
+            ..scope.policy
+        };
+        resolved = resolved.or(&per_call.call_options());
+    }
+    if let Some(o) = config.operations.get(op.name.as_ref()) {
+        resolved = resolved.or(o);
+    }
+    if let Some(generated) = generated {
+        resolved = resolved.or(&generated.operation.call_options());
+    }
+    if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
+        resolved = resolved.or(o);
+    }
+    if let Some(generated) = generated {
+        for level in [&generated.tag, &generated.client] {
+            resolved = resolved.or(&level.call_options());
+        }
+    }
+    resolved
+}
+
+/// The declared policy fields that are not call options (breaker name,
+/// idempotency plan), per call > operation > tag > client.
+fn resolve_declared(generated: Option<&OperationPolicies>, scope: Option<&ActiveScope>) -> Policy {
+    let declared = scope.map_or(Policy::NONE, |s| s.policy);
+    match generated {
+        None => declared,
+        Some(g) => declared.or(g.operation).or(g.tag).or(g.client),
+    }
+}
+
+/// A call as made: the operation, its request, its resolved options and
+/// its correlation header.
+struct Parts {
+    operation: OperationMeta,
+    http: HttpRequest,
+    options: CallOptions,
+    correlation: HeaderValue,
+}
+
+/// A call under way: what every attempt sends and the state of the loop.
+struct Call<'a> {
+    integration: &'a Integration,
+    operation: OperationMeta,
+    /// What every attempt sends, the call's correlation id and idempotency
+    /// key among its headers (an attempt adds only its credential).
+    http: HttpRequest,
+    deadline: Deadline,
+    strategy: RetryStrategy<'a>,
+    attempt_timeout: Duration,
+    replayable: bool,
+    streaming: bool,
+    breaker: Option<Breaker>,
+    declared_limiters: Vec<Arc<RateLimiter>>,
+    /// Held until the call ends.
+    _declared_slots: Vec<OwnedSemaphorePermit>,
+    /// Attempts sent so far (the count errors report).
+    attempts: u32,
+    /// The fastest this call's attempts were answered in: a retry given
+    /// less time than that cannot finish, so it is not started.
+    fastest_answer: Option<Duration>,
+}
+
+/// An attempt whose outcome is in and recorded.
+struct Attempted {
+    outcome: Result<Exchange, TransportError>,
+    class: Option<ErrorClass>,
+    /// When its outcome came in.
+    after: Instant,
+    /// The generation of the credential it was sent with.
+    generation: Option<u64>,
+}
+
+/// Everything about a call that is settled before its first attempt,
+/// without waiting: deadline, retry policy, the declared bulkheads'
+/// slots, the idempotency key and the request every attempt sends.
+#[allow(clippy::result_large_err, clippy::too_many_arguments)]
+fn prepare<'a>(
+    integration: &'a Integration,
+    parts: Parts,
+    declared: &Policy,
+    scope: Option<&ActiveScope>,
+    start: Instant,
+    breaker: Option<Breaker>,
+    streaming: bool,
+) -> Result<Call<'a>, Error> {
+    let i = &*integration.inner;
+    let Parts {
+        operation,
+        mut http,
+        options,
+        correlation,
+    } = parts;
+    let refuse = |kind| Err(integration.error(&operation, kind, 0, false));
+    let deadline = options
+        .deadline
+        .unwrap_or_else(|| {
+            Deadline::after(start, options.timeout.unwrap_or(i.config.total_timeout))
+        })
+        .min(Deadline::ambient());
+    // The integration's own policy was validated when it was built.
+    let retry: RetryPolicy = match options.retry {
+        None => i.config.retry,
+        Some(retry) => match retry.validate() {
+            Ok(()) => retry,
+            Err(reason) => return refuse(ErrorKind::InvalidRequest { reason }),
+        },
+    };
+
+    // Bulkheads declared by the policy functions the call runs in: a slot
+    // in each, or an immediate, typed rejection. First, so a call never
+    // queues for the integration's slot only to be refused here.
+    let mut declared_slots = Vec::new();
+    for (id, policy) in scope.map_or(&[][..], |s| &s.chain[..]) {
+        if let Some(max) = policy.bulkhead {
+            match integration.declared_bulkhead(id, max).try_enter() {
+                Some(slot) => declared_slots.push(slot),
+                None => return refuse(ErrorKind::BulkheadFull),
+            }
+        }
+    }
+
+    let key = match idempotency_key(i, &operation, &http, &options, declared, scope) {
+        Ok(key) => key,
+        Err(invalid) => {
+            return refuse(ErrorKind::InvalidRequest {
+                reason: invalid.to_string(),
+            })
+        }
+    };
+    // A key the caller put in the headers (e.g. a generated
+    // `Idempotency-Key` parameter) is the key: it is never replaced.
+    let caller_key =
+        !operation.is_idempotent() && http.headers.contains_key(&i.config.idempotency_header);
+    // `unsafe_allow` is a plan too: the caller accepted duplicates.
+    let has_idempotency_plan = operation.is_idempotent()
+        || key.is_some()
+        || caller_key
+        || matches!(declared.idempotency, Some(Idempotency::UnsafeAllow { .. }));
+    // The same on every attempt: set once, in the request they all send.
+    http.headers
+        .insert(i.config.correlation_header.clone(), correlation);
+    if let Some(key) = key {
+        http.headers.insert(
+            i.config.idempotency_header.clone(),
+            key.header_value().clone(),
+        );
+    }
+    let declared_limiters = match scope {
+        None => Vec::new(),
+        Some(s) => s
+            .chain
+            .iter()
+            .filter_map(|(id, p)| p.rate.map(|rate| integration.declared_limiter(id, rate)))
+            .collect(),
+    };
+    Ok(Call {
+        // A one-shot body stream is gone after the first attempt: no
+        // retry, no replay.
+        replayable: http.body.is_replayable(),
+        strategy: RetryStrategy::new(integration, retry, has_idempotency_plan),
+        attempt_timeout: options.attempt_timeout.unwrap_or(i.config.attempt_timeout),
+        integration,
+        operation,
+        http,
+        deadline,
+        streaming,
+        breaker,
+        declared_limiters,
+        _declared_slots: declared_slots,
+        attempts: 0,
+        fastest_answer: None,
+    })
+}
+
+/// The key a mutating call sends, if it gets one: the caller's (refused
+/// when it cannot be sent as given), a natural key bound by a policy
+/// function (hashed when it cannot be sent as it is), or a new one.
+fn idempotency_key(
+    i: &Inner,
+    operation: &OperationMeta,
+    http: &HttpRequest,
+    options: &CallOptions,
+    declared: &Policy,
+    scope: Option<&ActiveScope>,
+) -> Result<Option<IdempotencyKey>, super::idempotency::InvalidKey> {
+    if operation.is_idempotent() || http.headers.contains_key(&i.config.idempotency_header) {
+        return Ok(None);
+    }
+    if let Some(given) = &options.idempotency_key {
+        return IdempotencyKey::new(given).map(Some);
+    }
+    // A natural key bound by a policy function: one per operation, the
+    // same on every retry (and on every run of the same logical call).
+    if let (Some(Idempotency::NaturalKey), Some(natural)) = (
+        declared.idempotency,
+        scope.and_then(|s| s.natural_key.as_deref()),
+    ) {
+        return Ok(Some(IdempotencyKey::natural(natural, &operation.name)));
+    }
+    let wanted = operation.accepts_idempotency_key
+        || i.config.idempotency_on_all_mutations
+        || declared.idempotency == Some(Idempotency::Key);
+    if wanted {
+        IdempotencyKey::generate().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+impl Call<'_> {
+    fn inner(&self) -> &Inner {
+        &self.integration.inner
+    }
+
+    fn error(&self, kind: ErrorKind) -> Error {
+        self.integration
+            .error(&self.operation, kind, self.attempts, false)
+    }
+
+    /// The call, bounded by its deadline as a whole: every wait inside is
+    /// bounded on its own, and this bound makes sure of it.
+    async fn run_within_deadline(&mut self) -> Finished {
+        let clock = self.inner().clock.clone();
+        let remaining = self.deadline.remaining(clock.now());
+        match timeout(&*clock, remaining, self.run()).await {
+            Ok(finished) => finished,
+            Err(_) => Err(self.error(ErrorKind::DeadlineExceeded)),
+        }
+    }
+
+    /// Takes the bulkhead slot, then loops over attempts until one succeeds
+    /// or the retry strategy says stop.
+    async fn run(&mut self) -> Finished {
+        let _slot = self.enter_bulkhead().await?;
+        let mut replayed = false;
+        loop {
+            let Attempted {
+                outcome,
+                class,
+                after,
+                generation,
+            } = self.attempt().await?;
+            // A rejected token: the authenticator refreshes at most once
+            // and the call is replayed at most once.
+            if let (Some(generation), Ok(Exchange { response, .. })) = (generation, &outcome) {
+                if matches!(response.status.as_u16(), 401 | 403) && !replayed && self.replayable {
+                    if self.credential_rejected(generation, response).await? {
+                        replayed = true;
+                        continue;
+                    }
+                }
+            }
+            let (kind, class, provider_delay) = match (outcome, class) {
+                (Ok(exchange), None) => {
+                    self.succeeded(&exchange, after);
+                    return Ok((exchange, self.attempts));
+                }
+                (Ok(Exchange { response, .. }), Some(class)) => {
+                    self.failed_status(response, class, after)
+                }
+                (Err(error), class) => {
+                    // A transport failure always has a class; default to transient.
+                    let class = class.unwrap_or(ErrorClass::Transient);
+                    (ErrorKind::Transport { error, class }, class, None)
+                }
+            };
+            if !self.replayable {
+                return Err(self.error(kind));
+            }
+            let decision = self.strategy.after_attempt(Failed {
+                kind,
+                class,
+                provider_delay,
+                attempts: self.attempts,
+                remaining: self.deadline.remaining(after),
+                needed: self.least_budget(),
+            });
+            match decision {
+                Decision::Stop {
+                    kind,
+                    budget_exhausted,
+                } => {
+                    let mut error = self.error(kind);
+                    error.budget_exhausted = budget_exhausted;
+                    return Err(error);
+                }
+                Decision::RetryAfter(delay) => {
+                    let i = self.inner();
+                    tracing::info!(
+                        attempt = self.attempts,
+                        class = class.as_str(),
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
+                    metrics::counter!("wharf_retries_total", "integration" => i.label.clone(), "class" => class.as_str()).increment(1);
+                    i.clock.sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// One slot of the integration's bulkhead for the whole logical call,
+    /// waited for within the deadline.
+    async fn enter_bulkhead(&self) -> Result<Option<OwnedSemaphorePermit>, Error> {
+        let i = self.inner();
+        let Some(bulkhead) = &i.bulkhead else {
+            return Ok(None);
+        };
+        // The common case: a free slot, no timer needed.
+        if let Some(slot) = bulkhead.try_enter() {
+            return Ok(Some(slot));
+        }
+        let remaining = self.deadline.remaining(i.clock.now());
+        match timeout(&*i.clock, remaining, bulkhead.enter()).await {
+            Ok(Ok(slot)) => Ok(Some(slot)),
+            Ok(Err(Full)) => Err(self.error(ErrorKind::BulkheadFull)),
+            Err(_) => Err(self.error(ErrorKind::DeadlineExceeded)),
+        }
+    }
+
+    /// A failed status: its error, class and the delay the provider asked
+    /// for; a rate-limited answer also pauses the integration's other calls.
+    fn failed_status(
+        &self,
+        response: Response,
+        class: ErrorClass,
+        after: Instant,
+    ) -> (ErrorKind, ErrorClass, Option<Duration>) {
+        let i = self.inner();
+        let delay = requested_delay(&response.headers, i.clock.wall());
+        if class == ErrorClass::RateLimited {
+            // The provider said to slow down: the integration's other
+            // calls wait as long as it asked or, when it did not say, one
+            // base backoff of the integration's (at most a second).
+            let hold = delay.unwrap_or_else(|| unsaid_rate_limit_pause(i));
+            i.limiter.pause_until(after + hold);
+        }
+        let kind = ErrorKind::Status {
+            status: response.status,
+            class,
+            headers: response.headers,
+            body: response.body,
+        };
+        (kind, class, delay)
+    }
+
+    /// The provider refused the credential of `generation`: whether the
+    /// authenticator renewed it (replay the call), within the deadline.
+    async fn credential_rejected(
+        &self,
+        generation: u64,
+        response: &Response,
+    ) -> Result<bool, Error> {
+        let i = self.inner();
+        let Some(auth) = &i.authenticator else {
+            return Ok(false);
+        };
+        let remaining = self.deadline.remaining(i.clock.now());
+        let renewed = auth.rejected(generation, response.status, &response.headers);
+        match timeout(&*i.clock, remaining, renewed).await {
+            Ok(Ok(renewed)) => Ok(renewed),
+            Ok(Err(failure)) => Err(self.error(ErrorKind::Auth(failure))),
+            Err(_) => Err(self.error(ErrorKind::DeadlineExceeded)),
+        }
+    }
+
+    /// The one attempt function: admission (deadline floor, breaker, rate
+    /// limits), then credentials and the exchange inside the attempt
+    /// timeout, then the outcome recorded. `Err` when the call ends
+    /// before anything is sent.
+    async fn attempt(&mut self) -> Result<Attempted, Error> {
+        let clock = self.inner().clock.clone();
+        let admitted = self.admit().await?;
+        let started = clock.now();
+        // The attempt's own bound, never past the deadline.
+        let budget = self.attempt_timeout.min(self.deadline.remaining(started));
+        let authorization = self.credentials(budget).await?;
+        self.attempts += 1;
+        let span = attempt_span(self.attempts);
+        let sent_at = if authorization.is_some() {
+            clock.now()
+        } else {
+            started
+        };
+        let left = budget.saturating_sub(sent_at.saturating_duration_since(started));
+        let generation = authorization.as_ref().map(|a| a.generation);
+        let credential = authorization
+            .as_ref()
+            .map(|a| (&http::header::AUTHORIZATION, &a.value));
+        let exchange = self.exchange(credential.as_slice());
+        // Sent (or copied): not kept across the wait.
+        drop(authorization);
+        let outcome = match timeout(&*clock, left, exchange)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(elapsed) => Err(TransportError {
+                kind: TransportErrorKind::Timeout,
+                sent: true,
+                message: format!("no complete response within {:?}", elapsed.0),
+            }),
+        };
+        let (class, after) = self.record(&outcome, admitted, &span, sent_at);
+        Ok(Attempted {
+            outcome,
+            class,
+            after,
+            generation,
+        })
+    }
+
+    /// Admission for one attempt: enough time left, a breaker permit, a
+    /// slot from every rate limiter (waiting within the deadline).
+    async fn admit(&self) -> Result<Option<Permit>, Error> {
+        let i = self.inner();
+        // Read afresh even for the first attempt: a caller may make the
+        // call's future well before it first polls it.
+        let now = i.clock.now();
+        let remaining = self.deadline.remaining(now);
+        let needed = self.least_budget();
+        if remaining < needed {
+            return Err(self.error(ErrorKind::DeadlineExceeded));
+        }
+        let permit = match &self.breaker {
+            None => None,
+            Some(b) => match b.admit(now) {
+                Ok(p) => Some(p),
+                Err(rejected) => {
+                    return Err(self.error(ErrorKind::BreakerOpen {
+                        retry_in: rejected.retry_in,
+                    }))
+                }
+            },
+        };
+        // The integration's rate limit and those declared by the policy
+        // functions around the call: wait for the slowest.
+        let allowed = remaining.saturating_sub(needed);
+        let limiters =
+            || std::iter::once(&i.limiter).chain(self.declared_limiters.iter().map(|l| &**l));
+        let mut wait = Duration::ZERO;
+        for (n, limiter) in limiters().enumerate() {
+            match limiter.reserve(now, allowed) {
+                Ok(w) => wait = wait.max(w),
+                Err(refused) => {
+                    // The call is not made: the slots it already took in
+                    // the limiters before this one go back.
+                    limiters().take(n).for_each(RateLimiter::refund);
+                    return Err(self.error(ErrorKind::RateLimitedLocally { wait: refused.wait }));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            if i.limiter.is_paused() {
+                // Held by the provider's pause: every caller held would go
+                // at the instant it ends. Spread them over one base backoff
+                // (full jitter), within the deadline.
+                let spread = unsaid_rate_limit_pause(i);
+                wait = (wait + i.jitter.full(spread)).min(allowed).max(wait);
+            }
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "waiting for the rate limit"
+            );
+            i.clock.sleep(wait).await;
+        }
+        Ok(permit)
+    }
+
+    /// The attempt's credential, resolved within `budget` (a refresh it
+    /// waits for included): a hung token endpoint ends the call at its
+    /// bound, never later.
+    async fn credentials(&self, budget: Duration) -> Result<Option<Authorization>, Error> {
+        let i = self.inner();
+        let Some(auth) = &i.authenticator else {
+            return Ok(None);
+        };
+        let started = i.clock.now();
+        match timeout(&*i.clock, budget, auth.authorize(&self.operation)).await {
+            Ok(Ok(authorization)) => Ok(authorization),
+            Ok(Err(failure)) => Err(self.error(ErrorKind::Auth(failure))),
+            Err(elapsed) if self.deadline.is_expired(started + elapsed.0) => {
+                Err(self.error(ErrorKind::DeadlineExceeded))
+            }
+            Err(elapsed) => {
+                Err(self.error(ErrorKind::Auth(AuthFailure::TimedOut { waited: elapsed.0 })))
+            }
+        }
+    }
+
+    /// The exchange of one attempt: the kept request with the attempt's
+    /// headers added.
+    fn exchange(&self, headers: &[(&HeaderName, &HeaderValue)]) -> Sending {
+        let transport = &self.inner().transport;
+        if self.streaming {
+            let mut copy = self.http.clone();
+            for (name, value) in headers {
+                copy.headers.insert((*name).clone(), (*value).clone());
+            }
+            return Sending::Streamed(Box::pin(streaming_exchange(transport.clone(), copy)));
+        }
+        Sending::Buffered(transport.send_attempt(&self.http, headers))
+    }
+
+    /// An attempt's outcome is in: its span fields, its class, the
+    /// breaker's record of it, its metric, and the fastest answer so far.
+    fn record(
+        &mut self,
+        outcome: &Result<Exchange, TransportError>,
+        permit: Option<Permit>,
+        span: &tracing::Span,
+        sent_at: Instant,
+    ) -> (Option<ErrorClass>, Instant) {
+        let i = &*self.integration.inner;
+        let after = i.clock.now();
+        let took = after.saturating_duration_since(sent_at);
+        // A gateway's 502 or 504 takes as long as its own wait for the
+        // upstream, which says little about how fast a retry may be
+        // answered: not counted.
+        if let Ok(exchange) = outcome {
+            if !matches!(exchange.response.status.as_u16(), 502 | 504) {
+                self.fastest_answer = Some(self.fastest_answer.map_or(took, |f| f.min(took)));
+            }
+        }
+        span.record("duration_ms", took.as_millis() as u64);
+        let class = match outcome {
+            Ok(exchange) => {
+                span.record("status", exchange.response.status.as_u16());
+                classify(i, &self.operation, Outcome::Response(&exchange.response))
+            }
+            Err(e) => classify(i, &self.operation, Outcome::Transport(e)),
+        };
+        span.record("class", outcome_label(class));
+        if let Some(p) = permit {
+            p.record(
+                matches!(class, Some(ErrorClass::Transient | ErrorClass::Ambiguous)),
+                after,
+            );
+        }
+        i.metrics.attempt(&i.label, class);
+        (class, after)
+    }
+
+    /// A successful attempt: the retry budget earns a token, and a spent
+    /// quota the provider reports holds later calls until it resets.
+    fn succeeded(&self, exchange: &Exchange, after: Instant) {
+        let i = self.inner();
+        i.budget.earn();
+        if let Some(wait) = reset_when_exhausted(&exchange.response.headers, || i.clock.wall()) {
+            i.limiter.pause_until(after + wait);
+        }
+    }
+
+    /// The least time left in which an attempt is started: the configured
+    /// floor, or the fastest the call's attempts were answered in.
+    fn least_budget(&self) -> Duration {
+        self.inner()
+            .config
+            .min_attempt_budget
+            .max(self.fastest_answer.unwrap_or_default())
+    }
+}
+
+fn classify(i: &Inner, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
+    let custom = i
+        .classifier
+        .as_ref()
+        .and_then(|c| c.classify(operation, outcome));
+    custom.or_else(|| default_class(operation, outcome))
+}
+
+/// How long a rate-limited answer that did not say for how long pauses the
+/// integration: one base backoff of the integration's, at most 1 s.
+fn unsaid_rate_limit_pause(i: &Inner) -> Duration {
+    i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE)
+}
+
+/// A streaming exchange: a success comes back once its head is in, and an
+/// error response is read whole (it is classified, and kept in the error).
+async fn streaming_exchange(
+    transport: Arc<dyn super::Transport>,
+    request: HttpRequest,
+) -> Result<Exchange, TransportError> {
+    let r = transport.send_streaming(request).await?;
+    let (body, stream) = if r.status.as_u16() < 400 {
+        (bytes::Bytes::new(), Some(r.body))
+    } else {
+        (r.body.collect(MAX_STREAMED_ERROR_BODY).await?, None)
+    };
+    Ok(Exchange {
+        response: Response {
+            status: r.status,
+            headers: r.headers,
+            body,
+        },
+        stream,
+    })
+}
+
+/// The span of attempt number `attempt`; the fields of its outcome are
+/// recorded once it is in.
+fn attempt_span(attempt: u32) -> tracing::Span {
+    tracing::debug_span!(
+        "wharf.attempt",
+        attempt,
+        status = field::Empty,
+        class = field::Empty,
+        duration_ms = field::Empty,
+    )
+}
