@@ -40,6 +40,10 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "no import cycles between the runtime's modules"
+python3 scripts/module_cycles.py runtime/src
+python3 scripts/module_cycles.py runtime/src --depth 1
+
 step "real provider specs: every spec of the corpus loads and generates without panic"
 cargo build --release -p wharf-corpus
 ./target/release/wharf-corpus

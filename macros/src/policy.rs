@@ -119,7 +119,7 @@ fn rules(args: &PolicyArgs, attr: Span) -> syn::Result<TokenStream> {
                 path_text(path)
             );
             checks.extend(quote_spanned! {path.span()=>
-                if !::wharf::policy::declared::checks::retry_is_safe(#ident) {
+                if !::wharf::__private::checks::retry_is_safe(#ident) {
                     ::core::panic!(#message);
                 }
             });
@@ -141,7 +141,7 @@ fn rules(args: &PolicyArgs, attr: Span) -> syn::Result<TokenStream> {
             );
             let idents = refs.iter().map(|(i, _)| i);
             checks.extend(quote_spanned! {lit.span()=>
-                if #(!::wharf::policy::declared::checks::lists_scope(#idents, #scope))&&* {
+                if #(!::wharf::__private::checks::lists_scope(#idents, #scope))&&* {
                     ::core::panic!(#message);
                 }
             });

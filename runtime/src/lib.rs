@@ -14,6 +14,7 @@ pub mod decode;
 mod drift;
 mod ids;
 mod nullable;
+mod operation;
 pub mod policy;
 pub mod redact;
 #[cfg(feature = "testing")]
@@ -39,6 +40,7 @@ pub mod __private {
         decode_enum, decode_object, decode_union, deserialize, discriminator, Cx, Decode,
         DecodeObject, DecodeUnion, Decoding, Required, StringEnum, UnionTrial,
     };
+    pub use crate::operation::checks;
     pub use crate::redact::{Redacted, RedactedMap};
     pub use serde;
     pub use serde::de::{Deserializer, MapAccess};

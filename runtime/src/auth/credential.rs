@@ -8,35 +8,15 @@
 use super::profile::TokenError;
 use super::store::TokenStore;
 use super::token::TokenSet;
+pub use super::token_endpoint::TokenEndpoint;
 use crate::call::{AuthFailure, AuthFuture, Authenticator, Authorization, OperationMeta};
 use crate::policy::retry::Jitter;
 use crate::time::Clock;
 use http::{HeaderMap, HeaderValue, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
-
-/// Exchanges a refresh token for new tokens ([`super::OAuthClient`] is the
-/// real one; tests script their own).
-pub trait TokenEndpoint: Send + Sync + fmt::Debug {
-    fn refresh<'a>(
-        &'a self,
-        refresh_token: &'a SecretString,
-        scopes: &'a [String],
-        now: SystemTime,
-    ) -> AuthFuture<'a, Result<TokenSet, TokenError>>;
-
-    /// New tokens without a refresh token, for grants the client can
-    /// repeat on its own (client credentials). `None`: it cannot, and a
-    /// token without a refresh token needs the user again.
-    fn reissue<'a>(
-        &'a self,
-        _scopes: &'a [String],
-    ) -> Option<AuthFuture<'a, Result<TokenSet, TokenError>>> {
-        None
-    }
-}
 
 /// What happened to a credential, for the app to hook (metrics, prompting
 /// the user to log in again).

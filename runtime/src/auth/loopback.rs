@@ -1,7 +1,7 @@
 //! The one-shot loopback redirect listener of native apps (RFC 8252 §7.3):
 //! 127.0.0.1 on a random port, one callback accepted, then closed.
 
-use super::flows::FlowError;
+use super::flow_error::FlowError;
 use crate::time::Clock;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

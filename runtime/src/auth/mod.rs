@@ -3,6 +3,7 @@
 
 mod credential;
 mod file_store;
+mod flow_error;
 mod flows;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keyring_store;
@@ -13,6 +14,7 @@ mod profile;
 mod request;
 mod store;
 mod token;
+mod token_endpoint;
 
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
 pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};

@@ -258,7 +258,7 @@ pub fn parse_token_response(
     if let Some(error) = error_of(profile, status, &doc) {
         let sent: Vec<&str> = cx
             .previous_refresh
-            .map(|r| secrecy::ExposeSecret::expose_secret(r))
+            .map(secrecy::ExposeSecret::expose_secret)
             .into_iter()
             .collect();
         return Err(error.redacted(&sent));

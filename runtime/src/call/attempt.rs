@@ -2,10 +2,10 @@
 //! exchange under way (a buffered send, or a streaming one that reads
 //! error bodies whole before it is done).
 
-use super::body::ByteStream;
 use super::error::TransportError;
-use super::request::Response;
 use super::transport::SendFuture;
+use crate::operation::ByteStream;
+use crate::operation::Response;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,6 +16,9 @@ pub(super) struct Exchange {
     pub(super) response: Response,
     pub(super) stream: Option<ByteStream>,
 }
+
+/// A finished call: the exchange and the attempts it took.
+pub(super) type Finished = Result<(Exchange, u32), super::error::Error>;
 
 /// The exchange under way.
 pub(super) enum Sending {

@@ -2,7 +2,7 @@
 //! [`Authenticator`] for the `Authorization` value before sending, and tells
 //! it about a 401/403 so it can refresh once and have the call replayed.
 
-use super::request::OperationMeta;
+use crate::operation::OperationMeta;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use std::fmt;
 use std::future::Future;

@@ -3,7 +3,7 @@
 //! provider header that says whether to retry).
 
 use super::error::{ErrorClass, TransportError, TransportErrorKind};
-use super::request::{OperationMeta, Response};
+use crate::operation::{OperationMeta, Response};
 use std::fmt;
 
 /// The outcome of one attempt, as classifiers see it.

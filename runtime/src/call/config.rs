@@ -125,6 +125,16 @@ pub struct CallOptions {
 }
 
 impl CallOptions {
+    /// The call options a declared policy sets (timeouts and retry).
+    pub fn from_policy(policy: &crate::policy::declared::Policy) -> CallOptions {
+        CallOptions {
+            timeout: policy.timeout,
+            attempt_timeout: policy.attempt_timeout,
+            retry: policy.retry,
+            ..CallOptions::default()
+        }
+    }
+
     /// `self` where set, else `fallback`.
     pub fn or(&self, fallback: &CallOptions) -> CallOptions {
         CallOptions {

@@ -3,17 +3,18 @@
 
 use super::attempt::Exchange;
 use super::auth_hook::Authenticator;
-use super::body::ByteStream;
-use super::call_metrics::{outcome_label, CallMetrics};
+use super::call_metrics::CallMetrics;
 use super::classify::Classifier;
+use super::components::Components;
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
-use super::error::{Error, ErrorKind};
+use super::error::Error;
 use super::health::{Health, Latencies};
-use super::orchestrator::{self, Finished};
-use super::request::{Request, Response, StreamingResponse};
+use super::orchestrator;
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
+use crate::operation::ByteStream;
+use crate::operation::{Request, Response, StreamingResponse};
 use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::Bulkhead;
@@ -25,33 +26,7 @@ use std::sync::Arc;
 /// Calls to one provider. Cheap to clone; clones share pool and policies.
 #[derive(Debug, Clone)]
 pub struct Integration {
-    pub(super) inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-pub(super) struct Inner {
-    pub(super) name: String,
-    /// The name as a metrics label (shared, so labelling does not allocate).
-    pub(super) label: metrics::SharedString,
-    pub(super) metrics: CallMetrics,
-    pub(super) config: IntegrationConfig,
-    pub(super) transport: Arc<dyn Transport>,
-    pub(super) classifier: Option<Arc<dyn Classifier>>,
-    pub(super) clock: Arc<dyn Clock>,
-    pub(super) drift_sink: Arc<dyn DriftSink>,
-    pub(super) authenticator: Option<Arc<dyn Authenticator>>,
-    pub(super) breaker: Option<Breaker>,
-    /// One breaker per operation, when configured so (created on first use).
-    pub(super) operation_breakers:
-        Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
-    /// Guards declared by policies, created on first use: breakers by
-    /// name, rate limiters and bulkheads by declaring function.
-    declared: std::sync::Mutex<DeclaredGuards>,
-    pub(super) limiter: RateLimiter,
-    pub(super) bulkhead: Option<Bulkhead>,
-    pub(super) budget: RetryBudget,
-    pub(super) jitter: Jitter,
-    pub(super) latencies: Latencies,
+    pub(super) inner: Arc<Components>,
 }
 
 /// Builds an [`Integration`].
@@ -113,14 +88,14 @@ impl IntegrationBuilder {
         let now = self.clock.now();
         let config = self.config;
         Ok(Integration {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Components {
                 breaker: config
                     .breaker
                     .filter(|_| !config.breaker_per_operation)
                     .map(Breaker::new),
                 operation_breakers: (config.breaker.is_some() && config.breaker_per_operation)
                     .then(|| std::sync::Mutex::new(std::collections::HashMap::new())),
-                declared: std::sync::Mutex::new(DeclaredGuards::default()),
+                declared: std::sync::Mutex::new(super::components::DeclaredGuards::default()),
                 limiter: RateLimiter::new(config.rate_limit, now),
                 bulkhead: config.bulkhead.map(Bulkhead::new),
                 budget: RetryBudget::new(config.budget),
@@ -142,15 +117,6 @@ impl IntegrationBuilder {
     }
 }
 
-#[derive(Debug, Default)]
-struct DeclaredGuards {
-    breakers: std::collections::HashMap<&'static str, Breaker>,
-    limiters: std::collections::HashMap<&'static str, Arc<RateLimiter>>,
-    bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
-}
-
-/// A call as made: the operation, the request every attempt sends, the
-/// resolved options and the correlation header.
 impl Integration {
     pub fn builder(name: impl Into<String>) -> IntegrationBuilder {
         IntegrationBuilder {
@@ -195,7 +161,7 @@ impl Integration {
             (None, None) => Vec::new(),
         };
         // Breakers named by policies count too.
-        breakers.extend(self.declared_guards().breakers.values().cloned());
+        breakers.extend(self.inner.declared_guards().breakers.values().cloned());
         Health {
             integration: i.name.clone(),
             breaker: breakers
@@ -228,7 +194,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<Response, Error>> + Send + '_ {
-        orchestrator::invoke(self, request, options, false, |exchange, _| {
+        orchestrator::invoke(&self.inner, request, options, false, |exchange, _| {
             exchange.response
         })
     }
@@ -240,9 +206,13 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<(Response, u32), Error>> + Send + '_ {
-        orchestrator::invoke(self, request, options, false, |exchange, attempts| {
-            (exchange.response, attempts)
-        })
+        orchestrator::invoke(
+            &self.inner,
+            request,
+            options,
+            false,
+            |exchange, attempts| (exchange.response, attempts),
+        )
     }
 
     /// Makes one logical call whose response body is handed over as a
@@ -256,7 +226,7 @@ impl Integration {
         request: Request,
         options: CallOptions,
     ) -> impl std::future::Future<Output = Result<StreamingResponse, Error>> + Send + '_ {
-        orchestrator::invoke(self, request, options, true, |exchange, attempts| {
+        orchestrator::invoke(&self.inner, request, options, true, |exchange, attempts| {
             let Exchange { response, stream } = exchange;
             StreamingResponse {
                 status: response.status,
@@ -265,120 +235,5 @@ impl Integration {
                 attempts,
             }
         })
-    }
-
-    /// Once a call is over: its latency, metrics and span fields, and the
-    /// transitions of the breaker that guarded it.
-    pub(super) fn settle(
-        &self,
-        result: &Finished,
-        span: &tracing::Span,
-        started: tokio::time::Instant,
-        breaker: Option<&Breaker>,
-    ) {
-        let i = &self.inner;
-        let elapsed = i.clock.now().saturating_duration_since(started);
-        i.latencies.record(elapsed);
-        let (class, attempts) = match result {
-            Ok((_, attempts)) => (None, *attempts),
-            Err(e) => (Some(e.class()), e.attempts),
-        };
-        span.record("attempts", attempts);
-        span.record("outcome", outcome_label(class));
-        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
-        if let Some(b) = breaker {
-            self.publish_breaker_transitions(b);
-        }
-    }
-
-    fn declared_guards(&self) -> std::sync::MutexGuard<'_, DeclaredGuards> {
-        match self.inner.declared.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    /// The rate limiter declared by policy `id`.
-    pub(super) fn declared_limiter(
-        &self,
-        id: &'static str,
-        rate: crate::policy::rate_limit::RateLimit,
-    ) -> Arc<RateLimiter> {
-        let now = self.inner.clock.now();
-        self.declared_guards()
-            .limiters
-            .entry(id)
-            .or_insert_with(|| Arc::new(RateLimiter::new(Some(rate), now)))
-            .clone()
-    }
-
-    /// The bulkhead declared by policy `id` (no queue: full means rejected).
-    pub(super) fn declared_bulkhead(&self, id: &'static str, max: usize) -> Arc<Bulkhead> {
-        self.declared_guards()
-            .bulkheads
-            .entry(id)
-            .or_insert_with(|| {
-                Arc::new(Bulkhead::new(crate::policy::bulkhead::BulkheadConfig {
-                    max_concurrent: max,
-                    max_queued: 0,
-                }))
-            })
-            .clone()
-    }
-
-    /// The named breaker `name` (with the integration's breaker settings).
-    pub(super) fn named_breaker(&self, name: &'static str) -> Breaker {
-        let config = self.inner.config.breaker.unwrap_or_default();
-        self.declared_guards()
-            .breakers
-            .entry(name)
-            .or_insert_with(|| Breaker::new(config))
-            .clone()
-    }
-
-    /// The breaker guarding `operation`: the integration's, or its own.
-    pub(super) fn breaker_for(&self, operation: &str) -> Option<Breaker> {
-        let i = &self.inner;
-        if let Some(b) = &i.breaker {
-            return Some(b.clone());
-        }
-        let config = i.config.breaker?;
-        let mut map = match i.operation_breakers.as_ref()?.lock() {
-            Ok(m) => m,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        Some(
-            map.entry(operation.to_owned())
-                .or_insert_with(|| Breaker::new(config))
-                .clone(),
-        )
-    }
-
-    fn publish_breaker_transitions(&self, breaker: &Breaker) {
-        for (from, to) in breaker.take_transitions() {
-            tracing::warn!(integration = %self.inner.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
-            metrics::counter!(
-                "wharf_breaker_transitions_total",
-                "integration" => self.inner.label.clone(),
-                "to" => to.as_str()
-            )
-            .increment(1);
-        }
-    }
-
-    pub(super) fn error(
-        &self,
-        operation: &super::OperationMeta,
-        kind: ErrorKind,
-        attempts: u32,
-        budget_exhausted: bool,
-    ) -> Error {
-        Error {
-            kind,
-            integration: self.inner.name.clone(),
-            operation: operation.name.to_string(),
-            attempts,
-            budget_exhausted,
-        }
     }
 }

@@ -9,9 +9,9 @@
 
 mod attempt;
 mod auth_hook;
-mod body;
 mod call_metrics;
 mod classify;
+mod components;
 mod config;
 mod drift_sink;
 mod error;
@@ -19,14 +19,16 @@ mod health;
 mod idempotency;
 mod integration;
 mod orchestrator;
-mod request;
 mod reqwest_transport;
 mod retry_after;
 mod retry_strategy;
 mod transport;
 
+pub use crate::operation::{
+    scopes_for, Body, ByteStream, Chunks, HttpRequest, Opened, OperationMeta, Request, Response,
+    SchemeScopes, SecurityRequirement, StreamingResponse, WriteError,
+};
 pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization};
-pub use body::{Body, ByteStream, Chunks, Opened, WriteError};
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};
 pub use drift_sink::{DriftSink, LogDrift};
@@ -34,10 +36,6 @@ pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind
 pub use health::Health;
 pub use idempotency::{IdempotencyKey, InvalidKey};
 pub use integration::{Integration, IntegrationBuilder};
-pub use request::{
-    scopes_for, HttpRequest, OperationMeta, Request, Response, SchemeScopes, SecurityRequirement,
-    StreamingResponse,
-};
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
 pub use transport::{SendFuture, StreamingSendFuture, Transport};

@@ -15,17 +15,17 @@
 //! exchange, the backoff. The deadline also bounds the whole run, so no
 //! wait added later can outlive it.
 
-use super::attempt::{Exchange, Sending};
+use super::attempt::{Exchange, Finished, Sending};
 use super::auth_hook::{AuthFailure, Authorization};
 use super::call_metrics::outcome_label;
 use super::classify::{default_class, Outcome};
+use super::components::Components;
 use super::config::CallOptions;
 use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 use super::idempotency::IdempotencyKey;
-use super::integration::{Inner, Integration};
-use super::request::{HttpRequest, OperationMeta, Request, Response};
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::retry_strategy::{Decision, Failed, RetryStrategy};
+use crate::operation::{HttpRequest, OperationMeta, Request, Response};
 use crate::policy::breaker::{Breaker, Permit};
 use crate::policy::bulkhead::Full;
 use crate::policy::deadline::Deadline;
@@ -50,10 +50,7 @@ const MAX_UNSAID_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
 /// Largest error body read from a streaming call.
 const MAX_STREAMED_ERROR_BODY: usize = 1024 * 1024;
 
-/// A finished call: the exchange and the attempts it took.
-pub(super) type Finished = Result<(Exchange, u32), Error>;
-
-/// What [`Integration::call`] returns: the boxed run of the call (one
+/// What `Integration::call` returns: the boxed run of the call (one
 /// pointer in the caller's future), turned into the caller's type.
 pub(super) struct CallFuture<'a, T> {
     run: Pin<Box<dyn Future<Output = Finished> + Send + 'a>>,
@@ -73,13 +70,13 @@ impl<T> Future for CallFuture<'_, T> {
 /// Starts a call: everything settled without waiting, then the future that
 /// runs it inside its span.
 pub(super) fn invoke<T>(
-    integration: &Integration,
+    integration: &Components,
     request: Request,
     options: CallOptions,
     streaming: bool,
     output: fn(Exchange, u32) -> T,
 ) -> CallFuture<'_, T> {
-    let i = &*integration.inner;
+    let i = integration;
     let started = i.clock.now();
     let scope = scope::current();
     let generated = Some(request.operation.policies).filter(|p| !p.is_none());
@@ -107,8 +104,9 @@ pub(super) fn invoke<T>(
         Some(name) => Some(integration.named_breaker(name)),
         None => integration.breaker_for(&operation.name),
     };
-    let prepared = correlation.and_then(|correlation| {
-        prepare(
+    let prepared = match correlation {
+        Err(refused) => Err(refused),
+        Ok(correlation) => prepare(
             integration,
             Parts {
                 operation,
@@ -121,8 +119,8 @@ pub(super) fn invoke<T>(
             started,
             breaker.clone(),
             streaming,
-        )
-    });
+        ),
+    };
     let run = async move {
         let finished = match prepared {
             Ok(mut call) => call.run_within_deadline().await,
@@ -143,6 +141,7 @@ pub(super) fn invoke<T>(
 }
 
 /// The caller's correlation id (refused if it cannot be sent), or a new one.
+#[allow(clippy::result_large_err)]
 fn correlation_id(options: &CallOptions) -> Result<HeaderValue, ErrorKind> {
     match &options.correlation_id {
         Some(id) => HeaderValue::from_str(id)
@@ -162,7 +161,7 @@ fn correlation_id(options: &CallOptions) -> Result<HeaderValue, ErrorKind> {
 /// operation, per tag, then the generated client policy. What is still
 /// unset comes from the integration's configuration when it is read.
 fn resolve_options(
-    i: &Inner,
+    i: &Components,
     op: &OperationMeta,
     mut resolved: CallOptions,
     scope: Option<&ActiveScope>,
@@ -176,20 +175,20 @@ fn resolve_options(
             timeout: None,
             ..scope.policy
         };
-        resolved = resolved.or(&per_call.call_options());
+        resolved = resolved.or(&CallOptions::from_policy(&per_call));
     }
     if let Some(o) = config.operations.get(op.name.as_ref()) {
         resolved = resolved.or(o);
     }
     if let Some(generated) = generated {
-        resolved = resolved.or(&generated.operation.call_options());
+        resolved = resolved.or(&CallOptions::from_policy(&generated.operation));
     }
     if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
         resolved = resolved.or(o);
     }
     if let Some(generated) = generated {
         for level in [&generated.tag, &generated.client] {
-            resolved = resolved.or(&level.call_options());
+            resolved = resolved.or(&CallOptions::from_policy(level));
         }
     }
     resolved
@@ -216,7 +215,7 @@ struct Parts {
 
 /// A call under way: what every attempt sends and the state of the loop.
 struct Call<'a> {
-    integration: &'a Integration,
+    integration: &'a Components,
     operation: OperationMeta,
     /// What every attempt sends, the call's correlation id and idempotency
     /// key among its headers (an attempt adds only its credential).
@@ -252,7 +251,7 @@ struct Attempted {
 /// slots, the idempotency key and the request every attempt sends.
 #[allow(clippy::result_large_err, clippy::too_many_arguments)]
 fn prepare<'a>(
-    integration: &'a Integration,
+    integration: &'a Components,
     parts: Parts,
     declared: &Policy,
     scope: Option<&ActiveScope>,
@@ -260,7 +259,7 @@ fn prepare<'a>(
     breaker: Option<Breaker>,
     streaming: bool,
 ) -> Result<Call<'a>, Error> {
-    let i = &*integration.inner;
+    let i = integration;
     let Parts {
         operation,
         mut http,
@@ -353,7 +352,7 @@ fn prepare<'a>(
 /// when it cannot be sent as given), a natural key bound by a policy
 /// function (hashed when it cannot be sent as it is), or a new one.
 fn idempotency_key(
-    i: &Inner,
+    i: &Components,
     operation: &OperationMeta,
     http: &HttpRequest,
     options: &CallOptions,
@@ -385,8 +384,8 @@ fn idempotency_key(
 }
 
 impl Call<'_> {
-    fn inner(&self) -> &Inner {
-        &self.integration.inner
+    fn inner(&self) -> &Components {
+        self.integration
     }
 
     fn error(&self, kind: ErrorKind) -> Error {
@@ -420,11 +419,13 @@ impl Call<'_> {
             // A rejected token: the authenticator refreshes at most once
             // and the call is replayed at most once.
             if let (Some(generation), Ok(Exchange { response, .. })) = (generation, &outcome) {
-                if matches!(response.status.as_u16(), 401 | 403) && !replayed && self.replayable {
-                    if self.credential_rejected(generation, response).await? {
-                        replayed = true;
-                        continue;
-                    }
+                if matches!(response.status.as_u16(), 401 | 403)
+                    && !replayed
+                    && self.replayable
+                    && self.credential_rejected(generation, response).await?
+                {
+                    replayed = true;
+                    continue;
                 }
             }
             let (kind, class, provider_delay) = match (outcome, class) {
@@ -688,7 +689,7 @@ impl Call<'_> {
         span: &tracing::Span,
         sent_at: Instant,
     ) -> (Option<ErrorClass>, Instant) {
-        let i = &*self.integration.inner;
+        let i = self.integration;
         let after = i.clock.now();
         let took = after.saturating_duration_since(sent_at);
         // A gateway's 502 or 504 takes as long as its own wait for the
@@ -738,7 +739,7 @@ impl Call<'_> {
     }
 }
 
-fn classify(i: &Inner, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
+fn classify(i: &Components, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
     let custom = i
         .classifier
         .as_ref()
@@ -748,7 +749,7 @@ fn classify(i: &Inner, operation: &OperationMeta, outcome: Outcome<'_>) -> Optio
 
 /// How long a rate-limited answer that did not say for how long pauses the
 /// integration: one base backoff of the integration's, at most 1 s.
-fn unsaid_rate_limit_pause(i: &Inner) -> Duration {
+fn unsaid_rate_limit_pause(i: &Components) -> Duration {
     i.config.retry.base.min(MAX_UNSAID_RATE_LIMIT_PAUSE)
 }
 

@@ -6,10 +6,10 @@
 //! stall timeout and size cap on response bodies. One instance is one
 //! connection pool: an integration owns one.
 
-use super::body::{ByteStream, Opened};
 use super::error::{TransportError, TransportErrorKind};
-use super::request::{HttpRequest, Response, StreamingResponse};
 use super::transport::{SendFuture, StreamingSendFuture, Transport};
+use crate::operation::{ByteStream, Opened};
+use crate::operation::{HttpRequest, Response, StreamingResponse};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};

@@ -5,9 +5,9 @@
 //! integration's shared retry budget (the quota that keeps an outage from
 //! multiplying load).
 
+use super::components::Components;
 use super::error::{ErrorClass, ErrorKind};
-use super::integration::Integration;
-use crate::policy::retry::{is_retryable, RetryPolicy};
+use crate::policy::retry::RetryPolicy;
 use std::time::Duration;
 
 /// A failed attempt, as the strategy weighs it.
@@ -38,14 +38,14 @@ pub(super) enum Decision {
 /// One call's retry strategy: its policy and plan, the integration's
 /// jitter and budget.
 pub(super) struct RetryStrategy<'a> {
-    integration: &'a Integration,
+    integration: &'a Components,
     policy: RetryPolicy,
     has_idempotency_plan: bool,
 }
 
 impl<'a> RetryStrategy<'a> {
     pub(super) fn new(
-        integration: &'a Integration,
+        integration: &'a Components,
         policy: RetryPolicy,
         has_idempotency_plan: bool,
     ) -> Self {
@@ -60,7 +60,7 @@ impl<'a> RetryStrategy<'a> {
     /// then a token from the budget: in that order, so a retry that would
     /// not be made never spends one.
     pub(super) fn after_attempt(&self, failed: Failed) -> Decision {
-        let i = &self.integration.inner;
+        let i = self.integration;
         let stop = |kind| Decision::Stop {
             kind,
             budget_exhausted: false,
@@ -94,5 +94,28 @@ impl<'a> RetryStrategy<'a> {
             };
         }
         Decision::RetryAfter(delay)
+    }
+}
+
+/// Whether a failure of this class may be retried.
+pub fn is_retryable(class: ErrorClass, has_idempotency_plan: bool) -> bool {
+    match class {
+        ErrorClass::Transient | ErrorClass::RateLimited => true,
+        ErrorClass::Ambiguous => has_idempotency_plan,
+        ErrorClass::Permanent => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_classes_are_retried() {
+        assert!(is_retryable(ErrorClass::Transient, false));
+        assert!(is_retryable(ErrorClass::RateLimited, false));
+        assert!(!is_retryable(ErrorClass::Permanent, true));
+        assert!(!is_retryable(ErrorClass::Ambiguous, false));
+        assert!(is_retryable(ErrorClass::Ambiguous, true));
     }
 }

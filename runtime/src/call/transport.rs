@@ -1,9 +1,9 @@
 //! The transport: one HTTP exchange. The request path owns timeouts and
 //! retries; a transport only sends. Tests swap in an in-memory one.
 
-use super::body::ByteStream;
 use super::error::TransportError;
-use super::request::{HttpRequest, Response, StreamingResponse};
+use crate::operation::ByteStream;
+use crate::operation::{HttpRequest, Response, StreamingResponse};
 use http::{HeaderName, HeaderValue};
 use std::fmt;
 use std::future::Future;

@@ -14,7 +14,6 @@
 
 use super::rate_limit::RateLimit;
 use super::retry::RetryPolicy;
-use crate::call::{CallOptions, OperationMeta};
 use std::time::Duration;
 
 /// One declared policy. `None` (or empty) fields inherit the next level's.
@@ -127,16 +126,6 @@ impl Policy {
             },
         }
     }
-
-    /// The call options this policy sets (timeouts and retry).
-    pub fn call_options(&self) -> CallOptions {
-        CallOptions {
-            timeout: self.timeout,
-            attempt_timeout: self.attempt_timeout,
-            retry: self.retry,
-            ..CallOptions::default()
-        }
-    }
 }
 
 /// The policies the generator attached to an operation, by level.
@@ -174,60 +163,9 @@ impl OperationPolicies {
     }
 }
 
-/// Compile-time checks the policy macros expand to (`const` items).
-#[doc(hidden)]
-pub mod checks {
-    use super::OperationMeta;
-
-    const fn str_eq(a: &str, b: &str) -> bool {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        if a.len() != b.len() {
-            return false;
-        }
-        let mut i = 0;
-        while i < a.len() {
-            if a[i] != b[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    }
-
-    /// Whether the spec lists `scope` in any security requirement of `op`.
-    pub const fn lists_scope(op: &OperationMeta, scope: &str) -> bool {
-        let mut r = 0;
-        while r < op.security.len() {
-            let schemes = op.security[r].schemes;
-            let mut s = 0;
-            while s < schemes.len() {
-                let scopes = schemes[s].scopes;
-                let mut k = 0;
-                while k < scopes.len() {
-                    if str_eq(scopes[k], scope) {
-                        return true;
-                    }
-                    k += 1;
-                }
-                s += 1;
-            }
-            r += 1;
-        }
-        false
-    }
-
-    /// Whether a retry of `op` cannot repeat a side effect on its own:
-    /// idempotent by method, or taking an idempotency key the runtime sends,
-    /// or covered by a generated idempotency plan.
-    pub const fn retry_is_safe(op: &OperationMeta) -> bool {
-        op.idempotent_by_method || op.accepts_idempotency_key || op.policies.has_idempotency_plan()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::{SchemeScopes, SecurityRequirement};
 
     #[test]
     fn or_takes_set_fields_and_inherits_the_rest() {
@@ -248,24 +186,5 @@ mod tests {
         assert_eq!(merged.breaker, Some("payments"));
         assert_eq!(merged.scopes, &["repo"]);
         assert_eq!(Policy::NONE.or(fallback), fallback);
-    }
-
-    #[test]
-    fn const_checks_read_the_generated_metadata() {
-        const SECURITY: &[SecurityRequirement] = &[SecurityRequirement {
-            schemes: &[SchemeScopes {
-                scheme: "oauth",
-                scopes: &["repo", "read:org"],
-            }],
-        }];
-        let mut op = OperationMeta::new("create", http::Method::POST, "/x");
-        op.security = SECURITY;
-        assert!(checks::lists_scope(&op, "read:org"));
-        assert!(!checks::lists_scope(&op, "read:or"));
-        assert!(!checks::lists_scope(&op, "admin"));
-        assert!(!checks::retry_is_safe(&op));
-        assert!(checks::retry_is_safe(&op.clone().with_idempotency_key()));
-        let put = OperationMeta::new("put", http::Method::PUT, "/x");
-        assert!(checks::retry_is_safe(&put));
     }
 }

@@ -2,9 +2,9 @@
 //!
 //! Rules wharf enforces rather than documents: a retry policy always has a
 //! limit and jitter (there is no way to turn jitter off), and only transient,
-//! rate-limited, or (with an idempotency plan) ambiguous failures are retried.
+//! rate-limited, or (with an idempotency plan) ambiguous failures are retried
+//! (see the request path's retry strategy).
 
-use crate::call::ErrorClass;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -65,15 +65,6 @@ impl RetryPolicy {
             .checked_shl(retry.saturating_sub(1))
             .unwrap_or(u32::MAX);
         self.base.saturating_mul(factor).min(self.cap)
-    }
-}
-
-/// Whether a failure of this class may be retried.
-pub fn is_retryable(class: ErrorClass, has_idempotency_plan: bool) -> bool {
-    match class {
-        ErrorClass::Transient | ErrorClass::RateLimited => true,
-        ErrorClass::Ambiguous => has_idempotency_plan,
-        ErrorClass::Permanent => false,
     }
 }
 
@@ -169,14 +160,5 @@ mod tests {
         assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((mean - 0.5).abs() < 0.05, "mean {mean}");
-    }
-
-    #[test]
-    fn only_safe_classes_are_retried() {
-        assert!(is_retryable(ErrorClass::Transient, false));
-        assert!(is_retryable(ErrorClass::RateLimited, false));
-        assert!(!is_retryable(ErrorClass::Permanent, true));
-        assert!(!is_retryable(ErrorClass::Ambiguous, false));
-        assert!(is_retryable(ErrorClass::Ambiguous, true));
     }
 }

@@ -4,7 +4,7 @@
 //! A response [`ByteStream`] hands the body over chunk by chunk as it
 //! arrives, so a download is never held whole.
 
-use super::error::{TransportError, TransportErrorKind};
+use super::class::{TransportError, TransportErrorKind};
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{Stream, StreamExt};
 use std::fmt;

@@ -1,0 +1,173 @@
+//! [`Components`]: what every call of one integration shares (its
+//! configuration, transport, clock, authenticator, classifier, and the
+//! guards: breakers, rate limiters, bulkheads, retry budget), with the
+//! lookups the orchestrator makes in them. The orchestrator sees an
+//! integration only through this.
+
+use super::attempt::Finished;
+use super::call_metrics::{outcome_label, CallMetrics};
+use super::classify::Classifier;
+use super::config::IntegrationConfig;
+use super::drift_sink::DriftSink;
+use super::error::{Error, ErrorKind};
+use super::health::Latencies;
+use super::transport::Transport;
+use super::Authenticator;
+use crate::policy::breaker::Breaker;
+use crate::policy::budget::RetryBudget;
+use crate::policy::bulkhead::Bulkhead;
+use crate::policy::rate_limit::RateLimiter;
+use crate::policy::retry::Jitter;
+use crate::time::Clock;
+use std::sync::Arc;
+
+/// One integration's shared parts (see the module's docs).
+#[derive(Debug)]
+pub(super) struct Components {
+    pub(super) name: String,
+    /// The name as a metrics label (shared, so labelling does not allocate).
+    pub(super) label: metrics::SharedString,
+    pub(super) metrics: CallMetrics,
+    pub(super) config: IntegrationConfig,
+    pub(super) transport: Arc<dyn Transport>,
+    pub(super) classifier: Option<Arc<dyn Classifier>>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) drift_sink: Arc<dyn DriftSink>,
+    pub(super) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(super) breaker: Option<Breaker>,
+    /// One breaker per operation, when configured so (created on first use).
+    pub(super) operation_breakers:
+        Option<std::sync::Mutex<std::collections::HashMap<String, Breaker>>>,
+    /// Guards declared by policies, created on first use: breakers by
+    /// name, rate limiters and bulkheads by declaring function.
+    pub(super) declared: std::sync::Mutex<DeclaredGuards>,
+    pub(super) limiter: RateLimiter,
+    pub(super) bulkhead: Option<Bulkhead>,
+    pub(super) budget: RetryBudget,
+    pub(super) jitter: Jitter,
+    pub(super) latencies: Latencies,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct DeclaredGuards {
+    pub(super) breakers: std::collections::HashMap<&'static str, Breaker>,
+    pub(super) limiters: std::collections::HashMap<&'static str, Arc<RateLimiter>>,
+    pub(super) bulkheads: std::collections::HashMap<&'static str, Arc<Bulkhead>>,
+}
+
+impl Components {
+    /// Once a call is over: its latency, metrics and span fields, and the
+    /// transitions of the breaker that guarded it.
+    pub(super) fn settle(
+        &self,
+        result: &Finished,
+        span: &tracing::Span,
+        started: tokio::time::Instant,
+        breaker: Option<&Breaker>,
+    ) {
+        let i = self;
+        let elapsed = i.clock.now().saturating_duration_since(started);
+        i.latencies.record(elapsed);
+        let (class, attempts) = match result {
+            Ok((_, attempts)) => (None, *attempts),
+            Err(e) => (Some(e.class()), e.attempts),
+        };
+        span.record("attempts", attempts);
+        span.record("outcome", outcome_label(class));
+        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
+        if let Some(b) = breaker {
+            self.publish_breaker_transitions(b);
+        }
+    }
+
+    pub(super) fn declared_guards(&self) -> std::sync::MutexGuard<'_, DeclaredGuards> {
+        match self.declared.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The rate limiter declared by policy `id`.
+    pub(super) fn declared_limiter(
+        &self,
+        id: &'static str,
+        rate: crate::policy::rate_limit::RateLimit,
+    ) -> Arc<RateLimiter> {
+        let now = self.clock.now();
+        self.declared_guards()
+            .limiters
+            .entry(id)
+            .or_insert_with(|| Arc::new(RateLimiter::new(Some(rate), now)))
+            .clone()
+    }
+
+    /// The bulkhead declared by policy `id` (no queue: full means rejected).
+    pub(super) fn declared_bulkhead(&self, id: &'static str, max: usize) -> Arc<Bulkhead> {
+        self.declared_guards()
+            .bulkheads
+            .entry(id)
+            .or_insert_with(|| {
+                Arc::new(Bulkhead::new(crate::policy::bulkhead::BulkheadConfig {
+                    max_concurrent: max,
+                    max_queued: 0,
+                }))
+            })
+            .clone()
+    }
+
+    /// The named breaker `name` (with the integration's breaker settings).
+    pub(super) fn named_breaker(&self, name: &'static str) -> Breaker {
+        let config = self.config.breaker.unwrap_or_default();
+        self.declared_guards()
+            .breakers
+            .entry(name)
+            .or_insert_with(|| Breaker::new(config))
+            .clone()
+    }
+
+    /// The breaker guarding `operation`: the integration's, or its own.
+    pub(super) fn breaker_for(&self, operation: &str) -> Option<Breaker> {
+        let i = self;
+        if let Some(b) = &i.breaker {
+            return Some(b.clone());
+        }
+        let config = i.config.breaker?;
+        let mut map = match i.operation_breakers.as_ref()?.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        Some(
+            map.entry(operation.to_owned())
+                .or_insert_with(|| Breaker::new(config))
+                .clone(),
+        )
+    }
+
+    pub(super) fn publish_breaker_transitions(&self, breaker: &Breaker) {
+        for (from, to) in breaker.take_transitions() {
+            tracing::warn!(integration = %self.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
+            metrics::counter!(
+                "wharf_breaker_transitions_total",
+                "integration" => self.label.clone(),
+                "to" => to.as_str()
+            )
+            .increment(1);
+        }
+    }
+
+    pub(super) fn error(
+        &self,
+        operation: &super::OperationMeta,
+        kind: ErrorKind,
+        attempts: u32,
+        budget_exhausted: bool,
+    ) -> Error {
+        Error {
+            kind,
+            integration: self.name.clone(),
+            operation: operation.name.to_string(),
+            attempts,
+            budget_exhausted,
+        }
+    }
+}
