@@ -2,6 +2,12 @@
 //! operating system's random source for every id, so that no id says
 //! anything about another (a counter or a seeded generator would let one
 //! observed id predict the next keys).
+//!
+//! On Linux the bytes are read 4 KiB at a time into a pool (one system
+//! call per 252 ids instead of one per id) and each byte is handed out
+//! once. The pool's page is marked `MADV_WIPEONFORK`: a forked child finds
+//! it zeroed and refills it, so parent and child never share an id. Where
+//! that cannot be had, every id is read from the OS on its own.
 
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -21,10 +27,91 @@ impl std::error::Error for RandomSourceFailed {}
 /// 16 bytes from the OS random source.
 fn random_bytes() -> Result<[u8; 16], RandomSourceFailed> {
     let mut bytes = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| RandomSourceFailed)?;
+    #[cfg(target_os = "linux")]
+    if pool::take(&mut bytes)? {
+        return Ok(bytes);
+    }
+    os_random(&mut bytes)?;
     Ok(bytes)
+}
+
+fn os_random(bytes: &mut [u8]) -> Result<(), RandomSourceFailed> {
+    SystemRandom::new()
+        .fill(bytes)
+        .map_err(|_| RandomSourceFailed)
+}
+
+#[cfg(target_os = "linux")]
+mod pool {
+    use super::{os_random, RandomSourceFailed};
+    use std::sync::Mutex;
+
+    const PAGE: usize = 4096;
+    /// The first 16 bytes hold the count of unused ids; the rest, ids.
+    const IDS: usize = PAGE / 16 - 1;
+
+    /// One page of OS randomness that a fork wipes (count included, so a
+    /// child starts with an empty pool).
+    struct Pool(*mut u8);
+
+    // SAFETY: the page is only touched through the mutex below.
+    unsafe impl Send for Pool {}
+
+    /// `None` inside: no page could be had (ids then come one by one).
+    static POOL: Mutex<Option<Option<Pool>>> = Mutex::new(None);
+
+    fn map_page() -> Option<Pool> {
+        // SAFETY: an anonymous private mapping of one page; checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        // SAFETY: `ptr` is the page just mapped.
+        if unsafe { libc::madvise(ptr, PAGE, libc::MADV_WIPEONFORK) } != 0 {
+            // A kernel older than 4.14: a pool a fork would copy is unsafe.
+            // SAFETY: unmapping the page just mapped, used by nothing.
+            unsafe { libc::munmap(ptr, PAGE) };
+            return None;
+        }
+        Some(Pool(ptr.cast()))
+    }
+
+    /// Fills `out` from the pool; `false` when there is no pool.
+    pub(super) fn take(out: &mut [u8; 16]) -> Result<bool, RandomSourceFailed> {
+        let mut guard = match POOL.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let Some(pool) = guard.get_or_insert_with(map_page) else {
+            return Ok(false);
+        };
+        // SAFETY: the page is PAGE bytes, mapped read-write for the life of
+        // the process, and only accessed under the lock.
+        let page = unsafe { std::slice::from_raw_parts_mut(pool.0, PAGE) };
+        let (head, ids) = page.split_at_mut(16);
+        let mut count = [0u8; 8];
+        count.copy_from_slice(&head[..8]);
+        let mut left = u64::from_le_bytes(count) as usize;
+        if left == 0 || left > IDS {
+            os_random(ids)?;
+            left = IDS;
+        }
+        let slot = &mut ids[(left - 1) * 16..left * 16];
+        out.copy_from_slice(slot);
+        // Handed out once: never again, not even to a later reader of the page.
+        slot.fill(0);
+        head[..8].copy_from_slice(&((left - 1) as u64).to_le_bytes());
+        Ok(true)
+    }
 }
 
 /// A correlation id in a stack buffer (no allocation).
@@ -181,6 +268,41 @@ mod tests {
             previous = next;
         }
         assert_eq!(predicted, 0);
+    }
+
+    /// A forked child refills the pool instead of reusing the parent's
+    /// bytes: the next id in each differs.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_forked_child_does_not_repeat_the_parents_ids() {
+        let _warm = super::correlation_id().unwrap();
+        let mut pipe = [0i32; 2];
+        // SAFETY: a pipe for the child's id; checked.
+        assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+        // SAFETY: the child only makes an id, writes it and exits.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            // Another test thread holding the pool's lock at the fork would
+            // leave it locked here: end in any case.
+            // SAFETY: arms a signal that ends this child process.
+            unsafe { libc::alarm(10) };
+            let id = super::correlation_id().map(|id| id.0).unwrap_or([0; 32]);
+            // SAFETY: writing a stack buffer to the pipe, then leaving at once.
+            unsafe {
+                libc::write(pipe[1], id.as_ptr().cast(), id.len());
+                libc::_exit(0);
+            }
+        }
+        let parent = super::correlation_id().unwrap();
+        let mut child = [0u8; 32];
+        // SAFETY: reading into a stack buffer of the size asked for.
+        let read = unsafe { libc::read(pipe[0], child.as_mut_ptr().cast(), child.len()) };
+        let mut status = 0;
+        // SAFETY: waiting for the child started above.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(read, 32);
+        assert_ne!(&child, &parent.0, "the child repeated the parent's next id");
     }
 
     #[test]

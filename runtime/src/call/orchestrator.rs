@@ -134,6 +134,9 @@ pub(super) fn invoke<T>(
         );
         finished
     };
+    if std::env::var_os("WHARF_SIZES").is_some() {
+        eprintln!("run future: {} bytes", std::mem::size_of_val(&run));
+    }
     CallFuture {
         run: Box::pin(run.instrument(span)),
         output,
@@ -548,8 +551,7 @@ impl Call<'_> {
     /// before anything is sent.
     async fn attempt(&mut self) -> Result<Attempted, Error> {
         let clock = self.inner().clock.clone();
-        let admitted = self.admit().await?;
-        let started = clock.now();
+        let (admitted, started) = self.admit().await?;
         // The attempt's own bound, never past the deadline.
         let budget = self.attempt_timeout.min(self.deadline.remaining(started));
         let authorization = self.credentials(budget).await?;
@@ -589,8 +591,9 @@ impl Call<'_> {
     }
 
     /// Admission for one attempt: enough time left, a breaker permit, a
-    /// slot from every rate limiter (waiting within the deadline).
-    async fn admit(&self) -> Result<Option<Permit>, Error> {
+    /// slot from every rate limiter (waiting within the deadline). Returns
+    /// the permit and the time admission ended.
+    async fn admit(&self) -> Result<(Option<Permit>, Instant), Error> {
         let i = self.inner();
         // Read afresh even for the first attempt: a caller may make the
         // call's future well before it first polls it.
@@ -641,8 +644,9 @@ impl Call<'_> {
                 "waiting for the rate limit"
             );
             i.clock.sleep(wait).await;
+            return Ok((permit, i.clock.now()));
         }
-        Ok(permit)
+        Ok((permit, now))
     }
 
     /// The attempt's credential, resolved within `budget` (a refresh it
