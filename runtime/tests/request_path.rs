@@ -109,10 +109,7 @@ fn authenticated(api: &Arc<FaultServer>, c: &Credential, clock: Arc<dyn Clock>) 
 }
 
 fn within(timeout: Duration) -> CallOptions {
-    CallOptions {
-        timeout: Some(timeout),
-        ..CallOptions::default()
-    }
+    CallOptions::new().timeout(timeout)
 }
 
 #[tokio::test(start_paused = true)]
@@ -288,11 +285,13 @@ async fn a_given_key_or_correlation_id_that_cannot_be_sent_is_refused_before_sen
         (Some("a\nb"), None),
         (None, Some("trace\n42")),
     ] {
-        let options = CallOptions {
-            idempotency_key: key.map(str::to_owned),
-            correlation_id: id.map(str::to_owned),
-            ..CallOptions::default()
-        };
+        let mut options = CallOptions::new();
+        if let Some(key) = key {
+            options = options.idempotency_key(key);
+        }
+        if let Some(id) = id {
+            options = options.correlation_id(id);
+        }
         let err = api.call(post(), options).await.unwrap_err();
         let ErrorKind::InvalidRequest { reason } = &err.kind else {
             panic!("{err:?}");
@@ -321,10 +320,7 @@ async fn a_gateway_error_after_a_mutation_without_a_plan_is_not_retried() {
         }
         assert_eq!(server.log().requests.len(), 100, "HTTP {status}");
         // With a key, the same answer is retried (with that key).
-        let keyed = CallOptions {
-            idempotency_key: Some("order-1".into()),
-            ..CallOptions::default()
-        };
+        let keyed = CallOptions::new().idempotency_key("order-1");
         let err = api.call(post(), keyed).await.unwrap_err();
         assert_eq!(err.attempts, 3);
     }

@@ -37,7 +37,8 @@ async fn run() -> Result<usize, String> {
     let transport: Arc<dyn Transport> = Arc::new(
         ReqwestTransport::builder()
             .add_root_certificate_der(ca)
-            .build()?,
+            .build()
+            .map_err(|e| e.to_string())?,
     );
     let metadata = OAuthClient::discover(issuer, &transport)
         .await

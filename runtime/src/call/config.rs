@@ -9,6 +9,7 @@ use crate::policy::bulkhead::BulkheadConfig;
 use crate::policy::deadline::Deadline;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
+use crate::policy::ConfigError;
 use http::HeaderName;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -75,14 +76,26 @@ impl IntegrationConfig {
     /// every retry policy a limit) and refuses settings that could not
     /// work (a breaker that never closes, a bulkhead with no room, a
     /// budget below zero).
-    pub fn validate(&self) -> Result<(), String> {
-        if self.total_timeout.is_zero() || self.attempt_timeout.is_zero() {
-            return Err("timeouts must be greater than zero".into());
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.total_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "total_timeout",
+                "must be greater than zero",
+            ));
+        }
+        if self.attempt_timeout.is_zero() {
+            return Err(ConfigError::new(
+                "attempt_timeout",
+                "must be greater than zero",
+            ));
         }
         if self.min_attempt_budget >= self.total_timeout {
-            return Err(format!(
-                "min_attempt_budget ({:?}) must be below total_timeout ({:?}), or no attempt would ever start",
-                self.min_attempt_budget, self.total_timeout
+            return Err(ConfigError::new(
+                "min_attempt_budget",
+                format!(
+                    "{:?} must be below total_timeout ({:?}), or no attempt would ever start",
+                    self.min_attempt_budget, self.total_timeout
+                ),
             ));
         }
         self.retry.validate()?;
@@ -98,12 +111,13 @@ impl IntegrationConfig {
         }
         for (name, o) in &self.operations {
             if let Some(r) = &o.retry {
-                r.validate().map_err(|e| format!("operation {name}: {e}"))?;
+                r.validate()
+                    .map_err(|e| e.within(&format!("operations.{name}")))?;
             }
         }
         for (tag, o) in &self.tags {
             if let Some(r) = &o.retry {
-                r.validate().map_err(|e| format!("tag {tag}: {e}"))?;
+                r.validate().map_err(|e| e.within(&format!("tags.{tag}")))?;
             }
         }
         Ok(())
@@ -125,6 +139,48 @@ pub struct CallOptions {
 }
 
 impl CallOptions {
+    /// Nothing set: every setting comes from the layers below (policy
+    /// functions, operation, tag, client, integration).
+    pub fn new() -> Self {
+        CallOptions::default()
+    }
+
+    /// An absolute deadline (an enclosing one still wins if earlier).
+    pub fn deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The call's whole budget, from its start.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest one attempt may take (always within the budget left).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The call's idempotency key, sent as given on every attempt; one that
+    /// cannot be sent in a header is refused when the call is made.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The correlation id the call's requests carry (visible ASCII).
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
     /// The call options a declared policy sets (timeouts and retry).
     pub fn from_policy(policy: &crate::policy::declared::Policy) -> CallOptions {
         CallOptions {
@@ -163,7 +219,7 @@ mod tests {
     fn configurations_that_could_not_work_are_refused_with_the_reason() {
         assert!(IntegrationConfig::default().validate().is_ok());
         let refused = |config: IntegrationConfig, reason: &str| {
-            let err = config.validate().unwrap_err();
+            let err = config.validate().unwrap_err().to_string();
             assert!(err.contains(reason), "{err:?} should mention {reason:?}");
         };
         refused(
@@ -231,6 +287,6 @@ mod tests {
                 ..Default::default()
             },
         );
-        refused(bad_operation, "operation createThing");
+        refused(bad_operation, "operations.createThing.retry.max_attempts");
     }
 }

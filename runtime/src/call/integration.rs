@@ -78,7 +78,7 @@ impl IntegrationBuilder {
     }
 
     /// The integration, or why its configuration is refused.
-    pub fn build(self) -> Result<Integration, String> {
+    pub fn build(self) -> Result<Integration, crate::policy::ConfigError> {
         self.config.validate()?;
         let transport: Arc<dyn Transport> = match self.transport {
             Some(transport) => transport,

@@ -281,7 +281,11 @@ fn prepare<'a>(
         None => i.config.retry,
         Some(retry) => match retry.validate() {
             Ok(()) => retry,
-            Err(reason) => return refuse(ErrorKind::InvalidRequest { reason }),
+            Err(refused) => {
+                return refuse(ErrorKind::InvalidRequest {
+                    reason: refused.to_string(),
+                })
+            }
         },
     };
 

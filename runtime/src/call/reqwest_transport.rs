@@ -10,6 +10,7 @@ use super::error::{TransportError, TransportErrorKind};
 use super::transport::{SendFuture, StreamingSendFuture, Transport};
 use crate::operation::{ByteStream, Opened};
 use crate::operation::{HttpRequest, Response, StreamingResponse};
+use crate::policy::ConfigError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -102,24 +103,24 @@ impl ReqwestTransportBuilder {
         self
     }
 
-    pub fn build(self) -> Result<ReqwestTransport, String> {
+    pub fn build(self) -> Result<ReqwestTransport, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for der in &self.extra_roots {
             roots
                 .add(CertificateDer::from(der.clone()))
-                .map_err(|e| format!("extra root certificate: {e}"))?;
+                .map_err(|e| ConfigError::caused_by("transport.extra_roots", e))?;
         }
         let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
             Arc::new(roots),
             provider.clone(),
         )
         .build()
-        .map_err(|e| format!("certificate verifier: {e}"))?;
+        .map_err(|e| ConfigError::caused_by("transport.certificate_verifier", e))?;
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| format!("TLS versions: {e}"))?;
+            .map_err(|e| ConfigError::caused_by("transport.tls_versions", e))?;
         let mut tls = if self.pins.is_empty() {
             builder.with_webpki_verifier(verifier).with_no_client_auth()
         } else {
@@ -142,7 +143,7 @@ impl ReqwestTransportBuilder {
             .connect_timeout(self.connect_timeout)
             .https_only(!self.allow_plain_http_loopback)
             .build()
-            .map_err(|e| format!("HTTP client: {}", e.without_url()))?;
+            .map_err(|e| ConfigError::caused_by("transport.http_client", e.without_url()))?;
         Ok(ReqwestTransport {
             client,
             stall_timeout: self.stall_timeout,

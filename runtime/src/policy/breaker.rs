@@ -43,27 +43,34 @@ impl Default for BreakerConfig {
 impl BreakerConfig {
     /// Refuses settings that would make the breaker trip on every call or
     /// never close again.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
+        use super::ConfigError;
         if !(self.failure_rate > 0.0 && self.failure_rate <= 1.0) {
-            return Err(format!(
-                "breaker: failure_rate must be above 0 and at most 1, not {}",
-                self.failure_rate
+            return Err(ConfigError::new(
+                "breaker.failure_rate",
+                format!("must be above 0 and at most 1, not {}", self.failure_rate),
             ));
         }
         if self.window > 0 && self.min_calls > self.window {
-            return Err(format!(
-                "breaker: min_calls ({}) is more than the window holds ({}), so the failure rate would never be judged",
-                self.min_calls, self.window
+            return Err(ConfigError::new(
+                "breaker.min_calls",
+                format!(
+                    "{} is more than the window holds ({}), so the failure rate would never be judged",
+                    self.min_calls, self.window
+                ),
             ));
         }
         if self.consecutive_failures == 0 {
-            return Err("breaker: consecutive_failures must be at least 1".into());
+            return Err(ConfigError::new(
+                "breaker.consecutive_failures",
+                "must be at least 1",
+            ));
         }
         if self.half_open_probes == 0 {
-            return Err(
-                "breaker: half_open_probes must be at least 1 (with none, an open breaker never closes)"
-                    .into(),
-            );
+            return Err(ConfigError::new(
+                "breaker.half_open_probes",
+                "must be at least 1 (with none, an open breaker never closes)",
+            ));
         }
         Ok(())
     }

@@ -29,15 +29,16 @@ impl Default for BudgetConfig {
 
 impl BudgetConfig {
     /// Refuses amounts that are negative or not numbers.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
         for (name, value) in [
             ("initial", self.initial),
             ("max", self.max),
             ("per_success", self.per_success),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(format!(
-                    "retry budget: {name} must be a finite number of at least 0, not {value}"
+                return Err(super::ConfigError::new(
+                    format!("budget.{name}"),
+                    format!("must be a finite number of at least 0, not {value}"),
                 ));
             }
         }

@@ -14,9 +14,12 @@ pub struct BulkheadConfig {
 
 impl BulkheadConfig {
     /// Refuses a bulkhead with no room: it would refuse every call.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
         if self.max_concurrent == 0 {
-            return Err("bulkhead: max_concurrent must be at least 1".into());
+            return Err(super::ConfigError::new(
+                "bulkhead.max_concurrent",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }

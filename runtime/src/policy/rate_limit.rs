@@ -17,9 +17,12 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
         if !(self.per_second.is_finite() && self.per_second > 0.0) || self.burst == 0 {
-            return Err("rate limit: need per_second > 0 and burst >= 1".into());
+            return Err(super::ConfigError::new(
+                "rate_limit",
+                "need per_second > 0 and burst >= 1",
+            ));
         }
         Ok(())
     }

@@ -42,18 +42,22 @@ impl RetryPolicy {
     }
 
     /// Checks the limits; the runtime refuses invalid policies.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), super::ConfigError> {
+        use super::ConfigError;
         if self.max_attempts == 0 {
-            return Err("retry: max_attempts must be at least 1".into());
+            return Err(ConfigError::new("retry.max_attempts", "must be at least 1"));
         }
         if self.max_attempts > MAX_ATTEMPTS_LIMIT {
-            return Err(format!(
-                "retry: max_attempts {} exceeds the limit of {MAX_ATTEMPTS_LIMIT}",
-                self.max_attempts
+            return Err(ConfigError::new(
+                "retry.max_attempts",
+                format!(
+                    "{} exceeds the limit of {MAX_ATTEMPTS_LIMIT}",
+                    self.max_attempts
+                ),
             ));
         }
         if self.base.is_zero() || self.cap < self.base {
-            return Err("retry: need 0 < base <= cap".into());
+            return Err(ConfigError::new("retry.base", "need 0 < base <= cap"));
         }
         Ok(())
     }

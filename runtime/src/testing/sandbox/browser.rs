@@ -69,7 +69,8 @@ async fn visit(url: &str, consent: Consent) -> Result<(), String> {
         .allow_plain_http_loopback(true)
         .connect_timeout(Duration::from_secs(5))
         .stall_timeout(Duration::from_secs(5))
-        .build()?;
+        .build()
+        .map_err(|e| e.to_string())?;
     let page_url = url::Url::parse(url).map_err(|_| "the authorization URL is not a URL")?;
     let mut response = send(&transport, Method::GET, url, HeaderMap::new(), Vec::new()).await?;
     let mut at = page_url.clone();

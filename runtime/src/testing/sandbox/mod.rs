@@ -120,7 +120,7 @@ impl Sandbox {
     }
 
     /// A transport that may speak plain HTTP to the sandbox (loopback only).
-    pub fn transport() -> Result<ReqwestTransport, String> {
+    pub fn transport() -> Result<ReqwestTransport, crate::policy::ConfigError> {
         ReqwestTransport::builder()
             .allow_plain_http_loopback(true)
             .build()
