@@ -72,9 +72,9 @@ impl fmt::Debug for Headers<'_> {
 }
 
 /// A body for `Debug`: its size only.
-pub struct Body<'a>(pub &'a [u8]);
+pub struct BodySize<'a>(pub &'a [u8]);
 
-impl fmt::Debug for Body<'_> {
+impl fmt::Debug for BodySize<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{} bytes>", self.0.len())
     }

@@ -140,7 +140,7 @@ impl fmt::Debug for Error {
             } => {
                 d.field("status", status)
                     .field("headers", &redact::Headers(headers))
-                    .field("body", &redact::Body(body));
+                    .field("body", &redact::BodySize(body));
             }
             other => {
                 d.field("kind", &format_args!("{}", ErrorSummary(other)));

@@ -13,7 +13,7 @@ pub use body::{form as form_body, FieldEncoding, Multipart};
 pub use futures_util::stream::Stream;
 pub use paginate::{next_offset, paginate};
 pub use params::Style;
-pub use reply::{link, ApiError, ErrorResponse, RateLimit, RawReply, Reply};
+pub use reply::{link, ApiError, ErrorResponse, Quota, RawReply, Reply};
 pub use request::RequestParts;
 
 use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};
@@ -64,7 +64,7 @@ impl std::fmt::Debug for CallSettings {
                 &self
                     .raw_body
                     .as_ref()
-                    .map(|(media, body)| (media, crate::redact::Body(body))),
+                    .map(|(media, body)| (media, crate::redact::BodySize(body))),
             )
             .field("url", &self.url.as_deref().map(crate::redact::url))
             .finish()
@@ -218,7 +218,8 @@ impl ClientCore {
     }
 
     /// The request for `parts` and the call's settings, or why there is
-    /// none (as [`ApiError::InvalidRequest`]).
+    /// none (as [`ApiError::Call`] with `ErrorKind::InvalidRequest`:
+    /// nothing was sent).
     fn build<E>(
         &self,
         parts: RequestParts,
@@ -228,9 +229,14 @@ impl ClientCore {
     ) -> Result<Request, ApiError<E>> {
         let operation = parts.operation;
         self.build_request(parts, extra_headers, raw_body, url)
-            .map_err(|reason| ApiError::InvalidRequest {
-                operation: static_name(operation),
-                reason,
+            .map_err(|reason| {
+                ApiError::Call(Box::new(crate::call::Error {
+                    kind: ErrorKind::InvalidRequest { reason },
+                    integration: self.integration.name().to_owned(),
+                    operation: static_name(operation).to_owned(),
+                    attempts: 0,
+                    budget_exhausted: false,
+                }))
             })
     }
 

@@ -39,8 +39,8 @@ impl<T> Reply<T> {
     }
 
     /// Rate-limit headers, when the provider sends them.
-    pub fn rate_limit(&self) -> Option<RateLimit> {
-        RateLimit::from_headers(&self.headers)
+    pub fn rate_limit(&self) -> Option<Quota> {
+        Quota::from_headers(&self.headers)
     }
 }
 
@@ -64,15 +64,15 @@ impl<T: fmt::Debug> fmt::Debug for Reply<T> {
 /// The provider's quota as its response headers state it (`X-RateLimit-*`,
 /// `RateLimit-*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
+pub struct Quota {
     pub limit: Option<u64>,
     pub remaining: Option<u64>,
     /// As sent: epoch seconds or seconds from now, depending on the provider.
     pub reset: Option<u64>,
 }
 
-impl RateLimit {
-    pub fn from_headers(headers: &HeaderMap) -> Option<RateLimit> {
+impl Quota {
+    pub fn from_headers(headers: &HeaderMap) -> Option<Quota> {
         let get = |names: &[&str]| {
             names.iter().find_map(|n| {
                 headers
@@ -81,7 +81,7 @@ impl RateLimit {
                     .and_then(|v| v.trim().parse::<u64>().ok())
             })
         };
-        let r = RateLimit {
+        let r = Quota {
             limit: get(&["x-ratelimit-limit", "ratelimit-limit"]),
             remaining: get(&["x-ratelimit-remaining", "ratelimit-remaining"]),
             reset: get(&["x-ratelimit-reset", "ratelimit-reset"]),
@@ -162,7 +162,7 @@ impl fmt::Debug for RawReply {
             .field("class", &self.class)
             .field("attempts", &self.attempts)
             .field("headers", &redact::Headers(&self.headers))
-            .field("body", &redact::Body(&self.body))
+            .field("body", &redact::BodySize(&self.body))
             .finish()
     }
 }
@@ -181,15 +181,11 @@ pub enum ApiError<E> {
     },
     /// A status the spec does not document (and no `default` covers).
     UnexpectedStatus(Box<ErrorResponse<()>>),
-    /// The call failed without a usable response: transport, deadline,
-    /// breaker, bulkhead or rate limit (see [`Error::kind`]).
+    /// The call failed without a usable response: the arguments cannot be
+    /// put into a request (`ErrorKind::InvalidRequest`, e.g. a header value
+    /// with a line break), or transport, deadline, breaker, bulkhead or
+    /// rate limit (see [`Error::kind`]).
     Call(Box<Error>),
-    /// The arguments cannot be put into a request (e.g. a header value with
-    /// a line break).
-    InvalidRequest {
-        operation: &'static str,
-        reason: String,
-    },
 }
 
 /// An error response: status, headers, raw body, and the decoded value.
@@ -214,7 +210,6 @@ impl<E> ApiError<E> {
                 Some(response.status)
             }
             ApiError::Call(e) => e.status(),
-            ApiError::InvalidRequest { .. } => None,
         }
     }
 
@@ -229,7 +224,6 @@ impl<E> ApiError<E> {
                 ErrorKind::Status { body, .. } => Some(body),
                 _ => None,
             },
-            _ => None,
         }
     }
 
@@ -245,7 +239,7 @@ impl<E> ApiError<E> {
     pub fn class(&self) -> ErrorClass {
         match self {
             ApiError::Response(r) => r.class,
-            ApiError::Decode { .. } | ApiError::InvalidRequest { .. } => ErrorClass::Permanent,
+            ApiError::Decode { .. } => ErrorClass::Permanent,
             ApiError::UnexpectedStatus(r) => r.class,
             ApiError::Call(e) => e.class(),
         }
@@ -267,8 +261,8 @@ impl<E> ErrorResponse<E> {
     }
 
     /// Rate-limit headers, when the provider sends them.
-    pub fn rate_limit(&self) -> Option<RateLimit> {
-        RateLimit::from_headers(&self.headers)
+    pub fn rate_limit(&self) -> Option<Quota> {
+        Quota::from_headers(&self.headers)
     }
 }
 
@@ -280,7 +274,7 @@ impl<E: fmt::Debug> fmt::Debug for ErrorResponse<E> {
             .field("class", &self.class)
             .field("attempts", &self.attempts)
             .field("headers", &redact::Headers(&self.headers))
-            .field("body", &redact::Body(&self.body))
+            .field("body", &redact::BodySize(&self.body))
             .field("value", &self.value)
             .finish()
     }
@@ -297,11 +291,6 @@ impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
                 .finish(),
             ApiError::UnexpectedStatus(r) => f.debug_tuple("UnexpectedStatus").field(r).finish(),
             ApiError::Call(e) => f.debug_tuple("Call").field(e).finish(),
-            ApiError::InvalidRequest { operation, reason } => f
-                .debug_struct("InvalidRequest")
-                .field("operation", operation)
-                .field("reason", reason)
-                .finish(),
         }
     }
 }
@@ -330,14 +319,19 @@ impl<E> fmt::Display for ApiError<E> {
                 r.body.len()
             ),
             ApiError::Call(e) => write!(f, "{e}"),
-            ApiError::InvalidRequest { operation, reason } => {
-                write!(f, "{operation}: cannot build the request: {reason}")
-            }
         }
     }
 }
 
-impl<E: fmt::Debug> std::error::Error for ApiError<E> {}
+impl<E: fmt::Debug> std::error::Error for ApiError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ApiError::Decode { error, .. } => Some(&**error),
+            ApiError::Call(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
 
 impl<E> From<Error> for ApiError<E> {
     fn from(e: Error) -> Self {
@@ -525,10 +519,10 @@ mod tests {
     #[test]
     fn rate_limit_headers() {
         let mut h = HeaderMap::new();
-        assert_eq!(RateLimit::from_headers(&h), None);
+        assert_eq!(Quota::from_headers(&h), None);
         h.insert("x-ratelimit-remaining", http::HeaderValue::from_static("7"));
         h.insert("ratelimit-limit", http::HeaderValue::from_static("60"));
-        let r = RateLimit::from_headers(&h).unwrap();
+        let r = Quota::from_headers(&h).unwrap();
         assert_eq!((r.limit, r.remaining, r.reset), (Some(60), Some(7), None));
     }
 

@@ -288,7 +288,7 @@ impl From<crate::binary::Binary> for Body {
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Bytes(b) => fmt::Debug::fmt(&crate::redact::Body(b), f),
+            Kind::Bytes(b) => fmt::Debug::fmt(&crate::redact::BodySize(b), f),
             Kind::Stream { source, length } => f
                 .debug_struct("Stream")
                 .field("replayable", &matches!(source, Source::Reopen(_)))

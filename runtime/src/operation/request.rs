@@ -207,7 +207,7 @@ impl fmt::Debug for Response {
         f.debug_struct("Response")
             .field("status", &self.status)
             .field("headers", &redact::Headers(&self.headers))
-            .field("body", &redact::Body(&self.body))
+            .field("body", &redact::BodySize(&self.body))
             .finish()
     }
 }
