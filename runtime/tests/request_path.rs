@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::integration;
+use common::{integration, secured_get};
 use secrecy::SecretString;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use wharf_runtime::auth::{
 };
 use wharf_runtime::call::{
     AuthFuture, CallOptions, ErrorClass, ErrorKind, Integration, IntegrationConfig, OperationMeta,
-    Request, ReqwestTransport, SchemeScopes, SecurityRequirement,
+    Request, ReqwestTransport,
 };
 use wharf_runtime::client::{ApiError, CallSettings, ClientCore};
 use wharf_runtime::http::Method;
@@ -62,17 +62,6 @@ impl TokenEndpoint for HungEndpoint {
         self.asked.fetch_add(1, Ordering::SeqCst);
         Box::pin(std::future::pending())
     }
-}
-
-fn secured_get() -> OperationMeta {
-    let mut op = OperationMeta::new("repos/get", Method::GET, "/repos");
-    op.security = Box::leak(Box::new([SecurityRequirement {
-        schemes: Box::leak(Box::new([SchemeScopes {
-            scheme: "oauth",
-            scopes: &["read"],
-        }])),
-    }]));
-    op
 }
 
 /// A credential whose token expired `ago` (issued `LIFETIME + ago` ago).

@@ -4,6 +4,7 @@
 //! WARN line of the failed refresh. A binary of its own, as every test
 //! that reads captured logs (see `log_capture`).
 
+mod common;
 mod log_capture;
 
 use log_capture::Captured;
@@ -14,11 +15,7 @@ use wharf_runtime::auth::{
     ClientCredentials, Credential, MemoryStore, OAuthClient, ProviderProfile, ServerMetadata,
     TokenEndpoint, TokenSet, TokenStore,
 };
-use wharf_runtime::call::{
-    CallOptions, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request, SchemeScopes,
-    SecurityRequirement,
-};
-use wharf_runtime::http::Method;
+use wharf_runtime::call::{CallOptions, ErrorKind, Integration, IntegrationConfig, Request};
 use wharf_runtime::testing::{Fault, FaultServer, FaultTransport};
 use wharf_runtime::time::{Clock, TokioClock};
 
@@ -91,16 +88,9 @@ async fn an_echoed_refresh_token_is_redacted_everywhere() {
             .authenticator(Arc::new(credential))
             .build()
             .unwrap();
-        let mut op = OperationMeta::new("repos/get", Method::GET, "/repos");
-        op.security = Box::leak(Box::new([SecurityRequirement {
-            schemes: Box::leak(Box::new([SchemeScopes {
-                scheme: "oauth",
-                scopes: &["read"],
-            }])),
-        }]));
         let err = integration
             .call(
-                Request::new(op, "https://api.test/repos"),
+                Request::new(common::secured_get(), "https://api.test/repos"),
                 CallOptions::default(),
             )
             .await

@@ -3,13 +3,15 @@
 use http::Method;
 use std::sync::Arc;
 use wharf_runtime::call::{
-    Integration, IntegrationBuilder, IntegrationConfig, OperationMeta, Request,
+    Integration, IntegrationBuilder, IntegrationConfig, OperationMeta, Request, SchemeScopes,
+    SecurityRequirement,
 };
 use wharf_runtime::testing::{Fault, FaultServer, FaultTransport, Seen};
 use wharf_runtime::time::{Clock, TokioClock};
 
 /// An integration served by `server` in memory, on tokio's clock, with
 /// seeded jitter.
+#[allow(dead_code)] // not every test binary that shares this module uses it
 pub fn integration(server: &Arc<FaultServer>, config: IntegrationConfig) -> Integration {
     builder_on(server, config, Arc::new(TokioClock))
         .build()
@@ -33,11 +35,25 @@ pub fn builder_on(
 }
 
 /// A GET of `/thing`.
+#[allow(dead_code)] // not every test binary that shares this module uses it
 pub fn get() -> Request {
     Request::new(
         OperationMeta::new("getThing", Method::GET, "/thing"),
         "https://fault.test/thing",
     )
+}
+
+/// A GET of `/repos` secured by the `oauth` scheme with scope `read`.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub fn secured_get() -> OperationMeta {
+    let mut op = OperationMeta::new("repos/get", Method::GET, "/repos");
+    op.security = &[SecurityRequirement {
+        schemes: &[SchemeScopes {
+            scheme: "oauth",
+            scopes: &["read"],
+        }],
+    }];
+    op
 }
 
 /// A server that answers 503 to the requests `unavailable` picks, and
