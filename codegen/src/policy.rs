@@ -8,8 +8,10 @@ use crate::ir::Operation;
 use std::fmt;
 use std::time::Duration;
 
-/// The most attempts a retry policy may allow (the runtime's limit).
-pub const MAX_ATTEMPTS: u32 = 10;
+/// The most attempts a retry policy may allow (the one limit, shared with
+/// the runtime).
+pub use wharf_policy_rules::MAX_ATTEMPTS;
+use wharf_policy_rules::{check_bulkhead, check_retry, check_timeouts, Violation};
 
 /// A declared policy; `None` fields inherit the next level's.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -141,29 +143,30 @@ impl PolicySpec {
     /// The rules that need no spec: limits and well-formedness.
     pub fn check(&self) -> Result<(), String> {
         if let Some(r) = &self.retry {
-            if r.max_attempts == 0 {
-                return Err("retry `max` counts attempts and must be at least 1".into());
-            }
-            if r.max_attempts > MAX_ATTEMPTS {
-                return Err(format!(
-                    "retry `max = {}` is over the limit of {MAX_ATTEMPTS} attempts: beyond it, retries only add load",
-                    r.max_attempts
-                ));
-            }
-            if let (Some(base), Some(cap)) = (r.base, r.cap) {
-                if cap < base {
-                    return Err("retry `cap` must not be shorter than `base`".into());
+            match check_retry(r.max_attempts, r.base, r.cap) {
+                Ok(()) => {}
+                Err(Violation::NoAttempts) => {
+                    return Err("retry `max` counts attempts and must be at least 1".into())
                 }
+                Err(Violation::TooManyAttempts { max_attempts }) => {
+                    return Err(format!(
+                        "retry `max = {max_attempts}` is over the limit of {MAX_ATTEMPTS} attempts: beyond it, retries only add load"
+                    ))
+                }
+                Err(Violation::CapBelowBase { .. }) => {
+                    return Err("retry `cap` must not be shorter than `base`".into())
+                }
+                Err(other) => return Err(format!("retry: {other}")),
             }
         }
         if let (Some(attempt), Some(total)) = (self.attempt_timeout, self.timeout) {
-            if attempt > total {
+            if check_timeouts(attempt, total).is_err() {
                 return Err(
                     "`attempt_timeout` is longer than `timeout`: no attempt can use it".into(),
                 );
             }
         }
-        if self.bulkhead == Some(0) {
+        if self.bulkhead.is_some_and(|b| check_bulkhead(b).is_err()) {
             return Err("`bulkhead = 0` would refuse every call; use at least 1".into());
         }
         if self.breaker.as_deref().is_some_and(|b| b.trim().is_empty()) {
@@ -226,8 +229,11 @@ impl PolicySpec {
         }
         if let Some(r) = &self.retry {
             // Unset backoff bounds take the runtime's defaults (100 ms, 20 s).
-            let base = r.base.unwrap_or(Duration::from_millis(100));
-            let cap = r.cap.unwrap_or(Duration::from_secs(20)).max(base);
+            let base = r.base.unwrap_or(wharf_policy_rules::DEFAULT_RETRY_BASE);
+            let cap = r
+                .cap
+                .unwrap_or(wharf_policy_rules::DEFAULT_RETRY_CAP)
+                .max(base);
             fields.push(format!(
                 "retry: Some(::wharf::policy::retry::RetryPolicy {{ max_attempts: {}, base: ::core::time::Duration::from_millis({}), cap: ::core::time::Duration::from_millis({}) }})",
                 r.max_attempts,

@@ -15,13 +15,9 @@ pub struct BulkheadConfig {
 impl BulkheadConfig {
     /// Refuses a bulkhead with no room: it would refuse every call.
     pub fn validate(&self) -> Result<(), super::ConfigError> {
-        if self.max_concurrent == 0 {
-            return Err(super::ConfigError::new(
-                "bulkhead.max_concurrent",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        wharf_policy_rules::check_bulkhead(self.max_concurrent).map_err(|violation| {
+            super::ConfigError::new("bulkhead.max_concurrent", violation.to_string())
+        })
     }
 }
 

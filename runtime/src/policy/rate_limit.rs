@@ -18,13 +18,8 @@ pub struct RateLimit {
 
 impl RateLimit {
     pub fn validate(&self) -> Result<(), super::ConfigError> {
-        if !(self.per_second.is_finite() && self.per_second > 0.0) || self.burst == 0 {
-            return Err(super::ConfigError::new(
-                "rate_limit",
-                "need per_second > 0 and burst >= 1",
-            ));
-        }
-        Ok(())
+        wharf_policy_rules::check_rate(self.per_second, self.burst)
+            .map_err(|violation| super::ConfigError::new("rate_limit", violation.to_string()))
     }
 }
 

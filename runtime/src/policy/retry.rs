@@ -19,15 +19,16 @@ pub struct RetryPolicy {
     pub cap: Duration,
 }
 
+use wharf_policy_rules::Violation;
 /// The most attempts a policy may allow: beyond this, retries only add load.
-pub const MAX_ATTEMPTS_LIMIT: u32 = 10;
+pub use wharf_policy_rules::MAX_ATTEMPTS as MAX_ATTEMPTS_LIMIT;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(100),
-            cap: Duration::from_secs(20),
+            max_attempts: wharf_policy_rules::DEFAULT_MAX_ATTEMPTS,
+            base: wharf_policy_rules::DEFAULT_RETRY_BASE,
+            cap: wharf_policy_rules::DEFAULT_RETRY_CAP,
         }
     }
 }
@@ -43,23 +44,17 @@ impl RetryPolicy {
 
     /// Checks the limits; the runtime refuses invalid policies.
     pub fn validate(&self) -> Result<(), super::ConfigError> {
-        use super::ConfigError;
-        if self.max_attempts == 0 {
-            return Err(ConfigError::new("retry.max_attempts", "must be at least 1"));
-        }
-        if self.max_attempts > MAX_ATTEMPTS_LIMIT {
-            return Err(ConfigError::new(
-                "retry.max_attempts",
-                format!(
-                    "{} exceeds the limit of {MAX_ATTEMPTS_LIMIT}",
-                    self.max_attempts
-                ),
-            ));
-        }
-        if self.base.is_zero() || self.cap < self.base {
-            return Err(ConfigError::new("retry.base", "need 0 < base <= cap"));
-        }
-        Ok(())
+        wharf_policy_rules::check_retry(self.max_attempts, Some(self.base), Some(self.cap)).map_err(
+            |violation| {
+                let setting = match violation {
+                    Violation::NoAttempts | Violation::TooManyAttempts { .. } => {
+                        "retry.max_attempts"
+                    }
+                    _ => "retry.base",
+                };
+                super::ConfigError::new(setting, violation.to_string())
+            },
+        )
     }
 
     /// The backoff ceiling before retry number `retry` (1-based):
