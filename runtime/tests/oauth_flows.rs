@@ -146,11 +146,11 @@ impl Transport for Script {
         self.seen.lock().unwrap().push(request);
         Box::pin(async move {
             if status == 0 {
-                return Err(TransportError {
-                    kind: TransportErrorKind::Connect,
-                    sent: false,
-                    message: "connection refused".into(),
-                });
+                return Err(TransportError::new(
+                    TransportErrorKind::Connect,
+                    false,
+                    "connection refused",
+                ));
             }
             let mut headers = HeaderMap::new();
             headers.insert("content-type", HeaderValue::from_static("application/json"));

@@ -67,6 +67,15 @@ async fn fails_with(
 ) -> Error {
     let error = api.call(get(url), options).await.unwrap_err();
     assert_eq!(transport_kind(&error.kind), Some(kind), "{error}");
+    if kind == TransportErrorKind::Connect {
+        // The chain is kept, not flattened: call error → transport error
+        // → the HTTP client's own error (and its causes).
+        let transport = std::error::Error::source(&error).expect("a transport error as source");
+        assert!(
+            transport.source().is_some(),
+            "no HTTP client error kept: {error}"
+        );
+    }
     error
 }
 

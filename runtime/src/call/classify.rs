@@ -146,11 +146,7 @@ mod tests {
 
     #[test]
     fn timeouts_are_transient_for_safe_requests_only() {
-        let timeout = TransportError {
-            kind: TransportErrorKind::Timeout,
-            sent: true,
-            message: String::new(),
-        };
+        let timeout = TransportError::new(TransportErrorKind::Timeout, true, String::new());
         let get = OperationMeta::new("get", Method::GET, "/");
         let post = OperationMeta::new("post", Method::POST, "/");
         assert_eq!(
@@ -161,11 +157,7 @@ mod tests {
             default_class(&post, Outcome::Transport(&timeout)),
             Some(ErrorClass::Ambiguous)
         );
-        let refused = TransportError {
-            kind: TransportErrorKind::Connect,
-            sent: false,
-            message: String::new(),
-        };
+        let refused = TransportError::new(TransportErrorKind::Connect, false, String::new());
         assert_eq!(
             default_class(&post, Outcome::Transport(&refused)),
             Some(ErrorClass::Transient)

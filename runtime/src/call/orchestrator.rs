@@ -572,11 +572,11 @@ impl Call<'_> {
             .await
         {
             Ok(outcome) => outcome,
-            Err(elapsed) => Err(TransportError {
-                kind: TransportErrorKind::Timeout,
-                sent: true,
-                message: format!("no complete response within {:?}", elapsed.0),
-            }),
+            Err(elapsed) => Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                true,
+                format!("no complete response within {:?}", elapsed.0),
+            )),
         };
         let (class, after) = self.record(&outcome, admitted, &span, sent_at);
         Ok(Attempted {

@@ -179,11 +179,8 @@ impl ReqwestTransport {
 
     /// Refuses URLs that are neither HTTPS nor (when allowed) loopback HTTP.
     fn check_url(&self, raw: &str) -> Result<reqwest::Url, TransportError> {
-        let refused = |message: String| TransportError {
-            kind: TransportErrorKind::Insecure,
-            sent: false,
-            message,
-        };
+        let refused =
+            |message: String| TransportError::new(TransportErrorKind::Insecure, false, message);
         let url = reqwest::Url::parse(raw).map_err(|e| refused(format!("invalid URL: {e}")))?;
         match url.scheme() {
             "https" => Ok(url),
@@ -220,18 +217,19 @@ fn transport_error(e: reqwest::Error) -> TransportError {
         TransportErrorKind::Reset
     };
     let e = e.without_url();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
+    // The innermost cause says most (a reset, a refused connection, a
+    // certificate); the chain itself stays reachable through `source()`.
+    let mut innermost: &dyn std::error::Error = &e;
+    while let Some(inner) = innermost.source() {
+        innermost = inner;
     }
-    TransportError {
-        kind,
-        sent: !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls),
-        message,
-    }
+    let message = if std::ptr::addr_eq(innermost, &e as &dyn std::error::Error) {
+        e.to_string()
+    } else {
+        format!("{e} ({innermost})")
+    };
+    let sent = !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls);
+    TransportError::new(kind, sent, message).with_source(e)
 }
 
 /// Whether a rustls error (bad certificate, failed pin, protocol) is in the
@@ -307,11 +305,11 @@ impl ReqwestTransport {
                 *out.body_mut() = Some(reqwest::Body::wrap_stream(chunks));
             }
             Err(e) => {
-                return Err(TransportError {
-                    kind: TransportErrorKind::Other,
-                    sent: false,
-                    message: format!("request body: {e}"),
-                })
+                return Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    false,
+                    format!("request body: {e}"),
+                ))
             }
         }
         Ok(out)
@@ -326,11 +324,11 @@ fn chunks(response: reqwest::Response, stall: Duration) -> ByteStream {
             let mut response = state?;
             match tokio::time::timeout(stall, response.chunk()).await {
                 Err(_) => Some((
-                    Err(TransportError {
-                        kind: TransportErrorKind::Body,
-                        sent: true,
-                        message: format!("response body stalled for {stall:?}"),
-                    }),
+                    Err(TransportError::new(
+                        TransportErrorKind::Body,
+                        true,
+                        format!("response body stalled for {stall:?}"),
+                    )),
                     None,
                 )),
                 Ok(Err(e)) => Some((Err(transport_error(e)), None)),

@@ -330,10 +330,12 @@ impl ByteStream {
 
     /// The rest of the body in memory, up to `limit` bytes.
     pub async fn collect(self, limit: usize) -> Result<Bytes, TransportError> {
-        collect_limited(self.inner, limit, || TransportError {
-            kind: TransportErrorKind::Body,
-            sent: true,
-            message: format!("response body larger than {limit} bytes"),
+        collect_limited(self.inner, limit, || {
+            TransportError::new(
+                TransportErrorKind::Body,
+                true,
+                format!("response body larger than {limit} bytes"),
+            )
         })
         .await
     }

@@ -258,11 +258,11 @@ impl Transport for FaultTransport {
         Box::pin(async move {
             // Read the body as a server would (a streamed one is used up).
             if let Err(e) = request.body.collect(crate::testing::wire::MAX_BODY).await {
-                return Err(TransportError {
-                    kind: TransportErrorKind::Other,
-                    sent: false,
-                    message: format!("request body: {e}"),
-                });
+                return Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    false,
+                    format!("request body: {e}"),
+                ));
             }
             let text = |name: &str| {
                 request
@@ -314,18 +314,18 @@ impl Transport for FaultTransport {
                         });
                     }
                     Fault::Reset { .. } => {
-                        return Err(TransportError {
-                            kind: TransportErrorKind::Reset,
-                            sent: true,
-                            message: "connection reset by peer".into(),
-                        })
+                        return Err(TransportError::new(
+                            TransportErrorKind::Reset,
+                            true,
+                            "connection reset by peer",
+                        ))
                     }
                     Fault::Truncated { .. } => {
-                        return Err(TransportError {
-                            kind: TransportErrorKind::Body,
-                            sent: true,
-                            message: "response body cut short".into(),
-                        })
+                        return Err(TransportError::new(
+                            TransportErrorKind::Body,
+                            true,
+                            "response body cut short",
+                        ))
                     }
                     Fault::BlackHole | Fault::StallBody => std::future::pending::<()>().await,
                 }
