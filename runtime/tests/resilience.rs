@@ -133,12 +133,11 @@ async fn total_outage_is_held_near_one_attempt_per_call_by_the_budget() {
     assert!(api.health().budget < 1.0);
 }
 
-/// Most calls make their first attempt on the request path's plain path
-/// and hand a failure to the retry loop: the failed attempt is counted once
-/// (by the breaker and the server), the retry carries the same correlation
-/// id, and the slot the call holds is held until it ends.
+/// A failed first attempt is counted once (by the breaker and the
+/// server), the retry carries the same correlation id, and the bulkhead
+/// slot the call holds is held until it ends.
 #[tokio::test(start_paused = true)]
-async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
+async fn a_failed_first_attempt_is_counted_once_and_the_retry_keeps_the_call() {
     // The retry is answered 200 ms after it is sent: 200 ms in, the call
     // is backing off (at most 100 ms) or making it, whatever the jitter.
     let server = FaultServer::new(|seen: &Seen| match seen.index {
@@ -152,7 +151,7 @@ async fn a_failed_first_attempt_is_taken_up_by_the_retry_loop_once() {
         api.health().in_flight
     });
     assert_eq!(response.unwrap().status.as_u16(), 200);
-    assert_eq!(in_flight, 1, "the slot is held across the hand-over");
+    assert_eq!(in_flight, 1, "the slot is held across the retry");
     let log = server.log();
     assert_eq!(log.requests.len(), 2);
     assert!(log.requests[0].correlation_id.is_some());
