@@ -198,6 +198,9 @@ pub use wharf_runtime::policy;
 pub use wharf_runtime::testing;
 /// Clocks (`TokioClock`), for tests that pause time.
 pub use wharf_runtime::time;
+/// Inbound webhooks: signature verification (Standard Webhooks, Stripe,
+/// GitHub, Slack, Shopify, Twilio).
+pub use wharf_runtime::webhooks;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
 #[cfg(feature = "cli")]

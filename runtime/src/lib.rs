@@ -20,10 +20,12 @@ pub mod redact;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod webhooks;
 
 pub use binary::Binary;
 pub use decode::{decode, Date, DateTime, DecodeError, Decoded, Uuid};
 pub use drift::{Drift, DriftKind, JsonType};
+pub use ids::RandomSourceFailed;
 pub use nullable::Nullable;
 
 pub use http;

@@ -1,5 +1,6 @@
 //! The `wharf` command-line tool: the generator front end (`generate`,
-//! `inspect`) and OAuth on a developer's machine (`login`, `token`).
+//! `inspect`), OAuth on a developer's machine (`login`, `token`) and
+//! webhook signatures (`webhook verify`, `webhook sign`).
 
 mod auth_config;
 mod generate;
@@ -10,6 +11,7 @@ mod summary;
 mod time_text;
 mod token;
 mod token_store;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 use generate::{Selection, Target};
@@ -96,6 +98,37 @@ enum Command {
     /// Show, refresh or revoke the tokens `wharf login` stored.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Verify or sign a webhook delivery (the body on stdin).
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Check a delivery: prints `valid` and exits 0, or `invalid: <reason>`
+    /// and exits 1 (2 for a usage error).
+    Verify {
+        #[command(flatten)]
+        common: webhook::Common,
+        /// Check timestamps against this time instead of the clock.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        now: Option<u64>,
+        /// A header of the delivery, `Name: value`; repeatable.
+        #[arg(long = "header", value_name = "'Name: value'", value_parser = webhook::parse_header)]
+        headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    },
+    /// Print the headers that sign the body, one `Name: value` per line
+    /// (for Twilio, the body is the form-encoded parameters).
+    Sign {
+        #[command(flatten)]
+        common: webhook::Common,
+        /// The event id (default: a new random one).
+        #[arg(long)]
+        id: Option<String>,
+        /// The signed time (default: now).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        timestamp: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -187,6 +220,16 @@ fn main() -> ExitCode {
             config,
             local_only,
         }) => run_async(token::revoke(config.config, integration, local_only)),
+        Command::Webhook(WebhookCommand::Verify {
+            common,
+            now,
+            headers,
+        }) => webhook::verify(common, now, headers),
+        Command::Webhook(WebhookCommand::Sign {
+            common,
+            id,
+            timestamp,
+        }) => webhook::sign(common, id, timestamp),
     }
 }
 

@@ -1,0 +1,28 @@
+//! Inbound webhooks: verifying what a provider sends before anything reads
+//! it. One [`Verifier`] per endpoint holds its scheme, its secrets (several
+//! while a secret rotates) and its tolerance window; it checks the raw body
+//! bytes and the headers, and either says which event id and timestamp it
+//! verified or refuses with a [`VerifyError`] that says why without the
+//! secret or any signature.
+//!
+//! Schemes: Standard Webhooks (`v1` HMAC-SHA256 and `v1a` ed25519), Stripe,
+//! GitHub, Slack, Shopify and Twilio. Each signs something different; the
+//! [`Scheme`] docs say what. Comparisons are constant-time (`subtle`, and
+//! the MAC's own `verify`); crypto is RustCrypto's.
+
+mod error;
+mod scheme;
+mod schemes;
+mod secret;
+mod verifier;
+
+pub use error::VerifyError;
+pub use scheme::{Scheme, UnknownScheme};
+pub use secret::{SecretError, WebhookSecret};
+pub use verifier::{Delivery, Signed, Verified, Verifier, DEFAULT_TOLERANCE};
+
+/// A new event id for a delivery one signs (`msg_` and 32 hex digits of
+/// OS randomness).
+pub fn new_event_id() -> Result<String, crate::ids::RandomSourceFailed> {
+    Ok(format!("msg_{}", crate::ids::correlation_id()?))
+}

@@ -1,0 +1,42 @@
+//! Shopify: `X-Shopify-Hmac-Sha256: <base64>`, HMAC-SHA256 over the body.
+//! `X-Shopify-Webhook-Id` is the event id.
+
+use super::{hmac_keys, hmac_sha256, same, Check, B64};
+use crate::webhooks::error::VerifyError;
+use crate::webhooks::secret::WebhookSecret;
+use crate::webhooks::verifier::Verified;
+use base64::Engine as _;
+
+const SIGNATURE: &str = "x-shopify-hmac-sha256";
+const WEBHOOK_ID: &str = "x-shopify-webhook-id";
+
+pub(crate) fn verify(check: &Check<'_>) -> Result<Verified, VerifyError> {
+    let signature =
+        B64.decode(check.header(SIGNATURE)?.trim())
+            .map_err(|_| VerifyError::MalformedHeader {
+                header: SIGNATURE,
+                why: "not base64",
+            })?;
+    for key in check.hmac_keys() {
+        if same(&hmac_sha256(key, &[check.delivery.body]), &signature) {
+            return Ok(Verified {
+                event_id: check.optional_header(WEBHOOK_ID),
+                timestamp: None,
+            });
+        }
+    }
+    Err(VerifyError::NoMatchingSignature)
+}
+
+pub(crate) fn sign(
+    secrets: &[WebhookSecret],
+    body: &[u8],
+    id: &str,
+) -> Vec<(&'static str, String)> {
+    let mut headers = Vec::new();
+    if let Some(key) = hmac_keys(secrets).next() {
+        headers.push((SIGNATURE, B64.encode(hmac_sha256(key, &[body]))));
+    }
+    headers.push((WEBHOOK_ID, id.to_owned()));
+    headers
+}
