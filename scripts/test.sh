@@ -20,6 +20,10 @@ command -v node >/dev/null || { echo "node (Node 20) is required for the test se
 bash scripts/install-prism.sh
 bash scripts/install-oidc.sh
 
+step "test peers from PyPI and npm: the providers' webhook libraries (standardwebhooks, stripe, slack_sdk, twilio, @octokit/webhooks-methods)"
+command -v python3 >/dev/null || { echo "python3 is required for the webhook signature cross-check"; exit 1; }
+bash scripts/install-webhook-peers.sh
+
 step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login), D-Bus + GNOME Keyring (Secret Service keyring)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
