@@ -73,9 +73,28 @@ impl Check<'_> {
         Ok(())
     }
 
-    /// The HMAC keys among the secrets.
-    pub(super) fn hmac_keys(&self) -> impl Iterator<Item = &[u8]> {
-        hmac_keys(self.secrets)
+    /// Whether `mac` of `signed` under any of the HMAC secrets is one of
+    /// `signatures` (each comparison constant-time).
+    pub(super) fn any_hmac_matches<const N: usize>(
+        &self,
+        mac: fn(&[u8], &[&[u8]]) -> [u8; N],
+        signed: &[&[u8]],
+        signatures: &[Vec<u8>],
+    ) -> bool {
+        hmac_keys(self.secrets).any(|key| {
+            let expected = mac(key, signed);
+            signatures.iter().any(|s| same(&expected, s))
+        })
+    }
+
+    /// A header holding one base64 signature.
+    pub(super) fn base64_header(&self, name: &'static str) -> Result<Vec<u8>, VerifyError> {
+        use base64::Engine as _;
+        B64.decode(self.header(name)?.trim())
+            .map_err(|_| VerifyError::MalformedHeader {
+                header: name,
+                why: "not base64",
+            })
     }
 }
 

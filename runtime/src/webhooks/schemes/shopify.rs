@@ -1,7 +1,7 @@
 //! Shopify: `X-Shopify-Hmac-Sha256: <base64>`, HMAC-SHA256 over the body.
 //! `X-Shopify-Webhook-Id` is the event id.
 
-use super::{hmac_keys, hmac_sha256, same, Check, B64};
+use super::{hmac_keys, hmac_sha256, Check, B64};
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
 use crate::webhooks::verifier::Verified;
@@ -11,21 +11,14 @@ const SIGNATURE: &str = "x-shopify-hmac-sha256";
 const WEBHOOK_ID: &str = "x-shopify-webhook-id";
 
 pub(crate) fn verify(check: &Check<'_>) -> Result<Verified, VerifyError> {
-    let signature =
-        B64.decode(check.header(SIGNATURE)?.trim())
-            .map_err(|_| VerifyError::MalformedHeader {
-                header: SIGNATURE,
-                why: "not base64",
-            })?;
-    for key in check.hmac_keys() {
-        if same(&hmac_sha256(key, &[check.delivery.body]), &signature) {
-            return Ok(Verified {
-                event_id: check.optional_header(WEBHOOK_ID),
-                timestamp: None,
-            });
-        }
+    let signature = check.base64_header(SIGNATURE)?;
+    if !check.any_hmac_matches(hmac_sha256, &[check.delivery.body], &[signature]) {
+        return Err(VerifyError::NoMatchingSignature);
     }
-    Err(VerifyError::NoMatchingSignature)
+    Ok(Verified {
+        event_id: check.optional_header(WEBHOOK_ID),
+        timestamp: None,
+    })
 }
 
 pub(crate) fn sign(

@@ -2,7 +2,7 @@
 //! `v0:timestamp:body`, `X-Slack-Request-Timestamp` within the window on
 //! either side.
 
-use super::{hex, hmac_keys, hmac_sha256, same, unhex, Check};
+use super::{hex, hmac_keys, hmac_sha256, unhex, Check};
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
 use crate::webhooks::verifier::Verified;
@@ -28,15 +28,13 @@ pub(crate) fn verify(check: &Check<'_>) -> Result<Verified, VerifyError> {
         b":",
         check.delivery.body,
     ];
-    for key in check.hmac_keys() {
-        if same(&hmac_sha256(key, &signed), &signature) {
-            return Ok(Verified {
-                event_id: None,
-                timestamp: Some(ts),
-            });
-        }
+    if !check.any_hmac_matches(hmac_sha256, &signed, &[signature]) {
+        return Err(VerifyError::NoMatchingSignature);
     }
-    Err(VerifyError::NoMatchingSignature)
+    Ok(Verified {
+        event_id: None,
+        timestamp: Some(ts),
+    })
 }
 
 pub(crate) fn sign(

@@ -2,7 +2,7 @@
 //! `t.body`. Schemes other than `v1` are ignored; as Stripe's own library
 //! does, only timestamps older than the tolerance are refused.
 
-use super::{hex, hmac_keys, hmac_sha256, same, unhex, Check};
+use super::{hex, hmac_keys, hmac_sha256, unhex, Check};
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
 use crate::webhooks::verifier::Verified;
@@ -33,16 +33,13 @@ pub(crate) fn verify(check: &Check<'_>) -> Result<Verified, VerifyError> {
     }
     check.within_tolerance(ts, true)?;
     let signed = [ts_text.as_bytes(), b".", check.delivery.body];
-    for key in check.hmac_keys() {
-        let expected = hmac_sha256(key, &signed);
-        if signatures.iter().any(|s| same(&expected, s)) {
-            return Ok(Verified {
-                event_id: None,
-                timestamp: Some(ts),
-            });
-        }
+    if !check.any_hmac_matches(hmac_sha256, &signed, &signatures) {
+        return Err(VerifyError::NoMatchingSignature);
     }
-    Err(VerifyError::NoMatchingSignature)
+    Ok(Verified {
+        event_id: None,
+        timestamp: Some(ts),
+    })
 }
 
 pub(crate) fn sign(

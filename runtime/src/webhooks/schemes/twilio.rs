@@ -6,7 +6,7 @@
 //! JSON bodies (signed through a `bodySHA256` query parameter) are not
 //! supported.
 
-use super::{hmac_keys, hmac_sha1, same, Check, B64};
+use super::{hmac_keys, hmac_sha1, Check, B64};
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
 use crate::webhooks::verifier::Verified;
@@ -20,27 +20,19 @@ pub(crate) fn verify(check: &Check<'_>) -> Result<Verified, VerifyError> {
     let url = check.delivery.url.ok_or(VerifyError::MissingContext {
         what: "the full URL Twilio sent the request to",
     })?;
-    let signature =
-        B64.decode(check.header(SIGNATURE)?.trim())
-            .map_err(|_| VerifyError::MalformedHeader {
-                header: SIGNATURE,
-                why: "not base64",
-            })?;
+    let signatures = [check.base64_header(SIGNATURE)?];
     let params = sorted_params(check.delivery.body);
-    for candidate in url_variants(url) {
-        for key in check.hmac_keys() {
-            if same(
-                &hmac_sha1(key, &[candidate.as_bytes(), params.as_bytes()]),
-                &signature,
-            ) {
-                return Ok(Verified {
-                    event_id: check.optional_header(IDEMPOTENCY),
-                    timestamp: None,
-                });
-            }
-        }
+    let matched = url_variants(url).iter().any(|candidate| {
+        let signed = [candidate.as_bytes(), params.as_bytes()];
+        check.any_hmac_matches(hmac_sha1, &signed, &signatures)
+    });
+    if !matched {
+        return Err(VerifyError::NoMatchingSignature);
     }
-    Err(VerifyError::NoMatchingSignature)
+    Ok(Verified {
+        event_id: check.optional_header(IDEMPOTENCY),
+        timestamp: None,
+    })
 }
 
 pub(crate) fn sign(
