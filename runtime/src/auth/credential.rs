@@ -646,7 +646,7 @@ impl Authenticator for Credential {
                     AuthFailure::Unavailable("the token cannot be sent in a header".into())
                 })?;
             value.set_sensitive(true);
-            Ok(Some(Authorization { value, generation }))
+            Ok(Some(Authorization::header(value, generation)))
         })
     }
 

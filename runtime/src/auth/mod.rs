@@ -1,10 +1,12 @@
 //! OAuth 2.0 that lives with tokens: provider profiles (quirks as data),
 //! token requests, and tokens held in `secrecy` boxes end to end.
 
+mod authenticators;
 mod credential;
 mod file_store;
 mod flow_error;
 mod flows;
+mod key_source;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keyring_store;
 mod loopback;
@@ -12,16 +14,19 @@ mod loopback;
 mod postgres_store;
 mod profile;
 mod request;
+mod scheme_auth;
 mod store;
 mod token;
 mod token_endpoint;
 
+pub use authenticators::Authenticators;
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
 pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
     ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,
     PendingAuthorization, SecurityScheme, ServerMetadata,
 };
+pub use key_source::{KeySource, MissingSecret};
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 pub use keyring_store::{
     os_credential_store, KeyringStore, OsStore, OsStoreError, OsStoreUnavailable,
@@ -35,5 +40,6 @@ pub use profile::{
 pub use request::{
     authorization_url, endpoint_request, AuthorizationRequest, ClientCredentials, Param,
 };
+pub use scheme_auth::SchemeAuth;
 pub use store::{Lease, MemoryStore, StoreError, StoreFuture, TokenStore};
 pub use token::TokenSet;

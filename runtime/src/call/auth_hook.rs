@@ -1,26 +1,52 @@
 //! The hook that authenticates every attempt: the request path asks an
-//! [`Authenticator`] for the `Authorization` value before sending, and tells
+//! [`Authenticator`] for the attempt's credential before sending, and tells
 //! it about a 401/403 so it can refresh once and have the call replayed.
 
 use crate::operation::OperationMeta;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
 pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Where an attempt's credential goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// A header (`Authorization` for bearer tokens and basic auth, or an
+    /// API key's own header such as `X-Shopify-Access-Token`).
+    Header(HeaderName),
+    /// A query parameter of this name.
+    Query(Cow<'static, str>),
+    /// A cookie of this name, added to any the request already sends.
+    Cookie(Cow<'static, str>),
+}
+
 /// Credentials for one attempt.
 pub struct Authorization {
-    /// The header value (marked sensitive).
+    pub placement: Placement,
+    /// The value (marked sensitive: never logged by `http`'s `Debug`).
     pub value: HeaderValue,
-    /// Which token this is, so a rejection refreshes only that one.
+    /// Which credential this is, so a rejection renews only that one.
     pub generation: u64,
+}
+
+impl Authorization {
+    /// `value` in the `Authorization` header.
+    pub fn header(value: HeaderValue, generation: u64) -> Self {
+        Authorization {
+            placement: Placement::Header(http::header::AUTHORIZATION),
+            value,
+            generation,
+        }
+    }
 }
 
 impl fmt::Debug for Authorization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Authorization")
+            .field("placement", &self.placement)
             .field("generation", &self.generation)
             .finish_non_exhaustive()
     }
@@ -39,6 +65,9 @@ pub enum AuthFailure {
     Unavailable(String),
     /// No credential within the attempt's time (a refresh still under way).
     TimedOut { waited: std::time::Duration },
+    /// The operation needs one of these security schemes (each alternative
+    /// listed as its schemes joined by `+`) and none is configured.
+    NoSchemeConfigured { needed: Vec<String> },
 }
 
 impl fmt::Display for AuthFailure {
@@ -54,6 +83,11 @@ impl fmt::Display for AuthFailure {
             AuthFailure::TimedOut { waited } => {
                 write!(f, "no credentials within the attempt's {waited:?}")
             }
+            AuthFailure::NoSchemeConfigured { needed } => write!(
+                f,
+                "the operation needs one of the security schemes {}, and none is configured",
+                needed.join(", ")
+            ),
         }
     }
 }

@@ -28,7 +28,7 @@ pub use crate::operation::{
     scopes_for, Body, ByteStream, Chunks, HttpRequest, Opened, OperationMeta, Request, Response,
     SchemeScopes, SecurityRequirement, StreamingResponse, WriteError,
 };
-pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization};
+pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization, Placement};
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};
 pub use drift_sink::{DriftSink, LogDrift};

@@ -20,7 +20,7 @@
 //! 1-2 points of throughput in the `stack` bench).
 
 use super::attempt::{Exchange, Finished, Sending};
-use super::auth_hook::{AuthFailure, Authorization};
+use super::auth_hook::{AuthFailure, Authorization, Placement};
 use super::call_metrics::outcome_label;
 use super::classify::{default_class, Outcome};
 use super::components::Components;
@@ -561,10 +561,13 @@ impl Call<'_> {
         };
         let left = budget.saturating_sub(sent_at.saturating_duration_since(started));
         let generation = authorization.as_ref().map(|a| a.generation);
-        let credential = authorization
-            .as_ref()
-            .map(|a| (&http::header::AUTHORIZATION, &a.value));
-        let exchange = self.exchange(credential.as_slice());
+        let exchange = match &authorization {
+            None => self.exchange(None, &[]),
+            Some(a) => match placed(&self.http, a) {
+                Placed::Header(name, value) => self.exchange(None, &[(name, value)]),
+                Placed::Request(request) => self.exchange(Some(request), &[]),
+            },
+        };
         // Sent (or copied): not kept across the wait.
         drop(authorization);
         let outcome = match timeout(&*clock, left, exchange)
@@ -669,14 +672,23 @@ impl Call<'_> {
 
     /// The exchange of one attempt: the kept request with the attempt's
     /// headers added.
-    fn exchange(&self, headers: &[(&HeaderName, &HeaderValue)]) -> Sending {
+    /// `rewritten` is the attempt's own copy of the request when its
+    /// credential changed more than a header (a query parameter, a cookie).
+    fn exchange(
+        &self,
+        rewritten: Option<HttpRequest>,
+        headers: &[(&HeaderName, &HeaderValue)],
+    ) -> Sending {
         let transport = &self.inner().transport;
-        if self.streaming {
-            let mut copy = self.http.clone();
+        if self.streaming || rewritten.is_some() {
+            let mut copy = rewritten.unwrap_or_else(|| self.http.clone());
             for (name, value) in headers {
                 copy.headers.insert((*name).clone(), (*value).clone());
             }
-            return Sending::Streamed(Box::pin(streaming_exchange(transport.clone(), copy)));
+            if self.streaming {
+                return Sending::Streamed(Box::pin(streaming_exchange(transport.clone(), copy)));
+            }
+            return Sending::Buffered(transport.send(copy));
         }
         Sending::Buffered(transport.send_attempt(&self.http, headers))
     }
@@ -737,6 +749,48 @@ impl Call<'_> {
             .config
             .min_attempt_budget
             .max(self.fastest_answer.unwrap_or_default())
+    }
+}
+
+/// An attempt's credential put where it goes.
+enum Placed<'a> {
+    /// One more header on the kept request.
+    Header(&'a HeaderName, &'a HeaderValue),
+    /// A copy of the request with the credential in its URL or cookies.
+    Request(HttpRequest),
+}
+
+fn placed<'a>(http: &HttpRequest, authorization: &'a Authorization) -> Placed<'a> {
+    match &authorization.placement {
+        Placement::Header(name) => Placed::Header(name, &authorization.value),
+        Placement::Query(name) => {
+            let mut copy = http.clone();
+            let value = authorization.value.as_bytes();
+            let encoded: String = url::form_urlencoded::byte_serialize(value).collect();
+            let name: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+            let separator = if copy.url.contains('?') { '&' } else { '?' };
+            copy.url = format!("{}{separator}{name}={encoded}", copy.url);
+            Placed::Request(copy)
+        }
+        Placement::Cookie(name) => {
+            let mut copy = http.clone();
+            let mut cookie = copy
+                .headers
+                .get(http::header::COOKIE)
+                .map(|c| c.as_bytes().to_vec())
+                .unwrap_or_default();
+            if !cookie.is_empty() {
+                cookie.extend_from_slice(b"; ");
+            }
+            cookie.extend_from_slice(name.as_bytes());
+            cookie.push(b'=');
+            cookie.extend_from_slice(authorization.value.as_bytes());
+            if let Ok(mut value) = HeaderValue::from_bytes(&cookie) {
+                value.set_sensitive(true);
+                copy.headers.insert(http::header::COOKIE, value);
+            }
+            Placed::Request(copy)
+        }
     }
 }
 

@@ -1,0 +1,68 @@
+//! [`KeySource`]: a secret that can be replaced while calls are in flight
+//! (an API key rotated without a restart). Each attempt reads the current
+//! one; a call already sent keeps the one it was sent with.
+
+use secrecy::SecretString;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+/// A rotatable secret: an API key, a password, a static bearer token.
+pub struct KeySource {
+    current: RwLock<(Arc<SecretString>, u64)>,
+}
+
+/// The environment variable holding a secret is not set (or not UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingSecret {
+    pub variable: String,
+}
+
+impl fmt::Display for MissingSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "environment variable {} is not set", self.variable)
+    }
+}
+
+impl std::error::Error for MissingSecret {}
+
+impl KeySource {
+    pub fn new(secret: SecretString) -> Arc<Self> {
+        Arc::new(KeySource {
+            current: RwLock::new((Arc::new(secret), 1)),
+        })
+    }
+
+    /// The secret in environment variable `variable`.
+    pub fn from_env(variable: &str) -> Result<Arc<Self>, MissingSecret> {
+        std::env::var(variable)
+            .map(|s| KeySource::new(SecretString::from(s)))
+            .map_err(|_| MissingSecret {
+                variable: variable.to_owned(),
+            })
+    }
+
+    /// Replaces the secret: attempts from now on send the new one.
+    pub fn rotate(&self, secret: SecretString) {
+        let mut current = match self.current.write() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let generation = current.1 + 1;
+        *current = (Arc::new(secret), generation);
+    }
+
+    /// The current secret and its generation (1 for the first, +1 per
+    /// rotation).
+    pub fn current(&self) -> (Arc<SecretString>, u64) {
+        match self.current.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeySource(generation {}, [redacted])", self.current().1)
+    }
+}
