@@ -10,16 +10,18 @@
 //! [`Scheme`] docs say what. Comparisons are constant-time (`subtle`, and
 //! the MAC's own `verify`); crypto is RustCrypto's.
 
+mod delivery;
 mod error;
 mod scheme;
 mod schemes;
 mod secret;
 mod verifier;
 
+pub use delivery::{Delivery, Signed, Verified};
 pub use error::VerifyError;
 pub use scheme::{Scheme, UnknownScheme};
 pub use secret::{SecretError, WebhookSecret};
-pub use verifier::{Delivery, Signed, Verified, Verifier, DEFAULT_TOLERANCE};
+pub use verifier::{Verifier, DEFAULT_TOLERANCE};
 
 /// A new event id for a delivery one signs (`msg_` and 32 hex digits of
 /// OS randomness).

@@ -2,40 +2,17 @@
 //! check of a delivery against them (or, for senders and tests, the
 //! headers that sign one).
 
+use super::delivery::{Delivery, Signed, Verified};
 use super::error::VerifyError;
 use super::scheme::Scheme;
 use super::schemes;
 use super::secret::{SecretError, WebhookSecret};
-use http::HeaderMap;
 use secrecy::SecretString;
 use std::time::{Duration, SystemTime};
 
 /// How far a delivery's timestamp may be from now: 5 minutes, as Standard
 /// Webhooks, Stripe and Slack use.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
-
-/// What a delivery carries, as received: headers, the raw body bytes (not
-/// parsed, not re-serialized), and for Twilio the full URL it was sent to.
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-    pub url: Option<&'a str>,
-}
-
-/// A delivery that passed: the provider's event id where the scheme sends
-/// one in a header, and the signed timestamp where there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub event_id: Option<String>,
-    pub timestamp: Option<i64>,
-}
-
-/// The headers that sign a delivery, in the order to send them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed {
-    pub headers: Vec<(&'static str, String)>,
-}
 
 /// An endpoint's verifier. Several secrets verify while one rotates: a
 /// delivery passes if any signature it carries matches any secret.

@@ -2,9 +2,9 @@
 //! (the SHA-1 header is not accepted). The delivery id is the event id.
 
 use super::{hex, hmac_keys, hmac_sha256, unhex, Check};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
-use crate::webhooks::verifier::Verified;
 
 const SIGNATURE: &str = "x-hub-signature-256";
 const DELIVERY: &str = "x-github-delivery";

@@ -8,9 +8,9 @@ pub(super) mod standard;
 pub(super) mod stripe;
 pub(super) mod twilio;
 
+use super::delivery::Delivery;
 use super::error::VerifyError;
 use super::secret::{Key, WebhookSecret};
-use super::verifier::Delivery;
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::ExposeSecret;
 use std::time::{Duration, SystemTime};

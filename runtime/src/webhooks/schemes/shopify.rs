@@ -2,9 +2,9 @@
 //! `X-Shopify-Webhook-Id` is the event id.
 
 use super::{hmac_keys, hmac_sha256, Check, B64};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
-use crate::webhooks::verifier::Verified;
 use base64::Engine as _;
 
 const SIGNATURE: &str = "x-shopify-hmac-sha256";

@@ -3,9 +3,9 @@
 //! either side.
 
 use super::{hex, hmac_keys, hmac_sha256, unhex, Check};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
-use crate::webhooks::verifier::Verified;
 
 const SIGNATURE: &str = "x-slack-signature";
 const TIMESTAMP: &str = "x-slack-request-timestamp";

@@ -2,9 +2,9 @@
 //! `id.timestamp.body`, several space-separated signatures per delivery.
 
 use super::{hmac_sha256, same, Check, B64};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::{Key, WebhookSecret};
-use crate::webhooks::verifier::Verified;
 use base64::Engine as _;
 use ed25519_dalek::{Signer, Verifier as _};
 use secrecy::ExposeSecret;

@@ -3,9 +3,9 @@
 //! does, only timestamps older than the tolerance are refused.
 
 use super::{hex, hmac_keys, hmac_sha256, unhex, Check};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
-use crate::webhooks::verifier::Verified;
 
 const SIGNATURE: &str = "stripe-signature";
 

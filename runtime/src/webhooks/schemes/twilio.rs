@@ -7,9 +7,9 @@
 //! supported.
 
 use super::{hmac_keys, hmac_sha1, Check, B64};
+use crate::webhooks::delivery::Verified;
 use crate::webhooks::error::VerifyError;
 use crate::webhooks::secret::WebhookSecret;
-use crate::webhooks::verifier::Verified;
 use base64::Engine as _;
 use std::collections::BTreeMap;
 
