@@ -138,9 +138,6 @@ pub(super) fn invoke<T>(
         );
         finished
     };
-    if std::env::var_os("WHARF_SIZES").is_some() {
-        eprintln!("run future: {} bytes", std::mem::size_of_val(&run));
-    }
     CallFuture {
         run: Box::pin(run.instrument(span)),
         output,
