@@ -34,6 +34,7 @@ pub(super) struct Components {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) drift_sink: Arc<dyn DriftSink>,
     pub(super) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(super) signer: Option<Arc<dyn super::RequestSigner>>,
     pub(super) breaker: Option<Breaker>,
     /// One breaker per operation, when configured so (created on first use).
     pub(super) operation_breakers:

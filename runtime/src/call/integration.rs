@@ -39,12 +39,19 @@ pub struct IntegrationBuilder {
     clock: Arc<dyn Clock>,
     drift_sink: Arc<dyn DriftSink>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    signer: Option<Arc<dyn super::RequestSigner>>,
 }
 
 impl IntegrationBuilder {
     /// Authenticates every attempt (e.g. an OAuth credential).
     pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
         self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Signs every attempt from the request itself (after the credential).
+    pub fn signer(mut self, signer: Arc<dyn super::RequestSigner>) -> Self {
+        self.signer = Some(signer);
         self
     }
 
@@ -112,6 +119,7 @@ impl IntegrationBuilder {
                 clock: self.clock,
                 drift_sink: self.drift_sink,
                 authenticator: self.authenticator,
+                signer: self.signer,
             }),
         })
     }
@@ -127,6 +135,7 @@ impl Integration {
             clock: Arc::new(TokioClock),
             drift_sink: Arc::new(LogDrift),
             authenticator: None,
+            signer: None,
         }
     }
 

@@ -19,6 +19,7 @@ mod health;
 mod idempotency;
 mod integration;
 mod orchestrator;
+mod request_signer;
 mod reqwest_transport;
 mod retry_after;
 mod retry_strategy;
@@ -36,6 +37,7 @@ pub use error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind
 pub use health::Health;
 pub use idempotency::{IdempotencyKey, InvalidKey};
 pub use integration::{Integration, IntegrationBuilder};
+pub use request_signer::{RequestSigner, SigningInput};
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
 pub use transport::{SendFuture, StreamingSendFuture, Transport};

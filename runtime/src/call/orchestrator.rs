@@ -27,6 +27,7 @@ use super::components::Components;
 use super::config::CallOptions;
 use super::error::{Error, ErrorClass, ErrorKind, TransportError, TransportErrorKind};
 use super::idempotency::IdempotencyKey;
+use super::request_signer::SigningInput;
 use super::retry_after::{requested_delay, reset_when_exhausted};
 use super::retry_strategy::{Decision, Failed, RetryStrategy};
 use crate::operation::{HttpRequest, OperationMeta, Request, Response};
@@ -549,24 +550,30 @@ impl Call<'_> {
         // The attempt's own bound, never past the deadline.
         let budget = self.attempt_timeout.min(self.deadline.remaining(started));
         let authorization = self.credentials(budget).await?;
+        let generation = authorization.as_ref().map(|a| a.generation);
+        let placement = authorization.as_ref().map(|a| placed(&self.http, a));
+        let (rewritten, credential) = match placement {
+            None => (None, None),
+            Some(Placed::Header(name, value)) => (None, Some((name, value))),
+            Some(Placed::Request(request)) => (Some(request), None),
+        };
+        // Signed (or refused) before the attempt counts: nothing is sent
+        // when the signer refuses.
+        let signature = self.signature(rewritten.as_ref().unwrap_or(&self.http))?;
+        let mut headers: Vec<(&HeaderName, &HeaderValue)> = credential.into_iter().collect();
+        headers.extend(signature.iter().map(|(n, v)| (n, v)));
+        let exchange = self.exchange(rewritten, &headers);
+        // Sent (or copied): not kept across the wait.
+        drop(headers);
+        drop(authorization);
         self.attempts += 1;
         let span = attempt_span(self.attempts);
-        let sent_at = if authorization.is_some() {
+        let sent_at = if generation.is_some() || !signature.is_empty() {
             clock.now()
         } else {
             started
         };
         let left = budget.saturating_sub(sent_at.saturating_duration_since(started));
-        let generation = authorization.as_ref().map(|a| a.generation);
-        let exchange = match &authorization {
-            None => self.exchange(None, &[]),
-            Some(a) => match placed(&self.http, a) {
-                Placed::Header(name, value) => self.exchange(None, &[(name, value)]),
-                Placed::Request(request) => self.exchange(Some(request), &[]),
-            },
-        };
-        // Sent (or copied): not kept across the wait.
-        drop(authorization);
         let outcome = match timeout(&*clock, left, exchange)
             .instrument(span.clone())
             .await
@@ -669,6 +676,24 @@ impl Call<'_> {
 
     /// The exchange of one attempt: the kept request with the attempt's
     /// headers added.
+    /// The headers the integration's request signer adds to this attempt.
+    // The error is the call's own `Error`, returned as is to the caller.
+    #[allow(clippy::result_large_err)]
+    fn signature(&self, request: &HttpRequest) -> Result<Vec<(HeaderName, HeaderValue)>, Error> {
+        let i = self.inner();
+        let Some(signer) = &i.signer else {
+            return Ok(Vec::new());
+        };
+        let input = SigningInput {
+            request,
+            body: request.body.as_bytes().map(|b| b.as_ref()),
+            now: i.clock.wall(),
+        };
+        signer
+            .sign(&input)
+            .map_err(|failure| self.error(ErrorKind::Auth(failure)))
+    }
+
     /// `rewritten` is the attempt's own copy of the request when its
     /// credential changed more than a header (a query parameter, a cookie).
     fn exchange(
