@@ -5,7 +5,7 @@
 //!      → [operation deadline:
 //!           declared bulkheads ▸ bulkhead
 //!           → loop { admission (breaker ▸ rate limits)
-//!                    → [attempt timeout: credentials ▸ send]
+//!                    → [attempt timeout: credentials ▸ signature ▸ send]
 //!                    → classify → 401 replay? → retry strategy → backoff } ]
 //!      → settle the outcome (latency, metrics, breaker transitions)
 //! ```
