@@ -44,9 +44,11 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "no import cycles between the runtime's modules"
-python3 scripts/module_cycles.py runtime/src
-python3 scripts/module_cycles.py runtime/src --depth 1
+step "no import cycles between the modules of the runtime, the generator and the macros"
+for src in runtime/src codegen/src macros/src; do
+    python3 scripts/module_cycles.py "$src"
+    python3 scripts/module_cycles.py "$src" --depth 1
+done
 
 step "real provider specs: every spec of the corpus loads and generates without panic"
 cargo build --release -p wharf-corpus

@@ -7,12 +7,12 @@ mod recursion;
 mod schema;
 mod security;
 
-pub(crate) use operations::{finish_operations, lower_operations};
+pub(crate) use operations::lower_operations;
 pub use operations::{
     Access, Body, BodyKind, Case, FieldPath, Operation, OperationOptions, Outcome, PageKind,
-    Pagination, Param, ParamIn, Payload, Responses, StatusPattern,
+    Pagination, Paging, Param, ParamIn, Payload, Responses, StatusPattern,
 };
-pub use pagination::Paging;
+pub(crate) use pagination::finish_operations;
 pub(crate) use schema::Lowerer;
 pub use schema::{lower_types, TypeOptions};
 pub use security::{lower_security_schemes, SchemeDef};

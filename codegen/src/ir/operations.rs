@@ -4,10 +4,8 @@
 //! with their styles, the request body, the responses by status, and
 //! pagination).
 
-use super::pagination::{detect, Paging};
 use super::schema::Lowerer;
-use super::{Ty, TypeSet};
-use crate::diagnostic::{Diagnostic, Severity};
+use super::Ty;
 use crate::load::{Location, Spec};
 use crate::naming::{field_name, type_name, variant_name, Scope};
 use heck::ToShoutySnakeCase;
@@ -198,6 +196,21 @@ pub enum PageKind {
     /// in a parameter.
     Token { param: String, field: FieldPath },
     /// `offset` advanced by the number of items received.
+    Offset { param: String },
+}
+
+/// A pagination style chosen in the generator configuration, by wire names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// No stream for this operation.
+    Off,
+    /// Follow `Link: rel="next"`.
+    Link,
+    /// `has_more` in the page; `param` (e.g. `starting_after`) gets the last item's `id`.
+    Cursor { param: String },
+    /// `field` of the page (e.g. `next_page_token`) goes into `param`.
+    Token { param: String, field: String },
+    /// `param` (e.g. `offset`) advances by the items received.
     Offset { param: String },
 }
 
@@ -428,35 +441,6 @@ fn pending_pages(
         documents_link,
         stream_name,
     })
-}
-
-/// Resolves pagination for every operation once all types are known.
-pub(crate) fn finish_operations(
-    lowered: Vec<(Operation, Option<PendingPage>)>,
-    set: &TypeSet,
-    spec: &Spec,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Operation> {
-    lowered
-        .into_iter()
-        .map(|(mut op, pending)| {
-            if let Some(p) = pending {
-                match detect(&op, set, &p) {
-                    Ok(Some(mut found)) => {
-                        found.stream_fn = p.stream_name;
-                        op.pagination = Some(found);
-                    }
-                    Ok(None) => {}
-                    Err(why) => diags.push(spec.diag(
-                        &p.at,
-                        Severity::Warning,
-                        format!("pagination override not applied: {why}"),
-                    )),
-                }
-            }
-            op
-        })
-        .collect()
 }
 
 fn text(o: &Map<String, Value>, key: &str) -> Option<String> {

@@ -8,24 +8,11 @@
 //! override replaces detection for one operation.
 
 use super::operations::{
-    Access, Operation, Outcome, PageKind, Pagination, ParamIn, Payload, PendingPage,
+    Access, Operation, Outcome, PageKind, Pagination, Paging, ParamIn, Payload, PendingPage,
 };
 use super::{Ty, TypeKind, TypeSet};
-
-/// A pagination style chosen in the generator configuration, by wire names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Paging {
-    /// No stream for this operation.
-    Off,
-    /// Follow `Link: rel="next"`.
-    Link,
-    /// `has_more` in the page; `param` (e.g. `starting_after`) gets the last item's `id`.
-    Cursor { param: String },
-    /// `field` of the page (e.g. `next_page_token`) goes into `param`.
-    Token { param: String, field: String },
-    /// `param` (e.g. `offset`) advances by the items received.
-    Offset { param: String },
-}
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::load::Spec;
 
 const ITEM_FIELDS: &[&str] = &[
     "data", "items", "results", "values", "entries", "records", "elements",
@@ -264,4 +251,33 @@ fn offset(op: &Operation, wire: &str) -> Option<PageKind> {
     Some(PageKind::Offset {
         param: param.to_owned(),
     })
+}
+
+/// Resolves pagination for every operation once all types are known.
+pub(crate) fn finish_operations(
+    lowered: Vec<(Operation, Option<PendingPage>)>,
+    set: &TypeSet,
+    spec: &Spec,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Operation> {
+    lowered
+        .into_iter()
+        .map(|(mut op, pending)| {
+            if let Some(p) = pending {
+                match detect(&op, set, &p) {
+                    Ok(Some(mut found)) => {
+                        found.stream_fn = p.stream_name;
+                        op.pagination = Some(found);
+                    }
+                    Ok(None) => {}
+                    Err(why) => diags.push(spec.diag(
+                        &p.at,
+                        Severity::Warning,
+                        format!("pagination override not applied: {why}"),
+                    )),
+                }
+            }
+            op
+        })
+        .collect()
 }
