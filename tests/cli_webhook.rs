@@ -17,12 +17,10 @@ fn wharf(args: &[&str], secret: Option<&str>, body: &str) -> Output {
         command.env("WHARF_TEST_WEBHOOK_SECRET", secret);
     }
     let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        // A usage error exits before reading stdin: the pipe may be closed.
+        let _ = stdin.write_all(body.as_bytes());
+    }
     child.wait_with_output().unwrap()
 }
 
