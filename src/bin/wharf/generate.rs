@@ -27,6 +27,8 @@ impl Selection {
 
 pub(crate) enum Target {
     File(PathBuf),
+    /// The module on standard output (diagnostics stay on standard error).
+    Stdout,
     Crate {
         dir: PathBuf,
         name: Option<String>,
@@ -141,6 +143,13 @@ pub(crate) fn generate(
             .write_to(file)
             .map(|g| (g, file.clone()))
             .map_err(Into::into),
+        Target::Stdout => generator.generate().map_err(Into::into).and_then(|g| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            out.write_all(g.code.as_bytes())?;
+            out.flush()?;
+            Ok((g, PathBuf::from("standard output")))
+        }),
         Target::Crate {
             dir,
             name,

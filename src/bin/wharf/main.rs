@@ -45,13 +45,9 @@ enum Command {
     Generate {
         /// The spec file.
         spec: PathBuf,
-        /// Write one module file here (usable with `include!` or as a module).
-        #[arg(
-            long,
-            value_name = "FILE.rs",
-            required_unless_present = "crate_dir",
-            conflicts_with = "crate_dir"
-        )]
+        /// Write one module file here (usable with `include!` or as a
+        /// module); `-` writes it to standard output.
+        #[arg(long, value_name = "FILE.rs", conflicts_with = "crate_dir")]
         out: Option<PathBuf>,
         /// Write a standalone crate into this directory (Cargo.toml, src/lib.rs).
         #[arg(long = "crate", value_name = "DIR")]
@@ -180,6 +176,7 @@ fn main() -> ExitCode {
             quiet,
         } => {
             let target = match (out, crate_dir) {
+                (Some(file), _) if file.as_os_str() == "-" => Target::Stdout,
                 (Some(file), _) => Target::File(file),
                 (None, Some(dir)) => Target::Crate {
                     dir,
@@ -187,8 +184,10 @@ fn main() -> ExitCode {
                     wharf_path,
                 },
                 (None, None) => {
-                    eprintln!("error: give --out FILE.rs or --crate DIR");
-                    return ExitCode::FAILURE;
+                    eprintln!(
+                        "error: say where to write: --out FILE.rs (a module file), --out - (standard output) or --crate DIR (a standalone crate)"
+                    );
+                    return ExitCode::from(2);
                 }
             };
             generate::generate(&spec, &target, &selection, quiet)
