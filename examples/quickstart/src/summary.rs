@@ -49,7 +49,7 @@ impl Summary {
             ),
             ("faults injected", self.faults.to_string()),
             (
-                "retries (requests beyond one per call)",
+                "retries (requests beyond the first of each call sent)",
                 self.requests
                     .saturating_sub(self.calls - self.fail_fast)
                     .to_string(),

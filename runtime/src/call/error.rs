@@ -104,9 +104,11 @@ impl fmt::Display for Error {
                 f,
                 "HTTP {status}: provider asked to retry after {retry_after:?}, beyond the deadline"
             )?,
-            ErrorKind::BreakerOpen { retry_in } => {
-                write!(f, "circuit breaker open (probing in {retry_in:?})")?
-            }
+            ErrorKind::BreakerOpen { retry_in } => write!(
+                f,
+                "circuit breaker open (probing in {} ms)",
+                retry_in.as_millis()
+            )?,
             ErrorKind::BulkheadFull => f.write_str("bulkhead full")?,
             ErrorKind::RateLimitedLocally { wait } => write!(
                 f,
