@@ -13,7 +13,7 @@ pub use body::{form as form_body, FieldEncoding, Multipart};
 pub use futures_util::stream::Stream;
 pub use paginate::{next_offset, paginate};
 pub use params::Style;
-pub use reply::{link, ApiError, ErrorResponse, Quota, RawReply, Reply};
+pub use reply::{link, provider_message, ApiError, ErrorResponse, Quota, RawReply, Reply};
 pub use request::RequestParts;
 
 use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};

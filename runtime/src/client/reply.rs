@@ -295,29 +295,67 @@ impl<E: fmt::Debug> fmt::Debug for ApiError<E> {
     }
 }
 
+/// The largest error body searched for the provider's message.
+const MAX_MESSAGE_BODY: usize = 64 * 1024;
+
+/// The longest provider message kept (in characters).
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// The human message in a provider's JSON error body, where the common
+/// shapes put it (`message`, `error_description`, `detail`, `title`, a
+/// string `error`, `error.message`, `errors[0].message`), cut to 200
+/// characters and with anything token-like redacted (providers echo
+/// what they were sent).
+pub fn provider_message(body: &[u8]) -> Option<String> {
+    if body.len() > MAX_MESSAGE_BODY {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn text(v: &serde_json::Value) -> Option<&str> {
+        v.as_str().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let found = ["message", "error_description", "detail", "title", "error"]
+        .iter()
+        .find_map(|key| doc.get(key).and_then(text))
+        .or_else(|| doc.pointer("/error/message").and_then(text))
+        .or_else(|| doc.pointer("/errors/0/message").and_then(text))?;
+    let cut: String = found.chars().take(MAX_MESSAGE_CHARS).collect();
+    Some(redact::provider_text(&cut, &[]))
+}
+
 impl<E> fmt::Display for ApiError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = |f: &mut fmt::Formatter<'_>, body: &[u8]| match provider_message(body) {
+            Some(m) => write!(f, ": {m}"),
+            None => Ok(()),
+        };
         match self {
-            ApiError::Response(r) => write!(
-                f,
-                "{}: HTTP {} ({}) after {} attempt(s)",
-                r.operation,
-                r.status,
-                r.class.as_str(),
-                r.attempts
-            ),
+            ApiError::Response(r) => {
+                write!(
+                    f,
+                    "{}: HTTP {} ({}) after {} attempt(s)",
+                    r.operation,
+                    r.status,
+                    r.class.as_str(),
+                    r.attempts
+                )?;
+                message(f, &r.body)
+            }
             ApiError::Decode { response, error } => write!(
                 f,
                 "{}: HTTP {} response does not decode as documented: {error}",
                 response.operation, response.status
             ),
-            ApiError::UnexpectedStatus(r) => write!(
-                f,
-                "{}: HTTP {} is not documented by the spec ({} bytes kept)",
-                r.operation,
-                r.status,
-                r.body.len()
-            ),
+            ApiError::UnexpectedStatus(r) => {
+                write!(
+                    f,
+                    "{}: HTTP {} is not documented by the spec ({} bytes kept)",
+                    r.operation,
+                    r.status,
+                    r.body.len()
+                )?;
+                message(f, &r.body)
+            }
             ApiError::Call(e) => write!(f, "{e}"),
         }
     }
@@ -495,6 +533,51 @@ impl RawReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_providers_message_is_shown_redacted() {
+        let m = |body: &str| provider_message(body.as_bytes());
+        assert_eq!(
+            m(r#"{"message":"Not Found","documentation_url":"x"}"#).as_deref(),
+            Some("Not Found")
+        );
+        assert_eq!(
+            m(r#"{"error":{"message":"No such customer: cus_1","type":"invalid_request_error"}}"#)
+                .as_deref(),
+            Some("No such customer: cus_1")
+        );
+        assert_eq!(
+            m(r#"{"errors":[{"message":"Validation failed"}]}"#).as_deref(),
+            Some("Validation failed")
+        );
+        assert_eq!(
+            m(r#"{"error":"invalid_grant","error_description":"expired"}"#).as_deref(),
+            Some("expired")
+        );
+        assert_eq!(
+            m(r#"{"message":"Invalid API key sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#).as_deref(),
+            Some("Invalid API key [redacted]")
+        );
+        assert_eq!(m("<html>502</html>"), None);
+        assert_eq!(m(r#"{"message":""}"#), None);
+        assert_eq!(
+            m(&format!(r#"{{"message":"{}"}}"#, "word ".repeat(100))).map(|s| s.len()),
+            Some(200)
+        );
+        let response: ApiError<()> = ApiError::UnexpectedStatus(Box::new(ErrorResponse {
+            operation: "customers/get",
+            status: http::StatusCode::NOT_FOUND,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(br#"{"error":{"message":"No such customer"}}"#),
+            value: (),
+            class: ErrorClass::Permanent,
+            attempts: 1,
+        }));
+        assert_eq!(
+            response.to_string(),
+            "customers/get: HTTP 404 Not Found is not documented by the spec (40 bytes kept): No such customer"
+        );
+    }
 
     #[test]
     fn link_headers_per_rfc_8288() {
