@@ -26,6 +26,25 @@ fn canary_tokens() -> TokenSet {
     }
 }
 
+#[tokio::test]
+async fn a_refused_connection_says_so() {
+    // A loopback port nothing listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let keys = KeyRing::new(DataKey::generate("test").unwrap());
+    let err = PostgresStore::connect(&format!("host=127.0.0.1 port={port} user=x"), keys)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("error connecting to server") && err.to_lowercase().contains("refused"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_encrypted_before_the_database_and_leases_are_exclusive() {
     let pg = Postgres::start();

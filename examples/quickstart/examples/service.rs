@@ -1,4 +1,4 @@
-//! `DATABASE_URL='host=/tmp user=postgres' cargo run --example service`:
+//! `DATABASE_URL='host=/var/run/postgresql user=postgres dbname=postgres' cargo run --example service`:
 //! a server acting for itself (client credentials), run as two instances
 //! that share one encrypted token in PostgreSQL. Each instance has its own
 //! connection, credential and integration, as two processes would. Tokens

@@ -13,7 +13,16 @@ use tokio_postgres::{Client, NoTls};
 
 fn db(e: tokio_postgres::Error) -> StoreError {
     // Database errors name tables and SQL states, never token material.
-    StoreError::Backend(format!("PostgreSQL: {e}"))
+    // The causes go along: "error connecting to server" alone does not say
+    // that the connection was refused.
+    let mut text = format!("PostgreSQL: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    StoreError::Backend(text)
 }
 
 /// Tokens in a PostgreSQL table (`wharf_tokens`, created when missing).
