@@ -181,13 +181,15 @@ async fn several_schemes_on_one_integration_and_a_missing_one_refused() {
             "stripe",
             Arc::new(SchemeAuth::bearer("stripe", key("CANARY6"))),
         )
+        .unwrap()
         .with(
             "shopify",
             Arc::new(
                 SchemeAuth::api_key_header("shopify", "x-shopify-access-token", key("CANARY7"))
                     .unwrap(),
             ),
-        );
+        )
+        .unwrap();
     let api = integration(&recorder, Arc::new(both));
     call(&api, secured_by("stripe"), "https://x.test/a")
         .await
@@ -229,4 +231,31 @@ async fn several_schemes_on_one_integration_and_a_missing_one_refused() {
     }
     // A header name that cannot be one is a typed error when configured.
     assert!(SchemeAuth::api_key_header("bad", "not a header", key("k")).is_err());
+}
+
+#[tokio::test]
+async fn a_credential_that_cannot_be_placed_is_never_sent_without_it() {
+    let recorder = Arc::new(Recorder::default());
+    let cookie = SchemeAuth::api_key_cookie("session", "bad name;", key("CANARY9"));
+    let api = integration(&recorder, Arc::new(cookie));
+    let err = call(&api, secured_by("session"), "https://app.test/things")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, ErrorKind::Auth(AuthFailure::Unavailable(_))),
+        "{err:?}"
+    );
+    assert_eq!(recorder.count(), 0, "not sent without its credential");
+    assert_eq!(err.attempts, 0);
+
+    // More schemes than a credential's generation can name: refused.
+    let mut many = Authenticators::new();
+    for n in 0..256 {
+        many = many
+            .with(format!("s{n}"), Arc::new(SchemeAuth::bearer("s", key("k"))))
+            .unwrap();
+    }
+    assert!(many
+        .with("one-too-many", Arc::new(SchemeAuth::bearer("s", key("k"))))
+        .is_err());
 }

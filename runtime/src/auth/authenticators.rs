@@ -7,6 +7,7 @@
 use super::scheme_auth::alternative_for;
 use crate::call::{AuthFailure, AuthFuture, Authenticator, Authorization};
 use crate::operation::OperationMeta;
+use crate::policy::ConfigError;
 use http::{HeaderMap, StatusCode};
 use std::sync::Arc;
 
@@ -27,18 +28,22 @@ impl Authenticators {
 
     /// `authenticator` for the operations secured by `scheme` (its name in
     /// the spec's `securitySchemes`). A later one for the same scheme
-    /// replaces it.
+    /// replaces it; a 257th scheme is refused.
     pub fn with(
         mut self,
         scheme: impl Into<String>,
         authenticator: Arc<dyn Authenticator>,
-    ) -> Self {
+    ) -> Result<Self, ConfigError> {
         let scheme = scheme.into();
         self.schemes.retain(|(s, _)| *s != scheme);
-        if self.schemes.len() < 1 << INDEX_BITS {
-            self.schemes.push((scheme, authenticator));
+        if self.schemes.len() >= 1 << INDEX_BITS {
+            return Err(ConfigError::new(
+                "authenticators",
+                format!("at most {} schemes", 1 << INDEX_BITS),
+            ));
         }
-        self
+        self.schemes.push((scheme, authenticator));
+        Ok(self)
     }
 }
 

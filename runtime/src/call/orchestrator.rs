@@ -551,7 +551,12 @@ impl Call<'_> {
         let budget = self.attempt_timeout.min(self.deadline.remaining(started));
         let authorization = self.credentials(budget).await?;
         let generation = authorization.as_ref().map(|a| a.generation);
-        let placement = authorization.as_ref().map(|a| placed(&self.http, a));
+        let placement = match &authorization {
+            None => None,
+            Some(a) => Some(
+                placed(&self.http, a).map_err(|failure| self.error(ErrorKind::Auth(failure)))?,
+            ),
+        };
         let (rewritten, credential) = match placement {
             None => (None, None),
             Some(Placed::Header(name, value)) => (None, Some((name, value))),
@@ -568,7 +573,8 @@ impl Call<'_> {
         drop(authorization);
         self.attempts += 1;
         let span = attempt_span(self.attempts);
-        let sent_at = if generation.is_some() || !signature.is_empty() {
+        // Time has only passed since `started` if a credential was awaited.
+        let sent_at = if generation.is_some() {
             clock.now()
         } else {
             started
@@ -782,8 +788,13 @@ enum Placed<'a> {
     Request(HttpRequest),
 }
 
-fn placed<'a>(http: &HttpRequest, authorization: &'a Authorization) -> Placed<'a> {
-    match &authorization.placement {
+/// A credential that cannot be put where it goes (a cookie name that is
+/// not a token) fails the call: it is never sent without it.
+fn placed<'a>(
+    http: &HttpRequest,
+    authorization: &'a Authorization,
+) -> Result<Placed<'a>, AuthFailure> {
+    Ok(match &authorization.placement {
         Placement::Header(name) => Placed::Header(name, &authorization.value),
         Placement::Query(name) => {
             let mut copy = http.clone();
@@ -804,16 +815,23 @@ fn placed<'a>(http: &HttpRequest, authorization: &'a Authorization) -> Placed<'a
             if !cookie.is_empty() {
                 cookie.extend_from_slice(b"; ");
             }
+            let is_token = |b: &u8| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(b);
+            if name.is_empty() || !name.as_bytes().iter().all(is_token) {
+                return Err(AuthFailure::Unavailable(format!(
+                    "the cookie name {name:?} cannot be sent"
+                )));
+            }
             cookie.extend_from_slice(name.as_bytes());
             cookie.push(b'=');
             cookie.extend_from_slice(authorization.value.as_bytes());
-            if let Ok(mut value) = HeaderValue::from_bytes(&cookie) {
-                value.set_sensitive(true);
-                copy.headers.insert(http::header::COOKIE, value);
-            }
+            let mut value = HeaderValue::from_bytes(&cookie).map_err(|_| {
+                AuthFailure::Unavailable("the cookie cannot be sent in a header".into())
+            })?;
+            value.set_sensitive(true);
+            copy.headers.insert(http::header::COOKIE, value);
             Placed::Request(copy)
         }
-    }
+    })
 }
 
 fn classify(i: &Components, operation: &OperationMeta, outcome: Outcome<'_>) -> Option<ErrorClass> {
