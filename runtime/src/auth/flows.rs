@@ -340,21 +340,14 @@ impl OAuthClient {
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
-        // Servers quote what they were sent in their errors: none of the
-        // request's secrets stays in one.
-        let mut sent: Vec<&str> = params
+        let mut sent: Vec<&SecretString> = params
             .iter()
             .filter_map(|p| match p {
-                Param::Secret(_, v) => Some(v.expose_secret()),
+                Param::Secret(_, v) => Some(*v),
                 Param::Plain(..) => None,
             })
             .collect();
-        sent.extend(
-            self.client
-                .client_secret
-                .as_ref()
-                .map(|s| s.expose_secret()),
-        );
+        sent.extend(self.client.client_secret.as_ref());
         parse_token_response(
             &self.profile,
             response.status.as_u16(),
@@ -364,9 +357,9 @@ impl OAuthClient {
                 now: self.clock.wall(),
                 requested_scopes: scopes,
                 previous_refresh,
+                sent_secrets: &sent,
             },
         )
-        .map_err(|e| e.redacted(&sent))
     }
 
     fn scope_param(&self, scopes: &[String]) -> String {

@@ -244,6 +244,9 @@ pub struct ResponseContext<'a> {
     pub requested_scopes: &'a [String],
     /// The refresh token in use, kept when a refresh response has none.
     pub previous_refresh: Option<&'a SecretString>,
+    /// Every other secret the request carried (a code, a verifier, the
+    /// client secret): none of them stays in an error the server wrote.
+    pub sent_secrets: &'a [&'a SecretString],
 }
 
 /// Reads a token-endpoint response through a profile's quirks.
@@ -256,10 +259,12 @@ pub fn parse_token_response(
 ) -> Result<TokenSet, TokenError> {
     let doc = parse_body(status, content_type, body)?;
     if let Some(error) = error_of(profile, status, &doc) {
+        // Servers quote what they were sent in their errors.
         let sent: Vec<&str> = cx
             .previous_refresh
-            .map(secrecy::ExposeSecret::expose_secret)
             .into_iter()
+            .chain(cx.sent_secrets.iter().copied())
+            .map(secrecy::ExposeSecret::expose_secret)
             .collect();
         return Err(error.redacted(&sent));
     }
@@ -431,6 +436,7 @@ mod tests {
                 now: now(),
                 requested_scopes: &requested,
                 previous_refresh: Some(&old),
+                sent_secrets: &[],
             },
         )
     }
@@ -573,6 +579,7 @@ mod tests {
                 now: now(),
                 requested_scopes: &requested,
                 previous_refresh: None,
+                sent_secrets: &[],
             },
         )
         .unwrap();
