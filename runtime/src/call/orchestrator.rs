@@ -185,16 +185,23 @@ fn resolve_options(
     if let Some(o) = config.operations.get(op.name.as_ref()) {
         resolved = resolved.or(o);
     }
+    // A layer that sets nothing is skipped: merging copies the options.
+    let generated_layer = |resolved: CallOptions, level: &Policy| {
+        if level.is_none() {
+            resolved
+        } else {
+            resolved.or(&CallOptions::from_policy(level))
+        }
+    };
     if let Some(generated) = generated {
-        resolved = resolved.or(&CallOptions::from_policy(&generated.operation));
+        resolved = generated_layer(resolved, &generated.operation);
     }
     if let Some(o) = op.tags.iter().find_map(|t| config.tags.get(*t)) {
         resolved = resolved.or(o);
     }
     if let Some(generated) = generated {
-        for level in [&generated.tag, &generated.client] {
-            resolved = resolved.or(&CallOptions::from_policy(level));
-        }
+        resolved = generated_layer(resolved, &generated.tag);
+        resolved = generated_layer(resolved, &generated.client);
     }
     resolved
 }
