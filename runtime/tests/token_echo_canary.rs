@@ -24,14 +24,15 @@ const SHORT_CANARY: &str = "rt-canary-7f3a";
 /// Long: also caught as token-like text, echoed or not.
 const LONG_CANARY: &str = "RT.9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
-/// A token endpoint that refuses every refresh, quoting the token it got.
+/// A token endpoint that refuses every refresh, quoting the token it got
+/// and the client secret it was sent.
 fn echoing_endpoint(refresh_token: &'static str) -> OAuthClient {
     let server = FaultServer::new(move |_| {
         Fault::Respond {
         status: 400,
         headers: vec![("content-type".into(), "application/json".into())],
         body: format!(
-            "{{\"error\":\"invalid_request\",\"error_description\":\"refresh_token {refresh_token} is malformed\"}}"
+            "{{\"error\":\"invalid_request\",\"error_description\":\"refresh_token {refresh_token} is malformed (client client-secret-1)\"}}"
         )
         .into(),
     }
