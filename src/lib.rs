@@ -193,13 +193,18 @@ pub use wharf_runtime::client;
 pub use wharf_runtime::http;
 /// The resilience policies and their configuration.
 pub use wharf_runtime::policy;
+/// The durable store under the webhook inbox (SQLite, feature `sqlite`;
+/// PostgreSQL, feature `postgres`).
+pub use wharf_runtime::store;
 /// The scripted fault server, for tests and demos (feature `testing`).
 #[cfg(feature = "testing")]
 pub use wharf_runtime::testing;
 /// Clocks (`TokioClock`), for tests that pause time.
 pub use wharf_runtime::time;
 /// Inbound webhooks: signature verification (Standard Webhooks, Stripe,
-/// GitHub, Slack, Shopify, Twilio).
+/// GitHub, Slack, Shopify, Twilio), the receiver that stores before it
+/// acknowledges, and the worker that processes with retries and a
+/// dead-letter queue.
 pub use wharf_runtime::webhooks;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).

@@ -25,7 +25,7 @@ impl std::fmt::Display for RandomSourceFailed {
 impl std::error::Error for RandomSourceFailed {}
 
 /// 16 bytes from the OS random source.
-fn random_bytes() -> Result<[u8; 16], RandomSourceFailed> {
+pub(crate) fn random_bytes() -> Result<[u8; 16], RandomSourceFailed> {
     let mut bytes = [0u8; 16];
     #[cfg(target_os = "linux")]
     if pool::take(&mut bytes)? {

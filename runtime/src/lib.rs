@@ -17,6 +17,7 @@ mod nullable;
 mod operation;
 pub mod policy;
 pub mod redact;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -3,6 +3,7 @@
 //! webhook signatures (`webhook verify`, `webhook sign`).
 
 mod auth_config;
+mod dlq;
 mod generate;
 mod login;
 mod progress;
@@ -125,6 +126,41 @@ enum WebhookCommand {
         #[arg(long, value_name = "UNIX_SECONDS")]
         timestamp: Option<i64>,
     },
+    /// The dead-letter queue of a webhook store: list, inspect, replay.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// One line per dead event, its id first.
+    List {
+        #[command(flatten)]
+        selection: dlq::Selection,
+        /// Print at most this many.
+        #[arg(long, default_value_t = dlq::DEFAULT_LIMIT)]
+        limit: usize,
+    },
+    /// Everything kept about a dead event: its error, attempts and body.
+    Inspect {
+        /// The store: `sqlite:PATH` or a `postgres://` URL.
+        #[arg(long, value_name = "URL")]
+        store: String,
+        #[arg(long)]
+        id: String,
+    },
+    /// Put dead events back for processing (attempts start again).
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all", "since"])))]
+    Replay {
+        #[command(flatten)]
+        selection: dlq::Selection,
+        /// The event with this id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Every dead event (that matches --source/--until, if given).
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -229,6 +265,15 @@ fn main() -> ExitCode {
             id,
             timestamp,
         }) => webhook::sign(common, id, timestamp),
+        Command::Webhook(WebhookCommand::Dlq(DlqCommand::List { selection, limit })) => {
+            run_async(dlq::list(selection, limit))
+        }
+        Command::Webhook(WebhookCommand::Dlq(DlqCommand::Inspect { store, id })) => {
+            run_async(dlq::inspect(store, id))
+        }
+        Command::Webhook(WebhookCommand::Dlq(DlqCommand::Replay { selection, id, all })) => {
+            run_async(dlq::replay(selection, id, all))
+        }
     }
 }
 

@@ -1,0 +1,45 @@
+//! The inbox's metrics and events: deliveries by outcome, dead-letter
+//! arrivals, and the queue gauges an alert watches.
+
+use super::receiver::Receipt;
+use crate::store::{Depth, StoredEvent};
+
+/// Counts a delivery: `wharf_webhook_received_total{source, outcome}`.
+pub(super) fn received(source: &str, receipt: &Receipt) {
+    metrics::counter!(
+        "wharf_webhook_received_total",
+        "source" => source.to_owned(),
+        "outcome" => receipt.outcome()
+    )
+    .increment(1);
+}
+
+/// An event reached the dead-letter queue: a warning event and
+/// `wharf_webhook_dead_letters_total{source}`.
+pub(super) fn dead_letter(event: &StoredEvent, error: &str) {
+    tracing::warn!(
+        source = %event.source,
+        event_id = %event.event_id,
+        attempts = event.attempts,
+        error = %error,
+        "webhook event moved to the dead-letter queue"
+    );
+    metrics::counter!("wharf_webhook_dead_letters_total", "source" => event.source.clone())
+        .increment(1);
+}
+
+/// `wharf_webhook_queue_depth{source, state="pending"|"dead"}` and
+/// `wharf_webhook_oldest_pending_seconds{source}`.
+pub(super) fn queue_depth(depths: &[Depth], now_ms: i64) {
+    for depth in depths {
+        metrics::gauge!("wharf_webhook_queue_depth", "source" => depth.source.clone(), "state" => "pending")
+            .set(depth.pending as f64);
+        metrics::gauge!("wharf_webhook_queue_depth", "source" => depth.source.clone(), "state" => "dead")
+            .set(depth.dead as f64);
+        let age = depth
+            .oldest_pending
+            .map_or(0.0, |at| (now_ms.saturating_sub(at)).max(0) as f64 / 1000.0);
+        metrics::gauge!("wharf_webhook_oldest_pending_seconds", "source" => depth.source.clone())
+            .set(age);
+    }
+}
