@@ -193,7 +193,9 @@ where
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
     let options = options().map_err(|e| {
         format!(
             "{e}\nusage: webhook_receiver --listen ADDRESS:PORT --store sqlite:PATH|postgres://..."
