@@ -169,7 +169,7 @@ impl Handler<SqliteStore> for Effects {
                 "INSERT INTO effects (event_id, attempts) VALUES (?1, ?2)",
                 (&event.event_id, event.attempts),
             )
-            .map_err(|e| HandlerError::retry(e))?;
+            .map_err(HandlerError::retry)?;
         Ok(())
     }
 }
@@ -184,7 +184,7 @@ impl Handler<PostgresStore> for Effects {
                 &[&event.event_id, &i64::from(event.attempts)],
             )
             .await
-            .map_err(|e| HandlerError::retry(e))?;
+            .map_err(HandlerError::retry)?;
         Ok(())
     }
 }

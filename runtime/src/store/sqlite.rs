@@ -323,16 +323,22 @@ impl Store for SqliteStore {
 
     async fn insert(&self, event: NewEvent) -> Result<Inserted, StoreError> {
         let (done, result) = oneshot::channel();
-        let inserts = self.inserts.clone();
-        // The queue is bounded: a full one blocks, so it is sent from a
-        // blocking thread rather than the caller's.
-        tokio::task::spawn_blocking(move || inserts.send(Insert { event, done }))
-            .await
-            .map_err(|e| StoreError::Backend(format!("SQLite writer queue: {e}")))?
-            .map_err(|_| StoreError::Backend("SQLite writer thread has stopped".into()))?;
-        result
-            .await
-            .map_err(|_| StoreError::Backend("SQLite writer thread has stopped".into()))?
+        let stopped = || StoreError::Backend("SQLite writer thread has stopped".into());
+        match self.inserts.try_send(Insert { event, done }) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(insert)) => {
+                // The queue is bounded: waiting for room blocks, so it is
+                // done on a blocking thread rather than the caller's.
+                let inserts = self.inserts.clone();
+                tokio::task::spawn_blocking(move || inserts.send(insert).is_ok())
+                    .await
+                    .map_err(|e| StoreError::Backend(format!("SQLite writer queue: {e}")))?
+                    .then_some(())
+                    .ok_or_else(stopped)?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+        }
+        result.await.map_err(|_| stopped())?
     }
 
     async fn claim(&self, claim: Claim) -> Result<Vec<StoredEvent>, StoreError> {

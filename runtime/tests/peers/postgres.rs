@@ -1,10 +1,19 @@
 //! A throwaway PostgreSQL server (Debian's `postgresql` package) in a
 //! temporary data directory on a loopback port. As root, it runs as the
-//! `postgres` user (PostgreSQL refuses to run as root).
+//! `postgres` user (PostgreSQL refuses to run as root). Self-contained, so
+//! other packages' tests include it too (`#[path]`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// A per-server suffix for the data directory (std's random hasher keys).
+fn dir_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(11);
+    h.finish()
+}
 
 pub struct Postgres {
     dir: PathBuf,
@@ -60,11 +69,8 @@ impl Postgres {
     pub fn start() -> Postgres {
         let bin = server_bin();
         let root = is_root();
-        let dir = std::env::temp_dir().join(format!(
-            "wharf-pg-{}-{}",
-            std::process::id(),
-            super::oidc::rand_suffix()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("wharf-pg-{}-{}", std::process::id(), dir_suffix()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         if root {
             let status = Command::new("chown")
