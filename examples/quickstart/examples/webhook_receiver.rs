@@ -16,7 +16,9 @@
 //! the worker runs with `WHARF_EXAMPLE_HEAL=1` (then a replay succeeds).
 //!
 //! Options: `--max-attempts N` (default 5) and `--base-delay-ms MS`
-//! (default 200) set the retry schedule; `--no-worker` only receives.
+//! (default 200) set the retry schedule; `--lease-ms MS` (default 10000)
+//! how soon a crashed worker's events are taken up again (a handler gets
+//! half of it); `--no-worker` only receives.
 
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ struct Options {
     store: String,
     max_attempts: u32,
     base_delay: Duration,
+    lease: Duration,
     worker: bool,
 }
 
@@ -44,6 +47,7 @@ fn options() -> Result<Options, String> {
     let mut store = None;
     let mut max_attempts = 5;
     let mut base_delay = Duration::from_millis(200);
+    let mut lease = Duration::from_secs(10);
     let mut worker = true;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -62,6 +66,13 @@ fn options() -> Result<Options, String> {
                         .map_err(|_| "--base-delay-ms takes a number")?,
                 )
             }
+            "--lease-ms" => {
+                lease = Duration::from_millis(
+                    value("--lease-ms")?
+                        .parse()
+                        .map_err(|_| "--lease-ms takes a number")?,
+                )
+            }
             "--no-worker" => worker = false,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -71,6 +82,7 @@ fn options() -> Result<Options, String> {
         store: store.ok_or("--store sqlite:PATH (or a postgres:// URL) is required")?,
         max_attempts,
         base_delay,
+        lease,
         worker,
     })
 }
@@ -162,8 +174,8 @@ where
             base_delay: options.base_delay,
             max_delay: options.base_delay * 8,
         },
-        lease: Duration::from_secs(30),
-        handler_timeout: Duration::from_secs(10),
+        lease: options.lease,
+        handler_timeout: options.lease / 2,
         poll_interval: Duration::from_millis(200),
         ..WorkerConfig::default()
     });
@@ -219,11 +231,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let connection = tokio::spawn(connection);
         client
             .batch_execute(
-                "CREATE TABLE IF NOT EXISTS ledger (
+                // Instances starting together take turns creating it.
+                "BEGIN;
+                 SELECT pg_advisory_xact_lock(7451230982);
+                 CREATE TABLE IF NOT EXISTS ledger (
                      id bigserial PRIMARY KEY,
                      event_id text NOT NULL,
                      attempts bigint NOT NULL,
-                     recorded_at timestamptz NOT NULL DEFAULT now())",
+                     recorded_at timestamptz NOT NULL DEFAULT now());
+                 COMMIT;",
             )
             .await?;
         drop(client);
