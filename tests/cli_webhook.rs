@@ -139,3 +139,155 @@ fn stale_missing_and_usage_errors_say_so() {
     bad_header.extend(["--header", "no colon here"]);
     assert_eq!(wharf(&bad_header, secret, "{}").status.code(), Some(2));
 }
+
+#[path = "../runtime/tests/peers/postgres.rs"]
+#[allow(dead_code)] // shared with the runtime's tests, which use all of it
+mod postgres;
+
+mod dlq {
+    use super::{text, wharf};
+    use bytes::Bytes;
+    use wharf::store::{AnyStore, Claim, Failure, NewEvent, Store};
+
+    /// Two events stored and dead-lettered through the store's own API.
+    async fn two_dead_letters<S: Store>(store: &S) {
+        for (id, body) in [("evt_dead_1", "{\"n\":1}"), ("evt_dead_2", "{\"n\":2}")] {
+            store
+                .insert(NewEvent {
+                    source: "billing".into(),
+                    event_id: id.into(),
+                    received_at: 1_700_000_000_000,
+                    headers: vec![],
+                    body: Bytes::from(body),
+                    order_key: None,
+                })
+                .await
+                .unwrap();
+        }
+        let claimed = store
+            .claim(Claim {
+                now: 1_700_000_000_000,
+                lease_ms: 1000,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2);
+        for (event, at) in claimed.iter().zip([1_700_000_001_000, 1_700_000_100_000]) {
+            let failure = Failure {
+                now: at,
+                error: "downstream said no\nat all".into(),
+                retry_at: None,
+            };
+            assert!(store.fail(event, failure).await.unwrap());
+        }
+    }
+
+    fn run(args: &[&str]) -> (i32, String, String) {
+        let out = wharf(args, None, "");
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    }
+
+    fn list_replay_inspect(url: &str) {
+        let (code, out, err) = run(&["webhook", "dlq", "list", "--store", url]);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].starts_with("evt_dead_1 source=billing dead_at=2023-11-14T22:13:21.000Z attempts=1 error=downstream said no at all"), "{out}");
+        assert!(lines[1].starts_with("evt_dead_2 "), "{out}");
+
+        let (code, out, _) = run(&[
+            "webhook",
+            "dlq",
+            "inspect",
+            "--store",
+            url,
+            "--id",
+            "evt_dead_2",
+        ]);
+        assert_eq!(code, 0);
+        assert!(out.contains("body: {\"n\":2}"), "{out}");
+        let (code, _, err) = run(&["webhook", "dlq", "inspect", "--store", url, "--id", "nope"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("no dead letter with id nope"), "{err}");
+
+        // Replay needs to be told which.
+        let (code, _, err) = run(&["webhook", "dlq", "replay", "--store", url]);
+        assert_eq!(code, 2, "{err}");
+        // Died after the first, before now: only the second.
+        let (code, out, err) = run(&[
+            "webhook",
+            "dlq",
+            "replay",
+            "--store",
+            url,
+            "--since",
+            "2023-11-14T22:14:00Z",
+        ]);
+        assert_eq!((code, out.trim()), (0, "replayed 1"), "{err}");
+        let (_, out, _) = run(&["webhook", "dlq", "list", "--store", url]);
+        assert_eq!(out.lines().count(), 1);
+        let (code, out, _) = run(&[
+            "webhook",
+            "dlq",
+            "replay",
+            "--store",
+            url,
+            "--id",
+            "evt_dead_1",
+        ]);
+        assert_eq!((code, out.trim()), (0, "replayed 1"));
+        let (_, out, _) = run(&["webhook", "dlq", "list", "--store", url]);
+        assert_eq!(out, "");
+        let (code, out, _) = run(&["webhook", "dlq", "replay", "--store", url, "--all"]);
+        assert_eq!((code, out.trim()), (0, "replayed 0"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn list_inspect_and_replay_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("wharf-cli-dlq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("store.db").display());
+        let store = AnyStore::open(&url).await.unwrap();
+        let AnyStore::Sqlite(sqlite) = &store else {
+            panic!("sqlite: opens SQLite")
+        };
+        two_dead_letters(sqlite).await;
+        tokio::task::spawn_blocking(move || list_replay_inspect(&url))
+            .await
+            .unwrap();
+        let depth = store.depth().await.unwrap();
+        assert_eq!((depth[0].pending, depth[0].dead), (2, 0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn list_inspect_and_replay_on_postgres() {
+        let pg = tokio::task::spawn_blocking(super::postgres::Postgres::start)
+            .await
+            .unwrap();
+        let url = format!("postgres://wharf@127.0.0.1:{}/postgres", pg.port);
+        let store = AnyStore::open(&url).await.unwrap();
+        let AnyStore::Postgres(postgres) = &store else {
+            panic!("postgres:// opens PostgreSQL")
+        };
+        two_dead_letters(postgres).await;
+        tokio::task::spawn_blocking(move || list_replay_inspect(&url))
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn a_bad_store_url_is_a_clear_error() {
+        let (code, _, err) = run(&["webhook", "dlq", "list", "--store", "mysql://x"]);
+        assert_eq!(code, 1);
+        assert!(
+            err.contains("expected sqlite:PATH or a postgres:// URL"),
+            "{err}"
+        );
+    }
+}

@@ -47,6 +47,17 @@ pub struct Generated {
     pub files: Vec<PathBuf>,
     /// The spec's `info.title`.
     pub title: String,
+    /// The webhook events (for `wharf inspect`).
+    pub webhooks: Vec<WebhookSummary>,
+}
+
+/// A webhook event as `wharf inspect` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSummary {
+    /// The name the spec gives it.
+    pub name: String,
+    /// The Rust type of its payload.
+    pub payload: String,
 }
 
 impl Generated {
@@ -202,6 +213,13 @@ impl Generator {
         };
         let mut lowerer = ir::Lowerer::new(&spec, &mut diagnostics, &type_options);
         let lowered = ir::lower_operations(&spec, &mut lowerer, &self.selection);
+        // Webhooks belong to the whole API: a selection of operations or
+        // tags leaves them out.
+        let webhooks = if self.selection.selects_all() {
+            ir::lower_webhooks(&spec, &mut lowerer)
+        } else {
+            ir::Webhooks::default()
+        };
         let types = lowerer.finish();
         let operations = ir::finish_operations(lowered, &types, &spec, &mut diagnostics);
         self.check_selection(&operations, &spec, &mut diagnostics);
@@ -225,6 +243,7 @@ impl Generator {
             &schemes,
             &client,
             &self.policies,
+            &webhooks,
         );
         if timings {
             eprintln!(
@@ -236,7 +255,16 @@ impl Generator {
         spec.fill_lines(&mut diagnostics);
         diagnostics.sort_by_key(|d| std::cmp::Reverse(d.severity));
         let files = spec.docs.iter().filter_map(|d| d.path.clone()).collect();
+        let webhooks = webhooks
+            .events
+            .iter()
+            .map(|event| WebhookSummary {
+                name: event.name.clone(),
+                payload: emit::type_text(&types, &event.payload),
+            })
+            .collect();
         Ok(Generated {
+            webhooks,
             title: client.title().to_owned(),
             code,
             diagnostics,

@@ -12,9 +12,10 @@ mod docs;
 mod operations;
 mod security;
 mod types;
+mod webhooks;
 mod writer;
 
-use crate::ir::{Operation, SchemeDef, TypeSet};
+use crate::ir::{Operation, SchemeDef, TypeSet, Webhooks};
 pub(crate) use client::ClientInfo;
 pub(crate) use writer::Writer;
 
@@ -27,6 +28,7 @@ pub(crate) fn module_file(
     schemes: &[SchemeDef],
     client: &ClientInfo,
     policies: &crate::policy::Policies,
+    hooks: &Webhooks,
 ) -> String {
     let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 3072);
     for line in header.lines() {
@@ -36,7 +38,13 @@ pub(crate) fn module_file(
     operations::operations_module(&mut w, operations, policies);
     security::security_module(&mut w, schemes);
     client::ClientEmitter::new(set).all(&mut w, operations, client);
+    webhooks::webhooks_module(&mut w, set, hooks);
     w.finish()
+}
+
+/// The Rust type `ty` is written as.
+pub(crate) fn type_text(set: &TypeSet, ty: &crate::ir::Ty) -> String {
+    types::TypeEmitter::new(set).ty(ty)
 }
 
 /// A Rust string literal for `text` (Rust's `Debug` for `str` writes valid

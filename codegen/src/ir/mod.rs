@@ -6,6 +6,7 @@ mod pagination;
 mod recursion;
 mod schema;
 mod security;
+mod webhooks;
 
 pub(crate) use operations::lower_operations;
 pub use operations::{
@@ -16,6 +17,8 @@ pub(crate) use pagination::finish_operations;
 pub(crate) use schema::Lowerer;
 pub use schema::{lower_types, TypeOptions};
 pub use security::{lower_security_schemes, SchemeDef};
+pub(crate) use webhooks::lower_webhooks;
+pub use webhooks::{Webhook, Webhooks};
 
 /// Index of a type in [`TypeSet::types`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

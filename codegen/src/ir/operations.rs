@@ -12,7 +12,7 @@ use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-const METHODS: &[&str] = &[
+pub(super) const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -443,7 +443,7 @@ fn pending_pages(
     })
 }
 
-fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
+pub(super) fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
     o.get(key)
         .and_then(Value::as_str)
         .map(str::trim)
@@ -452,7 +452,7 @@ fn text(o: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// An object, following `$ref`s; with the location it was found at.
-fn deref<'s>(
+pub(super) fn deref<'s>(
     spec: &'s Spec,
     at: &Location,
     value: &'s Value,
@@ -696,7 +696,7 @@ fn name_arguments(params: &mut [Param], body: Option<&Body>) {
     }
 }
 
-fn request_body(
+pub(super) fn request_body(
     spec: &Spec,
     lowerer: &mut Lowerer<'_>,
     op_at: &Location,

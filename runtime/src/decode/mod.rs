@@ -50,6 +50,16 @@ pub struct Decoded<T> {
     pub drift: Vec<Drift>,
 }
 
+impl<T> Decoded<T> {
+    /// The value changed by `f`, with the same drift.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Decoded<U> {
+        Decoded {
+            value: f(self.value),
+            drift: self.drift,
+        }
+    }
+}
+
 /// Decodes a JSON document tolerantly, collecting drift.
 ///
 /// ```

@@ -121,6 +121,9 @@ fn write_inspection(
             writeln!(out, "          paginated: {style} -> {}", page.stream_fn)?;
         }
     }
+    for hook in &generated.webhooks {
+        writeln!(out, "webhook {} {}", hook.name, hook.payload)?;
+    }
     if !generated.diagnostics.is_empty() {
         writeln!(out, "degraded ({}):", generated.diagnostics.len())?;
         for d in &generated.diagnostics {
