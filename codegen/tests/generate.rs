@@ -257,3 +257,45 @@ paths:
     assert!(generated.code.contains("pub const OP_GET_USER_POLICY:"));
     assert!(generated.code.contains("pub const OP_GET_USER_POLICY_2:"));
 }
+
+#[test]
+fn webhook_names_do_not_depend_on_the_order_of_the_spec() {
+    // Two events whose names collide in Rust (`item-created`, `item_created`)
+    // and a schema already called `WebhookEvent`: whichever comes first in
+    // the file, the same one gets the plain name.
+    let spec = |first: &str, second: &str| {
+        format!(
+            r#"{{"openapi": "3.1.0", "info": {{"title": "t", "version": "1"}},
+                "components": {{"schemas": {{"WebhookEvent": {{"type": "string"}}}}}},
+                "webhooks": {{{first}, {second}}}}}"#
+        )
+    };
+    let event = |name: &str| {
+        format!(
+            r#""{name}": {{"post": {{"requestBody": {{"content": {{"application/json": {{"schema": {{"type": "object", "properties": {{"n": {{"type": "integer"}}}}}}}}}}}}, "responses": {{"200": {{"description": "ok"}}}}}}}}"#
+        )
+    };
+    let (a, b) = (event("item-created"), event("item_created"));
+    let one = Generator::from_text(spec(&a, &b)).generate().unwrap();
+    let other = Generator::from_text(spec(&b, &a)).generate().unwrap();
+    assert_eq!(one.code, other.code);
+    assert_parses("webhook-order", &one.code);
+    assert!(
+        one.code.contains("pub enum WebhookEvent2 {"),
+        "the schema keeps its name"
+    );
+    assert!(one
+        .code
+        .contains("    ItemCreated(Box<ItemCreatedPayload>),"));
+    assert!(one
+        .code
+        .contains("    ItemCreated2(Box<ItemCreated2Payload>),"));
+    assert!(one.code.contains("fn item_created2("));
+    assert_eq!(
+        one.webhooks
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>(),
+        ["item-created", "item_created"]
+    );
+}

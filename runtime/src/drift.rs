@@ -51,6 +51,9 @@ pub enum DriftKind {
         /// Why no variant was chosen.
         reason: String,
     },
+    /// A required field the spec marks nullable was absent (payloads from
+    /// before the field existed); it was taken as `null`.
+    MissingNullable,
     /// More drift than is kept per document: this many records were
     /// dropped (counted, not kept). Always the last record.
     Truncated { dropped: usize },
@@ -96,6 +99,9 @@ impl fmt::Display for DriftKind {
             DriftKind::Discarded { reason } => write!(f, "value discarded: {reason}"),
             DriftKind::UnmatchedVariant { reason } => {
                 write!(f, "no variant matched (kept as raw JSON): {reason}")
+            }
+            DriftKind::MissingNullable => {
+                f.write_str("required nullable field absent (taken as null)")
             }
             DriftKind::Truncated { dropped } => {
                 write!(

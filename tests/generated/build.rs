@@ -11,6 +11,7 @@ fn main() {
         "params.yaml",
         "bodies.yaml",
         "responses.yaml",
+        "webhooks.yaml",
     ] {
         let module = name.split('.').next().unwrap_or(name);
         let generated = wharf_codegen::Generator::new(specs.join(name))

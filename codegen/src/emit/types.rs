@@ -221,8 +221,13 @@ impl<'a> TypeEmitter<'a> {
                 FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired
             ) {
                 let local = local_ident(&f.name);
+                let take = if field_shape(f) == FieldShape::NullableRequired {
+                    "take_nullable"
+                } else {
+                    "take"
+                };
                 w.open(&format!(
-                    "let Some({local}) = {local}.take(cx, {}) else {{",
+                    "let Some({local}) = {local}.{take}(cx, {}) else {{",
                     lit(&f.wire)
                 ));
                 w.line("return Ok(None);");
@@ -383,6 +388,7 @@ fn string_enum(w: &mut Writer, name: &str, e: &EnumDef) {
 }
 
 /// How a field is represented and decoded.
+#[derive(PartialEq, Eq)]
 enum FieldShape {
     /// Required, not nullable: `T`.
     Plain,

@@ -79,7 +79,7 @@ pub(super) fn webhooks_module(w: &mut Writer, set: &TypeSet, hooks: &Webhooks) {
     w.open("Ok(match ::wharf::webhooks::select_event(Self::EVENTS, event_type, body) {");
     for (i, event) in hooks.events.iter().enumerate() {
         w.line(&format!(
-            "Some({i}) => ::wharf::decode::<{}>(body)?.map(|p| Self::{}(Box::new(p))),",
+            "Some({i}) => ::wharf::webhooks::decode_boxed::<{}>(body)?.map(Self::{}),",
             payload(event),
             event.variant
         ));

@@ -348,7 +348,7 @@ pub(crate) fn lower_operations(
                 &prefix,
                 path,
             );
-            let body = request_body(spec, lowerer, &op_at, op, &prefix);
+            let body = request_body(spec, lowerer, &op_at, op, &format!("{prefix}Body"));
             name_arguments(&mut params, body.as_ref());
             let responses = responses(spec, lowerer, &op_at, op, &prefix);
             let streaming_fn = responses
@@ -701,7 +701,7 @@ pub(super) fn request_body(
     lowerer: &mut Lowerer<'_>,
     op_at: &Location,
     op: &Map<String, Value>,
-    prefix: &str,
+    hint: &str,
 ) -> Option<Body> {
     let raw = op.get("requestBody")?;
     let Some((at, b)) = deref(spec, &op_at.child("requestBody"), raw) else {
@@ -718,11 +718,7 @@ pub(super) fn request_body(
     let ty = match kind {
         BodyKind::Text => Ty::String,
         BodyKind::Binary => Ty::Binary,
-        _ => {
-            lowerer
-                .schema_ty(&media_at.child("schema"), &format!("{prefix}Body"))
-                .0
-        }
+        _ => lowerer.schema_ty(&media_at.child("schema"), hint).0,
     };
     let mut encodings = Vec::new();
     if let Some(enc) = content

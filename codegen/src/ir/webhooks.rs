@@ -89,7 +89,7 @@ pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> Webhooks
             continue;
         };
         let variant = variants.claim(&type_name(&event.name)).0;
-        let body = request_body(spec, lowerer, &event.at, op, &variant);
+        let body = request_body(spec, lowerer, &event.at, op, &format!("{variant}Payload"));
         let payload = match &body {
             Some(b) if matches!(b.kind, BodyKind::Json) => b.ty.clone(),
             _ => Ty::Json,

@@ -130,7 +130,7 @@ impl ::wharf::__private::DecodeObject for Repo {
         let Some(created_at) = created_at.take(cx, "created_at") else {
             return Ok(None);
         };
-        let Some(description) = description.take(cx, "description") else {
+        let Some(description) = description.take_nullable(cx, "description") else {
             return Ok(None);
         };
         Ok(Some(Self {

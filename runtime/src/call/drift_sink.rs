@@ -36,6 +36,7 @@ fn kind_label(kind: &crate::drift::DriftKind) -> &'static str {
         UnknownEnumValue { .. } => "unknown_enum_value",
         Coerced { .. } => "coerced",
         NullInNonNullable => "null_in_non_nullable",
+        MissingNullable => "missing_nullable",
         Discarded { .. } => "discarded",
         UnmatchedVariant { .. } => "unmatched_variant",
         Truncated { .. } => "truncated",

@@ -164,6 +164,28 @@ impl<T> Required<T> {
     }
 }
 
+impl<T> Required<Option<T>> {
+    /// A required nullable field's value: absent is taken as `null`, with
+    /// drift (providers' older payloads predate fields the spec now
+    /// requires), where a non-nullable one would be a misfit.
+    #[inline]
+    pub fn take_nullable(self, cx: &mut Cx, name: &'static str) -> Option<Option<T>> {
+        match (self.value, self.misfit) {
+            (Some(v), _) => Some(v),
+            (None, Some(m)) => {
+                cx.set_misfit(*m);
+                None
+            }
+            (None, None) => {
+                cx.enter_field(name);
+                cx.drift(DriftKind::MissingNullable);
+                cx.leave();
+                Some(None)
+            }
+        }
+    }
+}
+
 /// The slot of an optional field: `Option<T>` (not nullable: `null` is drift)
 /// or [`Nullable<T>`] (absent, `null` and a value kept apart). A value that
 /// does not fit leaves the slot absent and is reported as drift.

@@ -30,6 +30,7 @@ impl std::error::Error for StoreError {}
 
 /// An error and its causes on one line ("error connecting to server" alone
 /// does not say the connection was refused).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn with_causes(prefix: &str, e: &dyn std::error::Error) -> StoreError {
     let mut text = format!("{prefix}: {e}");
     let mut cause = e.source();

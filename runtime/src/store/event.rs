@@ -53,6 +53,7 @@ pub struct StoredEvent {
     pub order_key: Option<String>,
     /// Attempts so far, this one included.
     pub attempts: u32,
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) lease_token: String,
 }
 
@@ -114,18 +115,21 @@ pub struct Depth {
 }
 
 /// Headers as stored (a JSON array of pairs).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn headers_to_json(headers: &[(String, String)]) -> String {
     serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Headers read back; a row that does not parse gives none rather than
 /// failing the event (the body is what was verified).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn headers_from_json(text: &str) -> Vec<(String, String)> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
 /// An error text bounded to [`super::MAX_ERROR_LEN`] bytes, cut at a
 /// character boundary.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn bounded(text: &str) -> &str {
     if text.len() <= super::MAX_ERROR_LEN {
         return text;

@@ -111,6 +111,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The statuses an event goes through.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod status {
     pub const PENDING: &str = "pending";
     pub const PROCESSING: &str = "processing";
@@ -119,4 +120,5 @@ pub(crate) mod status {
 }
 
 /// The longest error text kept with an event.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) const MAX_ERROR_LEN: usize = 2000;

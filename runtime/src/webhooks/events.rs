@@ -65,6 +65,14 @@ pub fn select_event(events: &[EventInfo], event_type: Option<&str>, body: &[u8])
     events.iter().position(|e| e.name == kind)
 }
 
+/// Decodes a payload straight into a box: generated code calls this once
+/// per event type, so the payload (several kB for the big ones) occupies
+/// this function's stack frame only, not one slot per event in the
+/// caller's (which, unoptimized, overflowed a thread's stack).
+pub fn decode_boxed<T: crate::decode::Decode>(body: &[u8]) -> Result<Decoded<Box<T>>, DecodeError> {
+    Ok(crate::decode::decode::<T>(body)?.map(Box::new))
+}
+
 /// A delivery the spec does not describe: kept as raw JSON with what
 /// identified it, so a handler can still log or store it.
 #[derive(Debug, Clone, PartialEq)]

@@ -29,7 +29,7 @@ mod worker;
 
 pub use delivery::{Delivery, Signed, Verified};
 pub use error::VerifyError;
-pub use events::{select_event, EventInfo, UnknownEvent};
+pub use events::{decode_boxed, select_event, EventInfo, UnknownEvent};
 pub use receiver::{OrderKey, Receipt, Receiver, ReceiverBuilder, DEFAULT_MAX_BODY};
 pub use retry_schedule::RetrySchedule;
 pub use scheme::{Scheme, UnknownScheme};

@@ -25,3 +25,8 @@ pub mod bodies {
 pub mod responses {
     include!(concat!(env!("OUT_DIR"), "/responses.rs"));
 }
+
+/// Webhook events of `specs/webhooks.yaml`: 3.1 `webhooks` and a callback.
+pub mod webhooks {
+    include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
+}

@@ -14,6 +14,9 @@
 //!   that share one target dir. Results are kept in `DIR/compiled.tsv`, keyed
 //!   by a hash of the generated code, so an interrupted run resumes where it
 //!   stopped and unchanged specs are not checked twice (`--fresh` forgets).
+//! * With `--webhooks --compile`, checks the specs that have webhook events;
+//!   with `--webhook-examples`, decodes GitHub's webhook payload examples
+//!   into the events generated from GitHub's webhooks description.
 //! * Writes `DIR/report.md` (per spec: loaded / generated / compiles, first
 //!   error) and prints the summary. Exits non-zero if any spec panicked or
 //!   failed to load.
@@ -22,6 +25,7 @@ mod compile;
 mod options;
 mod report;
 mod specs;
+mod webhook_examples;
 
 use std::process::ExitCode;
 
@@ -86,6 +90,10 @@ fn run(options: &options::Options) -> Result<bool, String> {
             eprintln!("FAIL: named specs not generated: {missing:?}");
             healthy = false;
         }
+    }
+    if options.webhook_examples && !webhook_examples::run(&options.dir, &generation)? {
+        eprintln!("FAIL: GitHub's webhook examples do not all decode into their events");
+        healthy = false;
     }
     if options.compile && rate < options.min_compile_rate {
         eprintln!(

