@@ -54,9 +54,15 @@ step "real provider specs: every spec of the corpus loads and generates without 
 cargo build --release -p wharf-corpus
 ./target/release/wharf-corpus
 
-step "named big specs compile (GitHub x2, Stripe, Kubernetes, Slack, Jira, Twilio, Microsoft Graph)"
+step "named big specs compile (GitHub x2, GitHub webhooks, Stripe, Kubernetes, Slack, Jira, Twilio, Microsoft Graph)"
 # One spec per batch: GitHub or Graph alone take several GB in rustc.
 ./target/release/wharf-corpus --named --compile --batch 1 --min-compile-rate 100
+
+step "every corpus spec with webhook events compiles (GitHub's webhooks description, callbacks)"
+./target/release/wharf-corpus --webhooks --compile --batch 4 --min-compile-rate 100
+
+step "GitHub's webhook payload examples decode into the events generated from its description"
+./target/release/wharf-corpus --webhook-examples
 
 step "a seeded random sample of 300 corpus specs compiles (goal >= 98%)"
 ./target/release/wharf-corpus --compile --sample 300 --seed 1 --min-compile-rate 98
