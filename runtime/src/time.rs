@@ -122,6 +122,15 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// A clock's wall time in Unix milliseconds (0 before the epoch).
+pub fn unix_ms(clock: &dyn Clock) -> i64 {
+    clock
+        .wall()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// The tokio clock: real time, or paused time under `tokio::time::pause`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioClock;

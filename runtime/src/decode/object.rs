@@ -170,19 +170,13 @@ impl<T> Required<Option<T>> {
     /// requires), where a non-nullable one would be a misfit.
     #[inline]
     pub fn take_nullable(self, cx: &mut Cx, name: &'static str) -> Option<Option<T>> {
-        match (self.value, self.misfit) {
-            (Some(v), _) => Some(v),
-            (None, Some(m)) => {
-                cx.set_misfit(*m);
-                None
-            }
-            (None, None) => {
-                cx.enter_field(name);
-                cx.drift(DriftKind::MissingNullable);
-                cx.leave();
-                Some(None)
-            }
+        if self.value.is_none() && self.misfit.is_none() {
+            cx.enter_field(name);
+            cx.drift(DriftKind::MissingNullable);
+            cx.leave();
+            return Some(None);
         }
+        self.take(cx, name)
     }
 }
 

@@ -1,15 +1,14 @@
 //! The inbox's metrics and events: deliveries by outcome, dead-letter
 //! arrivals, and the queue gauges an alert watches.
 
-use super::receiver::Receipt;
 use crate::store::{Depth, StoredEvent};
 
 /// Counts a delivery: `wharf_webhook_received_total{source, outcome}`.
-pub(super) fn received(source: &str, receipt: &Receipt) {
+pub(super) fn received(source: &str, outcome: &'static str) {
     metrics::counter!(
         "wharf_webhook_received_total",
         "source" => source.to_owned(),
-        "outcome" => receipt.outcome()
+        "outcome" => outcome
     )
     .increment(1);
 }

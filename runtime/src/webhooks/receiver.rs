@@ -6,9 +6,8 @@
 use super::delivery::{Delivery, Verified};
 use super::error::VerifyError;
 use super::verifier::Verifier;
-use super::worker::unix_ms;
 use crate::store::{Inserted, NewEvent, Store, StoreError};
-use crate::time::{Clock, TokioClock};
+use crate::time::{unix_ms, Clock, TokioClock};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -323,7 +322,7 @@ impl<S: Store> Receiver<S> {
         B::Error: Into<BoxError>,
     {
         let receipt = self.read_and_receive(request).await;
-        super::metrics::received(&self.inner.source, &receipt);
+        super::metrics::received(&self.inner.source, receipt.outcome());
         match &receipt {
             Receipt::Stored { .. } | Receipt::Duplicate { .. } => {}
             Receipt::Refused(e) => {

@@ -5,11 +5,11 @@
 
 use super::retry_schedule::RetrySchedule;
 use crate::store::{Claim, Failure, Store, StoreError, StoredEvent};
-use crate::time::{Clock, TokioClock};
+use crate::time::{unix_ms, Clock, TokioClock};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 
 /// What the app does with an event. `tx` is the store's transaction that
@@ -142,14 +142,6 @@ impl<S: Store, H: Handler<S>> Clone for Worker<S, H> {
             wake: Arc::clone(&self.wake),
         }
     }
-}
-
-pub(crate) fn unix_ms(clock: &dyn Clock) -> i64 {
-    clock
-        .wall()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn ms(duration: Duration) -> i64 {

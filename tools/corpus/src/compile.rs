@@ -263,6 +263,7 @@ mod tests {
                 lines,
                 warnings: 0,
                 errors: 0,
+                webhooks: 0,
                 time: Duration::ZERO,
             }),
         }

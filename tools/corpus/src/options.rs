@@ -149,6 +149,7 @@ mod tests {
                     lines: 0,
                     warnings: 0,
                     errors: 0,
+                    webhooks: 0,
                     time: std::time::Duration::ZERO,
                 }),
             })
@@ -214,6 +215,19 @@ mod tests {
         assert!(parse(&["--sample", "many"]).is_err());
         assert!(parse(&["--frobnicate"]).is_err());
         assert!(parse(&["--min-compile-rate", "98.5"]).is_ok_and(|o| o.min_compile_rate == 98.5));
+    }
+
+    #[test]
+    fn webhooks_chooses_the_specs_with_events() {
+        let mut all = outcomes(10);
+        for (i, o) in all.iter_mut().enumerate() {
+            if let Ok(g) = &mut o.result {
+                g.webhooks = usize::from(i % 3 == 0);
+            }
+        }
+        let o = parse(&["--webhooks", "--compile"]).unwrap();
+        let ids: Vec<&str> = o.choose(&all).iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["spec-0", "spec-3", "spec-6", "spec-9"]);
     }
 
     #[test]
