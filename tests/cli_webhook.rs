@@ -197,7 +197,7 @@ mod dlq {
         assert_eq!(code, 0, "{err}");
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
-        assert!(lines[0].starts_with("evt_dead_1 source=billing dead_at=2023-11-14T22:13:21.000Z attempts=1 error=downstream said no at all"), "{out}");
+        assert!(lines[0].starts_with("evt_dead_1 source=billing dead_at=2023-11-14T22:13:21.000Z attempts=1 direction=inbound error=downstream said no at all"), "{out}");
         assert!(lines[1].starts_with("evt_dead_2 "), "{out}");
 
         let (code, out, _) = run(&[
@@ -279,6 +279,72 @@ mod dlq {
         tokio::task::spawn_blocking(move || list_replay_inspect(&url))
             .await
             .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn outbound_dead_letters_and_the_outbox_status() {
+        use wharf::store::{NewMessage, Next, OutboxStore};
+        let dir = std::env::temp_dir().join(format!("wharf-cli-outbox-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("store.db").display());
+        let AnyStore::Sqlite(store) = AnyStore::open(&url).await.unwrap() else {
+            panic!("sqlite: opens SQLite")
+        };
+        let now = 1_700_000_000_000;
+        for n in 0..3 {
+            let mut message =
+                NewMessage::new("acme", "invoice.paid", format!("{{\"n\":{n}}}"), now).unwrap();
+            message.message_id = format!("msg_{n}");
+            store.enqueue(message).await.unwrap();
+        }
+        let claimed = store
+            .claim_messages(Claim {
+                now,
+                lease_ms: 60_000,
+                limit: 1,
+            })
+            .await
+            .unwrap();
+        let error = Some("HTTP 400 Bad Request: no".to_owned());
+        assert!(store
+            .record_attempt(&claimed[0], None, Next::Dead, error, now + 5)
+            .await
+            .unwrap());
+        store
+            .claim_messages(Claim {
+                now,
+                lease_ms: 60_000,
+                limit: 1,
+            })
+            .await
+            .unwrap();
+        let url2 = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let (code, out, err) = run(&["outbox", "status", "--store", &url2]);
+            assert_eq!(code, 0, "{err}");
+            assert!(
+                out.starts_with("acme pending=1 in_flight=1 dead=1 oldest_age="),
+                "{out}"
+            );
+            let (_, out, _) = run(&["webhook", "dlq", "list", "--store", &url2]);
+            assert!(out.starts_with("msg_0 source=acme "), "{out}");
+            assert!(
+                out.contains(" direction=outbound error=HTTP 400 Bad Request: no"),
+                "{out}"
+            );
+            let (code, out, _) = run(&[
+                "webhook", "dlq", "replay", "--store", &url2, "--id", "msg_0",
+            ]);
+            assert_eq!((code, out.trim()), (0, "replayed 1"));
+            let (_, out, _) = run(&["outbox", "status", "--store", &url2]);
+            assert!(
+                out.starts_with("acme pending=2 in_flight=1 dead=0"),
+                "{out}"
+            );
+        })
+        .await
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

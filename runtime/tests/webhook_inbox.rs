@@ -359,11 +359,11 @@ where
     Worker::new(Arc::clone(store), effects)
         .clock(wall.clone())
         .config(WorkerConfig {
-            schedule: RetrySchedule {
-                max_attempts: 3,
-                base_delay: Duration::from_secs(10),
-                max_delay: Duration::from_secs(60),
-            },
+            schedule: RetrySchedule::exponential(
+                3,
+                Duration::from_secs(10),
+                Duration::from_secs(60),
+            ),
             lease: Duration::from_secs(30),
             handler_timeout: Duration::from_secs(5),
             ..WorkerConfig::default()

@@ -169,11 +169,11 @@ where
     let store = Arc::new(store);
     let heal = std::env::var("WHARF_EXAMPLE_HEAL").is_ok_and(|v| v == "1");
     let worker = Worker::new(Arc::clone(&store), Ledger { heal }).config(WorkerConfig {
-        schedule: RetrySchedule {
-            max_attempts: options.max_attempts,
-            base_delay: options.base_delay,
-            max_delay: options.base_delay * 8,
-        },
+        schedule: RetrySchedule::exponential(
+            options.max_attempts,
+            options.base_delay,
+            options.base_delay * 8,
+        ),
         lease: options.lease,
         handler_timeout: options.lease / 2,
         poll_interval: Duration::from_millis(200),

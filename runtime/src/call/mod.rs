@@ -7,6 +7,7 @@
 //! The breaker is asked before the rate limiter so a call refused by an
 //! open breaker does not use up a rate-limit slot.
 
+mod address_guard;
 mod attempt;
 mod auth_hook;
 mod call_metrics;
@@ -29,6 +30,7 @@ pub use crate::operation::{
     scopes_for, Body, ByteStream, Chunks, HttpRequest, Opened, OperationMeta, Request, Response,
     SchemeScopes, SecurityRequirement, StreamingResponse, WriteError,
 };
+pub use address_guard::AddressGuard;
 pub use auth_hook::{AuthFailure, AuthFuture, Authenticator, Authorization, Placement};
 pub use classify::{default_class, Classifier, Outcome, ShouldRetryHeader};
 pub use config::{CallOptions, IntegrationConfig};

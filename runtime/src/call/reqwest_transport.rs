@@ -6,6 +6,7 @@
 //! stall timeout and size cap on response bodies. One instance is one
 //! connection pool: an integration owns one.
 
+use super::address_guard::{AddressGuard, GuardedResolver, RefusedAddress};
 use super::error::{TransportError, TransportErrorKind};
 use super::transport::{SendFuture, StreamingSendFuture, Transport};
 use crate::operation::{ByteStream, Opened};
@@ -31,6 +32,7 @@ pub struct ReqwestTransportBuilder {
     allow_plain_http_loopback: bool,
     extra_roots: Vec<Vec<u8>>,
     pins: Vec<Pin>,
+    guard: Option<AddressGuard>,
 }
 
 /// A pinned SHA-256 digest: of the server's whole certificate, or of its
@@ -51,6 +53,7 @@ impl Default for ReqwestTransportBuilder {
             allow_plain_http_loopback: false,
             extra_roots: Vec::new(),
             pins: Vec::new(),
+            guard: None,
         }
     }
 }
@@ -103,6 +106,15 @@ impl ReqwestTransportBuilder {
         self
     }
 
+    /// Connects only to the addresses `guard` allows, checked for every
+    /// address a host resolves to at every connection, and for addresses
+    /// written in URLs (for URLs an app's customers supply: outbound
+    /// webhook endpoints). A refusal is a permanent `Insecure` error.
+    pub fn address_guard(mut self, guard: AddressGuard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
     pub fn build(self) -> Result<ReqwestTransport, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
@@ -133,7 +145,11 @@ impl ReqwestTransportBuilder {
                 .with_no_client_auth()
         };
         tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder();
+        if let Some(guard) = self.guard {
+            client = client.dns_resolver(Arc::new(GuardedResolver { guard }));
+        }
+        let client = client
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             // Retries are the request path's (counted, budgeted, keyed);
@@ -149,6 +165,7 @@ impl ReqwestTransportBuilder {
             stall_timeout: self.stall_timeout,
             max_body_bytes: self.max_body_bytes,
             allow_plain_http_loopback: self.allow_plain_http_loopback,
+            guard: self.guard,
         })
     }
 }
@@ -160,6 +177,7 @@ pub struct ReqwestTransport {
     stall_timeout: Duration,
     max_body_bytes: usize,
     allow_plain_http_loopback: bool,
+    guard: Option<AddressGuard>,
 }
 
 impl fmt::Debug for ReqwestTransport {
@@ -182,6 +200,16 @@ impl ReqwestTransport {
         let refused =
             |message: String| TransportError::new(TransportErrorKind::Insecure, false, message);
         let url = reqwest::Url::parse(raw).map_err(|e| refused(format!("invalid URL: {e}")))?;
+        if let Some(guard) = self.guard {
+            let literal = match url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+                _ => None,
+            };
+            if let Some(why) = literal.and_then(|ip| guard.refusal(ip)) {
+                return Err(refused(format!("the URL's host is {why}: refused")));
+            }
+        }
         match url.scheme() {
             "https" => Ok(url),
             "http" if self.allow_plain_http_loopback && is_loopback(&url) => Ok(url),
@@ -216,6 +244,10 @@ fn transport_error(e: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Reset
     };
+    if refused_address(&e) {
+        let message = format!("{}", e.without_url());
+        return TransportError::new(TransportErrorKind::Insecure, false, message);
+    }
     let e = e.without_url();
     // The innermost cause says most (a reset, a refused connection, a
     // certificate); the chain itself stays reachable through `source()`.
@@ -230,6 +262,23 @@ fn transport_error(e: reqwest::Error) -> TransportError {
     };
     let sent = !matches!(kind, TransportErrorKind::Connect | TransportErrorKind::Tls);
     TransportError::new(kind, sent, message).with_source(e)
+}
+
+/// Whether the address guard refused the host (its error is in the chain).
+fn refused_address(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut depth = 0;
+    while let Some(err) = current {
+        if err.downcast_ref::<RefusedAddress>().is_some() {
+            return true;
+        }
+        depth += 1;
+        if depth > 16 {
+            return false;
+        }
+        current = err.source();
+    }
+    false
 }
 
 /// Whether a rustls error (bad certificate, failed pin, protocol) is in the

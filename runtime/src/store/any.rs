@@ -3,6 +3,9 @@
 
 use super::error::StoreError;
 use super::event::{DeadLetter, Depth, ReplayFilter};
+use super::outbound::OutboxStatus;
+#[cfg(feature = "sqlite")]
+use super::OutboxStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::Store;
 
@@ -61,6 +64,8 @@ impl AnyStore {
         }
     }
 
+    /// Dead letters of both directions (inbound events, outbound
+    /// messages), oldest first, at most `limit`.
     pub async fn dead_letters(
         &self,
         filter: &ReplayFilter,
@@ -68,7 +73,13 @@ impl AnyStore {
     ) -> Result<Vec<DeadLetter>, StoreError> {
         match self {
             #[cfg(feature = "sqlite")]
-            AnyStore::Sqlite(store) => store.dead_letters(filter, limit).await,
+            AnyStore::Sqlite(store) => {
+                let mut dead = store.dead_letters(filter, limit).await?;
+                dead.extend(store.dead_messages(filter, limit).await?);
+                dead.sort_by_key(|d| (d.dead_at, d.seq));
+                dead.truncate(limit);
+                Ok(dead)
+            }
             #[cfg(feature = "postgres")]
             AnyStore::Postgres(store) => store.dead_letters(filter, limit).await,
             #[allow(unreachable_patterns)]
@@ -79,10 +90,13 @@ impl AnyStore {
         }
     }
 
+    /// Replays the dead letters of both directions matching `filter`.
     pub async fn replay(&self, filter: &ReplayFilter, now: i64) -> Result<u64, StoreError> {
         match self {
             #[cfg(feature = "sqlite")]
-            AnyStore::Sqlite(store) => store.replay(filter, now).await,
+            AnyStore::Sqlite(store) => {
+                Ok(store.replay(filter, now).await? + store.replay_messages(filter, now).await?)
+            }
             #[cfg(feature = "postgres")]
             AnyStore::Postgres(store) => store.replay(filter, now).await,
             #[allow(unreachable_patterns)]
@@ -101,6 +115,18 @@ impl AnyStore {
             AnyStore::Postgres(store) => store.depth().await,
             #[allow(unreachable_patterns)]
             _ => Ok(Vec::new()),
+        }
+    }
+
+    /// The outbox's queues, per endpoint.
+    pub async fn outbox_status(&self) -> Result<Vec<OutboxStatus>, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            AnyStore::Sqlite(store) => store.outbox_status().await,
+            #[allow(unreachable_patterns)]
+            _ => Err(StoreError::Url(
+                "the outbox is in SQLite stores only so far (sqlite:PATH)".into(),
+            )),
         }
     }
 }

@@ -89,6 +89,25 @@ pub struct DeadLetter {
     pub attempts: u32,
     pub last_error: String,
     pub body: Bytes,
+    pub direction: Direction,
+}
+
+/// Which queue a dead letter is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// An inbound event (its source is the receiver's).
+    Inbound,
+    /// An outbound message (its source is the endpoint).
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
 }
 
 /// Which dead letters to list or replay. Every field that is set must

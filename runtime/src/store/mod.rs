@@ -18,18 +18,31 @@
 mod any;
 mod error;
 mod event;
+mod outbound;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_outbox;
+#[cfg(feature = "sqlite")]
+mod sqlite_schema;
 
 pub use any::AnyStore;
 pub use error::StoreError;
-pub use event::{Claim, DeadLetter, Depth, Failure, Inserted, NewEvent, ReplayFilter, StoredEvent};
+pub use event::{
+    Claim, DeadLetter, Depth, Direction, Failure, Inserted, NewEvent, ReplayFilter, StoredEvent,
+};
+pub use outbound::{
+    AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus, OutboxStore,
+};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresTx};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SqliteTx};
+/// Enqueues an outbound message in an app's own SQLite transaction.
+#[cfg(feature = "sqlite")]
+pub use sqlite_outbox::enqueue_in as enqueue_in_sqlite;
 
 /// The SQLite library the store is built on, for handlers that write
 /// their own rows in [`SqliteTx`] (no second dependency to align).

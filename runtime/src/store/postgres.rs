@@ -5,8 +5,8 @@
 
 use super::error::{with_causes, StoreError};
 use super::event::{
-    bounded, headers_from_json, headers_to_json, Claim, DeadLetter, Depth, Failure, Inserted,
-    NewEvent, ReplayFilter, StoredEvent,
+    bounded, headers_from_json, headers_to_json, Claim, DeadLetter, Depth, Direction, Failure,
+    Inserted, NewEvent, ReplayFilter, StoredEvent,
 };
 use super::status::{DEAD, DONE, PENDING, PROCESSING};
 use super::Store;
@@ -398,6 +398,7 @@ impl Store for PostgresStore {
                         .map_err(corrupt)?
                         .unwrap_or_default(),
                     body: body.into(),
+                    direction: Direction::Inbound,
                 })
             })
             .collect()

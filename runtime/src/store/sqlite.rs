@@ -10,8 +10,8 @@
 
 use super::error::{with_causes, StoreError};
 use super::event::{
-    bounded, headers_from_json, headers_to_json, Claim, DeadLetter, Depth, Failure, Inserted,
-    NewEvent, ReplayFilter, StoredEvent,
+    bounded, headers_from_json, headers_to_json, Claim, DeadLetter, Depth, Direction, Failure,
+    Inserted, NewEvent, ReplayFilter, StoredEvent,
 };
 use super::status::{DEAD, DONE, PENDING, PROCESSING};
 use super::Store;
@@ -30,30 +30,6 @@ const MAX_BATCH: usize = 512;
 
 /// Connections kept for reuse.
 const MAX_IDLE: usize = 16;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS wharf_inbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    source TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    headers TEXT NOT NULL,
-    body BLOB NOT NULL,
-    order_key TEXT,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    lease_token TEXT,
-    lease_until INTEGER,
-    last_error TEXT,
-    dead_at INTEGER,
-    done_at INTEGER,
-    UNIQUE (source, event_id)
-);
-CREATE INDEX IF NOT EXISTS wharf_inbox_due ON wharf_inbox (status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS wharf_inbox_order ON wharf_inbox (source, order_key, seq)
-    WHERE order_key IS NOT NULL;
-";
 
 fn db(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| with_causes(&format!("SQLite {what}"), &e)
@@ -141,13 +117,24 @@ fn busy(tries: i32) -> bool {
 }
 
 impl SqliteStore {
+    /// Runs `f` on a pooled connection on a blocking thread.
+    pub(super) async fn blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.shared.blocking(f).await
+    }
+
     /// Opens (or creates) the database at `path`.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let opened = path.clone();
         let writer = tokio::task::spawn_blocking(move || {
             let conn = connect(&opened)?;
-            conn.execute_batch(SCHEMA).map_err(db("schema"))?;
+            conn.execute_batch(super::sqlite_schema::INBOX)
+                .map_err(db("schema"))?;
+            conn.execute_batch(super::sqlite_schema::OUTBOX)
+                .map_err(db("schema"))?;
             Ok::<_, StoreError>(conn)
         })
         .await
@@ -503,6 +490,7 @@ impl Store for SqliteStore {
                                 attempts: u32_column(row, 5)?,
                                 last_error: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
                                 body: body.into(),
+                                direction: Direction::Inbound,
                             })
                         },
                     )

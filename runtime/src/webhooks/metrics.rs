@@ -14,7 +14,7 @@ pub(super) fn received(source: &str, outcome: &'static str) {
 }
 
 /// An event reached the dead-letter queue: a warning event and
-/// `wharf_webhook_dead_letters_total{source}`.
+/// `wharf_webhook_dead_letters_total{source, direction="inbound"}`.
 pub(super) fn dead_letter(event: &StoredEvent, error: &str) {
     tracing::warn!(
         source = %event.source,
@@ -23,8 +23,12 @@ pub(super) fn dead_letter(event: &StoredEvent, error: &str) {
         error = %error,
         "webhook event moved to the dead-letter queue"
     );
-    metrics::counter!("wharf_webhook_dead_letters_total", "source" => event.source.clone())
-        .increment(1);
+    metrics::counter!(
+        "wharf_webhook_dead_letters_total",
+        "source" => event.source.clone(),
+        "direction" => "inbound"
+    )
+    .increment(1);
 }
 
 /// `wharf_webhook_queue_depth{source, state="pending"|"dead"}` and
@@ -41,4 +45,30 @@ pub(super) fn queue_depth(depths: &[Depth], now_ms: i64) {
         metrics::gauge!("wharf_webhook_oldest_pending_seconds", "source" => depth.source.clone())
             .set(age);
     }
+}
+
+/// An outbound message reached the dead-letter queue: a warning and
+/// `wharf_webhook_dead_letters_total{source=endpoint, direction="outbound"}`.
+pub(super) fn dead_message(endpoint: &str, message_id: &str, attempts: u32, error: &str) {
+    tracing::warn!(
+        endpoint = %endpoint,
+        message_id = %message_id,
+        attempts,
+        error = %error,
+        "outbound webhook moved to the dead-letter queue"
+    );
+    metrics::counter!(
+        "wharf_webhook_dead_letters_total",
+        "source" => endpoint.to_owned(),
+        "direction" => "outbound"
+    )
+    .increment(1);
+}
+
+/// An endpoint was disabled: an error event and
+/// `wharf_webhook_endpoints_disabled_total{endpoint}`.
+pub(super) fn endpoint_disabled(endpoint: &str, why: &str) {
+    tracing::error!(endpoint = %endpoint, reason = %why, "webhook endpoint disabled");
+    metrics::counter!("wharf_webhook_endpoints_disabled_total", "endpoint" => endpoint.to_owned())
+        .increment(1);
 }

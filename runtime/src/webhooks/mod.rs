@@ -24,6 +24,7 @@ mod retry_schedule;
 mod scheme;
 mod schemes;
 mod secret;
+mod sender;
 mod verifier;
 mod worker;
 
@@ -34,6 +35,7 @@ pub use receiver::{OrderKey, Receipt, Receiver, ReceiverBuilder, DEFAULT_MAX_BOD
 pub use retry_schedule::RetrySchedule;
 pub use scheme::{Scheme, UnknownScheme};
 pub use secret::{SecretError, WebhookSecret};
+pub use sender::{RegisterError, SendPass, Sender, SenderConfig};
 pub use verifier::{Verifier, DEFAULT_TOLERANCE};
 pub use worker::{Handler, HandlerError, Pass, Worker, WorkerConfig};
 

@@ -266,7 +266,7 @@ impl<S: Store, H: Handler<S>> Worker<S, H> {
     }
 
     async fn process(&self, event: StoredEvent) -> Result<Outcome, StoreError> {
-        let max = self.config.schedule.max_attempts;
+        let max = self.config.schedule.max_attempts();
         if event.attempts > max {
             // Claimed more often than allowed without an outcome: its
             // handler keeps outliving the lease or crashing the worker.

@@ -45,8 +45,8 @@ impl Selection {
     }
 }
 
-/// One line per dead letter: its id, then source, when it died, attempts
-/// and the last error.
+/// One line per dead letter: its id, then source (the endpoint, for an
+/// outbound message), when it died, attempts, direction and the last error.
 fn line(dead: &DeadLetter) -> String {
     let error: String = dead
         .last_error
@@ -54,11 +54,12 @@ fn line(dead: &DeadLetter) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     format!(
-        "{} source={} dead_at={} attempts={} error={}",
+        "{} source={} dead_at={} attempts={} direction={} error={}",
         dead.event_id,
         dead.source,
         time_text(dead.dead_at),
         dead.attempts,
+        dead.direction.as_str(),
         error
     )
 }
@@ -95,6 +96,7 @@ pub async fn inspect(store: String, id: String) -> Result<(), String> {
     }
     for dead in &dead {
         println!("id: {}", dead.event_id);
+        println!("direction: {}", dead.direction.as_str());
         println!("source: {}", dead.source);
         println!("received_at: {}", time_text(dead.received_at));
         println!("dead_at: {}", time_text(dead.dead_at));
@@ -119,5 +121,26 @@ pub async fn replay(selection: Selection, id: Option<String>, all: bool) -> Resu
         .await
         .map_err(|e| e.to_string())?;
     println!("replayed {count}");
+    Ok(())
+}
+
+/// `wharf outbox status`: one line per endpoint.
+pub async fn outbox_status(store: String) -> Result<(), String> {
+    let store = AnyStore::open(&store).await.map_err(|e| e.to_string())?;
+    let now = Utc::now().timestamp_millis();
+    let queues = store.outbox_status().await.map_err(|e| e.to_string())?;
+    if queues.is_empty() {
+        println!("outbox empty");
+    }
+    for q in &queues {
+        let age = q.oldest_pending.map_or_else(
+            || "-".to_owned(),
+            |at| format!("{}s", (now - at).max(0) / 1000),
+        );
+        println!(
+            "{} pending={} in_flight={} dead={} oldest_age={age}",
+            q.endpoint, q.pending, q.in_flight, q.dead
+        );
+    }
     Ok(())
 }

@@ -98,6 +98,20 @@ enum Command {
     /// Verify or sign a webhook delivery (the body on stdin).
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// The outbox of outbound messages.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Per endpoint: pending, in flight, dead, and the oldest waiting
+    /// message's age.
+    Status {
+        /// The store: `sqlite:PATH` or a `postgres://` URL.
+        #[arg(long, value_name = "URL")]
+        store: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +279,7 @@ fn main() -> ExitCode {
             id,
             timestamp,
         }) => webhook::sign(common, id, timestamp),
+        Command::Outbox(OutboxCommand::Status { store }) => run_async(dlq::outbox_status(store)),
         Command::Webhook(WebhookCommand::Dlq(DlqCommand::List { selection, limit })) => {
             run_async(dlq::list(selection, limit))
         }

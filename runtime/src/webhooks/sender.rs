@@ -1,0 +1,573 @@
+//! [`Sender`]: outbound webhooks, an app's events delivered to its
+//! customers' endpoints. Messages wait in the store's outbox; the sender
+//! claims them with a lease, signs each attempt (Standard Webhooks, every
+//! secret of the endpoint during a rotation, the same `webhook-id` on every
+//! attempt) and sends it through the request path (deadline, breaker, rate
+//! limit), on a transport that refuses internal addresses. It follows a
+//! [`RetrySchedule`] (Svix's by default), honours `Retry-After`, lets an
+//! open breaker delay the queue without using attempts, dead-letters
+//! permanent failures at once, disables an endpoint on `410 Gone` or after
+//! failing for too long, and logs every attempt.
+
+use super::retry_schedule::RetrySchedule;
+use super::scheme::Scheme;
+use super::verifier::Verifier;
+use crate::call::{
+    AddressGuard, CallOptions, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
+    ReqwestTransport, TransportErrorKind,
+};
+use crate::policy::breaker::BreakerConfig;
+use crate::policy::rate_limit::RateLimit;
+use crate::policy::retry::RetryPolicy;
+use crate::store::{
+    AttemptRecord, Claim, EndpointState, Inserted, NewMessage, Next, OutboundMessage, OutboxStore,
+    StoreError,
+};
+use crate::time::{unix_ms, Clock, TokioClock};
+use http::{HeaderValue, Method, StatusCode};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How the sender delivers.
+#[derive(Debug, Clone)]
+pub struct SenderConfig {
+    /// When attempts happen (default [`RetrySchedule::svix`]).
+    pub schedule: RetrySchedule,
+    /// The most one attempt may take, connecting included.
+    pub attempt_timeout: Duration,
+    /// How long a claimed message is the sender's (longer than an attempt).
+    pub lease: Duration,
+    /// An endpoint failing without a success for this long is disabled
+    /// (default 5 days).
+    pub disable_after: Duration,
+    /// Which addresses endpoints may resolve to (default public only).
+    pub guard: AddressGuard,
+    /// Plain `http://` to loopback (tests and local development); HTTPS
+    /// otherwise.
+    pub allow_plain_http_loopback: bool,
+    /// Per endpoint: the breaker (default wharf's) and a rate limit.
+    pub breaker: Option<BreakerConfig>,
+    pub rate_limit: Option<RateLimit>,
+    /// Messages claimed at once, and sent at once.
+    pub batch: usize,
+    pub concurrency: usize,
+    /// The longest an idle sender waits before looking again.
+    pub poll_interval: Duration,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        SenderConfig {
+            schedule: RetrySchedule::svix(),
+            attempt_timeout: Duration::from_secs(15),
+            lease: Duration::from_secs(60),
+            disable_after: Duration::from_secs(5 * 24 * 3600),
+            guard: AddressGuard::public_only(),
+            allow_plain_http_loopback: false,
+            breaker: Some(BreakerConfig::default()),
+            rate_limit: None,
+            batch: 32,
+            concurrency: 16,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Why an endpoint was not registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterError {
+    /// Not a URL, not HTTPS (or loopback HTTP where allowed), or no host.
+    Url(String),
+    /// The host resolves to an address the guard refuses (or to none).
+    Address(String),
+    /// A secret that is not a `whsec_`/`whsk_` key.
+    Secret(String),
+    /// The transport or the request path refused the configuration.
+    Config(String),
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegisterError::Url(why) => write!(f, "endpoint URL: {why}"),
+            RegisterError::Address(why) => write!(f, "endpoint address: {why}"),
+            RegisterError::Secret(why) => write!(f, "endpoint secret: {why}"),
+            RegisterError::Config(why) => write!(f, "endpoint configuration: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
+
+struct Endpoint {
+    url: String,
+    verifier: Verifier,
+    integration: Integration,
+}
+
+/// What one pass over the due messages did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendPass {
+    pub claimed: usize,
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead: usize,
+    /// Not sent (breaker open, rate limit): due again later, attempt not counted.
+    pub delayed: usize,
+}
+
+/// Delivers a store's outbound messages to registered endpoints.
+pub struct Sender<S: OutboxStore> {
+    store: Arc<S>,
+    endpoints: RwLock<HashMap<String, Arc<Endpoint>>>,
+    config: SenderConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: OutboxStore> fmt::Debug for Sender<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A permanent refusal: 4xx other than 408, 409, 425 and 429.
+fn permanent(status: StatusCode) -> bool {
+    status.is_client_error() && ![408, 409, 425, 429].contains(&status.as_u16())
+}
+
+impl<S: OutboxStore> Sender<S> {
+    pub fn new(store: Arc<S>, config: SenderConfig) -> Self {
+        Sender {
+            store,
+            endpoints: RwLock::new(HashMap::new()),
+            config,
+            clock: Arc::new(TokioClock),
+        }
+    }
+
+    /// The clock for due times and the failing-time limit.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Registers (or replaces) endpoint `id` at `url`, signing with
+    /// `secrets` (Standard Webhooks `whsec_` or `whsk_`; several during a
+    /// rotation, each attempt carrying one signature per secret). The URL
+    /// is checked now (HTTPS, a host that resolves to allowed addresses
+    /// only) and again at every delivery.
+    pub async fn register(
+        &self,
+        id: impl Into<String>,
+        url: &str,
+        secrets: &[SecretString],
+    ) -> Result<(), RegisterError> {
+        let id = id.into();
+        let parsed = url::Url::parse(url).map_err(|e| RegisterError::Url(e.to_string()))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| RegisterError::Url("no host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        match parsed.scheme() {
+            "https" => {}
+            "http" if self.config.allow_plain_http_loopback => {}
+            other => {
+                return Err(RegisterError::Url(format!(
+                    "{other}:// is not allowed (HTTPS only, plain HTTP to loopback where enabled)"
+                )))
+            }
+        }
+        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .map_err(|e| RegisterError::Address(format!("{host}: {e}")))?
+            .collect();
+        if addrs.is_empty() {
+            return Err(RegisterError::Address(format!(
+                "{host} resolves to no address"
+            )));
+        }
+        if let Some((addr, why)) = addrs
+            .iter()
+            .find_map(|a| self.config.guard.refusal(a.ip()).map(|why| (a, why)))
+        {
+            return Err(RegisterError::Address(format!(
+                "{host} resolves to {} ({why})",
+                addr.ip()
+            )));
+        }
+        if parsed.scheme() == "http" && !addrs.iter().all(|a| a.ip().is_loopback()) {
+            return Err(RegisterError::Url(
+                "plain HTTP is only allowed to loopback".into(),
+            ));
+        }
+        let verifier = Verifier::new(Scheme::Standard, secrets)
+            .map_err(|e| RegisterError::Secret(e.to_string()))?;
+        let transport = ReqwestTransport::builder()
+            .connect_timeout(self.config.attempt_timeout)
+            .allow_plain_http_loopback(self.config.allow_plain_http_loopback)
+            .address_guard(self.config.guard)
+            .build()
+            .map_err(|e| RegisterError::Config(e.to_string()))?;
+        let integration = Integration::builder(format!("webhook:{id}"))
+            .config(IntegrationConfig {
+                total_timeout: self.config.attempt_timeout,
+                attempt_timeout: self.config.attempt_timeout,
+                // The schedule retries, durably; one attempt per delivery.
+                retry: RetryPolicy {
+                    max_attempts: 1,
+                    ..RetryPolicy::default()
+                },
+                breaker: self.config.breaker,
+                rate_limit: self.config.rate_limit,
+                ..IntegrationConfig::default()
+            })
+            .transport(Arc::new(transport))
+            .clock(Arc::clone(&self.clock))
+            .build()
+            .map_err(|e| RegisterError::Config(e.to_string()))?;
+        let endpoint = Arc::new(Endpoint {
+            url: url.to_owned(),
+            verifier,
+            integration,
+        });
+        if let Ok(mut endpoints) = self.endpoints.write() {
+            endpoints.insert(id, endpoint);
+        }
+        Ok(())
+    }
+
+    /// Enqueues `body` for endpoint `endpoint` (outside any transaction of
+    /// the app's; for that, the store's `enqueue_in_*` functions).
+    pub async fn enqueue(
+        &self,
+        endpoint: &str,
+        event_type: &str,
+        body: impl Into<bytes::Bytes>,
+    ) -> Result<String, StoreError> {
+        let now = unix_ms(&*self.clock);
+        let mut message = NewMessage::new(endpoint, event_type, body, now)
+            .map_err(|e| StoreError::Backend(format!("message id: {e}")))?;
+        message.due_at = now.saturating_add(ms(self.config.schedule.initial_delay()));
+        let id = message.message_id.clone();
+        match self.store.enqueue(message).await? {
+            Inserted::Stored(_) | Inserted::Duplicate => Ok(id),
+        }
+    }
+
+    /// Every attempt at `message_id`: what to show a customer.
+    pub async fn delivery_log(&self, message_id: &str) -> Result<Vec<AttemptRecord>, StoreError> {
+        self.store.delivery_log(message_id).await
+    }
+
+    /// Claims the due messages once and delivers them.
+    pub async fn send_once(&self) -> Result<SendPass, StoreError> {
+        let now = unix_ms(&*self.clock);
+        let messages = self
+            .store
+            .claim_messages(Claim {
+                now,
+                lease_ms: ms(self.config.lease),
+                limit: self.config.batch.max(1),
+            })
+            .await?;
+        let mut pass = SendPass {
+            claimed: messages.len(),
+            ..SendPass::default()
+        };
+        let concurrency = self.config.concurrency.max(1);
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(concurrency) {
+            let sends = chunk.iter().map(|m| self.deliver(m));
+            outcomes.extend(futures_util::future::join_all(sends).await);
+        }
+        for outcome in outcomes {
+            match outcome? {
+                Some(Next::Done) => pass.delivered += 1,
+                Some(Next::RetryAt(_)) => pass.retried += 1,
+                Some(Next::Dead) => pass.dead += 1,
+                Some(Next::Release(_)) => pass.delayed += 1,
+                None => {}
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Delivers until nothing is pending or in flight (messages of a run
+    /// that was killed are taken up once their lease runs out), sleeping
+    /// until the next is due, at most `poll_interval` at a time.
+    pub async fn run_until_idle(&self) -> Result<(), StoreError> {
+        loop {
+            let pass = self.send_once().await?;
+            if pass.claimed > 0 {
+                continue;
+            }
+            let waiting: u64 = self
+                .store
+                .outbox_status()
+                .await?
+                .iter()
+                .map(|s| s.pending + s.in_flight)
+                .sum();
+            if waiting == 0 {
+                return Ok(());
+            }
+            self.clock.sleep(self.config.poll_interval).await;
+        }
+    }
+
+    /// Delivers until `shutdown` completes.
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let pass = tokio::select! {
+                () = &mut shutdown => return,
+                pass = self.send_once() => pass,
+            };
+            match pass {
+                Ok(pass) if pass.claimed > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "webhook sender could not claim messages"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.clock.sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    fn endpoint(&self, id: &str) -> Option<Arc<Endpoint>> {
+        self.endpoints.read().ok()?.get(id).cloned()
+    }
+
+    /// One attempt at `message`; the outcome recorded (`None`: the lease
+    /// had run out and another sender has it).
+    async fn deliver(&self, message: &OutboundMessage) -> Result<Option<Next>, StoreError> {
+        let now = unix_ms(&*self.clock);
+        let Some(endpoint) = self.endpoint(&message.endpoint) else {
+            let error = format!("endpoint {:?} is not registered", message.endpoint);
+            return self
+                .record(message, None, Next::Dead, Some(error), now)
+                .await;
+        };
+        let mut state = self.store.endpoint_state(&message.endpoint).await?;
+        if state.disabled_at.is_some() {
+            let why = state.disabled_reason.clone().unwrap_or_default();
+            let error = format!("endpoint disabled: {why}");
+            return self
+                .record(message, None, Next::Dead, Some(error), now)
+                .await;
+        }
+        let signed = endpoint
+            .verifier
+            .sign(&message.body, &message.message_id, now / 1000, None)
+            .map_err(|e| StoreError::Backend(format!("signing: {e}")))?;
+        let mut request = Request::new(
+            OperationMeta::new("webhook", Method::POST, "/"),
+            endpoint.url.clone(),
+        )
+        .with_body(message.body.clone());
+        request.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        for (name, value) in signed.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                request.headers.insert(name, value);
+            }
+        }
+        let started = self.clock.now();
+        let result = endpoint
+            .integration
+            .call(request, CallOptions::default())
+            .await;
+        let latency_ms = ms(self.clock.now().saturating_duration_since(started));
+        let attempt = |status: Option<u16>, error: Option<String>| AttemptRecord {
+            message_id: message.message_id.clone(),
+            attempt: message.attempts,
+            at: now,
+            status,
+            latency_ms,
+            error,
+        };
+        let retry = |after: Option<Duration>| {
+            let scheduled = self.config.schedule.next_attempt(message.attempts, now);
+            match (scheduled, after) {
+                (Some(at), Some(after)) => Next::RetryAt(at.max(now.saturating_add(ms(after)))),
+                (Some(at), None) => Next::RetryAt(at),
+                (None, _) => Next::Dead,
+            }
+        };
+        let (log, next, error) = match result {
+            Ok(response) if response.status.is_success() => {
+                if state.failing_since.take().is_some() {
+                    self.store
+                        .set_endpoint_state(&message.endpoint, &state)
+                        .await?;
+                }
+                let log = attempt(Some(response.status.as_u16()), None);
+                return self.record(message, Some(log), Next::Done, None, now).await;
+            }
+            Ok(response) => {
+                // A redirect (never followed) or another non-2xx answer.
+                let error = format!("HTTP {}", response.status);
+                let log = attempt(Some(response.status.as_u16()), Some(error.clone()));
+                (log, retry(None), error)
+            }
+            Err(e) => match &e.kind {
+                ErrorKind::BreakerOpen { retry_in } => {
+                    let at = now.saturating_add(ms(*retry_in).max(1));
+                    let error = "not sent: the endpoint's breaker is open".to_owned();
+                    return self
+                        .record(message, None, Next::Release(at), Some(error), now)
+                        .await;
+                }
+                ErrorKind::RateLimitedLocally { wait } => {
+                    let at = now.saturating_add(ms(*wait).max(1));
+                    return self
+                        .record(message, None, Next::Release(at), None, now)
+                        .await;
+                }
+                ErrorKind::BulkheadFull => {
+                    let at = now.saturating_add(1000);
+                    return self
+                        .record(message, None, Next::Release(at), None, now)
+                        .await;
+                }
+                ErrorKind::Status {
+                    status,
+                    headers,
+                    body,
+                    ..
+                } => {
+                    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+                    let error = format!(
+                        "HTTP {status}: {}",
+                        crate::redact::provider_text(&text, &[])
+                    );
+                    let log = attempt(Some(status.as_u16()), Some(error.clone()));
+                    let next = if *status == StatusCode::GONE {
+                        self.disable(
+                            &message.endpoint,
+                            &mut state,
+                            now,
+                            "the endpoint answered 410 Gone",
+                        )
+                        .await?;
+                        Next::Dead
+                    } else if permanent(*status) {
+                        Next::Dead
+                    } else {
+                        let wall =
+                            UNIX_EPOCH + Duration::from_millis(u64::try_from(now).unwrap_or(0));
+                        retry(crate::call::requested_delay(
+                            headers,
+                            wall.max(SystemTime::UNIX_EPOCH),
+                        ))
+                    };
+                    (log, next, error)
+                }
+                ErrorKind::Transport { error, .. }
+                    if error.kind == TransportErrorKind::Insecure =>
+                {
+                    let error = format!("refused: {error}");
+                    (attempt(None, Some(error.clone())), Next::Dead, error)
+                }
+                _ => {
+                    let error = e.to_string();
+                    (attempt(None, Some(error.clone())), retry(None), error)
+                }
+            },
+        };
+        let next = self
+            .failing(&message.endpoint, &mut state, now, next)
+            .await?;
+        if next == Next::Dead {
+            super::metrics::dead_message(
+                &message.endpoint,
+                &message.message_id,
+                message.attempts,
+                &error,
+            );
+        }
+        self.record(message, Some(log), next, Some(error), now)
+            .await
+    }
+
+    /// Notes a failure; past `disable_after` of failing, disables the
+    /// endpoint and gives the message up.
+    async fn failing(
+        &self,
+        endpoint: &str,
+        state: &mut EndpointState,
+        now: i64,
+        next: Next,
+    ) -> Result<Next, StoreError> {
+        if state.disabled_at.is_some() {
+            return Ok(Next::Dead);
+        }
+        match state.failing_since {
+            None => {
+                state.failing_since = Some(now);
+                self.store.set_endpoint_state(endpoint, state).await?;
+                Ok(next)
+            }
+            Some(since) if now.saturating_sub(since) >= ms(self.config.disable_after) => {
+                let why = format!(
+                    "failing for {} s without a success",
+                    now.saturating_sub(since) / 1000
+                );
+                self.disable(endpoint, state, now, &why).await?;
+                Ok(Next::Dead)
+            }
+            Some(_) => Ok(next),
+        }
+    }
+
+    async fn disable(
+        &self,
+        endpoint: &str,
+        state: &mut EndpointState,
+        now: i64,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        state.disabled_at = Some(now);
+        state.disabled_reason = Some(why.to_owned());
+        self.store.set_endpoint_state(endpoint, state).await?;
+        super::metrics::endpoint_disabled(endpoint, why);
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        message: &OutboundMessage,
+        log: Option<AttemptRecord>,
+        next: Next,
+        error: Option<String>,
+        now: i64,
+    ) -> Result<Option<Next>, StoreError> {
+        let recorded = self
+            .store
+            .record_attempt(message, log, next, error, now)
+            .await?;
+        Ok(recorded.then_some(next))
+    }
+
+    /// Re-enables a disabled endpoint (its failing time starts again).
+    pub async fn enable(&self, endpoint: &str) -> Result<(), StoreError> {
+        self.store
+            .set_endpoint_state(endpoint, &EndpointState::default())
+            .await
+    }
+}
