@@ -3,13 +3,18 @@
 //! manual one, so the schedule's due times move only when a test moves
 //! them; what the server answers is scripted per request.
 
+mod peers;
+
 use secrecy::SecretString;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wharf_runtime::call::AddressGuard;
 use wharf_runtime::policy::breaker::BreakerConfig;
-use wharf_runtime::store::{enqueue_in_sqlite, NewMessage, OutboxStore, ReplayFilter, SqliteStore};
+use wharf_runtime::store::{
+    enqueue_in_postgres, enqueue_in_sqlite, NewMessage, OutboxStore, PostgresStore, ReplayFilter,
+    SqliteStore,
+};
 use wharf_runtime::testing::{Fault, FaultHttpServer, FaultServer, Seen};
 use wharf_runtime::time::{Clock, Instant, Sleep};
 use wharf_runtime::webhooks::{RegisterError, RetrySchedule, Sender, SenderConfig};
@@ -379,4 +384,76 @@ async fn a_rolled_back_transaction_enqueues_nothing_and_a_committed_one_delivers
     let pass = f.sender.send_once().await.unwrap();
     assert_eq!((pass.claimed, pass.delivered), (1, 1));
     assert_eq!(f.server.log().requests.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_senders_on_one_postgres_deliver_each_message_once() {
+    const MESSAGES: usize = 200;
+    let pg = tokio::task::spawn_blocking(peers::postgres::Postgres::start)
+        .await
+        .unwrap();
+    let server = FaultServer::new(|_: &Seen| Fault::ok());
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    let secrets = [SecretString::from(SECRET.to_owned())];
+    let mut senders = Vec::new();
+    for _ in 0..2 {
+        // Each its own store (its own connections), as two instances would.
+        let store = Arc::new(PostgresStore::connect(&pg.config()).await.unwrap());
+        let sender = Sender::new(
+            store,
+            SenderConfig {
+                guard: AddressGuard::public_and_loopback(),
+                allow_plain_http_loopback: true,
+                batch: 8,
+                poll_interval: Duration::from_millis(20),
+                ..schedule(&[0, 1])
+            },
+        );
+        sender
+            .register("acme", &http.url("/hook"), &secrets)
+            .await
+            .unwrap();
+        senders.push(Arc::new(sender));
+    }
+    // Enqueued in the app's own transaction: one rolled back, the rest committed.
+    let (mut client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let tx = client.transaction().await.unwrap();
+    let ghost = NewMessage::new("acme", "never", "{}", now).unwrap();
+    enqueue_in_postgres(&tx, &ghost).await.unwrap();
+    tx.rollback().await.unwrap();
+    let tx = client.transaction().await.unwrap();
+    for n in 0..MESSAGES {
+        let message =
+            NewMessage::new("acme", "order.created", format!("{{\"n\":{n}}}"), now).unwrap();
+        enqueue_in_postgres(&tx, &message).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let runs: Vec<_> = senders
+        .iter()
+        .map(|s| {
+            let s = Arc::clone(s);
+            tokio::spawn(async move { s.run_until_idle().await })
+        })
+        .collect();
+    for run in runs {
+        run.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        server.log().requests.len(),
+        MESSAGES,
+        "each message sent once"
+    );
+    let store = PostgresStore::connect(&pg.config()).await.unwrap();
+    let status = store.outbox_status().await.unwrap();
+    assert!(status.is_empty(), "{status:?}");
+    let log = senders[0].delivery_log(&ghost.message_id).await.unwrap();
+    assert!(log.is_empty(), "the rolled-back message was never sent");
 }

@@ -4,7 +4,7 @@
 use super::error::StoreError;
 use super::event::{DeadLetter, Depth, ReplayFilter};
 use super::outbound::OutboxStatus;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::OutboxStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::Store;
@@ -81,7 +81,13 @@ impl AnyStore {
                 Ok(dead)
             }
             #[cfg(feature = "postgres")]
-            AnyStore::Postgres(store) => store.dead_letters(filter, limit).await,
+            AnyStore::Postgres(store) => {
+                let mut dead = store.dead_letters(filter, limit).await?;
+                dead.extend(store.dead_messages(filter, limit).await?);
+                dead.sort_by_key(|d| (d.dead_at, d.seq));
+                dead.truncate(limit);
+                Ok(dead)
+            }
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (filter, limit);
@@ -98,7 +104,9 @@ impl AnyStore {
                 Ok(store.replay(filter, now).await? + store.replay_messages(filter, now).await?)
             }
             #[cfg(feature = "postgres")]
-            AnyStore::Postgres(store) => store.replay(filter, now).await,
+            AnyStore::Postgres(store) => {
+                Ok(store.replay(filter, now).await? + store.replay_messages(filter, now).await?)
+            }
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (filter, now);
@@ -123,10 +131,10 @@ impl AnyStore {
         match self {
             #[cfg(feature = "sqlite")]
             AnyStore::Sqlite(store) => store.outbox_status().await,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres(store) => store.outbox_status().await,
             #[allow(unreachable_patterns)]
-            _ => Err(StoreError::Url(
-                "the outbox is in SQLite stores only so far (sqlite:PATH)".into(),
-            )),
+            _ => Ok(Vec::new()),
         }
     }
 }

@@ -21,6 +21,10 @@ mod event;
 mod outbound;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_outbox;
+#[cfg(feature = "postgres")]
+mod postgres_schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -38,6 +42,9 @@ pub use outbound::{
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresTx};
+/// Enqueues an outbound message in an app's own PostgreSQL transaction.
+#[cfg(feature = "postgres")]
+pub use postgres_outbox::enqueue_in as enqueue_in_postgres;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SqliteTx};
 /// Enqueues an outbound message in an app's own SQLite transaction.

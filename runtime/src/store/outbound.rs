@@ -55,6 +55,7 @@ pub struct OutboundMessage {
     pub created_at: i64,
     /// Attempts so far, this one included.
     pub attempts: u32,
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) lease_token: String,
 }
 

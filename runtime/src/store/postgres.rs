@@ -18,30 +18,6 @@ use tokio_postgres::{Client, NoTls, Row};
 /// Connections one store opens at most.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS wharf_inbox (
-    seq bigserial PRIMARY KEY,
-    source text NOT NULL,
-    event_id text NOT NULL,
-    received_at bigint NOT NULL,
-    headers text NOT NULL,
-    body bytea NOT NULL,
-    order_key text,
-    status text NOT NULL,
-    attempts integer NOT NULL DEFAULT 0,
-    next_attempt_at bigint NOT NULL,
-    lease_token text,
-    lease_until bigint,
-    last_error text,
-    dead_at bigint,
-    done_at bigint,
-    UNIQUE (source, event_id)
-);
-CREATE INDEX IF NOT EXISTS wharf_inbox_due ON wharf_inbox (status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS wharf_inbox_order ON wharf_inbox (source, order_key, seq)
-    WHERE order_key IS NOT NULL;
-";
-
 fn db(what: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
     move |e| with_causes(&format!("PostgreSQL {what}"), &e)
 }
@@ -53,16 +29,22 @@ struct Pool {
 }
 
 /// A pooled connection: back to the pool when dropped, unless it broke.
-struct Pooled {
+pub(super) struct Pooled {
     client: Option<Client>,
     pool: Arc<Pool>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Pooled {
-    fn client(&self) -> Result<&Client, StoreError> {
+    pub(super) fn client(&self) -> Result<&Client, StoreError> {
         self.client
             .as_ref()
+            .ok_or_else(|| StoreError::Backend("PostgreSQL connection already returned".into()))
+    }
+
+    pub(super) fn client_mut(&mut self) -> Result<&mut Client, StoreError> {
+        self.client
+            .as_mut()
             .ok_or_else(|| StoreError::Backend("PostgreSQL connection already returned".into()))
     }
 
@@ -131,6 +113,11 @@ impl fmt::Debug for PostgresStore {
 }
 
 impl PostgresStore {
+    /// A pooled connection (waits for one when all are in use).
+    pub(super) async fn connection(&self) -> Result<Pooled, StoreError> {
+        self.pool.get().await
+    }
+
     /// Connects with `config` (`postgres://…` or `host=… user=…`), at most
     /// [`DEFAULT_MAX_CONNECTIONS`] at once, and creates the tables.
     pub async fn connect(config: &str) -> Result<Self, StoreError> {
@@ -149,7 +136,9 @@ impl PostgresStore {
         // advisory lock for the transaction makes them take turns.
         conn.client()?
             .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock(7451230981); {SCHEMA} COMMIT;"
+                "BEGIN; SELECT pg_advisory_xact_lock(7451230981); {} {} COMMIT;",
+                super::postgres_schema::INBOX,
+                super::postgres_schema::OUTBOX
             ))
             .await
             .map_err(db("schema"))?;
