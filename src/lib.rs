@@ -193,6 +193,9 @@ pub use wharf_runtime::client;
 pub use wharf_runtime::http;
 /// The resilience policies and their configuration.
 pub use wharf_runtime::policy;
+/// Polling providers without webhooks: a durable cursor per sync, only
+/// changed records handed on, an interval that backs off when quiet.
+pub use wharf_runtime::poll;
 /// The durable store under the webhook inbox (SQLite, feature `sqlite`;
 /// PostgreSQL, feature `postgres`).
 pub use wharf_runtime::store;

@@ -16,6 +16,7 @@ mod ids;
 mod nullable;
 mod operation;
 pub mod policy;
+pub mod poll;
 pub mod redact;
 pub mod store;
 #[cfg(feature = "testing")]

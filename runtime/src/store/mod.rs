@@ -16,11 +16,14 @@
 //! (and whose event another worker took over) has its writes rolled back.
 
 mod any;
+mod cursor;
 mod error;
 mod event;
 mod outbound;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_cursor;
 #[cfg(feature = "postgres")]
 mod postgres_outbox;
 #[cfg(feature = "postgres")]
@@ -28,11 +31,14 @@ mod postgres_schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
+mod sqlite_cursor;
+#[cfg(feature = "sqlite")]
 mod sqlite_outbox;
 #[cfg(feature = "sqlite")]
 mod sqlite_schema;
 
 pub use any::AnyStore;
+pub use cursor::CursorStore;
 pub use error::StoreError;
 pub use event::{
     Claim, DeadLetter, Depth, Direction, Failure, Inserted, NewEvent, ReplayFilter, StoredEvent,

@@ -136,9 +136,10 @@ impl PostgresStore {
         // advisory lock for the transaction makes them take turns.
         conn.client()?
             .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock(7451230981); {} {} COMMIT;",
+                "BEGIN; SELECT pg_advisory_xact_lock(7451230981); {} {} {} COMMIT;",
                 super::postgres_schema::INBOX,
-                super::postgres_schema::OUTBOX
+                super::postgres_schema::OUTBOX,
+                super::postgres_schema::CURSORS
             ))
             .await
             .map_err(db("schema"))?;

@@ -61,3 +61,12 @@ CREATE TABLE IF NOT EXISTS wharf_endpoints (
     failing_since bigint
 );
 ";
+
+/// Pollers' cursors.
+pub(super) const CURSORS: &str = "
+CREATE TABLE IF NOT EXISTS wharf_cursors (
+    sync text PRIMARY KEY,
+    cursor text NOT NULL,
+    updated_at bigint NOT NULL
+);
+";

@@ -135,6 +135,8 @@ impl SqliteStore {
                 .map_err(db("schema"))?;
             conn.execute_batch(super::sqlite_schema::OUTBOX)
                 .map_err(db("schema"))?;
+            conn.execute_batch(super::sqlite_schema::CURSORS)
+                .map_err(db("schema"))?;
             Ok::<_, StoreError>(conn)
         })
         .await

@@ -61,3 +61,12 @@ CREATE TABLE IF NOT EXISTS wharf_endpoints (
     failing_since INTEGER
 );
 ";
+
+/// Pollers' cursors.
+pub(super) const CURSORS: &str = "
+CREATE TABLE IF NOT EXISTS wharf_cursors (
+    sync TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+";
