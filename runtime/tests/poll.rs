@@ -4,12 +4,14 @@
 //! out of order stop the sync instead of skipping any. The interval's
 //! backoff runs on tokio's paused clock with an in-memory cursor store.
 
+mod peers;
+
 use futures_util::stream;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wharf_runtime::poll::{PollConfig, PollError, Poller};
-use wharf_runtime::store::{CursorStore, SqliteStore, StoreError};
+use wharf_runtime::store::{CursorStore, PostgresStore, SqliteStore, StoreError};
 use wharf_runtime::webhooks::HandlerError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -212,4 +214,33 @@ async fn the_interval_backs_off_while_quiet_and_returns_when_records_come() {
     poller.run(fetch, key, |_| async { Ok(()) }, shutdown).await;
     let at: Vec<u64> = polls.lock().unwrap().iter().map(|d| d.as_secs()).collect();
     assert_eq!(at, [0, 60, 180, 420, 660, 900, 930]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_are_kept_in_postgres_too() {
+    let pg = tokio::task::spawn_blocking(peers::postgres::Postgres::start)
+        .await
+        .unwrap();
+    let store = Arc::new(PostgresStore::connect(&pg.config()).await.unwrap());
+    let poller = Poller::new(Arc::clone(&store), "billing-invoices", config());
+    let pass = poller
+        .poll_once(
+            |_| stream::iter(records(&["a", "b", "c"])),
+            key,
+            |_| async { Ok(()) },
+        )
+        .await
+        .unwrap();
+    assert_eq!(pass.handed, 3);
+    // Another instance sees the committed cursor.
+    let other = PostgresStore::connect(&pg.config()).await.unwrap();
+    assert_eq!(
+        other
+            .load_cursor("billing-invoices")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("c")
+    );
+    assert_eq!(other.load_cursor("elsewhere").await.unwrap(), None);
 }
