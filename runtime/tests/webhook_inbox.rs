@@ -6,66 +6,28 @@
 //! replayed. The worker's wall clock is a manual one, so due times and
 //! leases move only when a test moves them.
 
+mod common;
 mod peers;
 
 use bytes::Bytes;
+use common::ManualWall;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full, StreamBody};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use peers::postgres::Postgres;
 use secrecy::SecretString;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use wharf_runtime::store::{
     Claim, PostgresStore, PostgresTx, ReplayFilter, SqliteStore, SqliteTx, Store, StoredEvent,
 };
-use wharf_runtime::time::{Clock, Instant, Sleep};
 use wharf_runtime::webhooks::{
     Handler, HandlerError, Receipt, Receiver, RetrySchedule, Scheme, Verifier, Worker, WorkerConfig,
 };
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET: &str = "whsec_dGhpcyBpcyBub3QgdGhlIHJpZ2h0IGtleSE=";
-
-/// Real time for sleeps; a wall clock that moves only when told.
-#[derive(Debug)]
-struct ManualWall {
-    unix_ms: AtomicI64,
-}
-
-impl ManualWall {
-    fn new() -> Arc<Self> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
-        Arc::new(ManualWall {
-            unix_ms: AtomicI64::new(now),
-        })
-    }
-
-    fn advance(&self, by: Duration) {
-        self.unix_ms
-            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
-    }
-
-    fn ms(&self) -> i64 {
-        self.unix_ms.load(Ordering::SeqCst)
-    }
-}
-
-impl Clock for ManualWall {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::tokio(duration)
-    }
-    fn wall(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.ms() as u64)
-    }
-}
 
 fn snapshotter() -> &'static Snapshotter {
     static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();

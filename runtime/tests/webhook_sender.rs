@@ -3,10 +3,11 @@
 //! manual one, so the schedule's due times move only when a test moves
 //! them; what the server answers is scripted per request.
 
+mod common;
 mod peers;
 
+use common::ManualWall;
 use secrecy::SecretString;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wharf_runtime::call::AddressGuard;
@@ -16,48 +17,9 @@ use wharf_runtime::store::{
     SqliteStore,
 };
 use wharf_runtime::testing::{Fault, FaultHttpServer, FaultServer, Seen};
-use wharf_runtime::time::{Clock, Instant, Sleep};
 use wharf_runtime::webhooks::{RegisterError, RetrySchedule, Sender, SenderConfig};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-#[derive(Debug)]
-struct ManualWall {
-    unix_ms: AtomicI64,
-}
-
-impl ManualWall {
-    fn new() -> Arc<Self> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
-        Arc::new(ManualWall {
-            unix_ms: AtomicI64::new(now),
-        })
-    }
-
-    fn advance(&self, by: Duration) {
-        self.unix_ms
-            .fetch_add(by.as_millis() as i64, Ordering::SeqCst);
-    }
-
-    fn ms(&self) -> i64 {
-        self.unix_ms.load(Ordering::SeqCst)
-    }
-}
-
-impl Clock for ManualWall {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep::tokio(duration)
-    }
-    fn wall(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.ms() as u64)
-    }
-}
 
 struct Fixture {
     store: Arc<SqliteStore>,
@@ -456,4 +418,29 @@ async fn two_senders_on_one_postgres_deliver_each_message_once() {
     assert!(status.is_empty(), "{status:?}");
     let log = senders[0].delivery_log(&ghost.message_id).await.unwrap();
     assert!(log.is_empty(), "the rolled-back message was never sent");
+
+    // A message for an endpoint nobody registered: dead, listed, replayed.
+    let orphan = NewMessage::new("nobody", "x", "{}", now).unwrap();
+    store.enqueue(orphan.clone()).await.unwrap();
+    senders[1].run_until_idle().await.unwrap();
+    let dead = store
+        .dead_messages(&ReplayFilter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].event_id.as_str(), dead[0].source.as_str()),
+        (orphan.message_id.as_str(), "nobody")
+    );
+    assert!(
+        dead[0].last_error.contains("not registered"),
+        "{}",
+        dead[0].last_error
+    );
+    let by_endpoint = ReplayFilter {
+        source: Some("nobody".into()),
+        ..ReplayFilter::default()
+    };
+    assert_eq!(store.replay_messages(&by_endpoint, now).await.unwrap(), 1);
+    assert_eq!(store.outbox_status().await.unwrap()[0].pending, 1);
 }

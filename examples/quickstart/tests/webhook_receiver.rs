@@ -13,9 +13,10 @@
 #[allow(dead_code)] // shared with the runtime's tests, which use all of it
 mod postgres;
 
+mod common;
+
 use secrecy::SecretString;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,22 +25,6 @@ use wharf::webhooks::{Scheme, Verifier};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const FORGER: &str = "whsec_dGhpcyBpcyBub3QgdGhlIHJpZ2h0IGtleSE=";
-
-/// The example's binary, built by `cargo test` next to this test's.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = profile.join("examples").join("webhook_receiver");
-    assert!(
-        binary.is_file(),
-        "{} is missing (cargo test builds the package's examples)",
-        binary.display()
-    );
-    binary
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -55,7 +40,7 @@ struct Process {
 
 impl Process {
     fn start(port: u16, store: &str) -> Process {
-        let child = Command::new(example_binary())
+        let child = Command::new(common::example_binary("webhook_receiver"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--store", store])
             .args([
                 "--base-delay-ms",

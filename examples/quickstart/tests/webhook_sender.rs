@@ -8,6 +8,8 @@
 //! The sender signs with two secrets (a rotation under way) and the
 //! endpoint still knows only the old one.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,21 +23,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let binary = profile.join("examples").join("webhook_sender");
-    assert!(
-        binary.is_file(),
-        "{} is missing (cargo test builds the package's examples)",
-        binary.display()
-    );
-    binary
-}
-
 /// A process killed when dropped.
 struct Running(Child);
 
@@ -47,7 +34,7 @@ impl Drop for Running {
 }
 
 fn sender(store: &str, endpoint: &str, count: usize) -> Child {
-    Command::new(example_binary())
+    Command::new(common::example_binary("webhook_sender"))
         .args(["--store", store, "--endpoint", endpoint])
         .args(["--count", &count.to_string()])
         .args(["--schedule", "0s,1s,1s,1s,1s,1s", "--lease-ms", "3000"])

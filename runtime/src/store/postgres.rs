@@ -205,8 +205,57 @@ fn stored_event(row: &Row) -> Result<StoredEvent, StoreError> {
     })
 }
 
-/// The dead-letter filter as SQL over `$1`…`$4`.
-const DEAD_FILTER: &str = "status = 'dead'
+/// Dead letters from `sql`: a SELECT of (seq, source, id, arrival,
+/// dead_at, attempts, last_error, body) over the filter's `$1`…`$4` and a
+/// limit `$5`; the inbox's and the outbox's read the same way.
+pub(super) async fn query_dead(
+    client: &Client,
+    sql: &str,
+    filter: &ReplayFilter,
+    limit: usize,
+    direction: Direction,
+) -> Result<Vec<DeadLetter>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+        &filter.event_id,
+        &filter.source,
+        &filter.since,
+        &filter.until,
+        &limit,
+    ];
+    let rows = client
+        .query(sql, &params)
+        .await
+        .map_err(db("dead letters"))?;
+    let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt(e.to_string());
+    rows.iter()
+        .map(|row| {
+            let attempts: i32 = row.try_get(5).map_err(corrupt)?;
+            let body: Vec<u8> = row.try_get(7).map_err(corrupt)?;
+            Ok(DeadLetter {
+                seq: row.try_get(0).map_err(corrupt)?,
+                source: row.try_get(1).map_err(corrupt)?,
+                event_id: row.try_get(2).map_err(corrupt)?,
+                received_at: row.try_get(3).map_err(corrupt)?,
+                dead_at: row
+                    .try_get::<_, Option<i64>>(4)
+                    .map_err(corrupt)?
+                    .unwrap_or_default(),
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                last_error: row
+                    .try_get::<_, Option<String>>(6)
+                    .map_err(corrupt)?
+                    .unwrap_or_default(),
+                body: body.into(),
+                direction,
+            })
+        })
+        .collect()
+}
+
+/// The dead-letter filter as SQL over `$1`…`$4` (the outbox's columns are
+/// aliased to these names).
+pub(super) const DEAD_FILTER: &str = "status = 'dead'
     AND ($1::text IS NULL OR event_id = $1)
     AND ($2::text IS NULL OR source = $2)
     AND ($3::bigint IS NULL OR dead_at >= $3)
@@ -349,49 +398,11 @@ impl Store for PostgresStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         let conn = self.pool.get().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let sql = format!(
             "SELECT seq, source, event_id, received_at, dead_at, attempts, last_error, body
              FROM wharf_inbox WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT $5"
         );
-        let rows = conn
-            .client()?
-            .query(
-                &sql,
-                &[
-                    &filter.event_id,
-                    &filter.source,
-                    &filter.since,
-                    &filter.until,
-                    &limit,
-                ],
-            )
-            .await
-            .map_err(db("dead letters"))?;
-        rows.iter()
-            .map(|row| {
-                let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt(e.to_string());
-                let attempts: i32 = row.try_get(5).map_err(corrupt)?;
-                let body: Vec<u8> = row.try_get(7).map_err(corrupt)?;
-                Ok(DeadLetter {
-                    seq: row.try_get(0).map_err(corrupt)?,
-                    source: row.try_get(1).map_err(corrupt)?,
-                    event_id: row.try_get(2).map_err(corrupt)?,
-                    received_at: row.try_get(3).map_err(corrupt)?,
-                    dead_at: row
-                        .try_get::<_, Option<i64>>(4)
-                        .map_err(corrupt)?
-                        .unwrap_or_default(),
-                    attempts: u32::try_from(attempts).unwrap_or(0),
-                    last_error: row
-                        .try_get::<_, Option<String>>(6)
-                        .map_err(corrupt)?
-                        .unwrap_or_default(),
-                    body: body.into(),
-                    direction: Direction::Inbound,
-                })
-            })
-            .collect()
+        query_dead(conn.client()?, &sql, filter, limit, Direction::Inbound).await
     }
 
     async fn replay(&self, filter: &ReplayFilter, now: i64) -> Result<u64, StoreError> {

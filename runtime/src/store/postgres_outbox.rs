@@ -7,7 +7,7 @@ use super::event::{bounded, Claim, DeadLetter, Direction, Inserted, ReplayFilter
 use super::outbound::{
     AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus, OutboxStore,
 };
-use super::postgres::PostgresStore;
+use super::postgres::{query_dead, PostgresStore, DEAD_FILTER};
 use tokio_postgres::{GenericClient, Row};
 
 fn db(what: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
@@ -64,11 +64,10 @@ fn message(row: &Row) -> Result<OutboundMessage, StoreError> {
     })
 }
 
-const DEAD_FILTER: &str = "status = 'dead'
-    AND ($1::text IS NULL OR message_id = $1)
-    AND ($2::text IS NULL OR endpoint = $2)
-    AND ($3::bigint IS NULL OR dead_at >= $3)
-    AND ($4::bigint IS NULL OR dead_at < $4)";
+/// The outbox with its columns named as the inbox's, for the shared
+/// dead-letter filter.
+const OUTBOX_AS_EVENTS: &str =
+    "(SELECT *, endpoint AS source, message_id AS event_id FROM wharf_outbox)";
 
 impl OutboxStore for PostgresStore {
     async fn enqueue(&self, message: NewMessage) -> Result<Inserted, StoreError> {
@@ -278,48 +277,11 @@ impl OutboxStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         let conn = self.connection().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let sql = format!(
-            "SELECT seq, endpoint, message_id, created_at, dead_at, attempts, last_error, body
-             FROM wharf_outbox WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT $5"
+            "SELECT seq, source, event_id, created_at, dead_at, attempts, last_error, body
+             FROM {OUTBOX_AS_EVENTS} AS o WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT $5"
         );
-        let rows = conn
-            .client()?
-            .query(
-                &sql,
-                &[
-                    &filter.event_id,
-                    &filter.source,
-                    &filter.since,
-                    &filter.until,
-                    &limit,
-                ],
-            )
-            .await
-            .map_err(db("dead messages"))?;
-        rows.iter()
-            .map(|row| {
-                let attempts: i32 = row.try_get(5).map_err(corrupt)?;
-                let body: Vec<u8> = row.try_get(7).map_err(corrupt)?;
-                Ok(DeadLetter {
-                    seq: row.try_get(0).map_err(corrupt)?,
-                    source: row.try_get(1).map_err(corrupt)?,
-                    event_id: row.try_get(2).map_err(corrupt)?,
-                    received_at: row.try_get(3).map_err(corrupt)?,
-                    dead_at: row
-                        .try_get::<_, Option<i64>>(4)
-                        .map_err(corrupt)?
-                        .unwrap_or_default(),
-                    attempts: u32::try_from(attempts).unwrap_or(0),
-                    last_error: row
-                        .try_get::<_, Option<String>>(6)
-                        .map_err(corrupt)?
-                        .unwrap_or_default(),
-                    body: body.into(),
-                    direction: Direction::Outbound,
-                })
-            })
-            .collect()
+        query_dead(conn.client()?, &sql, filter, limit, Direction::Outbound).await
     }
 
     async fn replay_messages(&self, filter: &ReplayFilter, now: i64) -> Result<u64, StoreError> {
@@ -327,7 +289,7 @@ impl OutboxStore for PostgresStore {
         let sql = format!(
             "UPDATE wharf_outbox SET status = 'pending', attempts = 0, next_attempt_at = $5,
                  dead_at = NULL
-             WHERE {DEAD_FILTER}"
+             WHERE seq IN (SELECT seq FROM {OUTBOX_AS_EVENTS} AS o WHERE {DEAD_FILTER})"
         );
         conn.client()?
             .execute(

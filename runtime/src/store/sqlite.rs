@@ -246,12 +246,53 @@ fn stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// The dead-letter filter as SQL over `?1`…`?4`.
-const DEAD_FILTER: &str = "status = 'dead'
+/// The dead-letter filter as SQL over `?1`…`?4` (`source` is the
+/// endpoint and `event_id` the message id in the outbox, whose columns
+/// are aliased to these names).
+pub(super) const DEAD_FILTER: &str = "status = 'dead'
     AND (?1 IS NULL OR event_id = ?1)
     AND (?2 IS NULL OR source = ?2)
     AND (?3 IS NULL OR dead_at >= ?3)
     AND (?4 IS NULL OR dead_at < ?4)";
+
+/// Dead letters from `sql`: a SELECT of (seq, source, id, arrival,
+/// dead_at, attempts, last_error, body) over the filter's `?1`…`?4` and a
+/// limit `?5`; the inbox's and the outbox's read the same way.
+pub(super) fn query_dead(
+    conn: &Connection,
+    sql: &str,
+    filter: &ReplayFilter,
+    limit: usize,
+    direction: Direction,
+) -> Result<Vec<DeadLetter>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(db("dead letters"))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let params = params![
+        filter.event_id,
+        filter.source,
+        filter.since,
+        filter.until,
+        limit
+    ];
+    let rows = statement
+        .query_map(params, |row| {
+            let body: Vec<u8> = row.get(7)?;
+            Ok(DeadLetter {
+                seq: row.get(0)?,
+                source: row.get(1)?,
+                event_id: row.get(2)?,
+                received_at: row.get(3)?,
+                dead_at: row.get::<_, Option<i64>>(4)?.unwrap_or_default(),
+                attempts: u32_column(row, 5)?,
+                last_error: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                body: body.into(),
+                direction,
+            })
+        })
+        .map_err(db("dead letters"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db("dead letters"))
+}
 
 /// A transaction for one event's handler, on a connection of its own. The
 /// transaction (`BEGIN IMMEDIATE`: SQLite's write lock) starts when the
@@ -464,42 +505,12 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         let filter = filter.clone();
+        let sql = format!(
+            "SELECT seq, source, event_id, received_at, dead_at, attempts, last_error, body
+             FROM wharf_inbox WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT ?5"
+        );
         self.shared
-            .blocking(move |conn| {
-                let sql = format!(
-                    "SELECT seq, source, event_id, received_at, dead_at, attempts, last_error, body
-                     FROM wharf_inbox WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT ?5"
-                );
-                let mut statement = conn.prepare_cached(&sql).map_err(db("dead letters"))?;
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let rows = statement
-                    .query_map(
-                        params![
-                            filter.event_id,
-                            filter.source,
-                            filter.since,
-                            filter.until,
-                            limit
-                        ],
-                        |row| {
-                            let body: Vec<u8> = row.get(7)?;
-                            Ok(DeadLetter {
-                                seq: row.get(0)?,
-                                source: row.get(1)?,
-                                event_id: row.get(2)?,
-                                received_at: row.get(3)?,
-                                dead_at: row.get::<_, Option<i64>>(4)?.unwrap_or_default(),
-                                attempts: u32_column(row, 5)?,
-                                last_error: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                                body: body.into(),
-                                direction: Direction::Inbound,
-                            })
-                        },
-                    )
-                    .map_err(db("dead letters"))?;
-                rows.collect::<Result<Vec<_>, _>>()
-                    .map_err(db("dead letters"))
-            })
+            .blocking(move |conn| query_dead(conn, &sql, &filter, limit, Direction::Inbound))
             .await
     }
 

@@ -6,7 +6,7 @@ use super::event::{bounded, Claim, DeadLetter, Direction, Inserted, ReplayFilter
 use super::outbound::{
     AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus, OutboxStore,
 };
-use super::sqlite::SqliteStore;
+use super::sqlite::{query_dead, SqliteStore, DEAD_FILTER};
 use rusqlite::{params, Connection, OptionalExtension};
 
 fn db(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -43,11 +43,10 @@ pub fn enqueue_in(conn: &Connection, message: &NewMessage) -> Result<Inserted, S
     Ok(seq.map_or(Inserted::Duplicate, Inserted::Stored))
 }
 
-const DEAD_FILTER: &str = "status = 'dead'
-    AND (?1 IS NULL OR message_id = ?1)
-    AND (?2 IS NULL OR endpoint = ?2)
-    AND (?3 IS NULL OR dead_at >= ?3)
-    AND (?4 IS NULL OR dead_at < ?4)";
+/// The outbox with its columns named as the inbox's, for the shared
+/// dead-letter filter.
+const OUTBOX_AS_EVENTS: &str =
+    "(SELECT *, endpoint AS source, message_id AS event_id FROM wharf_outbox)";
 
 impl OutboxStore for SqliteStore {
     async fn enqueue(&self, message: NewMessage) -> Result<Inserted, StoreError> {
@@ -259,43 +258,12 @@ impl OutboxStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DeadLetter>, StoreError> {
         let filter = filter.clone();
-        self.blocking(move |conn| {
-            let sql = format!(
-                "SELECT seq, endpoint, message_id, created_at, dead_at, attempts, last_error, body
-                 FROM wharf_outbox WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT ?5"
-            );
-            let mut statement = conn.prepare_cached(&sql).map_err(db("dead messages"))?;
-            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = statement
-                .query_map(
-                    params![
-                        filter.event_id,
-                        filter.source,
-                        filter.since,
-                        filter.until,
-                        limit
-                    ],
-                    |row| {
-                        let body: Vec<u8> = row.get(7)?;
-                        let attempts: i64 = row.get(5)?;
-                        Ok(DeadLetter {
-                            seq: row.get(0)?,
-                            source: row.get(1)?,
-                            event_id: row.get(2)?,
-                            received_at: row.get(3)?,
-                            dead_at: row.get::<_, Option<i64>>(4)?.unwrap_or_default(),
-                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                            last_error: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                            body: body.into(),
-                            direction: Direction::Outbound,
-                        })
-                    },
-                )
-                .map_err(db("dead messages"))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(db("dead messages"))
-        })
-        .await
+        let sql = format!(
+            "SELECT seq, source, event_id, created_at, dead_at, attempts, last_error, body
+             FROM {OUTBOX_AS_EVENTS} WHERE {DEAD_FILTER} ORDER BY dead_at, seq LIMIT ?5"
+        );
+        self.blocking(move |conn| query_dead(conn, &sql, &filter, limit, Direction::Outbound))
+            .await
     }
 
     async fn replay_messages(&self, filter: &ReplayFilter, now: i64) -> Result<u64, StoreError> {
@@ -304,7 +272,7 @@ impl OutboxStore for SqliteStore {
             let sql = format!(
                 "UPDATE wharf_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?5,
                      dead_at = NULL
-                 WHERE {DEAD_FILTER}"
+                 WHERE seq IN (SELECT seq FROM {OUTBOX_AS_EVENTS} WHERE {DEAD_FILTER})"
             );
             conn.execute(
                 &sql,

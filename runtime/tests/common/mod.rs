@@ -77,3 +77,46 @@ pub fn unavailable_when(
 pub fn first_attempts_fail() -> Arc<FaultServer> {
     unavailable_when(|seen| seen.index.is_multiple_of(2))
 }
+
+/// Real time for sleeps; a wall clock that moves only when a test moves it
+/// (for due times kept in a store as Unix milliseconds).
+#[allow(dead_code)] // not every test binary that shares this module uses it
+#[derive(Debug)]
+pub struct ManualWall {
+    unix_ms: std::sync::atomic::AtomicI64,
+}
+
+#[allow(dead_code)] // not every test binary that shares this module uses it
+impl ManualWall {
+    pub fn new() -> Arc<Self> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        Arc::new(ManualWall {
+            unix_ms: std::sync::atomic::AtomicI64::new(now),
+        })
+    }
+
+    pub fn advance(&self, by: std::time::Duration) {
+        self.unix_ms
+            .fetch_add(by.as_millis() as i64, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn ms(&self) -> i64 {
+        self.unix_ms.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Clock for ManualWall {
+    fn now(&self) -> wharf_runtime::time::Instant {
+        wharf_runtime::time::Instant::now()
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> wharf_runtime::time::Sleep {
+        wharf_runtime::time::Sleep::tokio(duration)
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.ms() as u64)
+    }
+}
