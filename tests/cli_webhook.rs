@@ -283,7 +283,7 @@ mod dlq {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn outbound_dead_letters_and_the_outbox_status() {
-        use wharf::store::{NewMessage, Next, OutboxStore};
+        use wharf::store::{AttemptOutcome, NewMessage, Next, OutboxStore};
         let dir = std::env::temp_dir().join(format!("wharf-cli-outbox-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite:{}", dir.join("store.db").display());
@@ -305,11 +305,14 @@ mod dlq {
             })
             .await
             .unwrap();
-        let error = Some("HTTP 400 Bad Request: no".to_owned());
-        assert!(store
-            .record_attempt(&claimed[0], None, Next::Dead, error, now + 5)
-            .await
-            .unwrap());
+        let outcome = AttemptOutcome {
+            message: claimed[0].clone(),
+            log: None,
+            next: Next::Dead,
+            error: Some("HTTP 400 Bad Request: no".to_owned()),
+        };
+        let recorded = store.record_attempts(&[outcome], now + 5).await.unwrap();
+        assert_eq!(recorded, [true]);
         store
             .claim_messages(Claim {
                 now,

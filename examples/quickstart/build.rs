@@ -5,7 +5,10 @@ use wharf_codegen::{Generator, PolicySpec, PolicyTarget};
 
 fn main() {
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/sandbox.yaml");
+    // Build scripts run in the package's directory: a relative path is
+    // the package's (read when the script runs, not baked in when it is
+    // compiled).
+    let spec = "../../specs/sandbox.yaml";
     let every_call = PolicySpec {
         timeout: Some(std::time::Duration::from_secs(10)),
         ..PolicySpec::default()

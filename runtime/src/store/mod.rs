@@ -44,7 +44,8 @@ pub use event::{
     Claim, DeadLetter, Depth, Direction, Failure, Inserted, NewEvent, ReplayFilter, StoredEvent,
 };
 pub use outbound::{
-    AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus, OutboxStore,
+    AttemptOutcome, AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus,
+    OutboxStore,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresTx};

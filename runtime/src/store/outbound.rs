@@ -88,6 +88,16 @@ pub enum Next {
     Release(i64),
 }
 
+/// An attempt's result, to record: the message (with its lease), the log
+/// row (none when nothing was sent), what comes next and why.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub message: OutboundMessage,
+    pub log: Option<AttemptRecord>,
+    pub next: Next,
+    pub error: Option<String>,
+}
+
 /// What the sender remembers of an endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndpointState {
@@ -126,16 +136,14 @@ pub trait OutboxStore: Send + Sync + 'static {
         claim: Claim,
     ) -> impl Future<Output = Result<Vec<OutboundMessage>, StoreError>> + Send;
 
-    /// Logs `attempt` and moves `message` on, in one transaction, if the
-    /// lease is still `message`'s (`false` otherwise: nothing changes).
-    fn record_attempt(
+    /// Logs each outcome's attempt and moves its message on, all in one
+    /// transaction; each only if its lease is still the message's (`false`
+    /// at its place in the result otherwise: nothing changes for it).
+    fn record_attempts(
         &self,
-        message: &OutboundMessage,
-        attempt: Option<AttemptRecord>,
-        next: Next,
-        error: Option<String>,
+        outcomes: &[AttemptOutcome],
         now: i64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<bool>, StoreError>> + Send;
 
     fn endpoint_state(
         &self,

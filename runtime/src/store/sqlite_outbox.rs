@@ -4,7 +4,8 @@
 use super::error::{with_causes, StoreError};
 use super::event::{bounded, Claim, DeadLetter, Direction, Inserted, ReplayFilter};
 use super::outbound::{
-    AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus, OutboxStore,
+    AttemptOutcome, AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus,
+    OutboxStore,
 };
 use super::sqlite::{query_dead, SqliteStore, DEAD_FILTER};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -47,6 +48,62 @@ pub fn enqueue_in(conn: &Connection, message: &NewMessage) -> Result<Inserted, S
 /// dead-letter filter.
 const OUTBOX_AS_EVENTS: &str =
     "(SELECT *, endpoint AS source, message_id AS event_id FROM wharf_outbox)";
+
+/// One outcome inside the pass's transaction: the state change under the
+/// lease, then its log row; `false` when the lease is gone.
+fn record_one(tx: &Connection, outcome: &AttemptOutcome, now: i64) -> Result<bool, StoreError> {
+    let (seq, token) = (outcome.message.seq, &outcome.message.lease_token);
+    let error = outcome.error.as_deref().map(bounded);
+    let changed = match outcome.next {
+        Next::Done => tx.execute(
+            "UPDATE wharf_outbox SET status = 'done', done_at = ?1, last_error = NULL,
+                 lease_token = NULL, lease_until = NULL
+             WHERE seq = ?2 AND lease_token = ?3 AND status = 'processing'",
+            params![now, seq, token],
+        ),
+        Next::RetryAt(at) => tx.execute(
+            "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = ?1, last_error = ?2,
+                 lease_token = NULL, lease_until = NULL
+             WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
+            params![at, error, seq, token],
+        ),
+        Next::Release(at) => tx.execute(
+            "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = ?1,
+                 attempts = MAX(attempts - 1, 0), last_error = COALESCE(?2, last_error),
+                 lease_token = NULL, lease_until = NULL
+             WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
+            params![at, error, seq, token],
+        ),
+        Next::Dead => tx.execute(
+            "UPDATE wharf_outbox SET status = 'dead', dead_at = ?1, last_error = ?2,
+                 lease_token = NULL, lease_until = NULL
+             WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
+            params![now, error, seq, token],
+        ),
+    }
+    .map_err(db("record attempt"))?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    if let Some(a) = &outcome.log {
+        tx.prepare_cached(
+            "INSERT INTO wharf_outbox_attempts (message_id, attempt, at, status, latency_ms, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
+                a.message_id,
+                a.attempt,
+                a.at,
+                a.status,
+                a.latency_ms,
+                a.error.as_deref().map(bounded)
+            ])
+        })
+        .map_err(db("delivery log"))?;
+    }
+    Ok(true)
+}
 
 impl OutboxStore for SqliteStore {
     async fn enqueue(&self, message: NewMessage) -> Result<Inserted, StoreError> {
@@ -97,61 +154,22 @@ impl OutboxStore for SqliteStore {
         .await
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        message: &OutboundMessage,
-        attempt: Option<AttemptRecord>,
-        next: Next,
-        error: Option<String>,
+        outcomes: &[AttemptOutcome],
         now: i64,
-    ) -> Result<bool, StoreError> {
-        let (seq, token) = (message.seq, message.lease_token.clone());
+    ) -> Result<Vec<bool>, StoreError> {
+        let outcomes = outcomes.to_vec();
         self.blocking(move |conn| {
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db("begin"))?;
-            let error = error.as_deref().map(bounded);
-            let changed = match next {
-                Next::Done => tx.execute(
-                    "UPDATE wharf_outbox SET status = 'done', done_at = ?1, last_error = NULL,
-                         lease_token = NULL, lease_until = NULL
-                     WHERE seq = ?2 AND lease_token = ?3 AND status = 'processing'",
-                    params![now, seq, token],
-                ),
-                Next::RetryAt(at) => tx.execute(
-                    "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = ?1, last_error = ?2,
-                         lease_token = NULL, lease_until = NULL
-                     WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
-                    params![at, error, seq, token],
-                ),
-                Next::Release(at) => tx.execute(
-                    "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = ?1,
-                         attempts = MAX(attempts - 1, 0), last_error = COALESCE(?2, last_error),
-                         lease_token = NULL, lease_until = NULL
-                     WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
-                    params![at, error, seq, token],
-                ),
-                Next::Dead => tx.execute(
-                    "UPDATE wharf_outbox SET status = 'dead', dead_at = ?1, last_error = ?2,
-                         lease_token = NULL, lease_until = NULL
-                     WHERE seq = ?3 AND lease_token = ?4 AND status = 'processing'",
-                    params![now, error, seq, token],
-                ),
-            }
-            .map_err(db("record attempt"))?;
-            if changed != 1 {
-                return Ok(false);
-            }
-            if let Some(a) = attempt {
-                tx.execute(
-                    "INSERT INTO wharf_outbox_attempts (message_id, attempt, at, status, latency_ms, error)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![a.message_id, a.attempt, a.at, a.status, a.latency_ms, a.error.as_deref().map(bounded)],
-                )
-                .map_err(db("delivery log"))?;
-            }
+            let recorded = outcomes
+                .iter()
+                .map(|outcome| record_one(&tx, outcome, now))
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit().map_err(db("commit"))?;
-            Ok(true)
+            Ok(recorded)
         })
         .await
     }

@@ -20,8 +20,8 @@ use crate::policy::breaker::BreakerConfig;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
 use crate::store::{
-    AttemptRecord, Claim, EndpointState, Inserted, NewMessage, Next, OutboundMessage, OutboxStore,
-    StoreError,
+    AttemptOutcome, AttemptRecord, Claim, EndpointState, Inserted, NewMessage, Next,
+    OutboundMessage, OutboxStore, StoreError,
 };
 use crate::time::{unix_ms, Clock, TokioClock};
 use http::{HeaderValue, Method, StatusCode};
@@ -286,19 +286,46 @@ impl<S: OutboxStore> Sender<S> {
             claimed: messages.len(),
             ..SendPass::default()
         };
+        // Each endpoint's state read once per pass, not once per message.
+        let mut states: HashMap<String, EndpointState> = HashMap::new();
+        for message in &messages {
+            if !states.contains_key(&message.endpoint) {
+                let state = self.store.endpoint_state(&message.endpoint).await?;
+                states.insert(message.endpoint.clone(), state);
+            }
+        }
         let concurrency = self.config.concurrency.max(1);
         let mut outcomes = Vec::with_capacity(messages.len());
         for chunk in messages.chunks(concurrency) {
-            let sends = chunk.iter().map(|m| self.deliver(m));
-            outcomes.extend(futures_util::future::join_all(sends).await);
+            let sends = chunk.iter().map(|m| {
+                let state = states.get(&m.endpoint).cloned().unwrap_or_default();
+                self.deliver(m, state)
+            });
+            for outcome in futures_util::future::join_all(sends).await {
+                outcomes.push(outcome?);
+            }
         }
-        for outcome in outcomes {
-            match outcome? {
-                Some(Next::Done) => pass.delivered += 1,
-                Some(Next::RetryAt(_)) => pass.retried += 1,
-                Some(Next::Dead) => pass.dead += 1,
-                Some(Next::Release(_)) => pass.delayed += 1,
-                None => {}
+        // The whole pass recorded in one transaction (one commit, one
+        // fsync on SQLite, for all its attempts).
+        let recorded = self
+            .store
+            .record_attempts(&outcomes, unix_ms(&*self.clock))
+            .await?;
+        for (outcome, recorded) in outcomes.iter().zip(recorded) {
+            if !recorded {
+                // The lease ran out meanwhile; another sender has the message.
+                continue;
+            }
+            match outcome.next {
+                Next::Done => pass.delivered += 1,
+                Next::RetryAt(_) => pass.retried += 1,
+                Next::Release(_) => pass.delayed += 1,
+                Next::Dead => {
+                    pass.dead += 1;
+                    let m = &outcome.message;
+                    let error = outcome.error.as_deref().unwrap_or_default();
+                    super::metrics::dead_message(&m.endpoint, &m.message_id, m.attempts, error);
+                }
             }
         }
         Ok(pass)
@@ -351,23 +378,29 @@ impl<S: OutboxStore> Sender<S> {
         self.endpoints.read().ok()?.get(id).cloned()
     }
 
-    /// One attempt at `message`; the outcome recorded (`None`: the lease
-    /// had run out and another sender has it).
-    async fn deliver(&self, message: &OutboundMessage) -> Result<Option<Next>, StoreError> {
+    /// One attempt at `message` (whose endpoint was in `state` when the
+    /// pass began): what to record.
+    async fn deliver(
+        &self,
+        message: &OutboundMessage,
+        mut state: EndpointState,
+    ) -> Result<AttemptOutcome, StoreError> {
         let now = unix_ms(&*self.clock);
+        let outcome =
+            |log: Option<AttemptRecord>, next: Next, error: Option<String>| AttemptOutcome {
+                message: message.clone(),
+                log,
+                next,
+                error,
+            };
         let Some(endpoint) = self.endpoint(&message.endpoint) else {
             let error = format!("endpoint {:?} is not registered", message.endpoint);
-            return self
-                .record(message, None, Next::Dead, Some(error), now)
-                .await;
+            return Ok(outcome(None, Next::Dead, Some(error)));
         };
-        let mut state = self.store.endpoint_state(&message.endpoint).await?;
         if state.disabled_at.is_some() {
             let why = state.disabled_reason.clone().unwrap_or_default();
             let error = format!("endpoint disabled: {why}");
-            return self
-                .record(message, None, Next::Dead, Some(error), now)
-                .await;
+            return Ok(outcome(None, Next::Dead, Some(error)));
         }
         let signed = endpoint
             .verifier
@@ -417,7 +450,7 @@ impl<S: OutboxStore> Sender<S> {
                         .await?;
                 }
                 let log = attempt(Some(response.status.as_u16()), None);
-                return self.record(message, Some(log), Next::Done, None, now).await;
+                return Ok(outcome(Some(log), Next::Done, None));
             }
             Ok(response) => {
                 // A redirect (never followed) or another non-2xx answer.
@@ -429,21 +462,15 @@ impl<S: OutboxStore> Sender<S> {
                 ErrorKind::BreakerOpen { retry_in } => {
                     let at = now.saturating_add(ms(*retry_in).max(1));
                     let error = "not sent: the endpoint's breaker is open".to_owned();
-                    return self
-                        .record(message, None, Next::Release(at), Some(error), now)
-                        .await;
+                    return Ok(outcome(None, Next::Release(at), Some(error)));
                 }
                 ErrorKind::RateLimitedLocally { wait } => {
                     let at = now.saturating_add(ms(*wait).max(1));
-                    return self
-                        .record(message, None, Next::Release(at), None, now)
-                        .await;
+                    return Ok(outcome(None, Next::Release(at), None));
                 }
                 ErrorKind::BulkheadFull => {
                     let at = now.saturating_add(1000);
-                    return self
-                        .record(message, None, Next::Release(at), None, now)
-                        .await;
+                    return Ok(outcome(None, Next::Release(at), None));
                 }
                 ErrorKind::Status {
                     status,
@@ -493,16 +520,7 @@ impl<S: OutboxStore> Sender<S> {
         let next = self
             .failing(&message.endpoint, &mut state, now, next)
             .await?;
-        if next == Next::Dead {
-            super::metrics::dead_message(
-                &message.endpoint,
-                &message.message_id,
-                message.attempts,
-                &error,
-            );
-        }
-        self.record(message, Some(log), next, Some(error), now)
-            .await
+        Ok(outcome(Some(log), next, Some(error)))
     }
 
     /// Notes a failure; past `disable_after` of failing, disables the
@@ -547,21 +565,6 @@ impl<S: OutboxStore> Sender<S> {
         self.store.set_endpoint_state(endpoint, state).await?;
         super::metrics::endpoint_disabled(endpoint, why);
         Ok(())
-    }
-
-    async fn record(
-        &self,
-        message: &OutboundMessage,
-        log: Option<AttemptRecord>,
-        next: Next,
-        error: Option<String>,
-        now: i64,
-    ) -> Result<Option<Next>, StoreError> {
-        let recorded = self
-            .store
-            .record_attempt(message, log, next, error, now)
-            .await?;
-        Ok(recorded.then_some(next))
     }
 
     /// Re-enables a disabled endpoint (its failing time starts again).
