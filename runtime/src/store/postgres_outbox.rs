@@ -70,78 +70,94 @@ fn message(row: &Row) -> Result<OutboundMessage, StoreError> {
 const OUTBOX_AS_EVENTS: &str =
     "(SELECT *, endpoint AS source, message_id AS event_id FROM wharf_outbox)";
 
-/// One outcome inside the pass's transaction: the state change under the
-/// lease, then its log row; `false` when the lease is gone.
-async fn record_one(
-    tx: &tokio_postgres::Transaction<'_>,
-    outcome: &AttemptOutcome,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let error = outcome.error.as_deref().map(bounded);
-    let (seq, token) = (&outcome.message.seq, &outcome.message.lease_token);
-    let changed = match outcome.next {
-        Next::Done => {
-            tx.execute(
+/// The statements recording a pass, prepared once per pass (not once per
+/// message: each preparation is a round trip).
+struct Recording {
+    done: tokio_postgres::Statement,
+    retry: tokio_postgres::Statement,
+    release: tokio_postgres::Statement,
+    dead: tokio_postgres::Statement,
+    log: tokio_postgres::Statement,
+}
+
+impl Recording {
+    async fn prepare(tx: &tokio_postgres::Transaction<'_>) -> Result<Self, StoreError> {
+        let prepare =
+            |sql: &'static str| async move { tx.prepare(sql).await.map_err(db("prepare")) };
+        Ok(Recording {
+            done: prepare(
                 "UPDATE wharf_outbox SET status = 'done', done_at = $1, last_error = NULL,
                      lease_token = NULL, lease_until = NULL
                  WHERE seq = $2 AND lease_token = $3 AND status = 'processing'",
-                &[&now, seq, token],
             )
-            .await
-        }
-        Next::RetryAt(at) => {
-            tx.execute(
+            .await?,
+            retry: prepare(
                 "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = $1, last_error = $2,
                      lease_token = NULL, lease_until = NULL
                  WHERE seq = $3 AND lease_token = $4 AND status = 'processing'",
-                &[&at, &error, seq, token],
             )
-            .await
-        }
-        Next::Release(at) => {
-            tx.execute(
+            .await?,
+            release: prepare(
                 "UPDATE wharf_outbox SET status = 'pending', next_attempt_at = $1,
                      attempts = GREATEST(attempts - 1, 0), last_error = COALESCE($2, last_error),
                      lease_token = NULL, lease_until = NULL
                  WHERE seq = $3 AND lease_token = $4 AND status = 'processing'",
-                &[&at, &error, seq, token],
             )
-            .await
-        }
-        Next::Dead => {
-            tx.execute(
+            .await?,
+            dead: prepare(
                 "UPDATE wharf_outbox SET status = 'dead', dead_at = $1, last_error = $2,
                      lease_token = NULL, lease_until = NULL
                  WHERE seq = $3 AND lease_token = $4 AND status = 'processing'",
-                &[&now, &error, seq, token],
+            )
+            .await?,
+            log: prepare(
+                "INSERT INTO wharf_outbox_attempts (message_id, attempt, at, status, latency_ms, error)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await?,
+        })
+    }
+
+    /// One outcome: the state change under the lease, then its log row;
+    /// `false` when the lease is gone.
+    async fn record(
+        &self,
+        tx: &tokio_postgres::Transaction<'_>,
+        outcome: &AttemptOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let error = outcome.error.as_deref().map(bounded);
+        let (seq, token) = (&outcome.message.seq, &outcome.message.lease_token);
+        let changed = match outcome.next {
+            Next::Done => tx.execute(&self.done, &[&now, seq, token]).await,
+            Next::RetryAt(at) => tx.execute(&self.retry, &[&at, &error, seq, token]).await,
+            Next::Release(at) => tx.execute(&self.release, &[&at, &error, seq, token]).await,
+            Next::Dead => tx.execute(&self.dead, &[&now, &error, seq, token]).await,
+        }
+        .map_err(db("record attempt"))?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        if let Some(a) = &outcome.log {
+            let attempt_no = i32::try_from(a.attempt).unwrap_or(i32::MAX);
+            let status = a.status.map(i32::from);
+            let log_error = a.error.as_deref().map(bounded);
+            tx.execute(
+                &self.log,
+                &[
+                    &a.message_id,
+                    &attempt_no,
+                    &a.at,
+                    &status,
+                    &a.latency_ms,
+                    &log_error,
+                ],
             )
             .await
+            .map_err(db("delivery log"))?;
         }
+        Ok(true)
     }
-    .map_err(db("record attempt"))?;
-    if changed != 1 {
-        return Ok(false);
-    }
-    if let Some(a) = &outcome.log {
-        let attempt_no = i32::try_from(a.attempt).unwrap_or(i32::MAX);
-        let status = a.status.map(i32::from);
-        let log_error = a.error.as_deref().map(bounded);
-        tx.execute(
-            "INSERT INTO wharf_outbox_attempts (message_id, attempt, at, status, latency_ms, error)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &a.message_id,
-                &attempt_no,
-                &a.at,
-                &status,
-                &a.latency_ms,
-                &log_error,
-            ],
-        )
-        .await
-        .map_err(db("delivery log"))?;
-    }
-    Ok(true)
 }
 
 impl OutboxStore for PostgresStore {
@@ -188,9 +204,10 @@ impl OutboxStore for PostgresStore {
         let mut conn = self.connection().await?;
         let client = conn.client_mut()?;
         let tx = client.transaction().await.map_err(db("begin"))?;
+        let recording = Recording::prepare(&tx).await?;
         let mut recorded = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
-            recorded.push(record_one(&tx, outcome, now).await?);
+            recorded.push(recording.record(&tx, outcome, now).await?);
         }
         tx.commit().await.map_err(db("commit"))?;
         Ok(recorded)
