@@ -815,6 +815,44 @@ async fn an_axum_router_mounts_the_receiver_in_one_line() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hyper_server_serves_the_receiver_as_a_tower_service() {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (store, _guard) = sqlite().await;
+    let store = Arc::new(store);
+    let wall = ManualWall::new();
+    let service = TowerToHyperService::new(receiver("hyper", &store, &wall));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    });
+    let body = r#"{"n":1}"#;
+    let signed = verifier(SECRET)
+        .sign(body.as_bytes(), "via-hyper", wall.ms() / 1000, None)
+        .unwrap();
+    let mut request = format!(
+        "POST /webhooks/test HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in signed.headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert_eq!(pending(&*store, "hyper").await, (1, 0));
+}
+
 #[test]
 fn headers_that_sign_are_not_stored() {
     // Checked through the stored event a worker sees.
