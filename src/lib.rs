@@ -196,6 +196,9 @@ pub use wharf_runtime::policy;
 /// Polling providers without webhooks: a durable cursor per sync, only
 /// changed records handed on, an interval that backs off when quiet.
 pub use wharf_runtime::poll;
+/// The relay of queued calls: what an app captured into its outbox
+/// (`wharf::client::capture`), sent through the request path.
+pub use wharf_runtime::relay;
 /// The durable store under the webhook inbox (SQLite, feature `sqlite`;
 /// PostgreSQL, feature `postgres`).
 pub use wharf_runtime::store;

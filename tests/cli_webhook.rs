@@ -283,7 +283,7 @@ mod dlq {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn outbound_dead_letters_and_the_outbox_status() {
-        use wharf::store::{AttemptOutcome, NewMessage, Next, OutboxStore};
+        use wharf::store::{AttemptOutcome, NewMessage, Next, OutboxStore, KIND_WEBHOOK};
         let dir = std::env::temp_dir().join(format!("wharf-cli-outbox-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite:{}", dir.join("store.db").display());
@@ -298,11 +298,14 @@ mod dlq {
             store.enqueue(message).await.unwrap();
         }
         let claimed = store
-            .claim_messages(Claim {
-                now,
-                lease_ms: 60_000,
-                limit: 1,
-            })
+            .claim_messages(
+                Claim {
+                    now,
+                    lease_ms: 60_000,
+                    limit: 1,
+                },
+                KIND_WEBHOOK,
+            )
             .await
             .unwrap();
         let outcome = AttemptOutcome {
@@ -314,11 +317,14 @@ mod dlq {
         let recorded = store.record_attempts(&[outcome], now + 5).await.unwrap();
         assert_eq!(recorded, [true]);
         store
-            .claim_messages(Claim {
-                now,
-                lease_ms: 60_000,
-                limit: 1,
-            })
+            .claim_messages(
+                Claim {
+                    now,
+                    lease_ms: 60_000,
+                    limit: 1,
+                },
+                KIND_WEBHOOK,
+            )
             .await
             .unwrap();
         let url2 = url.clone();

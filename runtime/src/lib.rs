@@ -18,6 +18,7 @@ mod operation;
 pub mod policy;
 pub mod poll;
 pub mod redact;
+pub mod relay;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -777,6 +777,16 @@ fn client_struct(w: &mut Writer, info: &ClientInfo) {
     w.line("&self.core");
     w.close("}");
     w.close("}");
+    w.blank();
+    w.open("impl ::wharf::client::GeneratedClient for Client {");
+    w.open("fn client_core(&self) -> &::wharf::client::ClientCore {");
+    w.line("&self.core");
+    w.close("}");
+    w.blank();
+    w.open("fn from_core(core: ::wharf::client::ClientCore) -> Self {");
+    w.line("Client { core }");
+    w.close("}");
+    w.close("}");
 }
 
 fn param_doc(w: &mut Writer, p: &Param) {

@@ -435,6 +435,16 @@ impl Client {
     }
 }
 
+impl ::wharf::client::GeneratedClient for Client {
+    fn client_core(&self) -> &::wharf::client::ClientCore {
+        &self.core
+    }
+
+    fn from_core(core: ::wharf::client::ClientCore) -> Self {
+        Client { core }
+    }
+}
+
 /// Operations tagged `json`.
 pub mod json {
     #[allow(unused_imports)]

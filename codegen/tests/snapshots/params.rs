@@ -271,6 +271,16 @@ impl Client {
     }
 }
 
+impl ::wharf::client::GeneratedClient for Client {
+    fn client_core(&self) -> &::wharf::client::ClientCore {
+        &self.core
+    }
+
+    fn from_core(core: ::wharf::client::ClientCore) -> Self {
+        Client { core }
+    }
+}
+
 /// Operations tagged `path`.
 pub mod path {
     #[allow(unused_imports)]

@@ -581,6 +581,16 @@ impl Client {
     }
 }
 
+impl ::wharf::client::GeneratedClient for Client {
+    fn client_core(&self) -> &::wharf::client::ClientCore {
+        &self.core
+    }
+
+    fn from_core(core: ::wharf::client::ClientCore) -> Self {
+        Client { core }
+    }
+}
+
 /// Operations tagged `pets`.
 pub mod pets {
     #[allow(unused_imports)]

@@ -378,6 +378,16 @@ impl Client {
     }
 }
 
+impl ::wharf::client::GeneratedClient for Client {
+    fn client_core(&self) -> &::wharf::client::ClientCore {
+        &self.core
+    }
+
+    fn from_core(core: ::wharf::client::ClientCore) -> Self {
+        Client { core }
+    }
+}
+
 /// Operations without a tag.
 pub mod untagged {
     #[allow(unused_imports)]

@@ -25,6 +25,7 @@ mod reqwest_transport;
 mod retry_after;
 mod retry_strategy;
 mod transport;
+mod verdict;
 
 pub use crate::operation::{
     scopes_for, Body, ByteStream, Chunks, HttpRequest, Opened, OperationMeta, Request, Response,
@@ -43,3 +44,4 @@ pub use request_signer::{RequestSigner, SigningInput};
 pub use reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 pub use retry_after::requested_delay;
 pub use transport::{SendFuture, StreamingSendFuture, Transport};
+pub use verdict::Verdict;

@@ -4,12 +4,14 @@
 //! raw response), and pagination streams.
 
 mod body;
+mod capture;
 mod paginate;
 mod params;
 mod reply;
 mod request;
 
 pub use body::{form as form_body, FieldEncoding, Multipart};
+pub use capture::{capture, CaptureError, GeneratedClient, QueuedCall};
 pub use futures_util::stream::Stream;
 pub use paginate::{next_offset, paginate};
 pub use params::Style;
@@ -77,6 +79,8 @@ impl std::fmt::Debug for CallSettings {
 pub struct ClientCore {
     integration: Integration,
     base_url: Arc<str>,
+    /// Set on a capturing copy: requests are recorded here, not sent.
+    capture: Option<capture::Slot>,
 }
 
 impl ClientCore {
@@ -84,6 +88,16 @@ impl ClientCore {
         ClientCore {
             integration,
             base_url: Arc::from(base_url.as_ref().trim_end_matches('/')),
+            capture: None,
+        }
+    }
+
+    /// A copy that records the requests it would send in `slot` instead
+    /// of sending them (see [`capture()`]).
+    pub(crate) fn capturing(&self, slot: capture::Slot) -> Self {
+        ClientCore {
+            capture: Some(slot),
+            ..self.clone()
         }
     }
 
@@ -113,10 +127,28 @@ impl ClientCore {
         settings: CallSettings,
     ) -> impl std::future::Future<Output = Result<RawReply, ApiError<E>>> + 'a {
         let operation = parts.operation;
-        let call = match self.build(parts, settings.headers, settings.raw_body, settings.url) {
-            Ok(request) => self.integration.call_counted(request, settings.options),
+        let request = match self.build(parts, settings.headers, settings.raw_body, settings.url) {
+            Ok(request) => request,
             Err(e) => return Either::Left(std::future::ready(Err(e))),
         };
+        if let Some(slot) = &self.capture {
+            let timeout = settings.options.timeout;
+            let captured = QueuedCall::from_request(self.integration.name(), &request, timeout);
+            if let Ok(mut slot) = slot.lock() {
+                slot.get_or_insert(captured);
+            }
+            let error = ApiError::Call(Box::new(crate::call::Error {
+                kind: ErrorKind::InvalidRequest {
+                    reason: "captured for the outbox, not sent".into(),
+                },
+                integration: self.integration.name().to_owned(),
+                operation: static_name(operation).to_owned(),
+                attempts: 0,
+                budget_exhausted: false,
+            }));
+            return Either::Left(std::future::ready(Err(error)));
+        }
+        let call = self.integration.call_counted(request, settings.options);
         Either::Right(call.map(move |result| match result {
             Ok((r, attempts)) => Ok(self.raw(operation, r.status, r.headers, r.body, attempts)),
             Err(e) => self.error_reply(operation, e),

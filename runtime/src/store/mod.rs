@@ -45,7 +45,7 @@ pub use event::{
 };
 pub use outbound::{
     AttemptOutcome, AttemptRecord, EndpointState, NewMessage, Next, OutboundMessage, OutboxStatus,
-    OutboxStore,
+    OutboxStore, KIND_CALL, KIND_WEBHOOK,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PostgresTx};

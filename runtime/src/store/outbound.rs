@@ -22,7 +22,14 @@ pub struct NewMessage {
     /// Unix milliseconds: when it was enqueued, and when it is first due.
     pub created_at: i64,
     pub due_at: i64,
+    /// Who sends it: [`KIND_WEBHOOK`] (a sender) or [`KIND_CALL`] (a relay).
+    pub kind: &'static str,
 }
+
+/// An outbound webhook message.
+pub const KIND_WEBHOOK: &str = "webhook";
+/// A queued call of a generated operation.
+pub const KIND_CALL: &str = "call";
 
 impl NewMessage {
     /// A message with a new id (`msg_` and 32 hex digits of OS
@@ -40,6 +47,24 @@ impl NewMessage {
             body: body.into(),
             created_at: now,
             due_at: now,
+            kind: KIND_WEBHOOK,
+        })
+    }
+
+    /// A queued call (see `wharf::client::capture`), due at `now`. Its id
+    /// is the call's idempotency key when the relay sends it.
+    pub fn call(
+        call: &crate::client::QueuedCall,
+        now: i64,
+    ) -> Result<Self, crate::RandomSourceFailed> {
+        Ok(NewMessage {
+            message_id: crate::ids::idempotency_key()?,
+            endpoint: call.integration.clone(),
+            event_type: call.operation.clone(),
+            body: call.to_bytes().into(),
+            created_at: now,
+            due_at: now,
+            kind: KIND_CALL,
         })
     }
 }
@@ -129,11 +154,12 @@ pub trait OutboxStore: Send + Sync + 'static {
         message: NewMessage,
     ) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
 
-    /// Leases up to `claim.limit` due messages (pending and due, or in
-    /// flight under a lease that ran out), counting an attempt on each.
+    /// Leases up to `claim.limit` due messages of `kind` (pending and due,
+    /// or in flight under a lease that ran out), counting an attempt on each.
     fn claim_messages(
         &self,
         claim: Claim,
+        kind: &'static str,
     ) -> impl Future<Output = Result<Vec<OutboundMessage>, StoreError>> + Send;
 
     /// Logs each outcome's attempt and moves its message on, all in one

@@ -29,8 +29,8 @@ pub async fn enqueue_in(
     let row = client
         .query_opt(
             "INSERT INTO wharf_outbox
-                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6)
+                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
              ON CONFLICT (message_id) DO NOTHING
              RETURNING seq",
             &[
@@ -40,6 +40,7 @@ pub async fn enqueue_in(
                 &&message.body[..],
                 &message.created_at,
                 &message.due_at,
+                &message.kind,
             ],
         )
         .await
@@ -166,7 +167,11 @@ impl OutboxStore for PostgresStore {
         enqueue_in(conn.client()?, &message).await
     }
 
-    async fn claim_messages(&self, claim: Claim) -> Result<Vec<OutboundMessage>, StoreError> {
+    async fn claim_messages(
+        &self,
+        claim: Claim,
+        kind: &'static str,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
         let token = crate::ids::correlation_id()
             .map_err(|e| StoreError::Backend(format!("lease token: {e}")))?
             .to_string();
@@ -180,14 +185,15 @@ impl OutboxStore for PostgresStore {
                      lease_token = $1, lease_until = $2 + $3
                  WHERE seq IN (
                      SELECT seq FROM wharf_outbox
-                     WHERE (status = 'pending' AND next_attempt_at <= $2)
-                        OR (status = 'processing' AND lease_until < $2)
+                     WHERE kind = $5
+                       AND ((status = 'pending' AND next_attempt_at <= $2)
+                        OR (status = 'processing' AND lease_until < $2))
                      ORDER BY next_attempt_at, seq
                      LIMIT $4
                      FOR UPDATE SKIP LOCKED)
                  RETURNING seq, message_id, endpoint, event_type, body, created_at,
                            attempts, lease_token",
-                &[&token, &claim.now, &claim.lease_ms, &limit],
+                &[&token, &claim.now, &claim.lease_ms, &limit, &kind],
             )
             .await
             .map_err(db("claim"))?;

@@ -28,6 +28,7 @@ CREATE INDEX IF NOT EXISTS wharf_inbox_order ON wharf_inbox (source, order_key, 
 /// Outbound messages, their delivery log, and endpoints' state.
 pub(super) const OUTBOX: &str = "
 CREATE TABLE IF NOT EXISTS wharf_outbox (
+    kind text NOT NULL DEFAULT 'webhook',
     seq bigserial PRIMARY KEY,
     message_id text NOT NULL UNIQUE,
     endpoint text NOT NULL,
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS wharf_outbox (
     dead_at bigint,
     done_at bigint
 );
-CREATE INDEX IF NOT EXISTS wharf_outbox_due ON wharf_outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS wharf_outbox_due ON wharf_outbox (kind, status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS wharf_outbox_attempts (
     id bigserial PRIMARY KEY,
     message_id text NOT NULL,

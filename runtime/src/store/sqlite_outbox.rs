@@ -22,8 +22,8 @@ pub fn enqueue_in(conn: &Connection, message: &NewMessage) -> Result<Inserted, S
     let seq: Option<i64> = conn
         .prepare_cached(
             "INSERT INTO wharf_outbox
-                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)
+                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)
              ON CONFLICT (message_id) DO NOTHING
              RETURNING seq",
         )
@@ -35,7 +35,8 @@ pub fn enqueue_in(conn: &Connection, message: &NewMessage) -> Result<Inserted, S
                 message.event_type,
                 &message.body[..],
                 message.created_at,
-                message.due_at
+                message.due_at,
+                message.kind
             ],
             |row| row.get(0),
         )
@@ -110,7 +111,11 @@ impl OutboxStore for SqliteStore {
         self.blocking(move |conn| enqueue_in(conn, &message)).await
     }
 
-    async fn claim_messages(&self, claim: Claim) -> Result<Vec<OutboundMessage>, StoreError> {
+    async fn claim_messages(
+        &self,
+        claim: Claim,
+        kind: &'static str,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
         let token = crate::ids::correlation_id()
             .map_err(|e| StoreError::Backend(format!("lease token: {e}")))?
             .to_string();
@@ -122,8 +127,9 @@ impl OutboxStore for SqliteStore {
                          lease_token = ?1, lease_until = ?2 + ?3
                      WHERE seq IN (
                          SELECT seq FROM wharf_outbox
-                         WHERE (status = 'pending' AND next_attempt_at <= ?2)
-                            OR (status = 'processing' AND lease_until < ?2)
+                         WHERE kind = ?5
+                           AND ((status = 'pending' AND next_attempt_at <= ?2)
+                            OR (status = 'processing' AND lease_until < ?2))
                          ORDER BY next_attempt_at, seq
                          LIMIT ?4)
                      RETURNING seq, message_id, endpoint, event_type, body, created_at,
@@ -132,20 +138,23 @@ impl OutboxStore for SqliteStore {
                 .map_err(db("claim"))?;
             let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
             let rows = statement
-                .query_map(params![token, claim.now, claim.lease_ms, limit], |row| {
-                    let body: Vec<u8> = row.get(4)?;
-                    let attempts: i64 = row.get(6)?;
-                    Ok(OutboundMessage {
-                        seq: row.get(0)?,
-                        message_id: row.get(1)?,
-                        endpoint: row.get(2)?,
-                        event_type: row.get(3)?,
-                        body: body.into(),
-                        created_at: row.get(5)?,
-                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                        lease_token: row.get(7)?,
-                    })
-                })
+                .query_map(
+                    params![token, claim.now, claim.lease_ms, limit, kind],
+                    |row| {
+                        let body: Vec<u8> = row.get(4)?;
+                        let attempts: i64 = row.get(6)?;
+                        Ok(OutboundMessage {
+                            seq: row.get(0)?,
+                            message_id: row.get(1)?,
+                            endpoint: row.get(2)?,
+                            event_type: row.get(3)?,
+                            body: body.into(),
+                            created_at: row.get(5)?,
+                            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                            lease_token: row.get(7)?,
+                        })
+                    },
+                )
                 .map_err(db("claim"))?;
             let mut messages = rows.collect::<Result<Vec<_>, _>>().map_err(db("claim"))?;
             messages.sort_by_key(|m| m.seq);

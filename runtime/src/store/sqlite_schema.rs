@@ -28,6 +28,7 @@ CREATE INDEX IF NOT EXISTS wharf_inbox_order ON wharf_inbox (source, order_key, 
 /// Outbound messages, their delivery log, and endpoints' state.
 pub(super) const OUTBOX: &str = "
 CREATE TABLE IF NOT EXISTS wharf_outbox (
+    kind TEXT NOT NULL DEFAULT 'webhook',
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL UNIQUE,
     endpoint TEXT NOT NULL,
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS wharf_outbox (
     dead_at INTEGER,
     done_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS wharf_outbox_due ON wharf_outbox (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS wharf_outbox_due ON wharf_outbox (kind, status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS wharf_outbox_attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL,

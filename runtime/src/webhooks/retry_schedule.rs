@@ -140,6 +140,25 @@ impl RetrySchedule {
     }
 }
 
+impl RetrySchedule {
+    /// [`RetrySchedule::next_attempt`], but not sooner than `at_least`
+    /// after `now` (a provider's `Retry-After`).
+    pub fn next_attempt_after(
+        &self,
+        attempts: u32,
+        now: i64,
+        at_least: Option<Duration>,
+    ) -> Option<i64> {
+        let at = self.next_attempt(attempts, now)?;
+        Some(match at_least {
+            Some(after) => {
+                at.max(now.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX)))
+            }
+            None => at,
+        })
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

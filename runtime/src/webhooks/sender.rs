@@ -13,23 +13,23 @@ use super::retry_schedule::RetrySchedule;
 use super::scheme::Scheme;
 use super::verifier::Verifier;
 use crate::call::{
-    AddressGuard, CallOptions, ErrorKind, Integration, IntegrationConfig, OperationMeta, Request,
-    ReqwestTransport, TransportErrorKind,
+    AddressGuard, CallOptions, Integration, IntegrationConfig, OperationMeta, Request,
+    ReqwestTransport, Verdict,
 };
 use crate::policy::breaker::BreakerConfig;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
 use crate::store::{
     AttemptOutcome, AttemptRecord, Claim, EndpointState, Inserted, NewMessage, Next,
-    OutboundMessage, OutboxStore, StoreError,
+    OutboundMessage, OutboxStore, StoreError, KIND_WEBHOOK,
 };
 use crate::time::{unix_ms, Clock, TokioClock};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 /// How the sender delivers.
 #[derive(Debug, Clone)]
@@ -137,11 +137,6 @@ impl<S: OutboxStore> fmt::Debug for Sender<S> {
 
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// A permanent refusal: 4xx other than 408, 409, 425 and 429.
-fn permanent(status: StatusCode) -> bool {
-    status.is_client_error() && ![408, 409, 425, 429].contains(&status.as_u16())
 }
 
 impl<S: OutboxStore> Sender<S> {
@@ -276,11 +271,14 @@ impl<S: OutboxStore> Sender<S> {
         let now = unix_ms(&*self.clock);
         let messages = self
             .store
-            .claim_messages(Claim {
-                now,
-                lease_ms: ms(self.config.lease),
-                limit: self.config.batch.max(1),
-            })
+            .claim_messages(
+                Claim {
+                    now,
+                    lease_ms: ms(self.config.lease),
+                    limit: self.config.batch.max(1),
+                },
+                KIND_WEBHOOK,
+            )
             .await?;
         let mut pass = SendPass {
             claimed: messages.len(),
@@ -393,6 +391,11 @@ impl<S: OutboxStore> Sender<S> {
                 next,
                 error,
             };
+        let max = self.config.schedule.max_attempts();
+        if message.attempts > max {
+            let error = format!("no outcome after {max} attempts (leases ran out)");
+            return Ok(outcome(None, Next::Dead, Some(error)));
+        }
         let Some(endpoint) = self.endpoint(&message.endpoint) else {
             let error = format!("endpoint {:?} is not registered", message.endpoint);
             return Ok(outcome(None, Next::Dead, Some(error)));
@@ -435,87 +438,39 @@ impl<S: OutboxStore> Sender<S> {
             error,
         };
         let retry = |after: Option<Duration>| {
-            let scheduled = self.config.schedule.next_attempt(message.attempts, now);
-            match (scheduled, after) {
-                (Some(at), Some(after)) => Next::RetryAt(at.max(now.saturating_add(ms(after)))),
-                (Some(at), None) => Next::RetryAt(at),
-                (None, _) => Next::Dead,
-            }
+            self.config
+                .schedule
+                .next_attempt_after(message.attempts, now, after)
+                .map_or(Next::Dead, Next::RetryAt)
         };
-        let (log, next, error) = match result {
-            Ok(response) if response.status.is_success() => {
+        let wall = UNIX_EPOCH + Duration::from_millis(u64::try_from(now).unwrap_or(0));
+        let (log, next, error) = match Verdict::of(&result, wall) {
+            Verdict::Delivered { status } => {
                 if state.failing_since.take().is_some() {
                     self.store
                         .set_endpoint_state(&message.endpoint, &state)
                         .await?;
                 }
-                let log = attempt(Some(response.status.as_u16()), None);
-                return Ok(outcome(Some(log), Next::Done, None));
+                return Ok(outcome(Some(attempt(Some(status), None)), Next::Done, None));
             }
-            Ok(response) => {
-                // A redirect (never followed) or another non-2xx answer.
-                let error = format!("HTTP {}", response.status);
-                let log = attempt(Some(response.status.as_u16()), Some(error.clone()));
-                (log, retry(None), error)
+            Verdict::NotSent { after, why } => {
+                let at = now.saturating_add(ms(after));
+                return Ok(outcome(None, Next::Release(at), Some(why)));
             }
-            Err(e) => match &e.kind {
-                ErrorKind::BreakerOpen { retry_in } => {
-                    let at = now.saturating_add(ms(*retry_in).max(1));
-                    let error = "not sent: the endpoint's breaker is open".to_owned();
-                    return Ok(outcome(None, Next::Release(at), Some(error)));
-                }
-                ErrorKind::RateLimitedLocally { wait } => {
-                    let at = now.saturating_add(ms(*wait).max(1));
-                    return Ok(outcome(None, Next::Release(at), None));
-                }
-                ErrorKind::BulkheadFull => {
-                    let at = now.saturating_add(1000);
-                    return Ok(outcome(None, Next::Release(at), None));
-                }
-                ErrorKind::Status {
-                    status,
-                    headers,
-                    body,
-                    ..
-                } => {
-                    let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-                    let error = format!(
-                        "HTTP {status}: {}",
-                        crate::redact::provider_text(&text, &[])
-                    );
-                    let log = attempt(Some(status.as_u16()), Some(error.clone()));
-                    let next = if *status == StatusCode::GONE {
-                        self.disable(
-                            &message.endpoint,
-                            &mut state,
-                            now,
-                            "the endpoint answered 410 Gone",
-                        )
-                        .await?;
-                        Next::Dead
-                    } else if permanent(*status) {
-                        Next::Dead
-                    } else {
-                        let wall =
-                            UNIX_EPOCH + Duration::from_millis(u64::try_from(now).unwrap_or(0));
-                        retry(crate::call::requested_delay(
-                            headers,
-                            wall.max(SystemTime::UNIX_EPOCH),
-                        ))
-                    };
-                    (log, next, error)
-                }
-                ErrorKind::Transport { error, .. }
-                    if error.kind == TransportErrorKind::Insecure =>
-                {
-                    let error = format!("refused: {error}");
-                    (attempt(None, Some(error.clone())), Next::Dead, error)
-                }
-                _ => {
-                    let error = e.to_string();
-                    (attempt(None, Some(error.clone())), retry(None), error)
-                }
-            },
+            Verdict::Gone { error } => {
+                let why = "the endpoint answered 410 Gone";
+                self.disable(&message.endpoint, &mut state, now, why)
+                    .await?;
+                (attempt(Some(410), Some(error.clone())), Next::Dead, error)
+            }
+            Verdict::Permanent { status, error } => {
+                (attempt(status, Some(error.clone())), Next::Dead, error)
+            }
+            Verdict::Retry {
+                status,
+                error,
+                after,
+            } => (attempt(status, Some(error.clone())), retry(after), error),
         };
         let next = self
             .failing(&message.endpoint, &mut state, now, next)
