@@ -223,7 +223,10 @@ fn main() {
                 );
             }
         }
-        for (name, rates) in [("relay sqlite", &relay_sqlite), ("relay postgres", &relay_postgres)] {
+        for (name, rates) in [
+            ("relay sqlite", &relay_sqlite),
+            ("relay postgres", &relay_postgres),
+        ] {
             for rate in rates {
                 println!(
                     "{name:<15} {rate:>8.0} calls/s  {:.2}x of baseline",
