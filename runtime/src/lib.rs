@@ -15,6 +15,7 @@ mod drift;
 mod ids;
 mod nullable;
 mod operation;
+pub mod outbox_loop;
 pub mod policy;
 pub mod poll;
 pub mod redact;

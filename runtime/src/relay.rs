@@ -10,8 +10,9 @@
 
 use crate::call::{CallOptions, Integration, OperationMeta, Verdict};
 use crate::client::QueuedCall;
+use crate::outbox_loop;
 use crate::store::{
-    AttemptOutcome, AttemptRecord, Claim, Next, OutboundMessage, OutboxStore, StoreError, KIND_CALL,
+    AttemptOutcome, AttemptRecord, Next, OutboundMessage, OutboxStore, StoreError, KIND_CALL,
 };
 use crate::time::{unix_ms, Clock, TokioClock};
 use crate::webhooks::RetrySchedule;
@@ -48,14 +49,7 @@ impl Default for RelayConfig {
 }
 
 /// What one pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RelayPass {
-    pub claimed: usize,
-    pub sent: usize,
-    pub retried: usize,
-    pub dead: usize,
-    pub delayed: usize,
-}
+pub type RelayPass = crate::outbox_loop::Pass;
 
 struct Target {
     integration: Integration,
@@ -124,94 +118,43 @@ impl<S: OutboxStore> Relay<S> {
     /// Claims the due calls once and sends them; the pass's outcomes are
     /// recorded in one transaction.
     pub async fn send_once(&self) -> Result<RelayPass, StoreError> {
-        let now = unix_ms(&*self.clock);
-        let claim = Claim {
-            now,
-            lease_ms: ms(self.config.lease),
-            limit: self.config.batch.max(1),
-        };
-        let messages = self.store.claim_messages(claim, KIND_CALL).await?;
-        let mut pass = RelayPass {
-            claimed: messages.len(),
-            ..RelayPass::default()
-        };
+        let clock = &*self.clock;
+        let (lease, batch) = (self.config.lease, self.config.batch);
+        let messages = outbox_loop::claim(&*self.store, clock, KIND_CALL, lease, batch).await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for chunk in messages.chunks(self.config.concurrency.max(1)) {
             let sends = chunk.iter().map(|m| self.send(m));
             outcomes.extend(futures_util::future::join_all(sends).await);
         }
-        let recorded = self
-            .store
-            .record_attempts(&outcomes, unix_ms(&*self.clock))
-            .await?;
-        for (outcome, recorded) in outcomes.iter().zip(recorded) {
-            if !recorded {
-                continue;
-            }
-            match outcome.next {
-                Next::Done => pass.sent += 1,
-                Next::RetryAt(_) => pass.retried += 1,
-                Next::Release(_) => pass.delayed += 1,
-                Next::Dead => {
-                    pass.dead += 1;
-                    let m = &outcome.message;
-                    tracing::warn!(
-                        integration = %m.endpoint,
-                        operation = %m.event_type,
-                        id = %m.message_id,
-                        attempts = m.attempts,
-                        error = outcome.error.as_deref().unwrap_or_default(),
-                        "queued call moved to the dead-letter queue"
-                    );
-                    metrics::counter!(
-                        "wharf_outbox_dead_letters_total",
-                        "integration" => m.endpoint.clone()
-                    )
-                    .increment(1);
-                }
-            }
-        }
-        Ok(pass)
+        outbox_loop::record(&*self.store, clock, messages.len(), &outcomes, |dead| {
+            let m = &dead.message;
+            tracing::warn!(
+                integration = %m.endpoint,
+                operation = %m.event_type,
+                id = %m.message_id,
+                attempts = m.attempts,
+                error = dead.error.as_deref().unwrap_or_default(),
+                "queued call moved to the dead-letter queue"
+            );
+            metrics::counter!("wharf_outbox_dead_letters_total", "integration" => m.endpoint.clone())
+                .increment(1);
+        })
+        .await
     }
 
     /// Sends until nothing is pending or in flight.
     pub async fn run_until_idle(&self) -> Result<(), StoreError> {
-        loop {
-            if self.send_once().await?.claimed > 0 {
-                continue;
-            }
-            let waiting: u64 = self
-                .store
-                .outbox_status()
-                .await?
-                .iter()
-                .map(|s| s.pending + s.in_flight)
-                .sum();
-            if waiting == 0 {
-                return Ok(());
-            }
-            self.clock.sleep(self.config.poll_interval).await;
-        }
+        let poll = self.config.poll_interval;
+        outbox_loop::run_until_idle(&*self.store, &*self.clock, KIND_CALL, poll, || {
+            self.send_once()
+        })
+        .await
     }
 
     /// Sends until `shutdown` completes.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            let pass = tokio::select! {
-                () = &mut shutdown => return,
-                pass = self.send_once() => pass,
-            };
-            match pass {
-                Ok(pass) if pass.claimed > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "relay could not claim calls"),
-            }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = self.clock.sleep(self.config.poll_interval) => {}
-            }
-        }
+        let poll = self.config.poll_interval;
+        outbox_loop::run(&*self.clock, poll, "relay", || self.send_once(), shutdown).await
     }
 
     async fn send(&self, message: &OutboundMessage) -> AttemptOutcome {

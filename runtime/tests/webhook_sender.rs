@@ -444,3 +444,30 @@ async fn two_senders_on_one_postgres_deliver_each_message_once() {
     assert_eq!(store.replay_messages(&by_endpoint, now).await.unwrap(), 1);
     assert_eq!(store.outbox_status().await.unwrap()[0].pending, 1);
 }
+
+#[tokio::test]
+async fn a_sender_neither_waits_for_nor_touches_queued_calls() {
+    let f = fixture(|_: &Seen| Fault::ok(), schedule(&[0])).await;
+    let call = wharf_runtime::client::QueuedCall {
+        integration: "billing".into(),
+        operation: "createInvoice".into(),
+        url: "https://billing.example/invoices".into(),
+        headers: vec![],
+        body: String::new(),
+        timeout_ms: None,
+    };
+    f.store
+        .enqueue(NewMessage::call(&call, f.wall.ms()).unwrap())
+        .await
+        .unwrap();
+    f.sender.enqueue("acme", "a", "{}").await.unwrap();
+    // Returns once its own kind is done, though a call is still pending.
+    tokio::time::timeout(Duration::from_secs(10), f.sender.run_until_idle())
+        .await
+        .expect("the sender does not wait for the relay's work")
+        .unwrap();
+    let status = f.store.outbox_status().await.unwrap();
+    assert_eq!(status.len(), 1, "{status:?}");
+    assert_eq!((status[0].kind.as_str(), status[0].pending), ("call", 1));
+    assert_eq!(f.server.log().requests.len(), 1);
+}

@@ -136,6 +136,8 @@ pub struct EndpointState {
 /// One endpoint's queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
+    /// [`KIND_WEBHOOK`] or [`KIND_CALL`].
+    pub kind: String,
     pub endpoint: String,
     pub pending: u64,
     pub in_flight: u64,
@@ -188,7 +190,8 @@ pub trait OutboxStore: Send + Sync + 'static {
         message_id: &str,
     ) -> impl Future<Output = Result<Vec<AttemptRecord>, StoreError>> + Send;
 
-    /// Per endpoint: pending, in flight, dead, and the oldest waiting.
+    /// Per kind and endpoint: pending, in flight, dead, and the oldest
+    /// waiting.
     fn outbox_status(&self) -> impl Future<Output = Result<Vec<OutboxStatus>, StoreError>> + Send;
 
     /// Dead messages matching `filter` (`source` is the endpoint), oldest

@@ -294,8 +294,10 @@ impl OutboxStore for PostgresStore {
                         COUNT(*) FILTER (WHERE status = 'pending'),
                         COUNT(*) FILTER (WHERE status = 'processing'),
                         COUNT(*) FILTER (WHERE status = 'dead'),
-                        MIN(created_at) FILTER (WHERE status IN ('pending', 'processing'))
-                 FROM wharf_outbox WHERE status <> 'done' GROUP BY endpoint ORDER BY endpoint",
+                        MIN(created_at) FILTER (WHERE status IN ('pending', 'processing')),
+                        kind
+                 FROM wharf_outbox WHERE status <> 'done'
+                 GROUP BY kind, endpoint ORDER BY kind, endpoint",
                 &[],
             )
             .await
@@ -303,6 +305,7 @@ impl OutboxStore for PostgresStore {
         rows.iter()
             .map(|row| {
                 Ok(OutboxStatus {
+                    kind: row.try_get(5).map_err(corrupt)?,
                     endpoint: row.try_get(0).map_err(corrupt)?,
                     pending: row.try_get::<_, i64>(1).map_err(corrupt)?.max(0) as u64,
                     in_flight: row.try_get::<_, i64>(2).map_err(corrupt)?.max(0) as u64,

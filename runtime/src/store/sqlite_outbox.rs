@@ -259,13 +259,16 @@ impl OutboxStore for SqliteStore {
                 .prepare_cached(
                     "SELECT endpoint,
                             SUM(status = 'pending'), SUM(status = 'processing'), SUM(status = 'dead'),
-                            MIN(CASE WHEN status IN ('pending', 'processing') THEN created_at END)
-                     FROM wharf_outbox WHERE status <> 'done' GROUP BY endpoint ORDER BY endpoint",
+                            MIN(CASE WHEN status IN ('pending', 'processing') THEN created_at END),
+                            kind
+                     FROM wharf_outbox WHERE status <> 'done'
+                     GROUP BY kind, endpoint ORDER BY kind, endpoint",
                 )
                 .map_err(db("outbox status"))?;
             let rows = statement
                 .query_map([], |row| {
                     Ok(OutboxStatus {
+                        kind: row.get(5)?,
                         endpoint: row.get(0)?,
                         pending: row.get::<_, i64>(1)?.max(0) as u64,
                         in_flight: row.get::<_, i64>(2)?.max(0) as u64,

@@ -284,8 +284,11 @@ impl<S: Store> Receiver<S> {
             headers: headers
                 .iter()
                 .filter(|(name, _)| kept(name.as_str()))
-                .filter_map(|(name, value)| {
-                    Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                .map(|(name, value)| {
+                    // Kept whole: bytes that are not text are replaced, not
+                    // the header dropped.
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
                 })
                 .collect(),
             body,

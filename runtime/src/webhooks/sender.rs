@@ -16,12 +16,13 @@ use crate::call::{
     AddressGuard, CallOptions, Integration, IntegrationConfig, OperationMeta, Request,
     ReqwestTransport, Verdict,
 };
+use crate::outbox_loop;
 use crate::policy::breaker::BreakerConfig;
 use crate::policy::rate_limit::RateLimit;
 use crate::policy::retry::RetryPolicy;
 use crate::store::{
-    AttemptOutcome, AttemptRecord, Claim, EndpointState, Inserted, NewMessage, Next,
-    OutboundMessage, OutboxStore, StoreError, KIND_WEBHOOK,
+    AttemptOutcome, AttemptRecord, EndpointState, Inserted, NewMessage, Next, OutboundMessage,
+    OutboxStore, StoreError, KIND_WEBHOOK,
 };
 use crate::time::{unix_ms, Clock, TokioClock};
 use http::{HeaderValue, Method};
@@ -109,15 +110,7 @@ struct Endpoint {
 }
 
 /// What one pass over the due messages did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SendPass {
-    pub claimed: usize,
-    pub delivered: usize,
-    pub retried: usize,
-    pub dead: usize,
-    /// Not sent (breaker open, rate limit): due again later, attempt not counted.
-    pub delayed: usize,
-}
+pub type SendPass = crate::outbox_loop::Pass;
 
 /// Delivers a store's outbound messages to registered endpoints.
 pub struct Sender<S: OutboxStore> {
@@ -184,8 +177,13 @@ impl<S: OutboxStore> Sender<S> {
                 )))
             }
         }
-        let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        // Bounded like an attempt: a resolver that never answers must not
+        // hang registration.
+        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        let limit = self.config.attempt_timeout;
+        let addrs: Vec<std::net::SocketAddr> = crate::time::timeout(&*self.clock, limit, lookup)
             .await
+            .map_err(|_| RegisterError::Address(format!("{host}: no answer within {limit:?}")))?
             .map_err(|e| RegisterError::Address(format!("{host}: {e}")))?
             .collect();
         if addrs.is_empty() {
@@ -268,22 +266,9 @@ impl<S: OutboxStore> Sender<S> {
 
     /// Claims the due messages once and delivers them.
     pub async fn send_once(&self) -> Result<SendPass, StoreError> {
-        let now = unix_ms(&*self.clock);
-        let messages = self
-            .store
-            .claim_messages(
-                Claim {
-                    now,
-                    lease_ms: ms(self.config.lease),
-                    limit: self.config.batch.max(1),
-                },
-                KIND_WEBHOOK,
-            )
-            .await?;
-        let mut pass = SendPass {
-            claimed: messages.len(),
-            ..SendPass::default()
-        };
+        let clock = &*self.clock;
+        let (lease, batch) = (self.config.lease, self.config.batch);
+        let messages = outbox_loop::claim(&*self.store, clock, KIND_WEBHOOK, lease, batch).await?;
         // Each endpoint's state read once per pass, not once per message.
         let mut states: HashMap<String, EndpointState> = HashMap::new();
         for message in &messages {
@@ -292,9 +277,8 @@ impl<S: OutboxStore> Sender<S> {
                 states.insert(message.endpoint.clone(), state);
             }
         }
-        let concurrency = self.config.concurrency.max(1);
         let mut outcomes = Vec::with_capacity(messages.len());
-        for chunk in messages.chunks(concurrency) {
+        for chunk in messages.chunks(self.config.concurrency.max(1)) {
             let sends = chunk.iter().map(|m| {
                 let state = states.get(&m.endpoint).cloned().unwrap_or_default();
                 self.deliver(m, state)
@@ -303,73 +287,36 @@ impl<S: OutboxStore> Sender<S> {
                 outcomes.push(outcome?);
             }
         }
-        // The whole pass recorded in one transaction (one commit, one
-        // fsync on SQLite, for all its attempts).
-        let recorded = self
-            .store
-            .record_attempts(&outcomes, unix_ms(&*self.clock))
-            .await?;
-        for (outcome, recorded) in outcomes.iter().zip(recorded) {
-            if !recorded {
-                // The lease ran out meanwhile; another sender has the message.
-                continue;
-            }
-            match outcome.next {
-                Next::Done => pass.delivered += 1,
-                Next::RetryAt(_) => pass.retried += 1,
-                Next::Release(_) => pass.delayed += 1,
-                Next::Dead => {
-                    pass.dead += 1;
-                    let m = &outcome.message;
-                    let error = outcome.error.as_deref().unwrap_or_default();
-                    super::metrics::dead_message(&m.endpoint, &m.message_id, m.attempts, error);
-                }
-            }
-        }
-        Ok(pass)
+        outbox_loop::record(&*self.store, clock, messages.len(), &outcomes, |dead| {
+            let m = &dead.message;
+            let error = dead.error.as_deref().unwrap_or_default();
+            super::metrics::dead_message(&m.endpoint, &m.message_id, m.attempts, error);
+        })
+        .await
     }
 
     /// Delivers until nothing is pending or in flight (messages of a run
     /// that was killed are taken up once their lease runs out), sleeping
     /// until the next is due, at most `poll_interval` at a time.
     pub async fn run_until_idle(&self) -> Result<(), StoreError> {
-        loop {
-            let pass = self.send_once().await?;
-            if pass.claimed > 0 {
-                continue;
-            }
-            let waiting: u64 = self
-                .store
-                .outbox_status()
-                .await?
-                .iter()
-                .map(|s| s.pending + s.in_flight)
-                .sum();
-            if waiting == 0 {
-                return Ok(());
-            }
-            self.clock.sleep(self.config.poll_interval).await;
-        }
+        let poll = self.config.poll_interval;
+        outbox_loop::run_until_idle(&*self.store, &*self.clock, KIND_WEBHOOK, poll, || {
+            self.send_once()
+        })
+        .await
     }
 
     /// Delivers until `shutdown` completes.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            let pass = tokio::select! {
-                () = &mut shutdown => return,
-                pass = self.send_once() => pass,
-            };
-            match pass {
-                Ok(pass) if pass.claimed > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook sender could not claim messages"),
-            }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = self.clock.sleep(self.config.poll_interval) => {}
-            }
-        }
+        let poll = self.config.poll_interval;
+        outbox_loop::run(
+            &*self.clock,
+            poll,
+            "webhook sender",
+            || self.send_once(),
+            shutdown,
+        )
+        .await
     }
 
     fn endpoint(&self, id: &str) -> Option<Arc<Endpoint>> {
@@ -419,9 +366,12 @@ impl<S: OutboxStore> Sender<S> {
             HeaderValue::from_static("application/json"),
         );
         for (name, value) in signed.headers {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                request.headers.insert(name, value);
-            }
+            // Signatures and ids are ASCII; one that is not is a bug to
+            // report, not a header to leave out.
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                StoreError::Backend(format!("signing: {name} is not a header value"))
+            })?;
+            request.headers.insert(name, value);
         }
         let started = self.clock.now();
         let result = endpoint

@@ -124,7 +124,8 @@ pub async fn replay(selection: Selection, id: Option<String>, all: bool) -> Resu
     Ok(())
 }
 
-/// `wharf outbox status`: one line per endpoint.
+/// `wharf outbox status`: one line per endpoint (and kind: outbound
+/// webhooks, queued calls).
 pub async fn outbox_status(store: String) -> Result<(), String> {
     let store = AnyStore::open(&store).await.map_err(|e| e.to_string())?;
     let now = Utc::now().timestamp_millis();
@@ -138,8 +139,8 @@ pub async fn outbox_status(store: String) -> Result<(), String> {
             |at| format!("{}s", (now - at).max(0) / 1000),
         );
         println!(
-            "{} pending={} in_flight={} dead={} oldest_age={age}",
-            q.endpoint, q.pending, q.in_flight, q.dead
+            "{} pending={} in_flight={} dead={} oldest_age={age} kind={}",
+            q.endpoint, q.pending, q.in_flight, q.dead, q.kind
         );
     }
     Ok(())
