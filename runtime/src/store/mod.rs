@@ -36,6 +36,8 @@ mod sqlite_cursor;
 mod sqlite_outbox;
 #[cfg(feature = "sqlite")]
 mod sqlite_schema;
+#[cfg(all(feature = "sqlx", any(feature = "postgres", feature = "sqlite")))]
+mod sqlx_outbox;
 
 pub use any::AnyStore;
 pub use cursor::CursorStore;
@@ -57,6 +59,14 @@ pub use sqlite::{SqliteStore, SqliteTx};
 /// Enqueues an outbound message in an app's own SQLite transaction.
 #[cfg(feature = "sqlite")]
 pub use sqlite_outbox::enqueue_in as enqueue_in_sqlite;
+
+/// The sqlx the queueing functions take transactions of.
+#[cfg(feature = "sqlx")]
+pub use sqlx;
+#[cfg(all(feature = "sqlx", feature = "postgres"))]
+pub use sqlx_outbox::enqueue_in_sqlx_postgres;
+#[cfg(all(feature = "sqlx", feature = "sqlite"))]
+pub use sqlx_outbox::enqueue_in_sqlx_sqlite;
 
 /// The SQLite library the store is built on, for handlers that write
 /// their own rows in [`SqliteTx`] (no second dependency to align).

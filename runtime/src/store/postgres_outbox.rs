@@ -19,6 +19,15 @@ fn corrupt(e: tokio_postgres::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
+/// The row an enqueued message is: its parameters are the message's
+/// fields in [`NewMessage`]'s order; returns the new row's `seq`, or no row
+/// when the id is already queued.
+pub(crate) const ENQUEUE: &str = "INSERT INTO wharf_outbox
+     (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
+ VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
+ ON CONFLICT (message_id) DO NOTHING
+ RETURNING seq";
+
 /// Enqueues `message` with `client`, inside whatever transaction the app
 /// has open on it (a `tokio_postgres::Transaction` is a `GenericClient`):
 /// it is sent if and only if that transaction commits.
@@ -28,11 +37,7 @@ pub async fn enqueue_in(
 ) -> Result<Inserted, StoreError> {
     let row = client
         .query_opt(
-            "INSERT INTO wharf_outbox
-                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
-             ON CONFLICT (message_id) DO NOTHING
-             RETURNING seq",
+            ENQUEUE,
             &[
                 &message.message_id,
                 &message.endpoint,

@@ -100,7 +100,7 @@ impl fmt::Debug for SqliteStore {
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path).map_err(db("open"))?;
+    let mut conn = Connection::open(path).map_err(db("open"))?;
     conn.busy_handler(Some(busy)).map_err(db("busy handler"))?;
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         .map_err(db("pragmas"))?;

@@ -14,19 +14,20 @@ fn db(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| with_causes(&format!("SQLite {what}"), &e)
 }
 
+/// The row an enqueued message is (see the PostgreSQL one).
+pub(crate) const ENQUEUE: &str = "INSERT INTO wharf_outbox
+     (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
+ VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)
+ ON CONFLICT (message_id) DO NOTHING
+ RETURNING seq";
+
 /// Enqueues `message` on `conn`, inside whatever transaction the app has
 /// open there (a `rusqlite::Transaction` derefs to the connection): it is
 /// sent if and only if that transaction commits. The connection must be on
 /// the store's file (the tables exist once [`SqliteStore::open`] ran).
 pub fn enqueue_in(conn: &Connection, message: &NewMessage) -> Result<Inserted, StoreError> {
     let seq: Option<i64> = conn
-        .prepare_cached(
-            "INSERT INTO wharf_outbox
-                 (message_id, endpoint, event_type, body, created_at, status, next_attempt_at, kind)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)
-             ON CONFLICT (message_id) DO NOTHING
-             RETURNING seq",
-        )
+        .prepare_cached(ENQUEUE)
         .map_err(db("enqueue"))?
         .query_row(
             params![
