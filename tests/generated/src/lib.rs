@@ -30,3 +30,37 @@ pub mod responses {
 pub mod webhooks {
     include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
 }
+
+/// What the relay tests and the relay process (src/bin) share.
+pub mod relay_settings {
+    use std::time::Duration;
+    use wharf::call::IntegrationConfig;
+    use wharf::policy::retry::RetryPolicy;
+    use wharf::relay::RelayConfig;
+    use wharf::webhooks::RetrySchedule;
+
+    /// The integration's config: one attempt per call, no breaker (the
+    /// relay's schedule retries, durably).
+    pub fn integration_config() -> IntegrationConfig {
+        IntegrationConfig {
+            retry: RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            },
+            breaker: None,
+            ..IntegrationConfig::default()
+        }
+    }
+
+    /// Retries at once, plenty of them: a pass slowed down past its lease
+    /// on a loaded machine hands its calls over (another attempt).
+    pub fn relay_config() -> RelayConfig {
+        RelayConfig {
+            schedule: RetrySchedule::delays(vec![Duration::ZERO; 10]),
+            lease: Duration::from_secs(5),
+            batch: 64,
+            concurrency: 16,
+            poll_interval: Duration::from_millis(20),
+        }
+    }
+}

@@ -2,27 +2,26 @@
 //! enqueued in the app's own transaction, and sent later by relays
 //! through the request path with the outbox row's id as the idempotency
 //! key. The provider is the fault server, which honours keys and here
-//! also commits some calls and then drops the connection; three relays on
-//! one PostgreSQL share 10,000 calls while one of them is stopped in the
-//! middle: every call takes effect once.
+//! also commits some calls and then drops the connection; three relay
+//! processes on one PostgreSQL share 10,000 calls while one of them is
+//! SIGKILLed in the middle: every call takes effect once.
 
 #[path = "../../../runtime/tests/peers/postgres.rs"]
 #[allow(dead_code)] // shared with the runtime's tests, which use all of it
 mod postgres;
 
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use wharf::call::{Integration, IntegrationConfig};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use wharf::call::Integration;
 use wharf::client::{capture, CallSettings, CaptureError};
-use wharf::policy::retry::RetryPolicy;
-use wharf::relay::{Relay, RelayConfig};
+use wharf::relay::Relay;
 use wharf::store::{
     enqueue_in_postgres, enqueue_in_sqlite, NewMessage, OutboxStore, PostgresStore, SqliteStore,
 };
-use wharf::testing::{Fault, FaultServer, FaultTransport, Seen};
+use wharf::testing::{Fault, FaultHttpServer, FaultServer, FaultTransport, Seen};
 use wharf::time::TokioClock;
-use wharf::webhooks::RetrySchedule;
-use wharf_generated_tests::bodies;
+use wharf_generated_tests::{bodies, relay_settings};
 
 const BASE: &str = "https://api.example.test";
 
@@ -35,15 +34,7 @@ fn now_ms() -> i64 {
 
 fn integration(server: &Arc<FaultServer>) -> Integration {
     Integration::builder("widgets")
-        .config(IntegrationConfig {
-            // The relay's schedule retries, durably.
-            retry: RetryPolicy {
-                max_attempts: 1,
-                ..RetryPolicy::default()
-            },
-            breaker: None,
-            ..IntegrationConfig::default()
-        })
+        .config(relay_settings::integration_config())
         .transport(Arc::new(FaultTransport::new(
             server.clone(),
             Arc::new(TokioClock),
@@ -68,18 +59,6 @@ async fn queued(client: &bodies::Client, n: i64) -> wharf::client::QueuedCall {
     })
     .await
     .unwrap()
-}
-
-fn relay_config() -> RelayConfig {
-    RelayConfig {
-        // Retries at once; plenty of them, since a pass slowed down past its
-        // lease on a loaded machine hands its calls over (another attempt).
-        schedule: RetrySchedule::delays(vec![Duration::ZERO; 10]),
-        lease: Duration::from_secs(5),
-        batch: 64,
-        concurrency: 16,
-        poll_interval: Duration::from_millis(20),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +118,7 @@ async fn a_captured_call_is_sent_once_with_its_row_id_as_the_key() {
     enqueue_in_sqlite(&tx, &message).unwrap();
     tx.commit().unwrap();
 
-    let relay = Relay::new(Arc::clone(&store), relay_config());
+    let relay = Relay::new(Arc::clone(&store), relay_settings::relay_config());
     relay.register(integration(&server), bodies::operations::ALL);
     relay.run_until_idle().await.unwrap();
     let log = server.log();
@@ -162,8 +141,33 @@ async fn a_captured_call_is_sent_once_with_its_row_id_as_the_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Waits for `child` to exit, at most `limit`.
+fn wait_at_most(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// Kills the relay processes still running when the test ends (also when
+/// it fails).
+struct Relays(Vec<Child>);
+
+impl Drop for Relays {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_relays_on_one_postgres_apply_each_call_once() {
+async fn three_relay_processes_on_one_postgres_apply_each_call_once() {
     const CALLS: i64 = 10_000;
     let pg = tokio::task::spawn_blocking(postgres::Postgres::start)
         .await
@@ -176,7 +180,10 @@ async fn three_relays_on_one_postgres_apply_each_call_once() {
             Fault::status(201)
         }
     });
-    let client = bodies::Client::new(integration(&server), BASE);
+    let http = FaultHttpServer::start(server.clone()).await.unwrap();
+    // The calls are captured against the server's loopback address; the
+    // relays send them there.
+    let client = bodies::Client::new(integration(&server), http.url(""));
     let (mut db, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -190,57 +197,46 @@ async fn three_relays_on_one_postgres_apply_each_call_once() {
         enqueue_in_postgres(&tx, &message).await.unwrap();
     }
     tx.commit().await.unwrap();
-    drop(store);
 
-    let mut relays = Vec::new();
-    for _ in 0..3 {
-        let store = Arc::new(PostgresStore::connect(&pg.config()).await.unwrap());
-        let relay = Relay::new(store, relay_config());
-        relay.register(integration(&server), bodies::operations::ALL);
-        relays.push(Arc::new(relay));
-    }
-    // The first relay stops abruptly a little way in: what it had claimed
+    let binary = env!("CARGO_BIN_EXE_wharf-test-relay");
+    let mut relays = Relays(
+        (0..3)
+            .map(|_| {
+                Command::new(binary)
+                    .arg(pg.config())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    // The first relay is SIGKILLed a little way in: what it had claimed
     // waits for its lease, then another relay takes it.
-    let doomed = {
-        let relay = Arc::clone(&relays[0]);
-        tokio::spawn(async move { relay.run(std::future::pending()).await })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    doomed.abort();
-    let _ = doomed.await;
-    let sent_before = server.log().requests.len();
-    assert!(sent_before > 0, "the stopped relay had sent calls");
-    let status = PostgresStore::connect(&pg.config())
-        .await
-        .unwrap()
-        .outbox_status()
-        .await
-        .unwrap();
-    let left_in_flight: u64 = status.iter().map(|q| q.in_flight).sum();
-    eprintln!("stopped after {sent_before} requests, {left_in_flight} calls left in flight");
-    let survivors: Vec<_> = relays[1..]
-        .iter()
-        .map(|r| {
-            let r = Arc::clone(r);
-            tokio::spawn(async move { r.run_until_idle().await })
-        })
-        .collect();
-    for s in survivors {
-        s.await.unwrap().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while server.log().requests.len() < 1_500 {
+        assert!(Instant::now() < deadline, "the relays sent nothing");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    relays.0[0].kill().unwrap();
+    relays.0[0].wait().unwrap();
+    let sent_before = server.log().requests.len();
+    let status = store.outbox_status().await.unwrap();
+    let left: u64 = status.iter().map(|q| q.pending + q.in_flight).sum();
+    eprintln!("killed one relay after {sent_before} requests, {left} calls left");
+    assert!(left > 0, "killed mid-stream, not after the work was done");
+    for survivor in &mut relays.0[1..] {
+        let exit = tokio::task::block_in_place(|| wait_at_most(survivor, Duration::from_secs(300)));
+        assert_eq!(exit.map(|e| e.success()), Some(true), "a relay failed");
+    }
+
     let log = server.log();
     assert!(log.unkeyed_effects == 0, "every call carried its key");
     assert_eq!(log.effects(), CALLS as usize, "each call took effect once");
     let keys: std::collections::BTreeSet<String> = log.effects_by_key.keys().cloned().collect();
     assert_eq!(keys, ids, "no call lost, none invented");
-    let check = PostgresStore::connect(&pg.config()).await.unwrap();
-    let status = check.outbox_status().await.unwrap();
-    let dead_now = check
-        .dead_messages(&wharf::store::ReplayFilter::default(), 3)
-        .await
-        .unwrap();
-    assert!(status.is_empty(), "{status:?} {dead_now:?}");
-    let dead = check
+    let status = store.outbox_status().await.unwrap();
+    assert!(status.is_empty(), "{status:?}");
+    let dead = store
         .dead_messages(&wharf::store::ReplayFilter::default(), 10)
         .await
         .unwrap();
