@@ -24,13 +24,14 @@ step "test peers from PyPI and npm: the providers' webhook libraries (standardwe
 command -v python3 >/dev/null || { echo "python3 is required for the webhook signature cross-check"; exit 1; }
 bash scripts/install-webhook-peers.sh
 
-step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login), D-Bus + GNOME Keyring (Secret Service keyring)"
+step "test peers from Debian: PostgreSQL (shared token store), Chromium + driver (browser login, status page), D-Bus + GNOME Keyring (Secret Service keyring), Prometheus + promtool (scrape, alert rules)"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
@@ -38,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 ls /usr/lib/postgresql/*/bin/initdb
-command -v chromium chromedriver dbus-daemon gnome-keyring-daemon
+command -v chromium chromedriver dbus-daemon gnome-keyring-daemon prometheus promtool
 
 step "format and lints"
 cargo fmt --all -- --check

@@ -212,6 +212,9 @@ pub use wharf_runtime::time;
 /// acknowledges, and the worker that processes with retries and a
 /// dead-letter queue.
 pub use wharf_runtime::webhooks;
+/// Operability: the Prometheus exporter (feature `prometheus`), alert
+/// rules, health checks, the status page and the credential audit log.
+pub use wharf_runtime::observe;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
 #[cfg(feature = "cli")]

@@ -14,6 +14,7 @@ pub mod decode;
 mod drift;
 mod ids;
 mod nullable;
+pub mod observe;
 mod operation;
 pub mod outbox_loop;
 pub mod policy;

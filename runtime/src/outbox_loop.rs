@@ -8,6 +8,7 @@
 
 use crate::store::{AttemptOutcome, Claim, Next, OutboundMessage, OutboxStore, StoreError};
 use crate::time::{unix_ms, Clock};
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -106,20 +107,84 @@ where
     }
 }
 
-/// Passes until `shutdown` completes, a wait of `poll_interval` after
-/// each empty (or failed, logged as `what`) pass.
-pub(crate) async fn run<F, Fut>(
+/// How often a running consumer publishes its kind's queue gauges.
+const GAUGES_EVERY: Duration = Duration::from_secs(10);
+
+/// The label outbound webhooks' queue gauges carry instead of an endpoint:
+/// endpoints are the app's customers, too many for a label.
+pub const OUTBOUND_WEBHOOKS: &str = "outbound_webhooks";
+
+/// `wharf_outbox_queue_depth{integration, state="pending"|"in_flight"|"dead"}`
+/// and `wharf_outbox_oldest_pending_seconds{integration}` for `kind`'s
+/// queues: one per integration for queued calls, all outbound webhooks
+/// summed under [`OUTBOUND_WEBHOOKS`].
+/// `published` holds the queues published before: one that has drained
+/// (the store no longer lists it) is set to zero, not left at its last
+/// depth.
+pub(crate) async fn publish_gauges<S: OutboxStore>(
+    store: &S,
     clock: &dyn Clock,
+    kind: &'static str,
+    published: &mut BTreeSet<String>,
+) -> Result<(), StoreError> {
+    let now = unix_ms(clock);
+    let mut queues: BTreeMap<String, (u64, u64, u64, Option<i64>)> = published
+        .iter()
+        .map(|name| (name.clone(), Default::default()))
+        .collect();
+    for q in store.outbox_status().await?.iter().filter(|q| q.kind == kind) {
+        let name = if kind == crate::store::KIND_CALL {
+            q.endpoint.clone()
+        } else {
+            OUTBOUND_WEBHOOKS.to_owned()
+        };
+        let e = queues.entry(name).or_default();
+        e.0 += q.pending;
+        e.1 += q.in_flight;
+        e.2 += q.dead;
+        e.3 = match (e.3, q.oldest_pending) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    published.extend(queues.keys().cloned());
+    for (name, (pending, in_flight, dead, oldest)) in queues {
+        for (state, n) in [("pending", pending), ("in_flight", in_flight), ("dead", dead)] {
+            metrics::gauge!("wharf_outbox_queue_depth", "integration" => name.clone(), "state" => state)
+                .set(n as f64);
+        }
+        let age = oldest.map_or(0.0, |at| now.saturating_sub(at).max(0) as f64 / 1000.0);
+        metrics::gauge!("wharf_outbox_oldest_pending_seconds", "integration" => name).set(age);
+    }
+    Ok(())
+}
+
+/// Passes until `shutdown` completes, a wait of `poll_interval` after
+/// each empty (or failed, logged as `what`) pass; every [`GAUGES_EVERY`],
+/// `kind`'s queue gauges.
+pub(crate) async fn run<S, F, Fut>(
+    store: &S,
+    clock: &dyn Clock,
+    kind: &'static str,
     poll_interval: Duration,
     what: &'static str,
     mut pass: F,
     shutdown: impl Future<Output = ()>,
 ) where
+    S: OutboxStore,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Pass, StoreError>>,
 {
     tokio::pin!(shutdown);
+    let mut gauges_due = clock.now();
+    let mut published = BTreeSet::new();
     loop {
+        if clock.now() >= gauges_due {
+            gauges_due = clock.now() + GAUGES_EVERY;
+            if let Err(e) = publish_gauges(store, clock, kind, &mut published).await {
+                tracing::warn!(error = %e, "{what} could not read the queue's depth");
+            }
+        }
         let result = tokio::select! {
             () = &mut shutdown => return,
             result = pass() => result,

@@ -154,7 +154,16 @@ impl<S: OutboxStore> Relay<S> {
     /// Sends until `shutdown` completes.
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         let poll = self.config.poll_interval;
-        outbox_loop::run(&*self.clock, poll, "relay", || self.send_once(), shutdown).await
+        outbox_loop::run(
+            &*self.store,
+            &*self.clock,
+            KIND_CALL,
+            poll,
+            "relay",
+            || self.send_once(),
+            shutdown,
+        )
+        .await
     }
 
     async fn send(&self, message: &OutboundMessage) -> AttemptOutcome {

@@ -13,7 +13,7 @@ use super::error::{Error, ErrorKind};
 use super::health::Latencies;
 use super::transport::Transport;
 use super::Authenticator;
-use crate::policy::breaker::Breaker;
+use crate::policy::breaker::{Breaker, BreakerState};
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::Bulkhead;
 use crate::policy::rate_limit::RateLimiter;
@@ -144,8 +144,39 @@ impl Components {
         )
     }
 
+    /// Every breaker of the integration: its own, or one per operation,
+    /// and those named by policies.
+    pub(super) fn breakers(&self) -> Vec<Breaker> {
+        let mut breakers: Vec<Breaker> = match (&self.breaker, &self.operation_breakers) {
+            (Some(b), _) => vec![b.clone()],
+            (None, Some(map)) => match map.lock() {
+                Ok(m) => m.values().cloned().collect(),
+                Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
+            },
+            (None, None) => Vec::new(),
+        };
+        breakers.extend(self.declared_guards().breakers.values().cloned());
+        breakers
+    }
+
+    /// The worst state among `breakers` now (closed when there are none).
+    pub(super) fn worst_breaker_state(&self, breakers: &[Breaker]) -> BreakerState {
+        let now = self.clock.now();
+        breakers
+            .iter()
+            .map(|b| b.state(now))
+            .max_by_key(|s| breaker_state_level(*s))
+            .unwrap_or(BreakerState::Closed)
+    }
+
+    /// Logs and counts `breaker`'s transitions, and sets the integration's
+    /// `wharf_breaker_state` gauge to its worst breaker's state.
     pub(super) fn publish_breaker_transitions(&self, breaker: &Breaker) {
-        for (from, to) in breaker.take_transitions() {
+        let transitions = breaker.take_transitions();
+        if transitions.is_empty() {
+            return;
+        }
+        for (from, to) in transitions {
             tracing::warn!(integration = %self.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
             metrics::counter!(
                 "wharf_breaker_transitions_total",
@@ -154,6 +185,9 @@ impl Components {
             )
             .increment(1);
         }
+        let worst = self.worst_breaker_state(&self.breakers());
+        metrics::gauge!("wharf_breaker_state", "integration" => self.label.clone())
+            .set(f64::from(breaker_state_level(worst)));
     }
 
     pub(super) fn error(
@@ -170,5 +204,15 @@ impl Components {
             attempts,
             budget_exhausted,
         }
+    }
+}
+
+/// A breaker state as a number, worst highest: closed 0, half-open 1,
+/// open 2 (the `wharf_breaker_state` gauge's values).
+pub(super) fn breaker_state_level(state: BreakerState) -> u8 {
+    match state {
+        BreakerState::Closed => 0,
+        BreakerState::HalfOpen => 1,
+        BreakerState::Open => 2,
     }
 }

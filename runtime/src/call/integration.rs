@@ -15,7 +15,7 @@ use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
 use crate::operation::ByteStream;
 use crate::operation::{Request, Response, StreamingResponse};
-use crate::policy::breaker::{Breaker, BreakerState};
+use crate::policy::breaker::Breaker;
 use crate::policy::budget::RetryBudget;
 use crate::policy::bulkhead::Bulkhead;
 use crate::policy::rate_limit::RateLimiter;
@@ -160,28 +160,10 @@ impl Integration {
     /// them.
     pub fn health(&self) -> Health {
         let i = &self.inner;
-        let now = i.clock.now();
-        let mut breakers: Vec<Breaker> = match (&i.breaker, &i.operation_breakers) {
-            (Some(b), _) => vec![b.clone()],
-            (None, Some(map)) => match map.lock() {
-                Ok(m) => m.values().cloned().collect(),
-                Err(poisoned) => poisoned.into_inner().values().cloned().collect(),
-            },
-            (None, None) => Vec::new(),
-        };
-        // Breakers named by policies count too.
-        breakers.extend(self.inner.declared_guards().breakers.values().cloned());
+        let breakers = i.breakers();
         Health {
             integration: i.name.clone(),
-            breaker: breakers
-                .iter()
-                .map(|b| b.state(now))
-                .max_by_key(|s| match s {
-                    BreakerState::Closed => 0,
-                    BreakerState::HalfOpen => 1,
-                    BreakerState::Open => 2,
-                })
-                .unwrap_or(BreakerState::Closed),
+            breaker: i.worst_breaker_state(&breakers),
             error_rate: breakers
                 .iter()
                 .map(Breaker::failure_rate)

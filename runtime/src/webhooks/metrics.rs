@@ -2,6 +2,7 @@
 //! arrivals, and the queue gauges an alert watches.
 
 use crate::store::{Depth, StoredEvent};
+use std::collections::BTreeSet;
 
 /// Counts a delivery: `wharf_webhook_received_total{source, outcome}`.
 pub(super) fn received(source: &str, outcome: &'static str) {
@@ -32,9 +33,22 @@ pub(super) fn dead_letter(event: &StoredEvent, error: &str) {
 }
 
 /// `wharf_webhook_queue_depth{source, state="pending"|"dead"}` and
-/// `wharf_webhook_oldest_pending_seconds{source}`.
-pub(super) fn queue_depth(depths: &[Depth], now_ms: i64) {
-    for depth in depths {
+/// `wharf_webhook_oldest_pending_seconds{source}`. `published` holds the
+/// sources published before: one the store no longer lists (its queue has
+/// drained) is set to zero, not left at its last depth.
+pub(super) fn queue_depth(depths: &[Depth], now_ms: i64, published: &mut BTreeSet<String>) {
+    let drained: Vec<Depth> = published
+        .iter()
+        .filter(|name| !depths.iter().any(|d| &d.source == *name))
+        .map(|name| Depth {
+            source: name.clone(),
+            pending: 0,
+            dead: 0,
+            oldest_pending: None,
+        })
+        .collect();
+    published.extend(depths.iter().map(|d| d.source.clone()));
+    for depth in depths.iter().chain(&drained) {
         metrics::gauge!("wharf_webhook_queue_depth", "source" => depth.source.clone(), "state" => "pending")
             .set(depth.pending as f64);
         metrics::gauge!("wharf_webhook_queue_depth", "source" => depth.source.clone(), "state" => "dead")

@@ -310,7 +310,9 @@ impl<S: OutboxStore> Sender<S> {
     pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
         let poll = self.config.poll_interval;
         outbox_loop::run(
+            &*self.store,
             &*self.clock,
+            KIND_WEBHOOK,
             poll,
             "webhook sender",
             || self.send_once(),

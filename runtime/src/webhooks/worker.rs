@@ -8,6 +8,7 @@ use crate::store::{Claim, Failure, Store, StoreError, StoredEvent};
 use crate::time::{unix_ms, Clock, TokioClock};
 use std::fmt;
 use std::future::Future;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -122,6 +123,8 @@ pub struct Worker<S: Store, H: Handler<S>> {
     config: WorkerConfig,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    /// Sources whose queue gauges were published (drained ones go to 0).
+    published: Arc<std::sync::Mutex<BTreeSet<String>>>,
 }
 
 impl<S: Store, H: Handler<S>> fmt::Debug for Worker<S, H> {
@@ -140,6 +143,7 @@ impl<S: Store, H: Handler<S>> Clone for Worker<S, H> {
             config: self.config.clone(),
             clock: Arc::clone(&self.clock),
             wake: Arc::clone(&self.wake),
+            published: Arc::clone(&self.published),
         }
     }
 }
@@ -156,6 +160,7 @@ impl<S: Store, H: Handler<S>> Worker<S, H> {
             config: WorkerConfig::default(),
             clock: Arc::new(TokioClock),
             wake: Arc::new(Notify::new()),
+            published: Arc::default(),
         }
     }
 
@@ -256,7 +261,13 @@ impl<S: Store, H: Handler<S>> Worker<S, H> {
     /// retention.
     pub async fn housekeeping(&self) {
         match self.store.depth().await {
-            Ok(depths) => super::metrics::queue_depth(&depths, unix_ms(&*self.clock)),
+            Ok(depths) => {
+                let mut published = match self.published.lock() {
+                    Ok(p) => p,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                super::metrics::queue_depth(&depths, unix_ms(&*self.clock), &mut published)
+            }
             Err(e) => tracing::warn!(error = %e, "webhook queue depth unavailable"),
         }
         let before = unix_ms(&*self.clock).saturating_sub(ms(self.config.retention));

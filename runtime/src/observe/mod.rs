@@ -1,0 +1,14 @@
+//! Making integrations operable: the Prometheus exporter (feature
+//! `prometheus`) and the listener that serves it.
+
+#[cfg(feature = "prometheus")]
+mod exporter;
+#[cfg(feature = "prometheus")]
+mod listener;
+
+#[cfg(feature = "prometheus")]
+pub use exporter::{Exporter, ExporterError};
+#[cfg(feature = "prometheus")]
+pub use listener::OpsListener;
+#[cfg(feature = "prometheus")]
+use listener::OpsRoutes;
