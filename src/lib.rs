@@ -191,6 +191,9 @@ pub use wharf_runtime::call::{
 pub use wharf_runtime::client;
 /// HTTP types (`Method`, `HeaderMap`, ...), for generated code.
 pub use wharf_runtime::http;
+/// Operability: the Prometheus exporter (feature `prometheus`), alert
+/// rules, health checks, the status page and the credential audit log.
+pub use wharf_runtime::observe;
 /// The resilience policies and their configuration.
 pub use wharf_runtime::policy;
 /// Polling providers without webhooks: a durable cursor per sync, only
@@ -212,9 +215,6 @@ pub use wharf_runtime::time;
 /// acknowledges, and the worker that processes with retries and a
 /// dead-letter queue.
 pub use wharf_runtime::webhooks;
-/// Operability: the Prometheus exporter (feature `prometheus`), alert
-/// rules, health checks, the status page and the credential audit log.
-pub use wharf_runtime::observe;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
 #[cfg(feature = "cli")]

@@ -132,7 +132,12 @@ pub(crate) async fn publish_gauges<S: OutboxStore>(
         .iter()
         .map(|name| (name.clone(), Default::default()))
         .collect();
-    for q in store.outbox_status().await?.iter().filter(|q| q.kind == kind) {
+    for q in store
+        .outbox_status()
+        .await?
+        .iter()
+        .filter(|q| q.kind == kind)
+    {
         let name = if kind == crate::store::KIND_CALL {
             q.endpoint.clone()
         } else {
@@ -149,7 +154,11 @@ pub(crate) async fn publish_gauges<S: OutboxStore>(
     }
     published.extend(queues.keys().cloned());
     for (name, (pending, in_flight, dead, oldest)) in queues {
-        for (state, n) in [("pending", pending), ("in_flight", in_flight), ("dead", dead)] {
+        for (state, n) in [
+            ("pending", pending),
+            ("in_flight", in_flight),
+            ("dead", dead),
+        ] {
             metrics::gauge!("wharf_outbox_queue_depth", "integration" => name.clone(), "state" => state)
                 .set(n as f64);
         }

@@ -1,6 +1,6 @@
-//! No token in the logs: TRACE-level logs captured across a PKCE login, a
-//! step-up for a missing scope, a refresh and a logout against oidc-provider
-//! (a real server over TLS). In a binary of its own, because tracing caches
+//! No token in the logs or the audit log: TRACE-level logs and audit
+//! records captured across a PKCE login, a step-up for a missing scope, a
+//! refresh and a logout against oidc-provider (a real server over TLS). In a binary of its own, because tracing caches
 //! per-callsite interest process-wide: tests in other threads of the same
 //! binary, logging before the capture is installed, would hide events from it.
 
@@ -12,7 +12,7 @@ use peers::oidc::OidcServer;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
-use wharf_runtime::auth::{Credential, MemoryStore};
+use wharf_runtime::auth::{AuditLog, Credential, JsonLinesAudit, MemoryStore};
 use wharf_runtime::call::AuthFailure;
 use wharf_runtime::time::TokioClock;
 
@@ -49,6 +49,10 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
         Arc::new(client.clone()),
         Arc::new(TokioClock),
     );
+    let audit_path =
+        std::env::temp_dir().join(format!("wharf-canary-audit-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&audit_path);
+    AuditLog::new(JsonLinesAudit::open(&audit_path).unwrap()).watch(&credential);
     credential.set_tokens(first).await.unwrap();
 
     // An operation that needs `repo`: refused before sending, naming it.
@@ -113,6 +117,34 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
     );
     credential.logout(&client).await.unwrap();
 
+    // The audit log has each step, in order, and no token.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let _ = std::fs::remove_file(&audit_path);
+    let actions: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["integration"], "oidc");
+            assert_eq!(v["subject"], "me");
+            assert_eq!(v["outcome"], "success", "{l}");
+            v["action"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let rotated = stepped
+        .refresh_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned())
+        != refreshed
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned());
+    let mut want = vec!["login", "step_up", "refresh"];
+    if rotated {
+        want.push("refresh_token_rotation");
+    }
+    want.push("revocation");
+    assert_eq!(actions, want);
+
     let logs = captured.text();
     // The capture works (the refresh was logged); how much the HTTP stack
     // adds at TRACE depends on its features, so no size is asserted.
@@ -123,5 +155,9 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
     for secret in &secrets {
         assert!(secret.len() > 10);
         assert!(!logs.contains(secret.as_str()), "a token reached the logs");
+        assert!(
+            !audit.contains(secret.as_str()),
+            "a token reached the audit log"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! dead grant into [`AuthFailure::ReauthorizationRequired`] and an event
 //! instead of a retry loop.
 
+use super::credential_metrics;
 use super::profile::TokenError;
 use super::store::TokenStore;
 use super::token::TokenSet;
@@ -22,9 +23,15 @@ use std::time::{Duration, SystemTime};
 /// the user to log in again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthEvent {
+    /// Tokens from a login were stored and made current.
+    LoggedIn {
+        credential: String,
+    },
     Refreshed {
         credential: String,
         generation: u64,
+        /// The server issued a new refresh token (the old one is spent).
+        refresh_token_rotated: bool,
     },
     /// Another process had refreshed already; its tokens were adopted.
     Adopted {
@@ -37,6 +44,17 @@ pub enum AuthEvent {
     },
     ReauthorizationRequired {
         credential: String,
+    },
+    /// A step-up login for more scopes; `error` when it failed.
+    SteppedUp {
+        credential: String,
+        error: Option<String>,
+    },
+    /// Logged out: the tokens revoked at the server and deleted here;
+    /// `error` says what was not revoked or deleted.
+    LoggedOut {
+        credential: String,
+        error: Option<String>,
     },
 }
 
@@ -193,6 +211,7 @@ impl Credential {
         };
         match &event {
             AuthEvent::RefreshFailed { credential, error } => {
+                credential_metrics::refresh_failed(credential);
                 tracing::warn!(credential = %credential, error = %error, "token refresh failed")
             }
             AuthEvent::ReauthorizationRequired { credential } => {
@@ -207,15 +226,30 @@ impl Credential {
 
     /// Tokens from a login: stored, then used.
     pub async fn set_tokens(&self, tokens: TokenSet) -> Result<(), AuthFailure> {
+        self.install(tokens).await?;
+        self.emit(AuthEvent::LoggedIn {
+            credential: self.inner.key.clone(),
+        });
+        Ok(())
+    }
+
+    /// Stores `tokens` and makes them current; the grant is alive again.
+    async fn install(&self, tokens: TokenSet) -> Result<(), AuthFailure> {
         self.inner
             .store
             .save(&self.inner.key, &tokens)
             .await
             .map_err(|e| AuthFailure::Unavailable(e.to_string()))?;
-        let mut s = self.inner.state.write().map_err(poisoned)?;
-        s.tokens = Some(tokens);
-        s.generation += 1;
-        s.needs_reauthorization = false;
+        credential_metrics::current(&self.inner.key, &tokens);
+        let was_dead = {
+            let mut s = self.inner.state.write().map_err(poisoned)?;
+            s.tokens = Some(tokens);
+            s.generation += 1;
+            std::mem::replace(&mut s.needs_reauthorization, false)
+        };
+        if was_dead {
+            credential_metrics::reauthorization_required(&self.inner.key, false);
+        }
         Ok(())
     }
 
@@ -238,14 +272,26 @@ impl Credential {
             }
         }
         let deleted = self.inner.store.delete(&self.inner.key).await;
-        if let Ok(mut s) = self.inner.state.write() {
-            s.tokens = None;
-            s.generation += 1;
-            s.needs_reauthorization = true;
+        let newly_dead = match self.inner.state.write() {
+            Ok(mut s) => {
+                s.tokens = None;
+                s.generation += 1;
+                !std::mem::replace(&mut s.needs_reauthorization, true)
+            }
+            Err(_) => false,
+        };
+        if newly_dead {
+            credential_metrics::reauthorization_required(&self.inner.key, true);
         }
-        deleted.map_err(|e| {
-            super::flows::FlowError::Listener(format!("local tokens not deleted: {e}"))
-        })?;
+        let outcome = deleted
+            .map_err(|e| {
+                super::flows::FlowError::Listener(format!("local tokens not deleted: {e}"))
+            })
+            .and(outcome);
+        self.emit(AuthEvent::LoggedOut {
+            credential: self.inner.key.clone(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+        });
         outcome
     }
 
@@ -266,10 +312,18 @@ impl Credential {
                 scopes.push(s.clone());
             }
         }
-        let tokens = client.login_loopback(&scopes, open, timeout).await?;
-        self.set_tokens(tokens)
-            .await
-            .map_err(|e| super::flows::FlowError::Listener(e.to_string()))
+        let outcome = match client.login_loopback(&scopes, open, timeout).await {
+            Ok(tokens) => self
+                .install(tokens)
+                .await
+                .map_err(|e| super::flows::FlowError::Listener(e.to_string())),
+            Err(e) => Err(e),
+        };
+        self.emit(AuthEvent::SteppedUp {
+            credential: self.inner.key.clone(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+        });
+        outcome
     }
 
     /// The granted scopes, as last known.
@@ -510,11 +564,19 @@ impl Credential {
 
     /// Makes `tokens` current; `from_store`: another process refreshed them.
     fn adopt(&self, tokens: TokenSet, from_store: bool) -> Result<u64, AuthFailure> {
-        let generation = {
+        credential_metrics::current(&self.inner.key, &tokens);
+        let (generation, refresh_token_rotated) = {
             let mut s = self.inner.state.write().map_err(poisoned)?;
+            let rotated = match (&tokens.refresh_token, s.tokens.as_ref()) {
+                (Some(new), Some(old)) => old
+                    .refresh_token
+                    .as_ref()
+                    .is_none_or(|old| old.expose_secret() != new.expose_secret()),
+                _ => false,
+            };
             s.tokens = Some(tokens);
             s.generation += 1;
-            s.generation
+            (s.generation, rotated)
         };
         let credential = self.inner.key.clone();
         self.emit(if from_store {
@@ -526,6 +588,7 @@ impl Credential {
             AuthEvent::Refreshed {
                 credential,
                 generation,
+                refresh_token_rotated,
             }
         });
         Ok(generation)
@@ -538,6 +601,7 @@ impl Credential {
             }
             s.needs_reauthorization = true;
         }
+        credential_metrics::reauthorization_required(&self.inner.key, true);
         self.emit(AuthEvent::ReauthorizationRequired {
             credential: self.inner.key.clone(),
         });

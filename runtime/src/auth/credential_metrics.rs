@@ -7,7 +7,7 @@
 //! of the token most recently made current).
 
 use super::token::TokenSet;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 /// The integration a credential key belongs to.
 pub(crate) fn integration_of(key: &str) -> String {
@@ -48,5 +48,4 @@ pub(super) fn current(key: &str, tokens: &TokenSet) {
         "integration" => integration_of(key)
     )
     .set(seconds);
-    let _ = SystemTime::now;
 }

@@ -147,6 +147,7 @@ struct Envelope {
 pub struct EncryptedFileStore {
     dir: PathBuf,
     keys: std::sync::RwLock<KeyRing>,
+    audit: std::sync::Mutex<Option<super::audit::AuditLog>>,
 }
 
 impl EncryptedFileStore {
@@ -157,7 +158,16 @@ impl EncryptedFileStore {
         Ok(EncryptedFileStore {
             dir,
             keys: std::sync::RwLock::new(keys),
+            audit: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Records key rotations in `log` (`key_rotation` records of the
+    /// integration `token_store`).
+    pub fn audit_to(&self, log: super::audit::AuditLog) {
+        if let Ok(mut audit) = self.audit.lock() {
+            *audit = Some(log);
+        }
     }
 
     /// The file of a credential: its key, hex-encoded, so any key is a safe
@@ -186,6 +196,26 @@ impl EncryptedFileStore {
     /// Makes `new` the current key and re-encrypts every file under it;
     /// the old key stays readable. Returns how many files were rewritten.
     pub fn rotate(&self, new: DataKey) -> Result<usize, StoreError> {
+        use super::audit::{AuditAction, AuditOutcome, AuditRecord};
+        let new_id = new.id.clone();
+        let outcome = self.rotate_to(new);
+        let audit = self.audit.lock().ok().and_then(|a| a.clone());
+        if let Some(log) = audit {
+            let (result, detail) = match &outcome {
+                Ok(n) => (
+                    AuditOutcome::Success,
+                    format!("key {new_id} current; {n} files re-encrypted"),
+                ),
+                Err(e) => (AuditOutcome::Failure, format!("key {new_id}: {e}")),
+            };
+            log.record(
+                &AuditRecord::new("token_store", AuditAction::KeyRotation, result).detail(&detail),
+            );
+        }
+        outcome
+    }
+
+    fn rotate_to(&self, new: DataKey) -> Result<usize, StoreError> {
         {
             let mut keys = self
                 .keys

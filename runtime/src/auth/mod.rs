@@ -1,8 +1,10 @@
 //! OAuth 2.0 that lives with tokens: provider profiles (quirks as data),
 //! token requests, and tokens held in `secrecy` boxes end to end.
 
+mod audit;
 mod authenticators;
 mod credential;
+mod credential_metrics;
 mod file_store;
 mod flow_error;
 mod flows;
@@ -10,6 +12,8 @@ mod key_source;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keyring_store;
 mod loopback;
+#[cfg(feature = "postgres")]
+mod postgres_audit;
 #[cfg(feature = "postgres")]
 mod postgres_store;
 mod profile;
@@ -19,6 +23,9 @@ mod store;
 mod token;
 mod token_endpoint;
 
+pub use audit::{
+    AuditAction, AuditError, AuditLog, AuditOutcome, AuditRecord, AuditSink, JsonLinesAudit,
+};
 pub use authenticators::Authenticators;
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
 pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};
@@ -32,6 +39,8 @@ pub use keyring_store::{
     os_credential_store, KeyringStore, OsStore, OsStoreError, OsStoreUnavailable,
 };
 pub use loopback::{open_browser, LoopbackListener};
+#[cfg(feature = "postgres")]
+pub use postgres_audit::PostgresAudit;
 #[cfg(feature = "postgres")]
 pub use postgres_store::PostgresStore;
 pub use profile::{

@@ -6,9 +6,9 @@
 use super::retry_schedule::RetrySchedule;
 use crate::store::{Claim, Failure, Store, StoreError, StoredEvent};
 use crate::time::{unix_ms, Clock, TokioClock};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
