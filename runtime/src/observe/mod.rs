@@ -1,5 +1,8 @@
 //! Making integrations operable: the Prometheus exporter (feature
-//! `prometheus`) and the listener that serves it.
+//! `prometheus`) and the listener that serves it, and alerting rules for
+//! what it exports.
+
+mod alert_rules;
 
 #[cfg(feature = "prometheus")]
 mod exporter;
@@ -12,3 +15,7 @@ pub use exporter::{Exporter, ExporterError};
 pub use listener::OpsListener;
 #[cfg(feature = "prometheus")]
 use listener::OpsRoutes;
+
+pub use alert_rules::{
+    alert_rules, AlertConfig, AlertConfigError, LatencyAlert, Levels, P99_RECORD,
+};

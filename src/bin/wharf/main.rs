@@ -2,6 +2,7 @@
 //! `inspect`), OAuth on a developer's machine (`login`, `token`) and
 //! webhook signatures (`webhook verify`, `webhook sign`).
 
+mod alerts;
 mod auth_config;
 mod dlq;
 mod generate;
@@ -101,6 +102,21 @@ enum Command {
     /// The outbox of outbound messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Write Prometheus alerting rules for wharf's metrics: one group per
+    /// integration (error rate, p99 latency, breaker, rate limiting, retry
+    /// budget, dead letters, queues, drift, credentials, health checks).
+    Alerts {
+        /// The rules file to write; `-` writes to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// An integration to alert on; repeatable.
+        #[arg(long = "integration", value_name = "NAME", required = true)]
+        integrations: Vec<String>,
+        /// Thresholds to use instead of the defaults (YAML; see the README's
+        /// alert table for the fields).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -279,6 +295,11 @@ fn main() -> ExitCode {
             id,
             timestamp,
         }) => webhook::sign(common, id, timestamp),
+        Command::Alerts {
+            out,
+            integrations,
+            config,
+        } => alerts::run(&out, &integrations, config.as_deref()),
         Command::Outbox(OutboxCommand::Status { store }) => run_async(dlq::outbox_status(store)),
         Command::Webhook(WebhookCommand::Dlq(DlqCommand::List { selection, limit })) => {
             run_async(dlq::list(selection, limit))
