@@ -5,7 +5,7 @@ mod common;
 use common::{first_attempts_fail, get, integration};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use std::time::Duration;
-use wharf_runtime::call::{CallOptions, IntegrationConfig};
+use wharf_runtime::call::{CallOptions, HealthCheck, IntegrationConfig};
 use wharf_runtime::policy::breaker::{BreakerConfig, BreakerState};
 use wharf_runtime::policy::budget::BudgetConfig;
 use wharf_runtime::policy::retry::RetryPolicy;
@@ -44,7 +44,7 @@ async fn correlation_id_is_constant_across_retries_and_unique_per_call() {
 
 #[test]
 fn metrics_count_calls_retries_breaker_changes_and_budget() {
-    let ((), counters, histograms) = with_metrics(async {
+    let ((), counters, histograms, _) = with_metrics(async {
         let server = FaultServer::new(|_| Fault::status(503));
         let api = integration(
             &server,
@@ -91,10 +91,14 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
 
 type Counters = std::collections::HashMap<String, u64>;
 type Histograms = std::collections::HashMap<String, Vec<f64>>;
+type Gauges = std::collections::HashMap<String, f64>;
 
 /// Runs `test` on a paused runtime with a recorder of its own: its output,
-/// and the counters and histograms recorded, by `name{label=value,...}`.
-fn with_metrics<T>(test: impl std::future::Future<Output = T>) -> (T, Counters, Histograms) {
+/// and the counters, histograms and gauges recorded, by
+/// `name{label=value,...}`.
+fn with_metrics<T>(
+    test: impl std::future::Future<Output = T>,
+) -> (T, Counters, Histograms, Gauges) {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let output = metrics::with_local_recorder(&recorder, || {
@@ -105,7 +109,8 @@ fn with_metrics<T>(test: impl std::future::Future<Output = T>) -> (T, Counters, 
             .unwrap()
             .block_on(test)
     });
-    let (mut counters, mut histograms) = (Counters::new(), Histograms::new());
+    let (mut counters, mut histograms, mut gauges) =
+        (Counters::new(), Histograms::new(), Gauges::new());
     for (key, _, _, value) in snapshotter.snapshot().into_vec() {
         let labels: Vec<String> = key
             .key()
@@ -120,15 +125,121 @@ fn with_metrics<T>(test: impl std::future::Future<Output = T>) -> (T, Counters, 
             DebugValue::Histogram(values) => {
                 histograms.insert(name, values.into_iter().map(|v| v.0).collect());
             }
-            DebugValue::Gauge(_) => {}
+            DebugValue::Gauge(value) => {
+                gauges.insert(name, value.0);
+            }
         }
     }
-    (output, counters, histograms)
+    (output, counters, histograms, gauges)
+}
+
+#[test]
+fn a_health_check_probes_on_its_interval_outside_the_breaker_and_the_call_metrics() {
+    let (health, counters, histograms, gauges) = with_metrics(async {
+        // Down for the first 7 requests (the probes), then up.
+        let server = FaultServer::new(|seen: &Seen| {
+            if seen.index < 7 {
+                Fault::status(503)
+            } else {
+                Fault::ok()
+            }
+        });
+        let api = integration(
+            &server,
+            IntegrationConfig {
+                breaker: Some(BreakerConfig {
+                    consecutive_failures: 3,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        );
+        let probe_api = api.clone();
+        let check = HealthCheck::new(&api, "getThing", move |options| {
+            let api = probe_api.clone();
+            async move { api.call(get(), options).await.map(drop) }
+        })
+        .interval(Duration::from_secs(10))
+        .timeout(Duration::from_secs(2));
+        // 65 s: probes at 0, 10, ..., 60 s, one attempt each, all failing.
+        let _ =
+            tokio::time::timeout(Duration::from_secs(65), check.run(std::future::pending())).await;
+        assert_eq!(server.log().requests.len(), 7, "one attempt per probe");
+        let failing = api.health();
+        assert_eq!(
+            failing.breaker,
+            BreakerState::Closed,
+            "probes are not counted"
+        );
+        assert_eq!(failing.error_rate, 0.0);
+        assert_eq!(failing.p99, None, "probes are not in the latencies");
+        let last = failing.check.clone().expect("a result");
+        assert_eq!(last.operation, "getThing");
+        assert!(!last.passed());
+        assert!(last.error.as_deref().unwrap().contains("503"), "{last:?}");
+        // The provider is back; the app's own calls go through the breaker
+        // the failing probes left closed.
+        for _ in 0..5 {
+            api.call(get(), CallOptions::default()).await.unwrap();
+        }
+        // The next probe passes.
+        let passed = check.check_once().await;
+        assert!(passed.passed(), "{passed:?}");
+        api.health()
+    });
+    assert!(health.check.as_ref().is_some_and(|c| c.passed()));
+    assert_eq!(
+        gauges.get("wharf_health_check_up{integration=fault}"),
+        Some(&1.0),
+        "{gauges:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_health_checks_total{integration=fault,outcome=failed}"),
+        Some(&7),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_health_checks_total{integration=fault,outcome=passed}"),
+        Some(&1),
+        "{counters:?}"
+    );
+    assert_eq!(
+        histograms["wharf_health_check_duration_seconds{integration=fault}"].len(),
+        8
+    );
+    // Only the app's five calls are in the call metrics.
+    let calls: u64 = counters
+        .iter()
+        .filter(|(k, _)| k.starts_with("wharf_calls_total{"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(calls, 5, "{counters:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_that_does_not_answer_fails_within_its_timeout() {
+    let server = FaultServer::new(|_: &Seen| Fault::ok().after(Duration::from_secs(30)));
+    let api = integration(&server, IntegrationConfig::default());
+    let probe_api = api.clone();
+    // A probe that ignores its options still ends at the check's timeout.
+    let check = HealthCheck::new(&api, "getThing", move |_options| {
+        let api = probe_api.clone();
+        async move { api.call(get(), CallOptions::default()).await.map(drop) }
+    })
+    .timeout(Duration::from_secs(2));
+    let started = tokio::time::Instant::now();
+    let result = check.check_once().await;
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(result.latency, Duration::from_secs(2));
+    assert!(
+        result.error.as_deref().unwrap().contains("2000 ms"),
+        "{result:?}"
+    );
 }
 
 #[test]
 fn an_empty_retry_budget_is_counted_and_said_in_the_error() {
-    let (err, counters, _) = with_metrics(async {
+    let (err, counters, _, _) = with_metrics(async {
         let server = FaultServer::new(|_| Fault::status(503));
         let api = integration(
             &server,

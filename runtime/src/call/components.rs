@@ -47,6 +47,8 @@ pub(super) struct Components {
     pub(super) budget: RetryBudget,
     pub(super) jitter: Jitter,
     pub(super) latencies: Latencies,
+    /// The scheduled health check's latest result.
+    pub(super) last_check: std::sync::Mutex<Option<super::health::CheckResult>>,
 }
 
 #[derive(Debug, Default)]
@@ -57,24 +59,30 @@ pub(super) struct DeclaredGuards {
 }
 
 impl Components {
-    /// Once a call is over: its latency, metrics and span fields, and the
-    /// transitions of the breaker that guarded it.
+    /// Once a call is over: its span fields, and (unless it was a health
+    /// check's probe) its latency, metrics and the transitions of the
+    /// breaker that guarded it.
     pub(super) fn settle(
         &self,
         result: &Finished,
         span: &tracing::Span,
         started: tokio::time::Instant,
         breaker: Option<&Breaker>,
+        probe: bool,
     ) {
         let i = self;
         let elapsed = i.clock.now().saturating_duration_since(started);
-        i.latencies.record(elapsed);
         let (class, attempts) = match result {
             Ok((_, attempts)) => (None, *attempts),
             Err(e) => (Some(e.class()), e.attempts),
         };
         span.record("attempts", attempts);
         span.record("outcome", outcome_label(class));
+        if probe {
+            // A health check reports its probes itself.
+            return;
+        }
+        i.latencies.record(elapsed);
         i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
         if let Some(b) = breaker {
             self.publish_breaker_transitions(b);

@@ -136,6 +136,10 @@ pub struct CallOptions {
     pub idempotency_key: Option<String>,
     /// The correlation id to propagate (generated if absent).
     pub correlation_id: Option<String>,
+    /// A health check's probe: sent once (no retries), outside the
+    /// breaker (neither refused by it nor counted in it), the retry budget
+    /// and the call metrics and latencies; a health check reports it.
+    pub probe: bool,
 }
 
 impl CallOptions {
@@ -206,6 +210,7 @@ impl CallOptions {
                 .correlation_id
                 .clone()
                 .or_else(|| fallback.correlation_id.clone()),
+            probe: self.probe || fallback.probe,
         }
     }
 }

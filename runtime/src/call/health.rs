@@ -18,6 +18,26 @@ pub struct Health {
     /// Retry budget tokens left.
     pub budget: f64,
     pub in_flight: usize,
+    /// The scheduled health check's latest result, if one runs.
+    pub check: Option<CheckResult>,
+}
+
+/// One run of a scheduled health check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    /// The operation it called.
+    pub operation: String,
+    /// Unix milliseconds when it finished.
+    pub at_ms: i64,
+    pub latency: Duration,
+    /// Why it failed (`None`: it passed).
+    pub error: Option<String>,
+}
+
+impl CheckResult {
+    pub fn passed(&self) -> bool {
+        self.error.is_none()
+    }
 }
 
 /// The last [`LATENCY_WINDOW`] call latencies, in nanoseconds, in a ring

@@ -9,7 +9,7 @@ use super::components::Components;
 use super::config::{CallOptions, IntegrationConfig};
 use super::drift_sink::{DriftSink, LogDrift};
 use super::error::Error;
-use super::health::{Health, Latencies};
+use super::health::{CheckResult, Health, Latencies};
 use super::orchestrator;
 use super::transport::Transport;
 use crate::decode::{decode, Decode, DecodeError};
@@ -110,6 +110,7 @@ impl IntegrationBuilder {
                     .jitter_seed
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
+                last_check: std::sync::Mutex::new(None),
                 metrics: CallMetrics::default(),
                 label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
@@ -172,7 +173,21 @@ impl Integration {
             p99: i.latencies.percentile(0.99),
             budget: i.budget.level(),
             in_flight: i.bulkhead.as_ref().map_or(0, Bulkhead::in_flight),
+            check: match i.last_check.lock() {
+                Ok(c) => c.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            },
         }
+    }
+
+    /// Keeps a health check's result for [`health`](Self::health); the
+    /// previous one is returned.
+    pub(crate) fn record_check(&self, result: CheckResult) -> Option<CheckResult> {
+        let mut last = match self.inner.last_check.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        last.replace(result)
     }
 
     /// Makes one logical call: the whole request path (see

@@ -104,8 +104,11 @@ pub(super) fn invoke<T>(
             field::display(id.to_str().unwrap_or_default()),
         );
     }
-    // The breaker guarding this call, looked up once for all attempts.
+    // The breaker guarding this call, looked up once for all attempts; a
+    // health check's probe is outside it.
+    let probe = options.probe;
     let breaker = match declared.breaker {
+        _ if probe => None,
         Some(name) => Some(integration.named_breaker(name)),
         None => integration.breaker_for(&operation.name),
     };
@@ -136,6 +139,7 @@ pub(super) fn invoke<T>(
             &tracing::Span::current(),
             started,
             breaker.as_ref(),
+            probe,
         );
         finished
     };
@@ -246,6 +250,8 @@ struct Call<'a> {
     /// The fastest this call's attempts were answered in: a retry given
     /// less time than that cannot finish, so it is not started.
     fastest_answer: Option<Duration>,
+    /// A health check's probe: not in the metrics or the retry budget.
+    probe: bool,
 }
 
 /// An attempt whose outcome is in and recorded.
@@ -287,6 +293,10 @@ fn prepare<'a>(
         .min(Deadline::ambient());
     // The integration's own policy was validated when it was built.
     let retry: RetryPolicy = match options.retry {
+        _ if options.probe => RetryPolicy {
+            max_attempts: 1,
+            ..i.config.retry
+        },
         None => i.config.retry,
         Some(retry) => match retry.validate() {
             Ok(()) => retry,
@@ -361,6 +371,7 @@ fn prepare<'a>(
         _declared_slots: declared_slots,
         attempts: 0,
         fastest_answer: None,
+        probe: options.probe,
     })
 }
 
@@ -763,7 +774,9 @@ impl Call<'_> {
                 after,
             );
         }
-        i.metrics.attempt(&i.label, class);
+        if !self.probe {
+            i.metrics.attempt(&i.label, class);
+        }
         (class, after)
     }
 
@@ -771,7 +784,9 @@ impl Call<'_> {
     /// quota the provider reports holds later calls until it resets.
     fn succeeded(&self, exchange: &Exchange, after: Instant) {
         let i = self.inner();
-        i.budget.earn();
+        if !self.probe {
+            i.budget.earn();
+        }
         if let Some(wait) = reset_when_exhausted(&exchange.response.headers, || i.clock.wall()) {
             i.limiter.pause_until(after + wait);
         }
