@@ -340,6 +340,16 @@ impl Credential {
             .unwrap_or_default()
     }
 
+    /// When the current access token expires, as last known (`None`: no
+    /// token yet, or one without a lifetime).
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.inner
+            .state
+            .read()
+            .ok()
+            .and_then(|s| s.tokens.as_ref().and_then(TokenSet::expires_at))
+    }
+
     /// Whether the grant is known to be dead.
     pub fn needs_reauthorization(&self) -> bool {
         self.inner

@@ -47,6 +47,7 @@ pub(super) struct Components {
     pub(super) budget: RetryBudget,
     pub(super) jitter: Jitter,
     pub(super) latencies: Latencies,
+    pub(super) stats: super::call_stats::CallStats,
     /// The scheduled health check's latest result.
     pub(super) last_check: std::sync::Mutex<Option<super::health::CheckResult>>,
 }
@@ -83,6 +84,7 @@ impl Components {
             return;
         }
         i.latencies.record(elapsed);
+        i.stats.call(class);
         i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
         if let Some(b) = breaker {
             self.publish_breaker_transitions(b);
@@ -184,7 +186,10 @@ impl Components {
         if transitions.is_empty() {
             return;
         }
+        let at_ms = crate::time::unix_ms(&*self.clock);
         for (from, to) in transitions {
+            self.stats
+                .transition(super::call_stats::BreakerTransition { at_ms, from, to });
             tracing::warn!(integration = %self.name, from = from.as_str(), to = to.as_str(), "circuit breaker state change");
             metrics::counter!(
                 "wharf_breaker_transitions_total",

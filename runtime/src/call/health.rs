@@ -1,6 +1,8 @@
 //! A per-integration health snapshot an app can expose.
 
+pub use super::call_stats::{BreakerTransition, CallCounts};
 use crate::policy::breaker::BreakerState;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -13,11 +15,22 @@ pub struct Health {
     pub breaker: BreakerState,
     /// Failure rate over the breaker's window of recent attempts.
     pub error_rate: f64,
+    /// Latency percentiles over the last calls (up to 1,024).
+    pub p50: Option<Duration>,
     pub p95: Option<Duration>,
     pub p99: Option<Duration>,
     /// Retry budget tokens left.
     pub budget: f64,
     pub in_flight: usize,
+    /// Finished calls by outcome, since the integration was built.
+    pub calls: CallCounts,
+    /// Attempts that waited for a rate limit (the integration's, a
+    /// policy's, or a pause the provider asked for).
+    pub rate_limit_waits: u64,
+    /// Responses that drifted from the spec, by operation.
+    pub drift: BTreeMap<String, u64>,
+    /// The latest breaker transitions, oldest first.
+    pub breaker_transitions: Vec<BreakerTransition>,
     /// The scheduled health check's latest result, if one runs.
     pub check: Option<CheckResult>,
 }

@@ -111,6 +111,7 @@ impl IntegrationBuilder {
                     .map_or_else(Jitter::from_entropy, Jitter::seeded),
                 latencies: Latencies::default(),
                 last_check: std::sync::Mutex::new(None),
+                stats: Default::default(),
                 metrics: CallMetrics::default(),
                 label: metrics::SharedString::from(std::sync::Arc::<str>::from(self.name.as_str())),
                 name: self.name,
@@ -152,6 +153,7 @@ impl Integration {
             self.inner
                 .drift_sink
                 .report(&self.inner.name, operation, &decoded.drift);
+            self.inner.stats.drift(operation, decoded.drift.len());
         }
         Ok(decoded.value)
     }
@@ -169,10 +171,15 @@ impl Integration {
                 .iter()
                 .map(Breaker::failure_rate)
                 .fold(0.0, f64::max),
+            p50: i.latencies.percentile(0.5),
             p95: i.latencies.percentile(0.95),
             p99: i.latencies.percentile(0.99),
             budget: i.budget.level(),
             in_flight: i.bulkhead.as_ref().map_or(0, Bulkhead::in_flight),
+            calls: i.stats.calls(),
+            rate_limit_waits: i.stats.rate_limit_waits(),
+            drift: i.stats.drift_by_operation(),
+            breaker_transitions: i.stats.transitions(),
             check: match i.last_check.lock() {
                 Ok(c) => c.clone(),
                 Err(poisoned) => poisoned.into_inner().clone(),

@@ -671,6 +671,9 @@ impl Call<'_> {
                 wait_ms = wait.as_millis() as u64,
                 "waiting for the rate limit"
             );
+            i.stats.rate_limit_wait();
+            metrics::counter!("wharf_rate_limit_waits_total", "integration" => i.label.clone())
+                .increment(1);
             i.clock.sleep(wait).await;
             return Ok((permit, i.clock.now()));
         }

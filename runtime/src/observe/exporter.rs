@@ -107,10 +107,14 @@ impl Exporter {
     }
 
     /// Serves the metrics on `addr` (`127.0.0.1:0` for an ephemeral port)
-    /// at `/metrics`, for apps without an HTTP server of their own. Stops
-    /// when the returned listener is dropped.
+    /// at `/metrics`, for apps without an HTTP server of their own (with
+    /// the status page too: [`OpsServer`](super::OpsServer)). Stops when
+    /// the returned listener is dropped.
     pub async fn listen(&self, addr: SocketAddr) -> std::io::Result<super::OpsListener> {
-        super::OpsListener::start(addr, super::OpsRoutes::metrics(self.clone())).await
+        super::OpsServer::new()
+            .metrics(self.clone())
+            .listen(addr)
+            .await
     }
 }
 

@@ -1,8 +1,7 @@
 //! A small HTTP server of wharf's own for the operational endpoints
-//! (`/metrics`, and the status page when one is given), for apps that do
-//! not run an HTTP server to mount them on.
+//! (`/metrics`, the status page), for apps that do not run an HTTP server
+//! to mount them on.
 
-use super::exporter::Exporter;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
@@ -20,26 +19,68 @@ const MAX_CONNECTIONS: usize = 64;
 /// A client that sends no complete request head within this is dropped.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the listener serves, by path.
+/// wharf's own HTTP server for the operational endpoints: `/metrics`
+/// (with an exporter) and `/status`, `/status.json` (with a status page).
 #[derive(Clone, Default)]
-pub(crate) struct OpsRoutes {
-    metrics: Option<Exporter>,
+pub struct OpsServer {
+    #[cfg(feature = "prometheus")]
+    metrics: Option<super::Exporter>,
+    #[cfg(feature = "status-page")]
+    status: Option<super::StatusPage>,
 }
 
-impl OpsRoutes {
-    pub(crate) fn metrics(exporter: Exporter) -> Self {
-        OpsRoutes {
-            metrics: Some(exporter),
-        }
+impl std::fmt::Debug for OpsServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsServer").finish_non_exhaustive()
+    }
+}
+
+fn not_found() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(b"not found\n")));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+impl OpsServer {
+    pub fn new() -> Self {
+        OpsServer::default()
     }
 
-    fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
-        match (request.uri().path(), &self.metrics) {
-            ("/metrics", Some(exporter)) => exporter.respond(request.method()),
+    /// Serves `exporter`'s metrics at `/metrics`.
+    #[cfg(feature = "prometheus")]
+    pub fn metrics(mut self, exporter: super::Exporter) -> Self {
+        self.metrics = Some(exporter);
+        self
+    }
+
+    /// Serves `page` at `/status` and its JSON at `/status.json`.
+    #[cfg(feature = "status-page")]
+    pub fn status(mut self, page: super::StatusPage) -> Self {
+        self.status = Some(page);
+        self
+    }
+
+    /// Listens on `addr` (`127.0.0.1:0` for an ephemeral port).
+    pub async fn listen(self, addr: SocketAddr) -> std::io::Result<OpsListener> {
+        OpsListener::start(addr, self).await
+    }
+
+    async fn respond<B>(&self, request: &Request<B>) -> Response<Full<Bytes>> {
+        let method = request.method();
+        match request.uri().path() {
+            #[cfg(feature = "prometheus")]
+            "/metrics" => match &self.metrics {
+                Some(exporter) => exporter.respond(method),
+                None => not_found(),
+            },
+            #[cfg(feature = "status-page")]
+            path @ ("/status" | "/status.json") => match &self.status {
+                Some(page) => page.respond(method, path.ends_with(".json")).await,
+                None => not_found(),
+            },
             _ => {
-                let mut r = Response::new(Full::new(Bytes::from_static(b"not found\n")));
-                *r.status_mut() = StatusCode::NOT_FOUND;
-                r
+                let _ = method;
+                not_found()
             }
         }
     }
@@ -61,7 +102,7 @@ impl std::fmt::Debug for OpsListener {
 }
 
 impl OpsListener {
-    pub(crate) async fn start(addr: SocketAddr, routes: OpsRoutes) -> std::io::Result<Self> {
+    async fn start(addr: SocketAddr, routes: OpsServer) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let routes = Arc::new(routes);
@@ -82,8 +123,8 @@ impl OpsListener {
                 let routes = Arc::clone(&routes);
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
-                        let response = routes.respond(&request);
-                        async move { Ok::<_, Infallible>(response) }
+                        let routes = Arc::clone(&routes);
+                        async move { Ok::<_, Infallible>(routes.respond(&request).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .timer(TokioTimer::new())
