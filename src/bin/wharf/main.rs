@@ -9,6 +9,7 @@ mod generate;
 mod login;
 mod progress;
 mod provider;
+mod status;
 mod summary;
 mod time_text;
 mod token;
@@ -102,6 +103,15 @@ enum Command {
     /// The outbox of outbound messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Print a status page (`wharf::observe::StatusPage`) in the terminal:
+    /// exits 0 when all is healthy, 3 when something needs attention, 1
+    /// when the page cannot be read.
+    Status {
+        /// The page (`http://127.0.0.1:9464/status`) or its `status.json`;
+        /// plain HTTP to loopback only.
+        #[arg(long, value_name = "URL")]
+        url: String,
+    },
     /// Write Prometheus alerting rules for wharf's metrics: one group per
     /// integration (error rate, p99 latency, breaker, rate limiting, retry
     /// budget, dead letters, queues, drift, credentials, health checks).
@@ -295,6 +305,7 @@ fn main() -> ExitCode {
             id,
             timestamp,
         }) => webhook::sign(common, id, timestamp),
+        Command::Status { url } => with_runtime(status::run(&url)),
         Command::Alerts {
             out,
             integrations,
@@ -316,20 +327,26 @@ fn main() -> ExitCode {
 /// Runs an OAuth verb on a single-threaded runtime (one login, one
 /// request at a time) and turns its error into one line on stderr.
 fn run_async(verb: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    with_runtime(async {
+        match verb.await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Runs `verb` on a current-thread tokio runtime.
+fn with_runtime(verb: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(r) => r,
+        Ok(runtime) => runtime.block_on(verb),
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(verb) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
