@@ -152,6 +152,14 @@ pub(crate) async fn publish_gauges<S: OutboxStore>(
             (a, b) => a.or(b),
         };
     }
+    if kind == crate::store::KIND_CALL {
+        for name in queues.keys().filter(|n| !published.contains(*n)) {
+            // Registered at zero before the first dead letter can arrive,
+            // so Prometheus's `increase` sees that one too.
+            metrics::counter!("wharf_outbox_dead_letters_total", "integration" => name.clone())
+                .increment(0);
+        }
+    }
     published.extend(queues.keys().cloned());
     for (name, (pending, in_flight, dead, oldest)) in queues {
         for (state, n) in [

@@ -100,6 +100,9 @@ impl<S: OutboxStore> Relay<S> {
         operations: &'static [&'static OperationMeta],
     ) {
         let name = integration.name().to_owned();
+        // At zero before the first dead letter, so `increase` sees it.
+        metrics::counter!("wharf_outbox_dead_letters_total", "integration" => name.clone())
+            .increment(0);
         if let Ok(mut targets) = self.targets.write() {
             targets.insert(
                 name,

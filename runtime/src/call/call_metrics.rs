@@ -52,25 +52,28 @@ impl std::fmt::Debug for CallMetrics {
 
 impl CallMetrics {
     fn handles(&self, integration: &SharedString) -> &Handles {
-        self.handles.get_or_init(|| Handles {
-            duration: metrics::histogram!(
-                "wharf_call_duration_seconds",
-                "integration" => integration.clone()
-            ),
-            calls: OUTCOMES.map(|outcome| {
-                metrics::counter!(
-                    "wharf_calls_total",
-                    "integration" => integration.clone(),
-                    "outcome" => outcome_label(outcome)
-                )
-            }),
-            attempts: OUTCOMES.map(|outcome| {
-                metrics::counter!(
-                    "wharf_attempts_total",
-                    "integration" => integration.clone(),
-                    "outcome" => outcome_label(outcome)
-                )
-            }),
+        self.handles.get_or_init(|| {
+            register_at_zero(integration);
+            Handles {
+                duration: metrics::histogram!(
+                    "wharf_call_duration_seconds",
+                    "integration" => integration.clone()
+                ),
+                calls: OUTCOMES.map(|outcome| {
+                    metrics::counter!(
+                        "wharf_calls_total",
+                        "integration" => integration.clone(),
+                        "outcome" => outcome_label(outcome)
+                    )
+                }),
+                attempts: OUTCOMES.map(|outcome| {
+                    metrics::counter!(
+                        "wharf_attempts_total",
+                        "integration" => integration.clone(),
+                        "outcome" => outcome_label(outcome)
+                    )
+                }),
+            }
         })
     }
 
@@ -85,4 +88,24 @@ impl CallMetrics {
     pub(super) fn attempt(&self, integration: &SharedString, class: Option<ErrorClass>) {
         self.handles(integration).attempts[index(class)].increment(1);
     }
+}
+
+/// The counters that count rare events, registered at zero with the
+/// integration's first call: Prometheus's `increase` sees an event only
+/// when the series existed before it, so a breaker's first opening or the
+/// first exhausted retry budget would otherwise go unseen by the alerts.
+fn register_at_zero(integration: &SharedString) {
+    for to in ["open", "half_open", "closed"] {
+        metrics::counter!(
+            "wharf_breaker_transitions_total",
+            "integration" => integration.clone(),
+            "to" => to
+        )
+        .increment(0);
+    }
+    metrics::counter!("wharf_retry_budget_exhausted_total", "integration" => integration.clone())
+        .increment(0);
+    metrics::counter!("wharf_rate_limit_waits_total", "integration" => integration.clone())
+        .increment(0);
+    metrics::gauge!("wharf_breaker_state", "integration" => integration.clone()).set(0.0);
 }

@@ -47,6 +47,18 @@ pub(super) fn queue_depth(depths: &[Depth], now_ms: i64, published: &mut BTreeSe
             oldest_pending: None,
         })
         .collect();
+    for depth in depths {
+        if !published.contains(&depth.source) {
+            // Registered at zero before the first dead letter can arrive,
+            // so Prometheus's `increase` sees that one too.
+            metrics::counter!(
+                "wharf_webhook_dead_letters_total",
+                "source" => depth.source.clone(),
+                "direction" => "inbound"
+            )
+            .increment(0);
+        }
+    }
     published.extend(depths.iter().map(|d| d.source.clone()));
     for depth in depths.iter().chain(&drained) {
         metrics::gauge!("wharf_webhook_queue_depth", "source" => depth.source.clone(), "state" => "pending")
