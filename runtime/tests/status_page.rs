@@ -220,7 +220,7 @@ async fn the_page_shows_an_opened_breaker_in_a_real_browser() {
         .inbox(Arc::clone(&store))
         .outbox(Arc::clone(&store));
     let listener = OpsServer::new()
-        .metrics(exporter)
+        .metrics(exporter.clone())
         .status(page.clone())
         .listen("127.0.0.1:0".parse().unwrap())
         .await
@@ -308,5 +308,30 @@ async fn the_page_shows_an_opened_breaker_in_a_real_browser() {
     assert!(metrics.contains("wharf_health_check_up{integration=\"stripe\"} 1"));
     let missing = client.get(listener.url("/nothing")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+
+    // Mounted on an app's own axum server instead.
+    let app = exporter
+        .router("/metrics")
+        .merge(page.router("/ops/status"));
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(tcp, app).await });
+    let fetch = |path: &str| {
+        let (client, url) = (client.clone(), format!("http://{addr}{path}"));
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (code, body) = fetch("/metrics").await;
+    assert_eq!(code, 200);
+    assert!(body.contains("wharf_breaker_state{integration=\"github\"} 2"));
+    let (code, body) = fetch("/ops/status").await;
+    assert_eq!(code, 200);
+    assert!(body.contains("data-breaker=\"open\""));
+    let (code, body) = fetch("/ops/status.json").await;
+    assert_eq!(code, 200);
+    assert!(body.contains("\"breaker\": \"open\""), "{body}");
+    server.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }
