@@ -73,8 +73,10 @@ pub(super) fn queue_depth(depths: &[Depth], now_ms: i64, published: &mut BTreeSe
     }
 }
 
-/// An outbound message reached the dead-letter queue: a warning and
-/// `wharf_webhook_dead_letters_total{source=endpoint, direction="outbound"}`.
+/// An outbound message reached the dead-letter queue: a warning (naming
+/// the endpoint) and `wharf_webhook_dead_letters_total{source=
+/// "outbound_webhooks", direction="outbound"}` (endpoints are the app's
+/// customers, too many for a label).
 pub(super) fn dead_message(endpoint: &str, message_id: &str, attempts: u32, error: &str) {
     tracing::warn!(
         endpoint = %endpoint,
@@ -85,16 +87,15 @@ pub(super) fn dead_message(endpoint: &str, message_id: &str, attempts: u32, erro
     );
     metrics::counter!(
         "wharf_webhook_dead_letters_total",
-        "source" => endpoint.to_owned(),
+        "source" => crate::outbox_loop::OUTBOUND_WEBHOOKS,
         "direction" => "outbound"
     )
     .increment(1);
 }
 
-/// An endpoint was disabled: an error event and
-/// `wharf_webhook_endpoints_disabled_total{endpoint}`.
+/// An endpoint was disabled: an error event (naming it) and
+/// `wharf_webhook_endpoints_disabled_total`.
 pub(super) fn endpoint_disabled(endpoint: &str, why: &str) {
     tracing::error!(endpoint = %endpoint, reason = %why, "webhook endpoint disabled");
-    metrics::counter!("wharf_webhook_endpoints_disabled_total", "endpoint" => endpoint.to_owned())
-        .increment(1);
+    metrics::counter!("wharf_webhook_endpoints_disabled_total").increment(1);
 }
