@@ -87,6 +87,20 @@ fn metrics_count_calls_retries_breaker_changes_and_budget() {
         Some(&3),
         "{counters:?}"
     );
+    // By operation, and the responses by status (the refused calls sent
+    // nothing).
+    assert_eq!(
+        counters.get(
+            "wharf_operation_calls_total{integration=fault,operation=getThing,outcome=transient}"
+        ),
+        Some(&3),
+        "{counters:?}"
+    );
+    assert_eq!(
+        counters.get("wharf_responses_total{integration=fault,status=503}"),
+        Some(&3),
+        "{counters:?}"
+    );
 }
 
 type Counters = std::collections::HashMap<String, u64>;

@@ -5,7 +5,22 @@
 
 use super::error::ErrorClass;
 use metrics::{Counter, Histogram, SharedString};
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    match l.read() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    match l.write() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
 
 /// Outcomes in handle order: success (`None`), then each error class.
 const OUTCOMES: [Option<ErrorClass>; 5] = [
@@ -38,10 +53,14 @@ struct Handles {
     attempts: [Counter; 5],
 }
 
-/// One integration's per-call metrics.
+/// One integration's per-call metrics. Per-operation and per-status
+/// handles are registered on first use and looked up under a read lock
+/// after that (operations and statuses are few: bounded labels).
 #[derive(Default)]
 pub(super) struct CallMetrics {
     handles: OnceLock<Handles>,
+    operations: RwLock<HashMap<String, [Counter; 5]>>,
+    statuses: RwLock<HashMap<u16, Counter>>,
 }
 
 impl std::fmt::Debug for CallMetrics {
@@ -77,11 +96,48 @@ impl CallMetrics {
         })
     }
 
-    /// A finished call: its duration and outcome (`None`: success).
-    pub(super) fn call(&self, integration: &SharedString, seconds: f64, class: Option<ErrorClass>) {
+    /// A finished call of `operation`: its duration and outcome (`None`:
+    /// success).
+    pub(super) fn call(
+        &self,
+        integration: &SharedString,
+        operation: &str,
+        seconds: f64,
+        class: Option<ErrorClass>,
+    ) {
         let h = self.handles(integration);
         h.duration.record(seconds);
         h.calls[index(class)].increment(1);
+        let counted = read(&self.operations)
+            .get(operation)
+            .map(|c| c[index(class)].increment(1));
+        if counted.is_none() {
+            let counters = OUTCOMES.map(|outcome| {
+                metrics::counter!(
+                    "wharf_operation_calls_total",
+                    "integration" => integration.clone(),
+                    "operation" => operation.to_owned(),
+                    "outcome" => outcome_label(outcome)
+                )
+            });
+            counters[index(class)].increment(1);
+            write(&self.operations).insert(operation.to_owned(), counters);
+        }
+    }
+
+    /// A response arrived with `status`.
+    pub(super) fn response(&self, integration: &SharedString, status: u16) {
+        if let Some(c) = read(&self.statuses).get(&status) {
+            c.increment(1);
+            return;
+        }
+        let counter = metrics::counter!(
+            "wharf_responses_total",
+            "integration" => integration.clone(),
+            "status" => status.to_string()
+        );
+        counter.increment(1);
+        write(&self.statuses).insert(status, counter);
     }
 
     /// A finished attempt and its outcome (`None`: success).

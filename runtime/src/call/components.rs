@@ -70,6 +70,7 @@ impl Components {
         started: tokio::time::Instant,
         breaker: Option<&Breaker>,
         probe: bool,
+        operation: &str,
     ) {
         let i = self;
         let elapsed = i.clock.now().saturating_duration_since(started);
@@ -85,7 +86,8 @@ impl Components {
         }
         i.latencies.record(elapsed);
         i.stats.call(class);
-        i.metrics.call(&i.label, elapsed.as_secs_f64(), class);
+        i.metrics
+            .call(&i.label, operation, elapsed.as_secs_f64(), class);
         if let Some(b) = breaker {
             self.publish_breaker_transitions(b);
         }

@@ -104,6 +104,7 @@ pub(super) fn invoke<T>(
             field::display(id.to_str().unwrap_or_default()),
         );
     }
+    let operation_name = operation.name.clone();
     // The breaker guarding this call, looked up once for all attempts; a
     // health check's probe is outside it.
     let probe = options.probe;
@@ -140,6 +141,7 @@ pub(super) fn invoke<T>(
             started,
             breaker.as_ref(),
             probe,
+            &operation_name,
         );
         finished
     };
@@ -779,6 +781,10 @@ impl Call<'_> {
         }
         if !self.probe {
             i.metrics.attempt(&i.label, class);
+            if let Ok(exchange) = outcome {
+                i.metrics
+                    .response(&i.label, exchange.response.status.as_u16());
+            }
         }
         (class, after)
     }
