@@ -174,10 +174,37 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
+/// `text` with each `${NAME}` replaced by the environment variable's value
+/// at compile time (`${OUT_DIR}/spec.json` for a spec a build script
+/// fetched); a variable that is not set, or a `${` not closed, is an error
+/// naming it.
+fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("`${{` without a closing `}}` in {text:?}"))?;
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| {
+            format!("the environment variable `{name}` in {text:?} is not set at compile time")
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 fn run(args: &Args) -> syn::Result<TokenStream> {
-    let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
-    let path = root.join(args.spec.value());
     let span = args.spec.span();
+    let spec = expand_env(&args.spec.value())
+        .map_err(|e| syn::Error::new(span, format!("wharf::generate!: {e}")))?;
+    // Relative to the crate root; an absolute path (from a variable) as is.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+    let path = root.join(spec);
     let mut generator = Generator::new(&path)
         .rerun_if_changed(false)
         .operations(args.operations.iter().map(LitStr::value))
@@ -244,4 +271,22 @@ fn selection_span(args: &Args) -> Option<Span> {
         .first()
         .or_else(|| args.tags.first())
         .map(LitStr::span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_env;
+
+    #[test]
+    fn variables_in_spec_paths_are_expanded_or_named_when_missing() {
+        let home = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        assert_eq!(
+            expand_env("${CARGO_MANIFEST_DIR}/specs/a.yaml").unwrap(),
+            format!("{home}/specs/a.yaml")
+        );
+        assert_eq!(expand_env("specs/a.yaml").unwrap(), "specs/a.yaml");
+        let missing = expand_env("${WHARF_NO_SUCH_VARIABLE}/a.yaml").unwrap_err();
+        assert!(missing.contains("`WHARF_NO_SUCH_VARIABLE`"), "{missing}");
+        assert!(expand_env("${OPEN/a.yaml").unwrap_err().contains("closing"));
+    }
 }

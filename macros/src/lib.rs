@@ -26,8 +26,11 @@ use proc_macro::TokenStream;
 /// Every option is optional; with `operations` or `tags`, only those
 /// operations and the types they use are generated. Paging styles: `off`,
 /// `link`, `cursor("param")`, `token("param", "field")`, `offset("param")`.
-/// A spec that cannot be loaded, or a selection that names nothing in it,
-/// is a compile error pointing at the argument.
+/// The path is relative to the crate root and may use environment
+/// variables set at compile time, `${NAME}` (`"${OUT_DIR}/spec.json"` for a
+/// spec a build script fetched). A spec that cannot be loaded, or a
+/// selection that names nothing in it, is a compile error pointing at the
+/// argument.
 #[proc_macro]
 pub fn generate(input: TokenStream) -> TokenStream {
     generate::expand(input.into()).into()

@@ -50,6 +50,13 @@ fn selection_keeps_only_the_chosen_operations_and_their_types() {
 
 #[test]
 fn macro_mistakes_are_compile_errors_at_the_argument() {
+    // The UI tests name specs as `${WHARF_TEST_SPECS}/...`: found wherever
+    // the target directory (and so trybuild's crate) is.
+    let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../specs")
+        .canonicalize()
+        .unwrap();
+    std::env::set_var("WHARF_TEST_SPECS", specs);
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
 }

@@ -1,7 +1,7 @@
 // Rule (generated policies): a retried mutating operation needs a plan.
 mod api {
     wharf::generate!(
-        "../../../../specs/policies.yaml",
+        "${WHARF_TEST_SPECS}/policies.yaml",
         policies = { tag("money") = { retry(max = 3) } },
     );
 }

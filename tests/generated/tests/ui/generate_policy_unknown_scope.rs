@@ -1,7 +1,7 @@
 // Rule (generated policies): scopes must be listed by the spec.
 mod api {
     wharf::generate!(
-        "../../../../specs/policies.yaml",
+        "${WHARF_TEST_SPECS}/policies.yaml",
         policies = { "getAccount" = { timeout = "1s", scopes = ["admin"] } },
     );
 }

@@ -1,7 +1,7 @@
-// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+// ${WHARF_TEST_SPECS} is the workspace's specs/ (tests/macro.rs sets it).
 mod api {
     wharf::generate!(
-        "../../../../specs/responses.yaml",
+        "${WHARF_TEST_SPECS}/responses.yaml",
         operations = ["listEvents"],
         paging = { "listEvents" = off },
     );

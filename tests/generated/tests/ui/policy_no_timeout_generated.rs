@@ -1,6 +1,6 @@
-// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+// ${WHARF_TEST_SPECS} is the workspace's specs/ (tests/macro.rs sets it).
 mod api {
-    wharf::generate!("../../../../specs/policies.yaml");
+    wharf::generate!("${WHARF_TEST_SPECS}/policies.yaml");
 }
 #[allow(unused_imports)]
 use api::operations::*;

@@ -1,6 +1,6 @@
-// Paths are relative to the crate trybuild makes: target/tests/trybuild/<crate>/.
+// ${WHARF_TEST_SPECS} is the workspace's specs/ (tests/macro.rs sets it).
 mod api {
-    wharf::generate!("../../../../specs/responses.yaml", operation = ["getPet"]);
+    wharf::generate!("${WHARF_TEST_SPECS}/responses.yaml", operation = ["getPet"]);
 }
 
 fn main() {}
