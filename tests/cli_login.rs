@@ -865,3 +865,104 @@ async fn the_store_key_can_come_from_the_environment() {
     .await
     .expect("the test finished in time");
 }
+
+/// `wharf sandbox` as a process and the README's walkthrough against it,
+/// copy-paste: the `wharf.yaml` entry it prints, `wharf login`, then
+/// `wharf token status|refresh|revoke`; Ctrl-C (SIGINT) stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wharf_sandbox_runs_the_login_walkthrough_until_ctrl_c() {
+    tokio::time::timeout(TEST_LIMIT, async {
+        let dir = TempDir::new("sandbox");
+        let mut sandbox = wharf(dir.path())
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .spawn()
+            .unwrap();
+        let stdout = sandbox.stdout.take().unwrap();
+        let sandbox = Running(Some(sandbox));
+        // Its first lines: the URL, the metadata, and the entry to paste.
+        let (printed, lines) = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut printed = Vec::new();
+            for line in lines.by_ref() {
+                let line = line.unwrap();
+                let done = line.starts_with("then:");
+                printed.push(line);
+                if done {
+                    break;
+                }
+            }
+            (printed, lines)
+        })
+        .await
+        .unwrap();
+        let url = printed[0]
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("{printed:?}"))
+            .to_owned();
+        assert_eq!(
+            printed[1],
+            format!("metadata: {url}/.well-known/oauth-authorization-server")
+        );
+        let metadata = reqwest_get(&format!("{url}/.well-known/oauth-authorization-server")).await;
+        assert!(
+            metadata.contains(&format!("\"issuer\":\"{url}\"")),
+            "{metadata}"
+        );
+        let start = printed.iter().position(|l| l == "# wharf.yaml").unwrap();
+        let entry: Vec<&str> = printed[start + 1..]
+            .iter()
+            .take_while(|l| !l.is_empty())
+            .map(String::as_str)
+            .collect();
+        dir.write("wharf.yaml", &(entry.join("\n") + "\n"));
+
+        let login = login_playing_the_browser(wharf(dir.path()).args([
+            "login",
+            "harbor",
+            "--no-browser",
+            "--timeout",
+            "60s",
+        ]))
+        .await;
+        let out = succeeded(&login, "login");
+        assert!(out.contains("Logged in to harbor"), "{out}");
+        for verb in ["status", "refresh", "status", "revoke"] {
+            let run = run_async({
+                let mut c = wharf(dir.path());
+                c.args(["token", verb, "harbor"]);
+                c
+            })
+            .await;
+            let out = succeeded(&run, verb);
+            if verb == "status" {
+                assert!(out.contains("scopes:        repo:read user:read"), "{out}");
+            }
+        }
+        let after = run_async({
+            let mut c = wharf(dir.path());
+            c.args(["token", "status", "harbor"]);
+            c
+        })
+        .await;
+        assert!(!after.status.success(), "revoked: nothing stored");
+
+        // Ctrl-C stops it, exit 0.
+        let pid = sandbox.0.as_ref().map(Child::id).unwrap().to_string();
+        let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(kill.success());
+        drop(lines);
+        let status = tokio::task::spawn_blocking(move || sandbox.wait())
+            .await
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .expect("bounded");
+}
+
+/// A GET over loopback, for the sandbox's metadata.
+async fn reqwest_get(url: &str) -> String {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::get(url).await.unwrap().text().await.unwrap()
+}

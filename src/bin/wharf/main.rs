@@ -9,6 +9,7 @@ mod generate;
 mod login;
 mod progress;
 mod provider;
+mod sandbox;
 mod status;
 mod summary;
 mod time_text;
@@ -103,6 +104,14 @@ enum Command {
     /// The outbox of outbound messages.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Run the embedded sandbox provider (an OAuth server with RFC 8414
+    /// metadata and the Harbor API of specs/sandbox.yaml) until Ctrl-C,
+    /// printing the wharf.yaml entry that logs in to it.
+    Sandbox {
+        /// The loopback address to listen on (port 0: any free port).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4000")]
+        listen: std::net::SocketAddr,
+    },
     /// Print a status page (`wharf::observe::StatusPage`) in the terminal:
     /// exits 0 when all is healthy, 3 when something needs attention, 1
     /// when the page cannot be read.
@@ -305,6 +314,7 @@ fn main() -> ExitCode {
             id,
             timestamp,
         }) => webhook::sign(common, id, timestamp),
+        Command::Sandbox { listen } => with_runtime(sandbox::run(listen)),
         Command::Status { url } => with_runtime(status::run(&url)),
         Command::Alerts {
             out,

@@ -71,10 +71,17 @@ impl Sandbox {
     /// Starts serving on 127.0.0.1 at a port the system picks. Fails with
     /// `InvalidInput` for a configuration that cannot run.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        Sandbox::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Starts serving on `addr` (`wharf sandbox --listen`). Its URLs are
+    /// `http://` + the bound address, so bind a loopback address: plain
+    /// HTTP is allowed to loopback only.
+    pub async fn start_on(addr: SocketAddr, config: SandboxConfig) -> std::io::Result<Sandbox> {
         config
             .validate()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
         let accept = tokio::spawn(server::serve(listener, shared.clone()));
