@@ -217,3 +217,84 @@ fn generate_without_a_destination_names_every_choice() {
         assert!(stderr.contains(choice), "{choice} missing from {stderr}");
     }
 }
+
+/// `wharf generate SPEC --out - ARGS...` on `specs/responses.yaml`.
+fn generate_stdout(args: &[&str]) -> std::process::Output {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/responses.yaml");
+    wharf()
+        .arg("generate")
+        .arg(spec)
+        .args(["--out", "-"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn generate_takes_renames_paging_and_policies_like_build_rs() {
+    let plain = String::from_utf8(generate_stdout(&[]).stdout).unwrap();
+    assert!(plain.contains("pub struct Pet {") && plain.contains("fn list_events_stream"));
+
+    let dir = std::env::temp_dir().join(format!("wharf-cli-shaping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policies = dir.join("policies.yaml");
+    std::fs::write(
+        &policies,
+        "client: {timeout: 10s}\noperations:\n  getPet: {retry: {max_attempts: 3, base: 100ms}}\n",
+    )
+    .unwrap();
+    let run = generate_stdout(&[
+        "--rename",
+        "Pet=Animal",
+        "--paging",
+        "listEvents=off",
+        "--policies",
+        policies.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let shaped = String::from_utf8(run.stdout).unwrap();
+    assert!(shaped.contains("pub struct Animal {") && !shaped.contains("pub struct Pet {"));
+    assert!(
+        !shaped.contains("fn list_events_stream"),
+        "paging off: no stream"
+    );
+    assert!(shaped.contains(
+        "CLIENT_POLICY: ::wharf::policy::Policy = ::wharf::policy::Policy { timeout: Some(::core::time::Duration::from_millis(10000))"
+    ));
+    assert!(
+        shaped.contains("OP_GET_PET_POLICY"),
+        "the operation's policy"
+    );
+
+    // A policy that breaks a rule: exit 1, naming the target and the rule.
+    std::fs::write(
+        &policies,
+        "operations:\n  getPet: {retry: {max_attempts: 20}}\n",
+    )
+    .unwrap();
+    let run = generate_stdout(&["--policies", policies.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("policy for operation \"getPet\"") && err.contains("limit of 10"),
+        "{err}"
+    );
+    // A misspelled field: exit 1, naming the file and the field.
+    std::fs::write(&policies, "client: {timeot: 1s}\n").unwrap();
+    let run = generate_stdout(&["--policies", policies.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("policies.yaml") && err.contains("timeot"),
+        "{err}"
+    );
+    // A paging style that does not exist: a usage error (2) listing them.
+    let run = generate_stdout(&["--paging", "listEvents=pages(2)"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("use off, link, cursor(PARAM)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

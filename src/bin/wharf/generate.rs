@@ -14,14 +14,20 @@ pub(crate) struct Selection {
     /// Only operations with this tag; repeatable.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+    #[command(flatten)]
+    shaping: crate::shaping::Shaping,
 }
 
 impl Selection {
-    pub(crate) fn generator(&self, spec: &Path) -> Generator {
-        Generator::new(spec)
-            .rerun_if_changed(false)
-            .operations(self.operations.iter().cloned())
-            .tags(self.tags.iter().cloned())
+    /// The generator for `spec` with this selection, renames, paging
+    /// overrides and policies; an error names a bad policies file.
+    pub(crate) fn generator(&self, spec: &Path) -> Result<Generator, String> {
+        self.shaping.apply(
+            Generator::new(spec)
+                .rerun_if_changed(false)
+                .operations(self.operations.iter().cloned())
+                .tags(self.tags.iter().cloned()),
+        )
     }
 }
 
@@ -37,7 +43,10 @@ pub(crate) enum Target {
 }
 
 pub(crate) fn inspect(spec: &Path, selection: &Selection) -> ExitCode {
-    let generated = match selection.generator(spec).generate() {
+    let generated = match selection
+        .generator(spec)
+        .and_then(|g| g.generate().map_err(|e| e.to_string()))
+    {
         Ok(g) => g,
         Err(e) => {
             eprintln!("error: {e}");
@@ -140,7 +149,13 @@ pub(crate) fn generate(
     quiet: bool,
 ) -> ExitCode {
     let started = std::time::Instant::now();
-    let generator = selection.generator(spec);
+    let generator = match selection.generator(spec) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match target {
         Target::File(file) => generator
             .write_to(file)

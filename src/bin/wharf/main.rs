@@ -10,6 +10,7 @@ mod login;
 mod progress;
 mod provider;
 mod sandbox;
+mod shaping;
 mod status;
 mod summary;
 mod time_text;
