@@ -11,9 +11,15 @@ use syn::spanned::Spanned;
 use syn::ItemFn;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match run(attr, item) {
+    match run(attr, item.clone()) {
         Ok(tokens) => tokens,
-        Err(e) => e.to_compile_error(),
+        // The function stays, unchanged, beside the error: dropping it
+        // would add errors and unused-import warnings about everything it
+        // uses, burying the one that matters.
+        Err(e) => {
+            let error = e.to_compile_error();
+            quote::quote! { #error #item }
+        }
     }
 }
 

@@ -41,8 +41,28 @@ fn checked(spec: PolicySpec, span: Span) -> syn::Result<PolicySpec> {
     Ok(spec)
 }
 
-fn duration(input: ParseStream<'_>) -> syn::Result<std::time::Duration> {
-    let lit: LitStr = input.parse()?;
+/// A duration string for `key`; a bare number says how to write it.
+fn duration(input: ParseStream<'_>, key: &str) -> syn::Result<std::time::Duration> {
+    if input.peek(LitInt) || input.peek(syn::LitFloat) {
+        let number: syn::Lit = input.parse()?;
+        let text = match &number {
+            syn::Lit::Int(n) => n.base10_digits().to_owned(),
+            syn::Lit::Float(n) => n.base10_digits().to_owned(),
+            _ => String::new(),
+        };
+        return Err(syn::Error::new(
+            number.span(),
+            format!(
+                "a duration is a string with its unit: write `{key} = \"{text}s\"` (or ms, m, h)"
+            ),
+        ));
+    }
+    let lit: LitStr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("expected a duration string for `{key}`, like `{key} = \"2s\"`"),
+        )
+    })?;
     parse_duration(&lit.value()).map_err(|e| syn::Error::new(lit.span(), e))
 }
 
@@ -85,7 +105,7 @@ pub(crate) fn parse(input: ParseStream<'_>, allow_calls: bool) -> syn::Result<Po
             }
             "timeout" | "attempt_timeout" => {
                 input.parse::<Token![=]>()?;
-                let d = duration(input)?;
+                let d = duration(input, &name)?;
                 if name == "timeout" {
                     args.spec.timeout = Some(d);
                 } else {
@@ -229,15 +249,14 @@ fn retry(input: ParseStream<'_>, span: Span) -> syn::Result<RetrySpec> {
                 spec.max_attempts = lit.base10_parse()?;
                 has_max = true;
             }
-            "base" => spec.base = Some(duration(&content)?),
-            "cap" => spec.cap = Some(duration(&content)?),
+            "base" => spec.base = Some(duration(&content, "base")?),
+            "cap" => spec.cap = Some(duration(&content, "cap")?),
             "jitter" => {
-                let value: Ident = content.parse()?;
-                if value != "full" {
-                    return Err(syn::Error::new(
-                        value.span(),
-                        "jitter cannot be turned off: retries without it arrive in synchronized waves at a provider that is recovering; remove `jitter` (full jitter is the default)",
-                    ));
+                const NO_OFF: &str = "jitter cannot be turned off: retries without it arrive in synchronized waves at a provider that is recovering; remove `jitter` (full jitter is the default)";
+                // `false` and `off` alike (a keyword is not an identifier).
+                let value: proc_macro2::TokenTree = content.parse()?;
+                if value.to_string() != "full" {
+                    return Err(syn::Error::new(value.span(), NO_OFF));
                 }
             }
             other => {
