@@ -44,6 +44,26 @@ fn run(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let natural_key = args.natural_key.as_ref().map(|expr| {
         quote_spanned! {expr.span()=> .natural_key(#expr) }
     });
+    // The listed operations, for the runtime to refuse (debug) or warn
+    // about (release) a call inside that is not among them. Each is bound
+    // to a const reference first (a temporary of a type with a destructor
+    // cannot be borrowed in a static initializer otherwise).
+    let (calls_static, calls) = if args.calls.is_empty() {
+        (None, None)
+    } else {
+        let n = args.calls.len();
+        let idents: Vec<syn::Ident> = (0..n)
+            .map(|i| syn::Ident::new(&format!("__WHARF_CALL_{i}"), Span::call_site()))
+            .collect();
+        let paths = &args.calls;
+        (
+            Some(quote! {
+                #(const #idents: &::wharf::OperationMeta = &#paths;)*
+                static __WHARF_CALLS: [&::wharf::OperationMeta; #n] = [#(#idents),*];
+            }),
+            Some(quote! { .calls(&__WHARF_CALLS) }),
+        )
+    };
     let ItemFn {
         attrs,
         vis,
@@ -57,11 +77,13 @@ fn run(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         #vis #defaultness #sig {
             #checks
             static __WHARF_POLICY: ::wharf::policy::Policy = #literal;
+            #calls_static
             ::wharf::policy::Scope::new(
                 &__WHARF_POLICY,
                 ::core::concat!(::core::module_path!(), "::", #name),
             )
             #natural_key
+            #calls
             .run(async move #block)
             .await
         }

@@ -72,6 +72,32 @@ impl<T> Future for CallFuture<'_, T> {
     }
 }
 
+/// A call the enclosing policy function did not list in its
+/// `calls = [...]` bypasses the checks made on that list (timeouts,
+/// idempotency plans): refused in debug builds, a warning in release ones.
+#[allow(clippy::result_large_err)]
+fn check_declared(
+    i: &Components,
+    operation: &OperationMeta,
+    scope: Option<&ActiveScope>,
+) -> Result<(), Error> {
+    let Some(calls) = scope.and_then(|s| s.calls) else {
+        return Ok(());
+    };
+    if calls.includes(&operation.name) {
+        return Ok(());
+    }
+    let reason = format!(
+        "`{}` is not in `calls = [...]` of #[wharf::policy] fn {}: list it there, so the policy's checks cover it",
+        operation.name, calls.id
+    );
+    if cfg!(debug_assertions) {
+        return Err(i.error(operation, ErrorKind::InvalidRequest { reason }, 0, false));
+    }
+    tracing::warn!(integration = %i.name, operation = %operation.name, "{reason}");
+    Ok(())
+}
+
 /// Starts a call: everything settled without waiting, then the future that
 /// runs it inside its span.
 pub(super) fn invoke<T>(
@@ -88,8 +114,9 @@ pub(super) fn invoke<T>(
     let options = resolve_options(i, &request.operation, options, scope.as_deref(), generated);
     let declared = resolve_declared(generated, scope.as_deref());
     let (operation, http) = request.into_parts();
-    let correlation =
-        correlation_id(&options).map_err(|kind| integration.error(&operation, kind, 0, false));
+    let correlation = check_declared(integration, &operation, scope.as_deref()).and_then(|()| {
+        correlation_id(&options).map_err(|kind| integration.error(&operation, kind, 0, false))
+    });
     let span = tracing::info_span!(
         "wharf.call",
         integration = %i.name,

@@ -6,6 +6,7 @@
 
 use super::deadline::Deadline;
 use super::declared::Policy;
+use crate::operation::OperationMeta;
 use crate::time::Instant;
 use std::future::Future;
 use std::sync::Arc;
@@ -20,6 +21,22 @@ pub struct Scope {
     policy: &'static Policy,
     id: &'static str,
     natural_key: Option<String>,
+    calls: Option<&'static [&'static OperationMeta]>,
+}
+
+/// The operations a policy function said it calls (`calls = [...]`), and
+/// which function said so.
+#[derive(Debug, Clone, Copy)]
+pub struct DeclaredCalls {
+    pub id: &'static str,
+    pub operations: &'static [&'static OperationMeta],
+}
+
+impl DeclaredCalls {
+    /// Whether `operation` is among them (by `operationId`).
+    pub fn includes(&self, operation: &str) -> bool {
+        self.operations.iter().any(|o| o.name == operation)
+    }
 }
 
 /// The scopes a call runs in, innermost first.
@@ -32,6 +49,10 @@ pub struct ActiveScope {
     /// The natural idempotency key bound by the innermost function that
     /// declared one.
     pub natural_key: Option<String>,
+    /// The operations the innermost function that listed them calls: a
+    /// call of another one inside is refused in debug builds and a warning
+    /// in release builds.
+    pub calls: Option<DeclaredCalls>,
 }
 
 impl Scope {
@@ -42,7 +63,14 @@ impl Scope {
             policy,
             id,
             natural_key: None,
+            calls: None,
         }
+    }
+
+    /// The operations the function calls (`calls = [...]`).
+    pub fn calls(mut self, operations: &'static [&'static OperationMeta]) -> Scope {
+        self.calls = Some(operations);
+        self
     }
 
     /// Binds the natural idempotency key (for `idempotency = natural_key(..)`).
@@ -59,17 +87,25 @@ impl Scope {
         let mut chain = vec![(self.id, self.policy)];
         let mut policy = *self.policy;
         let mut natural_key = self.natural_key;
+        let mut calls = self.calls.map(|operations| DeclaredCalls {
+            id: self.id,
+            operations,
+        });
         if let Some(outer) = &outer {
             chain.extend(outer.chain.iter().copied());
             policy = policy.or(outer.policy);
             if natural_key.is_none() {
                 natural_key = outer.natural_key.clone();
             }
+            if calls.is_none() {
+                calls = outer.calls;
+            }
         }
         let active = Arc::new(ActiveScope {
             policy,
             chain,
             natural_key,
+            calls,
         });
         match self.policy.timeout {
             Some(budget) => {

@@ -424,3 +424,44 @@ async fn a_call_refused_by_a_declared_rate_gives_back_the_integration_slot() {
     assert!(client.get_account("b", Default::default()).await.is_ok());
     assert_eq!(server.log().requests.len(), 2);
 }
+
+// Lists only `getAccount`, then deletes a card: the listed operations are
+// what the policy's checks covered.
+#[wharf::policy(timeout = "2s", retry = none, calls = [GET_ACCOUNT])]
+async fn read_then_delete(client: &payments::Client) -> (bool, Result<(), ErrorKind>) {
+    let read = client.get_account("a", Default::default()).await.is_ok();
+    let deleted = client
+        .delete_card("c", Default::default())
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            ApiError::Call(e) => e.kind,
+            other => panic!("expected a call error, got {other:?}"),
+        });
+    (read, deleted)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_not_listed_in_calls_is_refused_in_debug_builds() {
+    let server = FaultServer::new(ok_for);
+    let client = client_with(&server, quiet_config());
+    let (read, deleted) = read_then_delete(&client).await;
+    assert!(read);
+    if cfg!(debug_assertions) {
+        let Err(ErrorKind::InvalidRequest { reason }) = deleted else {
+            panic!("expected the call refused as an invalid request");
+        };
+        assert!(
+            reason.contains("`deleteCard` is not in `calls = [...]`")
+                && reason.contains("read_then_delete"),
+            "{reason}"
+        );
+        assert_eq!(
+            server.log().requests.len(),
+            1,
+            "the refused call sent nothing"
+        );
+    } else {
+        assert!(deleted.is_ok(), "release builds warn and call");
+    }
+}
