@@ -259,3 +259,74 @@ async fn a_credential_that_cannot_be_placed_is_never_sent_without_it() {
         .with("one-too-many", Arc::new(SchemeAuth::bearer("s", key("k"))))
         .is_err());
 }
+
+/// API keys kept where tokens are: saved encrypted in the file store (no
+/// clear text on disk), read into a key source the authenticator sends,
+/// and reloaded after an operator replaces the saved key.
+#[tokio::test]
+async fn a_key_saved_in_the_encrypted_store_is_sent_and_reloaded() {
+    use wharf_runtime::auth::{DataKey, EncryptedFileStore, KeyRing};
+    let dir = std::env::temp_dir().join(format!("wharf-key-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store =
+        EncryptedFileStore::open(&dir, KeyRing::new(DataKey::generate("k1").unwrap())).unwrap();
+    KeySource::save_to(
+        &store,
+        "stripe:api_key",
+        SecretString::from("sk_test_CANARYstore1"),
+    )
+    .await
+    .unwrap();
+    let on_disk = std::fs::read(store.path_of("stripe:api_key")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&on_disk).contains("CANARYstore1"),
+        "encrypted at rest"
+    );
+    let missing = KeySource::from_store(&store, "stripe:nope")
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("stripe:nope"), "{missing}");
+
+    let source = KeySource::from_store(&store, "stripe:api_key")
+        .await
+        .unwrap();
+    assert!(!format!("{source:?}").contains("CANARY"));
+    let recorder = Arc::new(Recorder::default());
+    let api = integration(
+        &recorder,
+        Arc::new(SchemeAuth::bearer("stripe", Arc::clone(&source))),
+    );
+    call(&api, secured_by("stripe"), "https://api.stripe.test/things")
+        .await
+        .unwrap();
+    let sent = recorder.last();
+    assert_eq!(
+        sent.headers.get("authorization").unwrap(),
+        "Bearer sk_test_CANARYstore1"
+    );
+
+    // Replaced in the store: sent once reloaded.
+    KeySource::save_to(
+        &store,
+        "stripe:api_key",
+        SecretString::from("sk_test_CANARYstore2"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        source.reload_from(&store, "stripe:api_key").await.unwrap(),
+        "rotated to the new key"
+    );
+    call(&api, secured_by("stripe"), "https://api.stripe.test/things")
+        .await
+        .unwrap();
+    assert_eq!(
+        recorder.last().headers.get("authorization").unwrap(),
+        "Bearer sk_test_CANARYstore2"
+    );
+    assert!(
+        !source.reload_from(&store, "stripe:api_key").await.unwrap(),
+        "nothing new"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,6 +2,8 @@
 //! (an API key rotated without a restart). Each attempt reads the current
 //! one; a call already sent keeps the one it was sent with.
 
+use super::store::{StoreError, TokenStore};
+use super::token::TokenSet;
 use secrecy::SecretString;
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -39,6 +41,60 @@ impl KeySource {
             .map_err(|_| MissingSecret {
                 variable: variable.to_owned(),
             })
+    }
+
+    /// The key saved in `store` under `name` (by [`KeySource::save_to`]):
+    /// API keys kept where the tokens are, encrypted at rest in the
+    /// encrypted-file, OS-keyring and PostgreSQL stores. An absent one is
+    /// an error naming it (never its value).
+    pub async fn from_store(store: &dyn TokenStore, name: &str) -> Result<Arc<Self>, StoreError> {
+        match store.load(name).await? {
+            Some(saved) => Ok(KeySource::new(saved.access_token)),
+            None => Err(StoreError::Backend(format!(
+                "no key is saved under {name:?} in {store:?}"
+            ))),
+        }
+    }
+
+    /// Saves `secret` in `store` under `name`, for
+    /// [`KeySource::from_store`] (a key never expires and has no scopes).
+    pub async fn save_to(
+        store: &dyn TokenStore,
+        name: &str,
+        secret: SecretString,
+    ) -> Result<(), StoreError> {
+        let saved = TokenSet {
+            access_token: secret,
+            refresh_token: None,
+            id_token: None,
+            token_type: "key".into(),
+            issued_at: std::time::SystemTime::now(),
+            lifetime: None,
+            scopes: Default::default(),
+        };
+        store.save(name, &saved).await
+    }
+
+    /// Reads the key saved under `name` again (after `wharf`, an operator
+    /// or another instance replaced it) and rotates to it if it changed;
+    /// returns whether it did.
+    pub async fn reload_from(
+        &self,
+        store: &dyn TokenStore,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        use secrecy::ExposeSecret;
+        let Some(saved) = store.load(name).await? else {
+            return Err(StoreError::Backend(format!(
+                "no key is saved under {name:?} in {store:?}"
+            )));
+        };
+        let (current, _) = self.current();
+        if current.expose_secret() == saved.access_token.expose_secret() {
+            return Ok(false);
+        }
+        self.rotate(saved.access_token);
+        Ok(true)
     }
 
     /// Replaces the secret: attempts from now on send the new one.
