@@ -47,21 +47,22 @@ fn run(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     // The listed operations, for the runtime to refuse (debug) or warn
     // about (release) a call inside that is not among them. Each is bound
     // to a const reference first (a temporary of a type with a destructor
-    // cannot be borrowed in a static initializer otherwise).
-    let (calls_static, calls) = if args.calls.is_empty() {
+    // cannot be borrowed in a constant otherwise).
+    let (calls_fn, calls) = if args.calls.is_empty() {
         (None, None)
     } else {
-        let n = args.calls.len();
-        let idents: Vec<syn::Ident> = (0..n)
+        let idents: Vec<syn::Ident> = (0..args.calls.len())
             .map(|i| syn::Ident::new(&format!("__WHARF_CALL_{i}"), Span::call_site()))
             .collect();
         let paths = &args.calls;
         (
             Some(quote! {
-                #(const #idents: &::wharf::OperationMeta = &#paths;)*
-                static __WHARF_CALLS: [&::wharf::OperationMeta; #n] = [#(#idents),*];
+                fn __wharf_calls(operation: &str) -> bool {
+                    #(const #idents: &::wharf::OperationMeta = &#paths;)*
+                    [#(#idents),*].iter().any(|o| o.name == operation)
+                }
             }),
-            Some(quote! { .calls(&__WHARF_CALLS) }),
+            Some(quote! { .calls(__wharf_calls) }),
         )
     };
     let ItemFn {
@@ -77,7 +78,7 @@ fn run(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         #vis #defaultness #sig {
             #checks
             static __WHARF_POLICY: ::wharf::policy::Policy = #literal;
-            #calls_static
+            #calls_fn
             ::wharf::policy::Scope::new(
                 &__WHARF_POLICY,
                 ::core::concat!(::core::module_path!(), "::", #name),

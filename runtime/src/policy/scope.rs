@@ -6,7 +6,6 @@
 
 use super::deadline::Deadline;
 use super::declared::Policy;
-use crate::operation::OperationMeta;
 use crate::time::Instant;
 use std::future::Future;
 use std::sync::Arc;
@@ -21,21 +20,21 @@ pub struct Scope {
     policy: &'static Policy,
     id: &'static str,
     natural_key: Option<String>,
-    calls: Option<&'static [&'static OperationMeta]>,
+    calls: Option<fn(&str) -> bool>,
 }
 
-/// The operations a policy function said it calls (`calls = [...]`), and
-/// which function said so.
+/// The operations a policy function said it calls (`calls = [...]`), as a
+/// test of an `operationId` the macro writes, and which function said so.
 #[derive(Debug, Clone, Copy)]
 pub struct DeclaredCalls {
     pub id: &'static str,
-    pub operations: &'static [&'static OperationMeta],
+    pub listed: fn(&str) -> bool,
 }
 
 impl DeclaredCalls {
-    /// Whether `operation` is among them (by `operationId`).
+    /// Whether `operation` (an `operationId`) is among them.
     pub fn includes(&self, operation: &str) -> bool {
-        self.operations.iter().any(|o| o.name == operation)
+        (self.listed)(operation)
     }
 }
 
@@ -67,9 +66,10 @@ impl Scope {
         }
     }
 
-    /// The operations the function calls (`calls = [...]`).
-    pub fn calls(mut self, operations: &'static [&'static OperationMeta]) -> Scope {
-        self.calls = Some(operations);
+    /// The operations the function calls (`calls = [...]`): `listed`
+    /// says whether an `operationId` is one of them.
+    pub fn calls(mut self, listed: fn(&str) -> bool) -> Scope {
+        self.calls = Some(listed);
         self
     }
 
@@ -87,9 +87,9 @@ impl Scope {
         let mut chain = vec![(self.id, self.policy)];
         let mut policy = *self.policy;
         let mut natural_key = self.natural_key;
-        let mut calls = self.calls.map(|operations| DeclaredCalls {
+        let mut calls = self.calls.map(|listed| DeclaredCalls {
             id: self.id,
-            operations,
+            listed,
         });
         if let Some(outer) = &outer {
             chain.extend(outer.chain.iter().copied());
