@@ -116,6 +116,10 @@ impl ReqwestTransportBuilder {
     }
 
     pub fn build(self) -> Result<ReqwestTransport, ConfigError> {
+        // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key
+        // exchange; aws-lc-rs would add a CMake and C toolchain to every app's
+        // build. ring stays until wharf offers the choice as a feature.
+        #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());

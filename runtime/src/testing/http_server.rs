@@ -37,6 +37,10 @@ impl FaultHttpServer {
         versions: Option<&[&'static rustls::SupportedProtocolVersion]>,
     ) -> std::io::Result<FaultHttpServer> {
         let invalid = |e: rustls::Error| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+        // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key
+        // exchange; aws-lc-rs would add a CMake and C toolchain to every app's
+        // build. ring stays until wharf offers the choice as a feature.
+        #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         const ALL: &[&rustls::SupportedProtocolVersion] =
             &[&rustls::version::TLS13, &rustls::version::TLS12];
