@@ -119,6 +119,19 @@ fn tokens(lifetime: Duration) -> TokenSet {
     }
 }
 
+/// A credential `key` holding a token that lives `lifetime` and cannot be
+/// refreshed.
+async fn logged_in(key: &str, lifetime: Duration) -> Credential {
+    let credential = Credential::new(
+        key,
+        Arc::new(MemoryStore::new()),
+        Arc::new(NoRefresh),
+        Arc::new(TokioClock),
+    );
+    credential.set_tokens(tokens(lifetime)).await.unwrap();
+    credential
+}
+
 /// The state of the breaker shown in `id`'s section of the page.
 fn breaker_shown(dom: &str, id: &str) -> String {
     let section = dom
@@ -191,24 +204,8 @@ async fn the_page_shows_an_opened_breaker_in_a_real_browser() {
         .unwrap();
 
     // Credentials: one fine, one that needs a new login.
-    let fine = Credential::new(
-        "stripe:acct_1",
-        Arc::new(MemoryStore::new()),
-        Arc::new(NoRefresh),
-        Arc::new(TokioClock),
-    );
-    fine.set_tokens(tokens(Duration::from_secs(3600)))
-        .await
-        .unwrap();
-    let dead = Credential::new(
-        "github:alice",
-        Arc::new(MemoryStore::new()),
-        Arc::new(NoRefresh),
-        Arc::new(TokioClock),
-    );
-    dead.set_tokens(tokens(Duration::from_secs(1)))
-        .await
-        .unwrap();
+    let fine = logged_in("stripe:acct_1", Duration::from_secs(3600)).await;
+    let dead = logged_in("github:alice", Duration::from_secs(1)).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let _ = dead.access_token().await;
 
