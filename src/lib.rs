@@ -202,6 +202,8 @@ pub use wharf_runtime::poll;
 /// The relay of queued calls: what an app captured into its outbox
 /// (`wharf::client::capture`), sent through the request path.
 pub use wharf_runtime::relay;
+/// The secret types keys and tokens are held in (`SecretString`).
+pub use wharf_runtime::secrecy;
 /// The durable store under the webhook inbox (SQLite, feature `sqlite`;
 /// PostgreSQL, feature `postgres`).
 pub use wharf_runtime::store;

@@ -34,6 +34,9 @@ pub use ids::RandomSourceFailed;
 pub use nullable::Nullable;
 
 pub use http;
+/// The secret types every key, token and password is held in
+/// (`secrecy::SecretString`), so an app needs no second dependency.
+pub use secrecy;
 
 /// Raw JSON, for what a spec leaves free-form or wharf cannot model.
 pub type Value = serde_json::Value;

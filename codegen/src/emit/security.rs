@@ -1,5 +1,6 @@
 //! The `security_schemes` module: one constant per security scheme, for
-//! setting up OAuth from the spec (`ServerMetadata::from_scheme`).
+//! setting up OAuth from the spec (`ServerMetadata::from_scheme`) and API
+//! keys, basic and bearer auth (`SecurityScheme::authenticator`).
 
 use super::docs::sanitize;
 use super::{lit, Writer};
@@ -14,7 +15,8 @@ pub(super) fn security_module(w: &mut Writer, schemes: &[SchemeDef]) {
             .map_or_else(|| "None".to_owned(), |s| format!("Some({})", lit(s)))
     };
     w.blank();
-    w.line("/// The spec's security schemes: each OAuth flow's endpoints and scopes.");
+    w.line("/// The spec's security schemes: each OAuth flow's endpoints and scopes,");
+    w.line("/// where an API key goes; `authenticator` makes the non-OAuth ones ready.");
     w.open("pub mod security_schemes {");
     for s in schemes {
         w.doc(&sanitize(&format!(
@@ -44,6 +46,9 @@ pub(super) fn security_module(w: &mut Writer, schemes: &[SchemeDef]) {
         ));
         let scopes: Vec<String> = s.scopes.iter().map(|x| lit(x)).collect();
         w.line(&format!("scopes: &[{}],", scopes.join(", ")));
+        w.line(&format!("http_scheme: {},", opt(&s.http_scheme)));
+        w.line(&format!("key_location: {},", opt(&s.key_location)));
+        w.line(&format!("key_name: {},", opt(&s.key_name)));
         w.close("};");
         w.blank();
     }

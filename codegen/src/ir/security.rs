@@ -19,6 +19,11 @@ pub struct SchemeDef {
     pub device_authorization_url: Option<String>,
     pub openid_connect_url: Option<String>,
     pub scopes: Vec<String>,
+    /// An `http` scheme's `scheme` (`basic`, `bearer`), lowercased.
+    pub http_scheme: Option<String>,
+    /// An `apiKey` scheme's `in` (`header`, `query`, `cookie`) and `name`.
+    pub key_location: Option<String>,
+    pub key_name: Option<String>,
 }
 
 /// Flows in the order their endpoints are preferred.
@@ -97,6 +102,9 @@ pub fn lower_security_schemes(spec: &Spec, diags: &mut Vec<Diagnostic>) -> Vec<S
             device_authorization_url: from_flows("deviceAuthorizationUrl"),
             openid_connect_url: text(scheme.get("openIdConnectUrl")),
             scopes,
+            http_scheme: text(scheme.get("scheme")).map(|s| s.to_ascii_lowercase()),
+            key_location: text(scheme.get("in")),
+            key_name: text(scheme.get("name")),
         });
     }
     out

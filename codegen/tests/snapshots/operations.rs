@@ -110,7 +110,8 @@ pub mod operations {
     ];
 }
 
-/// The spec's security schemes: each OAuth flow's endpoints and scopes.
+/// The spec's security schemes: each OAuth flow's endpoints and scopes,
+/// where an API key goes; `authenticator` makes the non-OAuth ones ready.
 pub mod security_schemes {
     /// `oauth` (oauth2)
     pub const OAUTH: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
@@ -122,6 +123,9 @@ pub mod security_schemes {
         device_authorization_url: None,
         openid_connect_url: None,
         scopes: &["repo:read", "repo:admin", "charges:write", "charges:read", "search:private"],
+        http_scheme: None,
+        key_location: None,
+        key_name: None,
     };
 
     /// `token` (http)
@@ -134,10 +138,58 @@ pub mod security_schemes {
         device_authorization_url: None,
         openid_connect_url: None,
         scopes: &[],
+        http_scheme: Some("bearer"),
+        key_location: None,
+        key_name: None,
+    };
+
+    /// `shop_key` (apiKey)
+    pub const SHOP_KEY: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "shop_key",
+        kind: "apiKey",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+        http_scheme: None,
+        key_location: Some("header"),
+        key_name: Some("X-Shop-Key"),
+    };
+
+    /// `crm_key` (apiKey)
+    pub const CRM_KEY: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "crm_key",
+        kind: "apiKey",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+        http_scheme: None,
+        key_location: Some("query"),
+        key_name: Some("hapikey"),
+    };
+
+    /// `account` (http)
+    pub const ACCOUNT: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "account",
+        kind: "http",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+        http_scheme: Some("basic"),
+        key_location: None,
+        key_name: None,
     };
 
     /// Every scheme of the spec.
-    pub static ALL: &[&::wharf::auth::SecurityScheme] = &[&OAUTH, &TOKEN];
+    pub static ALL: &[&::wharf::auth::SecurityScheme] = &[&OAUTH, &TOKEN, &SHOP_KEY, &CRM_KEY, &ACCOUNT];
 }
 
 /// Client for `Operations test bed` (version `1.0`). Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.

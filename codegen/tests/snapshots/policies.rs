@@ -217,7 +217,8 @@ pub mod operations {
     ];
 }
 
-/// The spec's security schemes: each OAuth flow's endpoints and scopes.
+/// The spec's security schemes: each OAuth flow's endpoints and scopes,
+/// where an API key goes; `authenticator` makes the non-OAuth ones ready.
 pub mod security_schemes {
     /// `oauth` (oauth2)
     pub const OAUTH: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
@@ -229,6 +230,9 @@ pub mod security_schemes {
         device_authorization_url: None,
         openid_connect_url: None,
         scopes: &["accounts:read", "cards:write", "transfers:write", "refunds:write"],
+        http_scheme: None,
+        key_location: None,
+        key_name: None,
     };
 
     /// Every scheme of the spec.

@@ -591,6 +591,12 @@ pub struct SecurityScheme {
     pub openid_connect_url: Option<&'static str>,
     /// Every scope the scheme's flows define.
     pub scopes: &'static [&'static str],
+    /// An `http` scheme's `scheme` (`basic`, `bearer`), lowercased.
+    pub http_scheme: Option<&'static str>,
+    /// An `apiKey` scheme's `in` (`header`, `query`, `cookie`).
+    pub key_location: Option<&'static str>,
+    /// An `apiKey` scheme's parameter `name` (`X-Shopify-Access-Token`).
+    pub key_name: Option<&'static str>,
 }
 
 impl ServerMetadata {

@@ -29,6 +29,71 @@ enum Kind {
     Bearer,
 }
 
+impl super::flows::SecurityScheme {
+    /// The ready authenticator of an `apiKey` scheme (the key in the
+    /// header, query parameter or cookie the spec names) or an `http`
+    /// `bearer` one, sending `secret`: `security_schemes::API_KEY
+    /// .authenticator(KeySource::from_env("STRIPE_KEY")?)`. Other schemes
+    /// are a configuration error saying what they need instead.
+    pub fn authenticator(&self, secret: Arc<KeySource>) -> Result<SchemeAuth, ConfigError> {
+        let setting = || format!("security_schemes.{}", self.name);
+        match (self.kind, self.http_scheme, self.key_location) {
+            ("apiKey", _, Some(location)) => {
+                let name = self.key_name.filter(|n| !n.is_empty()).ok_or_else(|| {
+                    ConfigError::new(setting(), "the apiKey scheme names no parameter (`name`)")
+                })?;
+                match location {
+                    "header" => SchemeAuth::api_key_header(self.name, name, secret)
+                        .map_err(|e| e.within(&setting())),
+                    "query" => Ok(SchemeAuth::api_key_query(self.name, name, secret)),
+                    "cookie" => Ok(SchemeAuth::api_key_cookie(self.name, name, secret)),
+                    other => Err(ConfigError::new(
+                        setting(),
+                        format!("an apiKey `in: {other}` is not a place a key can go (header, query, cookie)"),
+                    )),
+                }
+            }
+            ("http", Some("bearer"), _) => Ok(SchemeAuth::bearer(self.name, secret)),
+            ("http", Some("basic"), _) => Err(ConfigError::new(
+                setting(),
+                "an http basic scheme needs a user too: use basic_authenticator(user, password)",
+            )),
+            ("oauth2" | "openIdConnect", _, _) => Err(ConfigError::new(
+                setting(),
+                "an OAuth scheme is served by a Credential (wharf::auth), not a static secret",
+            )),
+            (kind, http, _) => Err(ConfigError::new(
+                setting(),
+                format!(
+                    "no ready authenticator for a `{kind}` scheme{}",
+                    http.map_or_else(String::new, |h| format!(" `{h}`"))
+                ),
+            )),
+        }
+    }
+
+    /// The ready authenticator of an `http` `basic` scheme: `user` and the
+    /// password in `password` (Twilio: the account SID and the auth token).
+    pub fn basic_authenticator(
+        &self,
+        user: &str,
+        password: Arc<KeySource>,
+    ) -> Result<SchemeAuth, ConfigError> {
+        if (self.kind, self.http_scheme) == ("http", Some("basic")) {
+            return Ok(SchemeAuth::basic(self.name, user, password));
+        }
+        Err(ConfigError::new(
+            format!("security_schemes.{}", self.name),
+            format!(
+                "not an http basic scheme (a `{}`{} one)",
+                self.kind,
+                self.http_scheme
+                    .map_or_else(String::new, |h| format!(" `{h}`"))
+            ),
+        ))
+    }
+}
+
 impl SchemeAuth {
     /// An API key sent in header `header` (e.g. `X-Shopify-Access-Token`).
     pub fn api_key_header(

@@ -168,6 +168,9 @@ mod tests {
                 "https://id.test/tenant/.well-known/openid-configuration".into(),
             ),
             scopes: vec!["a".into()],
+            http_scheme: None,
+            key_location: None,
+            key_name: None,
         }
     }
 

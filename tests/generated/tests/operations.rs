@@ -58,7 +58,8 @@ fn duplicate_operation_ids_get_distinct_constants() {
 #[test]
 fn security_schemes_carry_oauth_endpoints_and_scopes() {
     use wharf_generated_tests::operations_spec::security_schemes::{ALL, OAUTH, TOKEN};
-    assert_eq!(ALL.len(), 2);
+    // oauth, token, shop_key, crm_key, account.
+    assert_eq!(ALL.len(), 5);
     assert_eq!((OAUTH.name, OAUTH.kind), ("oauth", "oauth2"));
     assert_eq!(
         OAUTH.authorization_url,
@@ -69,4 +70,63 @@ fn security_schemes_carry_oauth_endpoints_and_scopes() {
     assert_eq!(metadata.token_endpoint, "https://example.test/token");
     assert_eq!(TOKEN.kind, "http");
     assert!(wharf::auth::ServerMetadata::from_scheme(&TOKEN).is_none());
+}
+
+/// The spec's non-OAuth schemes become ready authenticators: the key goes
+/// where the spec says, and a scheme that needs something else says what.
+#[tokio::test]
+async fn security_schemes_make_ready_authenticators() {
+    use wharf::auth::KeySource;
+    use wharf::call::{Authenticator, OperationMeta, Placement, SchemeScopes, SecurityRequirement};
+    use wharf_generated_tests::operations_spec::security_schemes as schemes;
+
+    let secured = |scheme: &'static str| {
+        let mut op = OperationMeta::new("things/list", Method::GET, "/things");
+        op.security = Box::leak(Box::new([SecurityRequirement {
+            schemes: Box::leak(Box::new([SchemeScopes {
+                scheme,
+                scopes: &[],
+            }])),
+        }]));
+        op
+    };
+    let key = |text: &str| KeySource::new(wharf::secrecy::SecretString::from(text.to_owned()));
+
+    let header = schemes::SHOP_KEY.authenticator(key("shop_CANARY")).unwrap();
+    let sent = header
+        .authorize(&secured("shop_key"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        sent.placement,
+        Placement::Header("x-shop-key".parse().unwrap())
+    );
+    assert_eq!(sent.value, "shop_CANARY");
+
+    let query = schemes::CRM_KEY.authenticator(key("crm_CANARY")).unwrap();
+    let sent = query.authorize(&secured("crm_key")).await.unwrap().unwrap();
+    assert_eq!(sent.placement, Placement::Query("hapikey".into()));
+
+    let bearer = schemes::TOKEN.authenticator(key("tok_CANARY")).unwrap();
+    let sent = bearer.authorize(&secured("token")).await.unwrap().unwrap();
+    assert_eq!(sent.value, "Bearer tok_CANARY");
+
+    // `scheme: Basic` in the spec: basic needs a user.
+    let refused = schemes::ACCOUNT.authenticator(key("pw")).unwrap_err();
+    assert!(
+        refused.to_string().contains("basic_authenticator"),
+        "{refused}"
+    );
+    let basic = schemes::ACCOUNT
+        .basic_authenticator("AC123", key("pw_CANARY"))
+        .unwrap();
+    let sent = basic.authorize(&secured("account")).await.unwrap().unwrap();
+    assert!(sent.value.to_str().unwrap().starts_with("Basic "));
+    // OAuth is a Credential's job.
+    let oauth = schemes::OAUTH.authenticator(key("x")).unwrap_err();
+    assert!(oauth.to_string().contains("Credential"), "{oauth}");
+    assert!(schemes::SHOP_KEY
+        .basic_authenticator("u", key("p"))
+        .is_err());
 }
