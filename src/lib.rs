@@ -218,9 +218,14 @@ pub use wharf_runtime::time;
 /// dead-letter queue.
 pub use wharf_runtime::webhooks;
 
-/// The generator, for `build.rs` scripts (`wharf::codegen::Generator`).
-#[cfg(feature = "cli")]
+/// The generator, for `build.rs` scripts (`wharf::codegen::Generator`;
+/// feature `build`).
+#[cfg(any(feature = "build", feature = "cli"))]
 pub use wharf_codegen as codegen;
+
+/// What reading generated `_stream` methods needs, so an app needs no
+/// futures crate of its own: `use wharf::prelude::*;`.
+pub use wharf_runtime::prelude;
 
 /// Generates a client from a spec at compile time, and puts policies on
 /// functions that call endpoints (feature `macros`).

@@ -38,6 +38,12 @@ pub use http;
 /// (`secrecy::SecretString`), so an app needs no second dependency.
 pub use secrecy;
 
+/// What reading generated `_stream` methods needs (`StreamExt::next`,
+/// `TryStreamExt::try_next`), so an app needs no futures crate of its own.
+pub mod prelude {
+    pub use futures_util::stream::{Stream, StreamExt, TryStreamExt};
+}
+
 /// Raw JSON, for what a spec leaves free-form or wharf cannot model.
 pub type Value = serde_json::Value;
 /// A free-form JSON object.
