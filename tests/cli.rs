@@ -141,6 +141,79 @@ fn generate_crate_writes_a_standalone_crate_that_compiles() {
 }
 
 #[test]
+fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("wharf-cli-crate2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let generate = |extra: &[&str]| {
+        wharf()
+            .arg("generate")
+            .arg(root.join("specs/responses.yaml"))
+            .arg("--crate")
+            .arg(&dir)
+            .args(["--tag", "pets", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // No flag: the source this wharf was built from, by path (crates.io's
+    // `wharf` is another crate), without the CLI's default features.
+    let run = generate(&[]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let source = std::fs::canonicalize(root).unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "wharf = {{ path = {:?}, default-features = false }}",
+            source.display().to_string()
+        )),
+        "{manifest}"
+    );
+    let check = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--offline"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", root.join("target/cli-crate"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // The user edits the manifest; regenerating keeps it.
+    let edited = manifest.replace("publish = false", "publish = false\nauthors = [\"me\"]");
+    std::fs::write(dir.join("Cargo.toml"), &edited).unwrap();
+    let run = generate(&["--wharf-version", "9.9.9"]);
+    assert!(run.status.success());
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("kept"),
+        "said so"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(),
+        edited
+    );
+    // A fresh directory with --wharf-version writes that version.
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = generate(&["--wharf-version", "0.3.0"]);
+    assert!(run.status.success());
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("wharf = { version = \"0.3.0\", default-features = false }"),
+        "{manifest}"
+    );
+    // Both at once: a usage error.
+    let run = generate(&["--wharf-version", "0.3.0", "--wharf-path", "."]);
+    assert_eq!(run.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_selection_naming_nothing_fails() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::env::temp_dir().join(format!("wharf-cli-sel-{}.rs", std::process::id()));

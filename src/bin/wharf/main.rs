@@ -60,9 +60,18 @@ enum Command {
         /// The crate's package name (default: from the spec's title).
         #[arg(long, requires = "crate_dir")]
         name: Option<String>,
-        /// Depend on wharf at this path instead of the published version.
-        #[arg(long, value_name = "PATH", requires = "crate_dir")]
+        /// The crate depends on wharf at this path (default: the source
+        /// this wharf was built from, when it is still there).
+        #[arg(
+            long,
+            value_name = "PATH",
+            requires = "crate_dir",
+            conflicts_with = "wharf_version"
+        )]
         wharf_path: Option<PathBuf>,
+        /// The crate depends on this published version of wharf.
+        #[arg(long, value_name = "VERSION", requires = "crate_dir")]
+        wharf_version: Option<String>,
         #[command(flatten)]
         selection: Selection,
         /// Print only the count of warnings, not each one.
@@ -258,6 +267,7 @@ fn main() -> ExitCode {
             crate_dir,
             name,
             wharf_path,
+            wharf_version,
             selection,
             quiet,
         } => {
@@ -268,6 +278,7 @@ fn main() -> ExitCode {
                     dir,
                     name,
                     wharf_path,
+                    wharf_version,
                 },
                 (None, None) => {
                     eprintln!(
