@@ -7,6 +7,7 @@
 //! [`Relay`]: crate::relay::Relay
 
 use crate::store::{AttemptOutcome, Claim, Next, OutboundMessage, OutboxStore, StoreError};
+use crate::time::ms;
 use crate::time::{unix_ms, Clock};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -22,10 +23,6 @@ pub struct Pass {
     /// Not sent (breaker open, rate limit): due again later, attempt not
     /// counted.
     pub delayed: usize,
-}
-
-fn ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Leases up to `batch` due messages of `kind` for `lease`.

@@ -14,6 +14,7 @@ use crate::outbox_loop;
 use crate::store::{
     AttemptOutcome, AttemptRecord, Next, OutboundMessage, OutboxStore, StoreError, KIND_CALL,
 };
+use crate::time::ms;
 use crate::time::{unix_ms, Clock, TokioClock};
 use crate::webhooks::RetrySchedule;
 use std::collections::HashMap;
@@ -70,10 +71,6 @@ impl<S: OutboxStore> fmt::Debug for Relay<S> {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl<S: OutboxStore> Relay<S> {

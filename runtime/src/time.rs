@@ -122,6 +122,11 @@ pub trait Clock: Send + Sync + fmt::Debug {
     }
 }
 
+/// `duration` in whole milliseconds, as stored (saturating).
+pub(crate) fn ms(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A clock's wall time in Unix milliseconds (0 before the epoch).
 pub fn unix_ms(clock: &dyn Clock) -> i64 {
     clock

@@ -24,6 +24,7 @@ use crate::store::{
     AttemptOutcome, AttemptRecord, EndpointState, Inserted, NewMessage, Next, OutboundMessage,
     OutboxStore, StoreError, KIND_WEBHOOK,
 };
+use crate::time::ms;
 use crate::time::{unix_ms, Clock, TokioClock};
 use http::{HeaderValue, Method};
 use secrecy::SecretString;
@@ -126,10 +127,6 @@ impl<S: OutboxStore> fmt::Debug for Sender<S> {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl<S: OutboxStore> Sender<S> {

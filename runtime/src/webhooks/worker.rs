@@ -5,6 +5,7 @@
 
 use super::retry_schedule::RetrySchedule;
 use crate::store::{Claim, Failure, Store, StoreError, StoredEvent};
+use crate::time::ms;
 use crate::time::{unix_ms, Clock, TokioClock};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -146,10 +147,6 @@ impl<S: Store, H: Handler<S>> Clone for Worker<S, H> {
             published: Arc::clone(&self.published),
         }
     }
-}
-
-fn ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl<S: Store, H: Handler<S>> Worker<S, H> {
