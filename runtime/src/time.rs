@@ -129,9 +129,12 @@ pub(crate) fn ms(duration: std::time::Duration) -> i64 {
 
 /// A clock's wall time in Unix milliseconds (0 before the epoch).
 pub fn unix_ms(clock: &dyn Clock) -> i64 {
-    clock
-        .wall()
-        .duration_since(std::time::UNIX_EPOCH)
+    system_ms(clock.wall())
+}
+
+/// `at` in Unix milliseconds (0 before the epoch).
+pub(crate) fn system_ms(at: std::time::SystemTime) -> i64 {
+    at.duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }

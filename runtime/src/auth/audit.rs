@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// An error kept in a record is cut to this many bytes.
 const DETAIL_LIMIT: usize = 500;
@@ -97,16 +97,11 @@ pub struct AuditRecord {
 impl AuditRecord {
     /// A record for the credential with `key` (`integration:subject`).
     pub fn new(key: &str, action: AuditAction, outcome: AuditOutcome) -> Self {
-        let (integration, subject) = match key.split_once(':') {
-            Some((i, s)) => (i.to_owned(), Some(s.to_owned())),
-            None => (key.to_owned(), None),
-        };
+        let (integration, subject) = super::credential_key::key_parts(key);
         AuditRecord {
-            at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            integration,
-            subject,
+            at_ms: crate::time::system_ms(SystemTime::now()),
+            integration: integration.to_owned(),
+            subject: subject.map(str::to_owned),
             action,
             outcome,
             detail: None,

@@ -11,7 +11,7 @@ use std::time::UNIX_EPOCH;
 
 /// The integration a credential key belongs to.
 pub(crate) fn integration_of(key: &str) -> String {
-    key.split(':').next().unwrap_or(key).to_owned()
+    super::credential_key::key_parts(key).0.to_owned()
 }
 
 /// A credential started (`true`) or stopped (`false`) needing a new login.

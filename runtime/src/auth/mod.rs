@@ -4,6 +4,7 @@
 mod audit;
 mod authenticators;
 mod credential;
+mod credential_key;
 mod credential_metrics;
 mod file_store;
 mod flow_error;
@@ -28,6 +29,7 @@ pub use audit::{
 };
 pub use authenticators::Authenticators;
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
+pub(crate) use credential_key::key_parts;
 pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{
     ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,

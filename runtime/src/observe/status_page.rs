@@ -22,7 +22,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// Latency samples kept per integration for the chart, one per
 /// [`SAMPLE_EVERY`] at most: ten minutes.
@@ -137,9 +137,7 @@ impl std::fmt::Debug for StatusPage {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    crate::time::system_ms(SystemTime::now())
 }
 
 fn ms(d: Option<Duration>) -> Option<f64> {
@@ -314,14 +312,11 @@ impl StatusPage {
         let credentials = read_lock(&self.inner.credentials)
             .iter()
             .map(|c| {
-                let (integration, subject) = match c.key().split_once(':') {
-                    Some((i, s)) => (i.to_owned(), Some(s.to_owned())),
-                    None => (c.key().to_owned(), None),
-                };
+                let (integration, subject) = crate::auth::key_parts(c.key());
                 let expires = c.expires_at();
                 CredentialStatus {
-                    integration,
-                    subject,
+                    integration: integration.to_owned(),
+                    subject: subject.map(str::to_owned),
                     state: if c.needs_reauthorization() {
                         "reauthorization_required"
                     } else if expires.is_some_and(|at| at <= now) {
@@ -329,11 +324,7 @@ impl StatusPage {
                     } else {
                         "ok"
                     },
-                    expires_at_ms: expires.and_then(|at| {
-                        at.duration_since(UNIX_EPOCH)
-                            .ok()
-                            .and_then(|d| i64::try_from(d.as_millis()).ok())
-                    }),
+                    expires_at_ms: expires.map(crate::time::system_ms),
                 }
             })
             .collect();
