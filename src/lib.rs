@@ -220,7 +220,7 @@ pub use wharf_runtime::webhooks;
 
 /// The generator, for `build.rs` scripts (`wharf::codegen::Generator`;
 /// feature `build`).
-#[cfg(any(feature = "build", feature = "cli"))]
+#[cfg(feature = "build")]
 pub use wharf_codegen as codegen;
 
 /// What reading generated `_stream` methods needs, so an app needs no

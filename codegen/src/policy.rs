@@ -389,7 +389,7 @@ pub fn lists_scope(op: &Operation, scope: &str) -> bool {
     op.security
         .iter()
         .flatten()
-        .any(|(_, scopes)| scopes.iter().any(|s| s == scope))
+        .any(|used| used.scopes.iter().any(|s| s == scope))
 }
 
 /// Idempotent by method, or taking an idempotency key.

@@ -283,6 +283,7 @@ fn operation(scopes: &'static [&'static str]) -> OperationMeta {
         schemes: Box::leak(Box::new([SchemeScopes {
             scheme: "oauth",
             scopes,
+            oauth: true,
         }])),
     }]));
     op

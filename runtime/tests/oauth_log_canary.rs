@@ -65,6 +65,7 @@ async fn step_up_asks_for_the_missing_scope_and_no_token_reaches_the_logs() {
         schemes: &[wharf_runtime::call::SchemeScopes {
             scheme: "oauth",
             scopes: &["repo"],
+            oauth: true,
         }],
     }];
     use wharf_runtime::call::Authenticator;

@@ -141,18 +141,21 @@ static REPO_READ: &[SecurityRequirement] = &[SecurityRequirement {
     schemes: &[SchemeScopes {
         scheme: "harbor_oauth",
         scopes: &["repo:read"],
+        oauth: true,
     }],
 }];
 static USER_READ: &[SecurityRequirement] = &[SecurityRequirement {
     schemes: &[SchemeScopes {
         scheme: "harbor_oauth",
         scopes: &["user:read"],
+        oauth: true,
     }],
 }];
 static REPO_WRITE: &[SecurityRequirement] = &[SecurityRequirement {
     schemes: &[SchemeScopes {
         scheme: "harbor_oauth",
         scopes: &["repo:write"],
+        oauth: true,
     }],
 }];
 

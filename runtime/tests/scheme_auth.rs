@@ -50,6 +50,7 @@ fn secured_by(scheme: &'static str) -> OperationMeta {
         schemes: Box::leak(Box::new([SchemeScopes {
             scheme,
             scopes: &[],
+            oauth: false,
         }])),
     }]));
     op

@@ -57,12 +57,13 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
             for requirement in &op.security {
                 let schemes: Vec<String> = requirement
                     .iter()
-                    .map(|(scheme, scopes)| {
-                        let scopes: Vec<String> = scopes.iter().map(|s| lit(s)).collect();
+                    .map(|used| {
+                        let scopes: Vec<String> = used.scopes.iter().map(|s| lit(s)).collect();
                         format!(
-                            "::wharf::SchemeScopes {{ scheme: {}, scopes: &[{}] }}",
-                            lit(scheme),
-                            scopes.join(", ")
+                            "::wharf::SchemeScopes {{ scheme: {}, scopes: &[{}], oauth: {} }}",
+                            lit(&used.scheme),
+                            scopes.join(", "),
+                            used.oauth
                         )
                     })
                     .collect();

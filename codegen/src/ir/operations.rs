@@ -34,8 +34,8 @@ pub struct Operation {
     pub deprecated: bool,
     pub tags: Vec<String>,
     pub accepts_idempotency_key: bool,
-    /// Alternatives; each a list of (scheme, scopes).
-    pub security: Vec<Vec<(String, Vec<String>)>>,
+    /// Alternatives; each the schemes it needs together.
+    pub security: Vec<Vec<SchemeUse>>,
     /// `file#/pointer` of the operation.
     pub origin: String,
     /// The client method's name (unique among the client's methods).
@@ -237,6 +237,16 @@ impl OperationOptions {
     }
 }
 
+/// One scheme of a security requirement, with the scopes it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeUse {
+    /// Its name in `securitySchemes`.
+    pub scheme: String,
+    pub scopes: Vec<String>,
+    /// An `oauth2` or `openIdConnect` scheme (its scopes are OAuth scopes).
+    pub oauth: bool,
+}
+
 /// Lowers types and operations together: schemas reached from
 /// operations become types, named after the operation when inline.
 pub(crate) fn lower_operations(
@@ -249,6 +259,7 @@ pub(crate) fn lower_operations(
         return Vec::new();
     };
     let default_security = doc.get("security");
+    let security_schemes = doc.get("components").and_then(|c| c.get("securitySchemes"));
     let paths_at = root.child("paths");
     let paths = match doc.get("paths") {
         Some(Value::Object(p)) => p,
@@ -371,7 +382,12 @@ pub(crate) fn lower_operations(
                     p.location == ParamIn::Header
                         && p.wire.to_ascii_lowercase().replace(['-', '_'], "") == "idempotencykey"
                 }),
-                security: security(lowerer, &op_at, op.get("security").or(default_security)),
+                security: security(
+                    lowerer,
+                    &op_at,
+                    op.get("security").or(default_security),
+                    security_schemes,
+                ),
                 origin: format!("{}#{}", spec.docs[op_at.doc].name, op_at.pointer),
                 tags,
                 fn_name,
@@ -1001,12 +1017,14 @@ fn const_name(raw: &str) -> String {
 }
 
 /// Security requirements (`security: []` means none; absent means the
-/// document default, already chosen by the caller).
+/// document default, already chosen by the caller). `schemes` is
+/// `components/securitySchemes`, to tell OAuth schemes from the others.
 fn security(
     lowerer: &mut Lowerer<'_>,
     at: &Location,
     value: Option<&Value>,
-) -> Vec<Vec<(String, Vec<String>)>> {
+    schemes: Option<&Value>,
+) -> Vec<Vec<SchemeUse>> {
     let Some(value) = value else {
         return Vec::new();
     };
@@ -1030,7 +1048,15 @@ fn security(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    (scheme.clone(), scopes)
+                    let kind = schemes
+                        .and_then(|all| all.get(scheme))
+                        .and_then(|s| s.get("type"))
+                        .and_then(Value::as_str);
+                    SchemeUse {
+                        scheme: scheme.clone(),
+                        scopes,
+                        oauth: matches!(kind, Some("oauth2" | "openIdConnect")),
+                    }
                 })
                 .collect()
         })

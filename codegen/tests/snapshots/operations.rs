@@ -12,7 +12,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
         ],
         tags: &["repos"],
         idempotent_by_method: true,
@@ -28,8 +28,8 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:admin"] }] },
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "token", scopes: &[] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:admin"], oauth: true }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "token", scopes: &[], oauth: false }] },
         ],
         tags: &["repos"],
         idempotent_by_method: true,
@@ -45,7 +45,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/charges"),
         accepts_idempotency_key: true,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"], oauth: true }] },
         ],
         tags: &["payments"],
         idempotent_by_method: false,
@@ -76,7 +76,7 @@ pub mod operations {
         accepts_idempotency_key: false,
         security: &[
             ::wharf::SecurityRequirement { schemes: &[] },
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["search:private"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["search:private"], oauth: true }] },
         ],
         tags: &[],
         idempotent_by_method: true,
@@ -92,7 +92,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/search"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
         ],
         tags: &[],
         idempotent_by_method: false,

@@ -153,7 +153,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/accounts/{id}"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["accounts:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["accounts:read"], oauth: true }] },
         ],
         tags: &["accounts"],
         idempotent_by_method: true,
@@ -169,7 +169,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/cards/{id}"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["cards:write"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["cards:write"], oauth: true }] },
         ],
         tags: &["accounts"],
         idempotent_by_method: true,
@@ -185,7 +185,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/transfers"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["transfers:write"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["transfers:write"], oauth: true }] },
         ],
         tags: &["money"],
         idempotent_by_method: false,
@@ -201,7 +201,7 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/refunds"),
         accepts_idempotency_key: true,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["refunds:write"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["refunds:write"], oauth: true }] },
         ],
         tags: &["money"],
         idempotent_by_method: false,

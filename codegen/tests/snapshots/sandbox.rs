@@ -427,7 +427,9 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/user"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["user:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["user:read"], oauth: true }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_basic", scopes: &[], oauth: false }] },
         ],
         tags: &["users"],
         idempotent_by_method: true,
@@ -443,7 +445,9 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/repos"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"], oauth: true }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_basic", scopes: &[], oauth: false }] },
         ],
         tags: &["repos"],
         idempotent_by_method: true,
@@ -459,7 +463,9 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"], oauth: true }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_basic", scopes: &[], oauth: false }] },
         ],
         tags: &["repos"],
         idempotent_by_method: true,
@@ -475,7 +481,9 @@ pub mod operations {
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}/issues"),
         accepts_idempotency_key: true,
         security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:write"] }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:write"], oauth: true }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_basic", scopes: &[], oauth: false }] },
         ],
         tags: &["issues"],
         idempotent_by_method: false,
@@ -494,6 +502,36 @@ pub mod operations {
 /// The spec's security schemes: each OAuth flow's endpoints and scopes,
 /// where an API key goes; `authenticator` makes the non-OAuth ones ready.
 pub mod security_schemes {
+    /// `harbor_key` (apiKey)
+    pub const HARBOR_KEY: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "harbor_key",
+        kind: "apiKey",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+        http_scheme: None,
+        key_location: Some("header"),
+        key_name: Some("X-Harbor-Key"),
+    };
+
+    /// `harbor_basic` (http)
+    pub const HARBOR_BASIC: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
+        name: "harbor_basic",
+        kind: "http",
+        authorization_url: None,
+        token_url: None,
+        refresh_url: None,
+        device_authorization_url: None,
+        openid_connect_url: None,
+        scopes: &[],
+        http_scheme: Some("basic"),
+        key_location: None,
+        key_name: None,
+    };
+
     /// `harbor_oauth` (oauth2)
     pub const HARBOR_OAUTH: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
         name: "harbor_oauth",
@@ -510,7 +548,7 @@ pub mod security_schemes {
     };
 
     /// Every scheme of the spec.
-    pub static ALL: &[&::wharf::auth::SecurityScheme] = &[&HARBOR_OAUTH];
+    pub static ALL: &[&::wharf::auth::SecurityScheme] = &[&HARBOR_KEY, &HARBOR_BASIC, &HARBOR_OAUTH];
 }
 
 /// Client for `Harbor` (version `1.0`). Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.

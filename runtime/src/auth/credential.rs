@@ -669,14 +669,18 @@ impl Credential {
     }
 
     /// The scopes `operation` needs from this credential (the cheapest
-    /// alternative that uses its scheme), or `None` if it does not use it.
+    /// alternative that uses its scheme, or any OAuth scheme when it names
+    /// none), or `None` if it does not use it.
     fn needed_scopes<'o>(&self, operation: &'o OperationMeta) -> Option<Vec<&'o str>> {
         let mut best: Option<Vec<&str>> = None;
         for alternative in operation.security {
             let mine = alternative
                 .schemes
                 .iter()
-                .find(|s| self.inner.config.scheme.is_none_or(|name| s.scheme == name));
+                .find(|s| match self.inner.config.scheme {
+                    Some(name) => s.scheme == name,
+                    None => s.oauth,
+                });
             if let Some(s) = mine {
                 if best.as_ref().is_none_or(|b| s.scopes.len() < b.len()) {
                     best = Some(s.scopes.to_vec());

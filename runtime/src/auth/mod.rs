@@ -29,6 +29,7 @@ pub use audit::{
 };
 pub use authenticators::Authenticators;
 pub use credential::{AuthEvent, Credential, CredentialConfig, TokenEndpoint};
+#[cfg(feature = "status-page")]
 pub(crate) use credential_key::key_parts;
 pub use file_store::{create_private_dir, DataKey, EncryptedFileStore, KeyRing};
 pub use flows::{

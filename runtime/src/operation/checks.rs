@@ -58,6 +58,7 @@ mod tests {
             schemes: &[SchemeScopes {
                 scheme: "oauth",
                 scopes: &["repo", "read:org"],
+                oauth: true,
             }],
         }];
         let mut op = OperationMeta::new("create", http::Method::POST, "/x");

@@ -45,27 +45,42 @@ pub struct SecurityRequirement {
 pub struct SchemeScopes {
     pub scheme: &'static str,
     pub scopes: &'static [&'static str],
+    /// An OAuth scheme (`oauth2`, `openIdConnect`): its scopes are what a
+    /// token must carry. Other schemes (API keys, basic) have no OAuth
+    /// scopes, whatever they list.
+    pub oauth: bool,
 }
 
 impl SecurityRequirement {
-    fn scope_count(&self) -> usize {
-        self.schemes.iter().map(|s| s.scopes.len()).sum()
+    /// Whether this alternative can be met with an OAuth token.
+    fn uses_oauth(&self) -> bool {
+        self.schemes.iter().any(|s| s.oauth)
+    }
+
+    fn oauth_scopes(&self) -> impl Iterator<Item = &'static str> {
+        self.schemes
+            .iter()
+            .filter(|s| s.oauth)
+            .flat_map(|s| s.scopes.iter().copied())
     }
 }
 
-/// The scopes a set of operations needs, least privilege: per operation the
-/// alternative with the fewest scopes, then the union over operations.
-/// Operations without security need nothing.
+/// The OAuth scopes a set of operations needs, least privilege: per
+/// operation the OAuth alternative with the fewest scopes, then the union
+/// over operations. Operations without security, or that take only API
+/// keys or basic credentials, need none.
 pub fn scopes_for<'a>(
     operations: impl IntoIterator<Item = &'a OperationMeta>,
 ) -> std::collections::BTreeSet<&'static str> {
     let mut out = std::collections::BTreeSet::new();
     for op in operations {
-        let cheapest = op.security.iter().min_by_key(|r| r.scope_count());
+        let cheapest = op
+            .security
+            .iter()
+            .filter(|r| r.uses_oauth())
+            .min_by_key(|r| r.oauth_scopes().count());
         if let Some(requirement) = cheapest {
-            for scheme in requirement.schemes {
-                out.extend(scheme.scopes.iter().copied());
-            }
+            out.extend(requirement.oauth_scopes());
         }
     }
     out
@@ -234,12 +249,14 @@ mod tests {
             schemes: &[SchemeScopes {
                 scheme: "oauth",
                 scopes: &["repo", "admin"],
+                oauth: true,
             }],
         },
         SecurityRequirement {
             schemes: &[SchemeScopes {
                 scheme: "oauth",
                 scopes: &["public_repo"],
+                oauth: true,
             }],
         },
     ];
@@ -253,10 +270,39 @@ mod tests {
             schemes: &[SchemeScopes {
                 scheme: "oauth",
                 scopes: &["write:org"],
+                oauth: true,
             }],
         }];
         let open = OperationMeta::new("c", Method::GET, "/c");
         let scopes: Vec<_> = scopes_for([&a, &b, &open]).into_iter().collect();
         assert_eq!(scopes, ["public_repo", "write:org"]);
+    }
+
+    #[test]
+    fn api_key_alternatives_do_not_lower_the_oauth_scopes() {
+        let mut op = OperationMeta::new("d", Method::GET, "/d");
+        op.security = &[
+            SecurityRequirement {
+                schemes: &[SchemeScopes {
+                    scheme: "api_key",
+                    scopes: &[],
+                    oauth: false,
+                }],
+            },
+            SecurityRequirement {
+                schemes: &[SchemeScopes {
+                    scheme: "oauth",
+                    scopes: &["repo"],
+                    oauth: true,
+                }],
+            },
+        ];
+        let keys_only = {
+            let mut k = OperationMeta::new("e", Method::GET, "/e");
+            k.security = &op.security[..1];
+            k
+        };
+        let scopes: Vec<_> = scopes_for([&op, &keys_only]).into_iter().collect();
+        assert_eq!(scopes, ["repo"]);
     }
 }

@@ -51,6 +51,7 @@ pub fn secured_get() -> OperationMeta {
         schemes: &[SchemeScopes {
             scheme: "oauth",
             scopes: &["read"],
+            oauth: true,
         }],
     }];
     op

@@ -86,6 +86,7 @@ async fn security_schemes_make_ready_authenticators() {
             schemes: Box::leak(Box::new([SchemeScopes {
                 scheme,
                 scopes: &[],
+                oauth: false,
             }])),
         }]));
         op

@@ -12,6 +12,16 @@ pub const SERVICE_CLIENT_ID: &str = "wharf-service";
 /// `wharf-service`'s secret. Not a secret at all: it only opens a sandbox
 /// that runs inside the test process.
 pub const SERVICE_CLIENT_SECRET: &str = "harbor-sandbox-service-secret";
+/// The API key the Harbor API accepts by default, in [`API_KEY_HEADER`]
+/// (scheme `harbor_key`). Not a secret: it opens an in-process sandbox.
+pub const API_KEY: &str = "hk_sandbox_9d3f2a7c41e8b605";
+/// The header of `harbor_key`.
+pub const API_KEY_HEADER: &str = "x-harbor-key";
+/// The account the Harbor API accepts by default with HTTP basic (scheme
+/// `harbor_basic`), Twilio-style: the account id is the user...
+pub const BASIC_ACCOUNT: &str = "AC-sandbox-0001";
+/// ...and its auth token the password.
+pub const BASIC_TOKEN: &str = "harbor-sandbox-auth-token";
 /// The scopes of `specs/sandbox.yaml`.
 pub const SCOPES: &[&str] = &["user:read", "repo:read", "repo:write"];
 
@@ -120,6 +130,13 @@ pub struct SandboxConfig {
     /// consent page whose form approves or denies (see
     /// [`super::auto_browser_with`]). Default on.
     pub auto_consent: bool,
+    /// API keys the API accepts in [`API_KEY_HEADER`], each acting with
+    /// every scope. Default: [`API_KEY`].
+    pub api_keys: Vec<String>,
+    /// Accounts the API accepts with HTTP basic: (account id, auth
+    /// token), each acting with every scope. Default: [`BASIC_ACCOUNT`]
+    /// with [`BASIC_TOKEN`].
+    pub basic_accounts: Vec<(String, String)>,
 }
 
 impl Default for SandboxConfig {
@@ -133,6 +150,8 @@ impl Default for SandboxConfig {
             ],
             scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             auto_consent: true,
+            api_keys: vec![API_KEY.to_owned()],
+            basic_accounts: vec![(BASIC_ACCOUNT.to_owned(), BASIC_TOKEN.to_owned())],
         }
     }
 }

@@ -49,10 +49,14 @@ pub struct Revocation {
     pub grants: usize,
 }
 
-/// What the bearer token of an API request was.
+/// What the credential of an API request was: a bearer token (valid,
+/// missing, unknown, expired or revoked), or an accepted API key or basic
+/// account. A refused key or account is `Unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenCheck {
     Valid,
+    ApiKey,
+    Basic,
     Missing,
     Unknown,
     Expired,

@@ -35,8 +35,8 @@ mod server;
 pub use api::USER_LOGIN;
 pub use browser::{auto_browser, auto_browser_with, Consent};
 pub use config::{
-    GrantType, SandboxClient, SandboxConfig, QUICKSTART_CLIENT_ID, SCOPES, SERVICE_CLIENT_ID,
-    SERVICE_CLIENT_SECRET,
+    GrantType, SandboxClient, SandboxConfig, API_KEY, API_KEY_HEADER, BASIC_ACCOUNT, BASIC_TOKEN,
+    QUICKSTART_CLIENT_ID, SCOPES, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET,
 };
 pub use faults::{error, rate_limited, unavailable, SandboxFaults, Target};
 pub use log::{

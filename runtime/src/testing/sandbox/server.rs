@@ -1,14 +1,15 @@
 //! The sandbox's HTTP side: the accept loop, routing between the OAuth
-//! endpoints and the API, and the API's request path (bearer token, scope,
+//! endpoints and the API, and the API's request path (bearer token, API
+//! key or basic account, scope,
 //! scripted faults, the answer with rate-limit headers).
 
 use super::super::fault::Fault;
 use super::super::http_server::{perform, Ending};
 use super::super::wire::{read_request, write_response, Received, WireRequest};
 use super::api::{self, ApiState, Route};
-use super::config::SandboxConfig;
+use super::config::{SandboxConfig, API_KEY_HEADER};
 use super::faults::{error, SandboxFaults};
-use super::grants::{AccessCheck, Grants};
+use super::grants::{AccessCheck, Caller, Grants};
 use super::log::{ApiRequest, SandboxLog, TokenCheck};
 use super::oauth;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -123,30 +124,9 @@ impl Shared {
             Route::NotFound => return error(404, "not_found", "no such path"),
         };
         entry.operation = Some(op.id);
-        let token = request.header("authorization").and_then(|v| {
-            let (scheme, token) = v.trim().split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-        let check = token.map(|t| self.grants().check_access(t));
-        let caller = match check {
-            Some(AccessCheck::Valid(caller)) => {
-                entry.token = TokenCheck::Valid;
-                caller
-            }
-            // RFC 6750 §3.1: no error code when no token was sent.
-            None => return unauthorized("no access token", None),
-            Some(AccessCheck::Unknown) => {
-                entry.token = TokenCheck::Unknown;
-                return unauthorized("unknown access token", Some("invalid_token"));
-            }
-            Some(AccessCheck::Expired) => {
-                entry.token = TokenCheck::Expired;
-                return unauthorized("the access token expired", Some("invalid_token"));
-            }
-            Some(AccessCheck::Revoked) => {
-                entry.token = TokenCheck::Revoked;
-                return unauthorized("the access token was revoked", Some("invalid_token"));
-            }
+        let caller = match self.caller(request, entry) {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
         };
         if !caller.scopes.contains(op.scope) {
             return error(
@@ -196,6 +176,85 @@ impl Shared {
             .with_header("x-ratelimit-remaining", &quota.remaining.to_string())
             .with_header("x-ratelimit-reset", &quota.reset.to_string())
     }
+
+    /// Who a request acts for: an API key in `X-Harbor-Key`, HTTP basic
+    /// credentials of an account, or a bearer token, checked.
+    fn caller(&self, request: &WireRequest, entry: &mut ApiRequest) -> Result<Caller, Fault> {
+        let every_scope = || self.config.scopes.iter().cloned().collect();
+        if let Some(key) = request.header(API_KEY_HEADER) {
+            if !self.config.api_keys.iter().any(|k| k == key.trim()) {
+                entry.token = TokenCheck::Unknown;
+                return Err(error(401, "unauthorized", "unknown API key"));
+            }
+            entry.token = TokenCheck::ApiKey;
+            return Ok(Caller {
+                grant: 0,
+                subject: "api-key".to_owned(),
+                scopes: every_scope(),
+            });
+        }
+        let authorization = request.header("authorization").map(str::trim);
+        let (scheme, credentials) = authorization
+            .and_then(|v| v.split_once(' '))
+            .map_or(("", ""), |(s, c)| (s, c.trim()));
+        if scheme.eq_ignore_ascii_case("basic") {
+            let account = basic_account(credentials).and_then(|(user, password)| {
+                self.config
+                    .basic_accounts
+                    .iter()
+                    .find(|(a, t)| *a == user && *t == password)
+            });
+            let Some((account, _)) = account else {
+                entry.token = TokenCheck::Unknown;
+                return Err(error(401, "unauthorized", "unknown account or auth token")
+                    .with_header("www-authenticate", "Basic realm=\"harbor\""));
+            };
+            entry.token = TokenCheck::Basic;
+            return Ok(Caller {
+                grant: 0,
+                subject: account.clone(),
+                scopes: every_scope(),
+            });
+        }
+        let token = scheme.eq_ignore_ascii_case("bearer").then_some(credentials);
+        match token.map(|t| self.grants().check_access(t)) {
+            Some(AccessCheck::Valid(caller)) => {
+                entry.token = TokenCheck::Valid;
+                Ok(caller)
+            }
+            // RFC 6750 §3.1: no error code when no token was sent.
+            None => Err(unauthorized("no access token", None)),
+            Some(AccessCheck::Unknown) => {
+                entry.token = TokenCheck::Unknown;
+                Err(unauthorized("unknown access token", Some("invalid_token")))
+            }
+            Some(AccessCheck::Expired) => {
+                entry.token = TokenCheck::Expired;
+                Err(unauthorized(
+                    "the access token expired",
+                    Some("invalid_token"),
+                ))
+            }
+            Some(AccessCheck::Revoked) => {
+                entry.token = TokenCheck::Revoked;
+                Err(unauthorized(
+                    "the access token was revoked",
+                    Some("invalid_token"),
+                ))
+            }
+        }
+    }
+}
+
+/// `user:password` of a `Basic` authorization.
+fn basic_account(credentials: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }
 
 fn unauthorized(message: &str, code: Option<&str>) -> Fault {

@@ -140,7 +140,7 @@ fn stale_missing_and_usage_errors_say_so() {
     assert_eq!(wharf(&bad_header, secret, "{}").status.code(), Some(2));
 }
 
-#[path = "../runtime/tests/peers/postgres.rs"]
+#[path = "../../runtime/tests/peers/postgres.rs"]
 #[allow(dead_code)] // shared with the runtime's tests, which use all of it
 mod postgres;
 

@@ -81,11 +81,11 @@ fn auth_summary(op: &wharf_codegen::ir::Operation) -> String {
             }
             alternative
                 .iter()
-                .map(|(scheme, scopes)| {
-                    if scopes.is_empty() {
-                        scheme.clone()
+                .map(|used| {
+                    if used.scopes.is_empty() {
+                        used.scheme.clone()
                     } else {
-                        format!("{scheme}[{}]", scopes.join(" "))
+                        format!("{}[{}]", used.scheme, used.scopes.join(" "))
                     }
                 })
                 .collect::<Vec<_>>()
@@ -217,11 +217,9 @@ pub(crate) fn generate(
     ExitCode::SUCCESS
 }
 
-/// A standalone crate: Cargo.toml and src/lib.rs holding the module.
-/// The `wharf` dependency of a generated crate: at `--wharf-path`, at
-/// `--wharf-version`, or else at the source this CLI was built from when
-/// it is still there (crates.io's `wharf` is another, unrelated crate, so
-/// no version is guessed).
+/// The `wharf` dependency of a generated crate (the package `wharf-sdk`,
+/// whose library is `wharf`): at `--wharf-path`, at `--wharf-version`, or
+/// else at the source this CLI was built from when it is still there.
 fn wharf_dependency(
     path: Option<&Path>,
     version: Option<&str>,
@@ -230,15 +228,19 @@ fn wharf_dependency(
         let p =
             std::fs::canonicalize(p).map_err(|e| format!("--wharf-path {}: {e}", p.display()))?;
         Ok(format!(
-            "{{ path = {:?}, default-features = false }}",
+            "{{ package = \"wharf-sdk\", path = {:?}, default-features = false }}",
             p.display().to_string()
         ))
     };
     match (path, version) {
         (Some(p), _) => at_path(p),
-        (None, Some(v)) => Ok(format!("{{ version = {v:?}, default-features = false }}")),
+        (None, Some(v)) => Ok(format!(
+            "{{ package = \"wharf-sdk\", version = {v:?}, default-features = false }}"
+        )),
         (None, None) => {
-            let source = Path::new(env!("CARGO_MANIFEST_DIR"));
+            // This package is `cli/` of the workspace whose root is the SDK.
+            let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let source = cli.parent().unwrap_or(cli);
             if source.join("src/lib.rs").is_file() && source.join("runtime").is_dir() {
                 at_path(source)
             } else {
@@ -248,6 +250,7 @@ fn wharf_dependency(
     }
 }
 
+/// A standalone crate: Cargo.toml and src/lib.rs holding the module.
 fn write_crate(
     generator: &Generator,
     dir: &Path,

@@ -3,6 +3,12 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The workspace root (this package is its `cli/`).
+fn repo() -> &'static Path {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
+    cli.parent().unwrap_or(cli)
+}
+
 fn wharf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_wharf"))
 }
@@ -22,7 +28,7 @@ fn generate(spec: &Path, tag: &str) -> (std::process::Output, std::path::PathBuf
 
 #[test]
 fn generate_writes_a_module_and_reports() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/tolerant.yaml");
+    let spec = repo().join("specs/tolerant.yaml");
     let (run, out) = generate(&spec, "ok");
     assert!(
         run.status.success(),
@@ -56,7 +62,7 @@ fn unreadable_spec_fails_with_a_readable_error() {
 
 #[test]
 fn degraded_parts_are_warned_with_pointer_and_line() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("codegen/tests/fixtures/broken.json");
+    let spec = repo().join("codegen/tests/fixtures/broken.json");
     let (run, out) = generate(&spec, "broken");
     assert!(run.status.success(), "degraded is not failed");
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -76,7 +82,7 @@ fn help_lists_the_verbs() {
 
 #[test]
 fn inspect_lists_operations_with_scopes_and_degradations() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/operations.yaml");
+    let spec = repo().join("specs/operations.yaml");
     let run = wharf().arg("inspect").arg(&spec).output().unwrap();
     assert!(
         run.status.success(),
@@ -100,7 +106,7 @@ fn inspect_lists_operations_with_scopes_and_degradations() {
 
 #[test]
 fn generate_crate_writes_a_standalone_crate_that_compiles() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = repo();
     let dir = std::env::temp_dir().join(format!("wharf-cli-crate-{}", std::process::id()));
     let run = wharf()
         .arg("generate")
@@ -142,7 +148,7 @@ fn generate_crate_writes_a_standalone_crate_that_compiles() {
 
 #[test]
 fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = repo();
     let dir = std::env::temp_dir().join(format!("wharf-cli-crate2-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let generate = |extra: &[&str]| {
@@ -156,8 +162,8 @@ fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() 
             .output()
             .unwrap()
     };
-    // No flag: the source this wharf was built from, by path (crates.io's
-    // `wharf` is another crate), without the CLI's default features.
+    // No flag: the SDK this wharf was built beside, by path (package
+    // `wharf-sdk`: crates.io's `wharf` is another crate), without features.
     let run = generate(&[]);
     assert!(
         run.status.success(),
@@ -168,7 +174,7 @@ fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() 
     let source = std::fs::canonicalize(root).unwrap();
     assert!(
         manifest.contains(&format!(
-            "wharf = {{ path = {:?}, default-features = false }}",
+            "wharf = {{ package = \"wharf-sdk\", path = {:?}, default-features = false }}",
             source.display().to_string()
         )),
         "{manifest}"
@@ -204,7 +210,9 @@ fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() 
     assert!(run.status.success());
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
     assert!(
-        manifest.contains("wharf = { version = \"0.3.0\", default-features = false }"),
+        manifest.contains(
+            "wharf = { package = \"wharf-sdk\", version = \"0.3.0\", default-features = false }"
+        ),
         "{manifest}"
     );
     // Both at once: a usage error.
@@ -215,7 +223,7 @@ fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() 
 
 #[test]
 fn a_selection_naming_nothing_fails() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = repo();
     let out = std::env::temp_dir().join(format!("wharf-cli-sel-{}.rs", std::process::id()));
     let run = wharf()
         .arg("generate")
@@ -236,7 +244,7 @@ fn a_selection_naming_nothing_fails() {
 
 #[test]
 fn inspect_lists_methods_scopes_and_pagination() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = repo();
     let run = wharf()
         .arg("inspect")
         .arg(root.join("specs/responses.yaml"))
@@ -257,7 +265,7 @@ fn inspect_lists_methods_scopes_and_pagination() {
 
 #[test]
 fn generate_writes_to_standard_output_with_out_dash() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/tolerant.yaml");
+    let spec = repo().join("specs/tolerant.yaml");
     let run = wharf()
         .arg("generate")
         .arg(&spec)
@@ -282,7 +290,7 @@ fn generate_writes_to_standard_output_with_out_dash() {
 
 #[test]
 fn generate_without_a_destination_names_every_choice() {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/tolerant.yaml");
+    let spec = repo().join("specs/tolerant.yaml");
     let run = wharf().arg("generate").arg(&spec).output().unwrap();
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
@@ -293,7 +301,7 @@ fn generate_without_a_destination_names_every_choice() {
 
 /// `wharf generate SPEC --out - ARGS...` on `specs/responses.yaml`.
 fn generate_stdout(args: &[&str]) -> std::process::Output {
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/responses.yaml");
+    let spec = repo().join("specs/responses.yaml");
     wharf()
         .arg("generate")
         .arg(spec)

@@ -102,6 +102,17 @@ impl CliStore {
             .map_err(|e| describe(e, config))
     }
 
+    /// A provider's key (as `KeySource::save_to` writes it).
+    pub(crate) async fn save_key(
+        &self,
+        config: &AuthConfig,
+        secret: secrecy::SecretString,
+    ) -> Result<(), String> {
+        wharf::auth::KeySource::save_to(&self.store, &self.key, secret)
+            .await
+            .map_err(|e| describe(e, config))
+    }
+
     pub(crate) async fn delete(&self, config: &AuthConfig) -> Result<(), String> {
         self.store
             .delete(&self.key)

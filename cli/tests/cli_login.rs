@@ -6,6 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The workspace root (this package is its `cli/`).
+fn repo() -> &'static Path {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
+    cli.parent().unwrap_or(cli)
+}
+
 /// The longest any one run of the binary may take.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
@@ -440,7 +446,7 @@ use wharf::testing::sandbox::{
 const TEST_LIMIT: Duration = Duration::from_secs(180);
 
 fn sandbox_spec() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/sandbox.yaml")
+    repo().join("specs/sandbox.yaml")
 }
 
 /// A `wharf.yaml` for the sandbox: the spec's scheme for scopes, the

@@ -29,13 +29,15 @@ fn parse_scheme(text: &str) -> Result<Scheme, String> {
 }
 
 /// `Name: value`.
-pub fn parse_header(text: &str) -> Result<(http::HeaderName, http::HeaderValue), String> {
+pub fn parse_header(
+    text: &str,
+) -> Result<(wharf::http::HeaderName, wharf::http::HeaderValue), String> {
     let (name, value) = text
         .split_once(':')
         .ok_or_else(|| format!("header {text:?} is not `Name: value`"))?;
-    let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+    let name = wharf::http::HeaderName::from_bytes(name.trim().as_bytes())
         .map_err(|_| format!("{:?} is not a header name", name.trim()))?;
-    let value = http::HeaderValue::from_str(value.trim())
+    let value = wharf::http::HeaderValue::from_str(value.trim())
         .map_err(|_| format!("the value of {name} cannot be sent in a header"))?;
     Ok((name, value))
 }
@@ -63,7 +65,7 @@ fn stdin_body() -> Result<Vec<u8>, String> {
 pub fn verify(
     common: Common,
     now: Option<u64>,
-    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    headers: Vec<(wharf::http::HeaderName, wharf::http::HeaderValue)>,
 ) -> ExitCode {
     let (verifier, body) = match verifier(&common).and_then(|v| Ok((v, stdin_body()?))) {
         Ok(ready) => ready,
@@ -72,7 +74,7 @@ pub fn verify(
             return ExitCode::from(2);
         }
     };
-    let mut map = http::HeaderMap::new();
+    let mut map = wharf::http::HeaderMap::new();
     for (name, value) in headers {
         map.append(name, value);
     }

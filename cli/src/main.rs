@@ -6,6 +6,7 @@ mod alerts;
 mod auth_config;
 mod dlq;
 mod generate;
+mod key;
 mod login;
 mod progress;
 mod provider;
@@ -108,6 +109,10 @@ enum Command {
     /// Show, refresh or revoke the tokens `wharf login` stored.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Store, check or delete a provider's API key (or basic password,
+    /// or static token), encrypted beside the tokens of `wharf login`.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Verify or sign a webhook delivery (the body on stdin).
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -171,7 +176,7 @@ enum WebhookCommand {
         now: Option<u64>,
         /// A header of the delivery, `Name: value`; repeatable.
         #[arg(long = "header", value_name = "'Name: value'", value_parser = webhook::parse_header)]
-        headers: Vec<(http::HeaderName, http::HeaderValue)>,
+        headers: Vec<(wharf::http::HeaderName, wharf::http::HeaderValue)>,
     },
     /// Print the headers that sign the body, one `Name: value` per line
     /// (for Twilio, the body is the form-encoded parameters).
@@ -219,6 +224,45 @@ enum DlqCommand {
         /// Every dead event (that matches --source/--until, if given).
         #[arg(long)]
         all: bool,
+    },
+}
+
+/// How an app finds a stored key, for `wharf key --help`.
+const KEY_HELP: &str = "\
+NAME is what the app passes to KeySource::from_store, by convention
+`integration:scheme` (e.g. `stripe:secret_key`, `twilio:basic`). The store
+is the `store:` directory of the config file (default .wharf/tokens; the
+config file may be absent), encrypted with WHARF_TOKEN_KEY or the key file
+<store>/token.key. The key is never printed.";
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Store a key: one line from standard input, or --from-env VAR.
+    /// Setting it again replaces it (running apps rotate to it with
+    /// KeySource::reload_from).
+    #[command(after_long_help = KEY_HELP)]
+    Set {
+        name: String,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Read the key from this environment variable instead of stdin.
+        #[arg(long, value_name = "VAR")]
+        from_env: Option<String>,
+    },
+    /// Whether a key is stored under NAME, its length and when it was
+    /// saved (exit 1 when none is).
+    #[command(after_long_help = KEY_HELP)]
+    Status {
+        name: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Delete the key stored under NAME.
+    #[command(after_long_help = KEY_HELP)]
+    Delete {
+        name: String,
+        #[command(flatten)]
+        config: ConfigArg,
     },
 }
 
@@ -316,6 +360,17 @@ fn main() -> ExitCode {
             config,
             local_only,
         }) => run_async(token::revoke(config.config, integration, local_only)),
+        Command::Key(KeyCommand::Set {
+            name,
+            config,
+            from_env,
+        }) => run_async(key::set(config.config, name, from_env)),
+        Command::Key(KeyCommand::Status { name, config }) => {
+            run_async(key::status(config.config, name))
+        }
+        Command::Key(KeyCommand::Delete { name, config }) => {
+            run_async(key::delete(config.config, name))
+        }
         Command::Webhook(WebhookCommand::Verify {
             common,
             now,
