@@ -45,8 +45,8 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "no import cycles between the modules of the runtime, the generator and the macros"
-for src in runtime/src codegen/src macros/src; do
+step "no import cycles between the modules of the runtime, the generator, the macros and the CLI"
+for src in runtime/src codegen/src macros/src cli/src; do
     python3 scripts/module_cycles.py "$src"
     python3 scripts/module_cycles.py "$src" --depth 1
 done

@@ -62,7 +62,7 @@ fn a_fresh_app_needs_wharf_alone_and_carries_no_cli() {
         "the fresh app's test: {}",
         text(&test)
     );
-    assert!(text(&test).contains("1 passed"), "{}", text(&test));
+    assert!(text(&test).contains("2 passed"), "{}", text(&test));
 
     // Direct dependencies: wharf and tokio, nothing else.
     let direct = cargo(

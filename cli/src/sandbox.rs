@@ -6,7 +6,9 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use wharf::testing::sandbox::{Sandbox, SandboxConfig, QUICKSTART_CLIENT_ID};
+use wharf::testing::sandbox::{
+    Sandbox, SandboxConfig, API_KEY, BASIC_ACCOUNT, BASIC_TOKEN, QUICKSTART_CLIENT_ID,
+};
 
 /// What to paste into `wharf.yaml` for this sandbox.
 fn config_entry(issuer: &str) -> String {
@@ -38,6 +40,11 @@ pub async fn run(listen: SocketAddr) -> ExitCode {
     print!("{}", config_entry(&issuer));
     println!();
     println!("then: wharf login harbor; wharf token status harbor. Ctrl-C stops the sandbox.");
+    println!();
+    println!("without OAuth (not secrets: they open this sandbox only):");
+    println!("  API key (scheme harbor_key): X-Harbor-Key: {API_KEY}");
+    println!("  HTTP basic (scheme harbor_basic): {BASIC_ACCOUNT} / {BASIC_TOKEN}");
+    println!("  e.g. curl -H 'X-Harbor-Key: {API_KEY}' {issuer}/user");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     match tokio::signal::ctrl_c().await {

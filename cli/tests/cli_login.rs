@@ -923,6 +923,38 @@ async fn wharf_sandbox_runs_the_login_walkthrough_until_ctrl_c() {
             .collect();
         dir.write("wharf.yaml", &(entry.join("\n") + "\n"));
 
+        // Then the API key to try it without OAuth; it opens the API.
+        let (rest, lines) = tokio::task::spawn_blocking(move || {
+            let mut lines = lines;
+            let mut rest = Vec::new();
+            for line in lines.by_ref() {
+                let line = line.unwrap();
+                let done = line.contains("e.g. curl");
+                rest.push(line);
+                if done {
+                    break;
+                }
+            }
+            (rest, lines)
+        })
+        .await
+        .unwrap();
+        let key = rest
+            .iter()
+            .find_map(|l| l.split("X-Harbor-Key: ").nth(1))
+            .unwrap_or_else(|| panic!("{rest:?}"))
+            .trim()
+            .to_owned();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let me = reqwest::Client::new()
+            .get(format!("{url}/user"))
+            .header("x-harbor-key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status().as_u16(), 200);
+        assert!(me.text().await.unwrap().contains("\"login\":\"api-key\""));
+
         let login = login_playing_the_browser(wharf(dir.path()).args([
             "login",
             "harbor",

@@ -103,14 +103,15 @@ impl<'a> ClientEmitter<'a> {
                     |t| format!("Operations tagged `{}`.", t.replace('`', "'")),
                 );
             w.doc(&sanitize(&tag));
+            w.line(super::ALLOW_UNUSED_MODULE);
             w.open(&format!("pub mod {module} {{"));
-            w.line("#[allow(unused_imports)]");
             w.line("use super::*;");
             for op in operations.iter().filter(|o| o.module == module) {
                 self.operation(w, op);
             }
             w.close("}");
             w.blank();
+            w.line(super::ALLOW_UNUSED_MODULE);
             w.line(&format!("pub use self::{module}::*;"));
         }
     }
@@ -751,11 +752,13 @@ fn client_struct(w: &mut Writer, info: &ClientInfo) {
     }
     doc.push_str(". Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.");
     w.doc(&sanitize(&doc));
+    w.line(super::ALLOW_UNUSED);
     w.line("#[derive(Debug, Clone)]");
     w.open("pub struct Client {");
     w.line("core: ::wharf::client::ClientCore,");
     w.close("}");
     w.blank();
+    w.line(super::ALLOW_UNUSED);
     w.open("impl Client {");
     w.line("/// The first server URL of the spec (variables at their defaults).");
     w.line(&format!(

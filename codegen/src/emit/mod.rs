@@ -17,6 +17,12 @@ mod writer;
 
 use crate::ir::{Operation, SchemeDef, TypeSet, Webhooks};
 pub(crate) use client::ClientInfo;
+
+/// On every top-level item: an app calls a few operations of a large API,
+/// and a file `include!`d into a private module would warn for the rest.
+const ALLOW_UNUSED: &str = "#[allow(dead_code)]";
+/// On modules and the re-exports of tag modules, which may go unused too.
+const ALLOW_UNUSED_MODULE: &str = "#[allow(dead_code, unused_imports)]";
 pub(crate) use writer::Writer;
 
 /// The text of a generated module: a header comment, then the items. No

@@ -13,6 +13,7 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
     w.blank();
     w.line("/// Metadata of every operation: method, path template, tags, idempotency");
     w.line("/// key, security requirements with scopes, and attached policies.");
+    w.line(super::ALLOW_UNUSED_MODULE);
     w.open("pub mod operations {");
     let names = policy_consts(w, policies, operations);
     for op in operations {

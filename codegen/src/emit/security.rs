@@ -17,6 +17,7 @@ pub(super) fn security_module(w: &mut Writer, schemes: &[SchemeDef]) {
     w.blank();
     w.line("/// The spec's security schemes: each OAuth flow's endpoints and scopes,");
     w.line("/// where an API key goes; `authenticator` makes the non-OAuth ones ready.");
+    w.line(super::ALLOW_UNUSED_MODULE);
     w.open("pub mod security_schemes {");
     for s in schemes {
         w.doc(&sanitize(&format!(

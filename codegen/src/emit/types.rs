@@ -37,6 +37,7 @@ impl<'a> TypeEmitter<'a> {
         }
         doc.push_str(&format!("Schema: `{}`", short_origin(&def.origin)));
         w.doc(&sanitize(&doc));
+        w.line(super::ALLOW_UNUSED);
         let name = def.name.as_str();
         match &def.kind {
             TypeKind::Struct(s) => self.structure(w, name, s),

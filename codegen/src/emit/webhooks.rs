@@ -39,6 +39,7 @@ pub(super) fn webhooks_module(w: &mut Writer, set: &TypeSet, hooks: &Webhooks) {
         format!(" [`{name}::decode`] reads a delivery (tolerantly, with drift, as"),
         format!(" responses); [`{name}::dispatch`] hands it to a [`{handler}`]."),
     ]);
+    w.line(super::ALLOW_UNUSED);
     w.line("#[derive(Debug, Clone)]");
     w.open(&format!("pub enum {name} {{"));
     for event in &hooks.events {
@@ -50,6 +51,7 @@ pub(super) fn webhooks_module(w: &mut Writer, set: &TypeSet, hooks: &Webhooks) {
     w.close("}");
 
     w.blank();
+    w.line(super::ALLOW_UNUSED);
     w.open(&format!("impl {name} {{"));
     w.line("/// Every event, in the order of the variants.");
     w.open("pub const EVENTS: &'static [::wharf::webhooks::EventInfo] = &[");

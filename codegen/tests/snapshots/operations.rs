@@ -2,6 +2,7 @@
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.
+#[allow(dead_code, unused_imports)]
 pub mod operations {
     /// `GET /repos/{owner}/{repo}`: Get a repository
     ///
@@ -112,6 +113,7 @@ pub mod operations {
 
 /// The spec's security schemes: each OAuth flow's endpoints and scopes,
 /// where an API key goes; `authenticator` makes the non-OAuth ones ready.
+#[allow(dead_code, unused_imports)]
 pub mod security_schemes {
     /// `oauth` (oauth2)
     pub const OAUTH: ::wharf::auth::SecurityScheme = ::wharf::auth::SecurityScheme {
@@ -193,11 +195,13 @@ pub mod security_schemes {
 }
 
 /// Client for `Operations test bed` (version `1.0`). Every method goes through the integration's request path: auth, deadline, retries, circuit breaker, rate limit and bulkhead apply to all of them.
+#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct Client {
     core: ::wharf::client::ClientCore,
 }
 
+#[allow(dead_code)]
 impl Client {
     /// The first server URL of the spec (variables at their defaults).
     pub const DEFAULT_BASE_URL: &'static str = "";
@@ -226,8 +230,8 @@ impl ::wharf::client::GeneratedClient for Client {
 }
 
 /// Operations tagged `repos`.
+#[allow(dead_code, unused_imports)]
 pub mod repos {
-    #[allow(unused_imports)]
     use super::*;
 
     /// Optional parameters of [`Client::repos_get`], and per-call settings.
@@ -299,11 +303,12 @@ pub mod repos {
     }
 }
 
+#[allow(dead_code, unused_imports)]
 pub use self::repos::*;
 
 /// Operations tagged `payments`.
+#[allow(dead_code, unused_imports)]
 pub mod payments {
-    #[allow(unused_imports)]
     use super::*;
 
     /// Optional parameters of [`Client::charges_create`], and per-call settings.
@@ -341,11 +346,12 @@ pub mod payments {
     }
 }
 
+#[allow(dead_code, unused_imports)]
 pub use self::payments::*;
 
 /// Operations without a tag.
+#[allow(dead_code, unused_imports)]
 pub mod untagged {
-    #[allow(unused_imports)]
     use super::*;
 
     /// Optional parameters of [`Client::get_status`], and per-call settings.
@@ -423,4 +429,5 @@ pub mod untagged {
     }
 }
 
+#[allow(dead_code, unused_imports)]
 pub use self::untagged::*;

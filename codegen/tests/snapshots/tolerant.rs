@@ -7,6 +7,7 @@
 /// ```
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Repo`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Repo {
@@ -140,6 +141,7 @@ impl ::wharf::__private::DecodeObject for Repo {
 ::wharf::__private::impl_decode!(object Repo);
 
 /// Schema: `tolerant.yaml#/components/schemas/User`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct User {
@@ -180,6 +182,7 @@ impl ::wharf::__private::DecodeObject for User {
 ::wharf::__private::impl_decode!(object User);
 
 /// Schema: `tolerant.yaml#/components/schemas/Visibility`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Visibility {
     /// `public`
@@ -219,6 +222,7 @@ impl ::wharf::__private::StringEnum for Visibility {
 ::wharf::__private::impl_decode!(enum Visibility);
 
 /// Schema: `tolerant.yaml#/components/schemas/Pet`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum Pet {
@@ -243,6 +247,7 @@ impl ::wharf::__private::DecodeUnion for Pet {
 ::wharf::__private::impl_decode!(union Pet [Cat, Dog]);
 
 /// Schema: `tolerant.yaml#/components/schemas/Cat`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Cat {
@@ -285,6 +290,7 @@ impl ::wharf::__private::DecodeObject for Cat {
 ::wharf::__private::impl_decode!(object Cat);
 
 /// Schema: `tolerant.yaml#/components/schemas/Dog`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Dog {
@@ -327,6 +333,7 @@ impl ::wharf::__private::DecodeObject for Dog {
 ::wharf::__private::impl_decode!(object Dog);
 
 /// Schema: `tolerant.yaml#/components/schemas/Shape`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum Shape {
@@ -348,6 +355,7 @@ impl ::wharf::__private::DecodeUnion for Shape {
 ::wharf::__private::impl_decode!(union Shape [Circle, Square]);
 
 /// Schema: `tolerant.yaml#/components/schemas/IdOrName`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
 pub enum IdOrName {
@@ -369,6 +377,7 @@ impl ::wharf::__private::DecodeUnion for IdOrName {
 ::wharf::__private::impl_decode!(union IdOrName [Integer, String]);
 
 /// Schema: `tolerant.yaml#/components/schemas/Named`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Named {
@@ -416,6 +425,7 @@ impl ::wharf::__private::DecodeObject for Named {
 ::wharf::__private::impl_decode!(object Named);
 
 /// Schema: `tolerant.yaml#/components/schemas/Tree`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde", transparent)]
 pub struct Tree(pub Vec<Tree>);
@@ -423,6 +433,7 @@ pub struct Tree(pub Vec<Tree>);
 ::wharf::__private::impl_decode!(newtype Tree);
 
 /// Schema: `tolerant.yaml#/components/schemas/Node`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Node {
@@ -463,6 +474,7 @@ impl ::wharf::__private::DecodeObject for Node {
 ::wharf::__private::impl_decode!(object Node);
 
 /// Schema: `tolerant.yaml#/components/schemas/Settings`
+#[allow(dead_code)]
 #[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct Settings {
@@ -505,9 +517,11 @@ impl ::wharf::__private::DecodeObject for Settings {
 ::wharf::__private::impl_decode!(object Settings);
 
 /// Schema: `tolerant.yaml#/components/schemas/Tags`
+#[allow(dead_code)]
 pub type Tags = Vec<Option<String>>;
 
 /// Schema: `tolerant.yaml#/components/schemas/Option`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct OptionSchema {
@@ -551,6 +565,7 @@ impl ::wharf::__private::DecodeObject for OptionSchema {
 ::wharf::__private::impl_decode!(object OptionSchema);
 
 /// Schema: `tolerant.yaml#/components/schemas/InstallationToken`
+#[allow(dead_code)]
 #[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct InstallationToken {
@@ -609,6 +624,7 @@ impl ::wharf::__private::DecodeObject for InstallationToken {
 ::wharf::__private::impl_decode!(object InstallationToken);
 
 /// Schema: `tolerant.yaml#/components/schemas/Repo/properties/license`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct RepoLicense {
@@ -644,6 +660,7 @@ impl ::wharf::__private::DecodeObject for RepoLicense {
 /// circle
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Shape/anyOf/0`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct ShapeCircle {
@@ -676,6 +693,7 @@ impl ::wharf::__private::DecodeObject for ShapeCircle {
 /// square
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Shape/anyOf/1`
+#[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct ShapeSquare {
@@ -707,6 +725,7 @@ impl ::wharf::__private::DecodeObject for ShapeSquare {
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.
+#[allow(dead_code, unused_imports)]
 pub mod operations {
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[];

@@ -67,13 +67,18 @@ impl SecurityRequirement {
 
 /// The OAuth scopes a set of operations needs, least privilege: per
 /// operation the OAuth alternative with the fewest scopes, then the union
-/// over operations. Operations without security, or that take only API
-/// keys or basic credentials, need none.
+/// over operations. Operations without security, with optional security
+/// (an empty alternative, `{}`), or that take only API keys or basic
+/// credentials need none; an API-key alternative beside an OAuth one does
+/// not lower what the OAuth token needs.
 pub fn scopes_for<'a>(
     operations: impl IntoIterator<Item = &'a OperationMeta>,
 ) -> std::collections::BTreeSet<&'static str> {
     let mut out = std::collections::BTreeSet::new();
     for op in operations {
+        if op.security.iter().any(|r| r.schemes.is_empty()) {
+            continue;
+        }
         let cheapest = op
             .security
             .iter()

@@ -31,8 +31,14 @@ fn security_defaults_overrides_and_opt_outs() {
     // `security: []`: no authentication.
     assert!(GET_STATUS.security.is_empty());
     assert_eq!(GET_STATUS.name, "GET /status", "named from method and path");
-    // Alternatives: the cheapest is taken (a bearer token needs no scopes).
-    assert!(wharf::scopes_for([&REPOS_DELETE]).is_empty());
+    // Alternatives: the cheapest OAuth one; the bearer-token alternative
+    // does not lower what an OAuth token needs.
+    assert_eq!(
+        wharf::scopes_for([&REPOS_DELETE])
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["repo:admin"]
+    );
     // Optional auth (`{}`) needs nothing.
     assert!(wharf::scopes_for([&SEARCH]).is_empty());
 }
@@ -44,7 +50,10 @@ fn least_privilege_union_over_operations_in_use() {
         .collect();
     assert_eq!(scopes, ["charges:read", "charges:write", "repo:read"]);
     let all: Vec<_> = wharf::scopes_for(ALL.iter().copied()).into_iter().collect();
-    assert_eq!(all, ["charges:read", "charges:write", "repo:read"]);
+    assert_eq!(
+        all,
+        ["charges:read", "charges:write", "repo:admin", "repo:read"]
+    );
 }
 
 #[test]
