@@ -239,6 +239,18 @@ fn a_selection_naming_nothing_fails() {
         stderr.contains("selected operation \"getPett\" is not in the spec"),
         "{stderr}"
     );
+    assert!(!out.exists(), "nothing is written");
+    // inspect too: a tag with no operations is an error, exit 1.
+    let run = wharf()
+        .arg("inspect")
+        .arg(root.join("specs/responses.yaml"))
+        .args(["--tag", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("selected tag \"nope\" has no operations")
+    );
     let _ = std::fs::remove_file(&out);
 }
 

@@ -83,6 +83,37 @@ pub enum GeneratorError {
     Internal(String),
     /// Configured policies break a rule (each with the policy it is about).
     Policy(Vec<(crate::policy::PolicyTarget, String)>),
+    /// The configuration names what the spec lacks: a selected operation
+    /// or tag, a pagination override's operation or fields, a renamed
+    /// component.
+    Config(Vec<ConfigProblem>),
+}
+
+/// One thing the configuration names that the spec does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// What the configuration says, as written there.
+    pub target: ConfigTarget,
+    pub message: String,
+}
+
+/// The configuration entry a [`ConfigProblem`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigTarget {
+    /// `operations = [...]` / `Generator::operations`.
+    Operation(String),
+    /// `tags = [...]` / `Generator::tags`.
+    Tag(String),
+    /// `paging = { ... }` / `Generator::paging`, by operation.
+    Paging(String),
+    /// `rename = { ... }` / `Generator::rename_type`, by component.
+    Rename(String),
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl fmt::Display for GeneratorError {
@@ -101,6 +132,15 @@ impl fmt::Display for GeneratorError {
                         writeln!(f)?;
                     }
                     write!(f, "{target}: {problem}")?;
+                }
+                Ok(())
+            }
+            GeneratorError::Config(problems) => {
+                for (i, problem) in problems.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{problem}")?;
                 }
                 Ok(())
             }
@@ -221,8 +261,15 @@ impl Generator {
             ir::Webhooks::default()
         };
         let types = lowerer.finish();
-        let operations = ir::finish_operations(lowered, &types, &spec, &mut diagnostics);
-        self.check_selection(&operations, &spec, &mut diagnostics);
+        let (operations, paging_problems) = ir::finish_operations(lowered, &types);
+        let mut config = self.check_selection(&operations, &spec);
+        config.extend(paging_problems.into_iter().map(|(op, why)| ConfigProblem {
+            message: format!("pagination override for {op:?} does not fit: {why}"),
+            target: ConfigTarget::Paging(op),
+        }));
+        if !config.is_empty() {
+            return Err(GeneratorError::Config(config));
+        }
         let problems = self.policies.problems(&operations);
         if !problems.is_empty() {
             return Err(GeneratorError::Policy(problems));
@@ -274,36 +321,57 @@ impl Generator {
         })
     }
 
-    /// Operations or tags named in the configuration that the spec lacks.
-    fn check_selection(&self, found: &[ir::Operation], spec: &Spec, diags: &mut Vec<Diagnostic>) {
-        let root = crate::load::Location::root(0);
-        for id in &self.selection.operations {
+    /// Operations, tags, pagination overrides and renamed components named
+    /// in the configuration that the spec lacks.
+    fn check_selection(&self, found: &[ir::Operation], spec: &Spec) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut ids: Vec<&String> = self.selection.operations.iter().collect();
+        ids.sort();
+        for id in ids {
             if !found.iter().any(|o| &o.name == id) {
-                diags.push(spec.diag(
-                    &root,
-                    Severity::Error,
-                    format!("selected operation {id:?} is not in the spec"),
-                ));
+                problems.push(ConfigProblem {
+                    target: ConfigTarget::Operation(id.clone()),
+                    message: format!("selected operation {id:?} is not in the spec"),
+                });
             }
         }
         for tag in &self.selection.tags {
             if !found.iter().any(|o| o.tags.contains(tag)) {
-                diags.push(spec.diag(
-                    &root,
-                    Severity::Error,
-                    format!("selected tag {tag:?} has no operations in the spec"),
-                ));
+                problems.push(ConfigProblem {
+                    target: ConfigTarget::Tag(tag.clone()),
+                    message: format!("selected tag {tag:?} has no operations in the spec"),
+                });
             }
         }
-        for id in self.selection.paging.keys() {
+        let mut paged: Vec<&String> = self.selection.paging.keys().collect();
+        paged.sort();
+        for id in paged {
             if !found.iter().any(|o| &o.name == id) {
-                diags.push(spec.diag(
-                    &root,
-                    Severity::Warning,
-                    format!("pagination override for {id:?}: no such operation"),
-                ));
+                problems.push(ConfigProblem {
+                    target: ConfigTarget::Paging(id.clone()),
+                    message: format!(
+                        "pagination override for {id:?}: no such operation among those generated"
+                    ),
+                });
             }
         }
+        let components = spec
+            .get(&crate::load::Location::root(0))
+            .and_then(|doc| doc.get("components"))
+            .and_then(|c| c.get("schemas"));
+        let mut renamed: Vec<&String> = self.renames.keys().collect();
+        renamed.sort();
+        for component in renamed {
+            if components.and_then(|c| c.get(component)).is_none() {
+                problems.push(ConfigProblem {
+                    target: ConfigTarget::Rename(component.clone()),
+                    message: format!(
+                        "rename of {component:?}: the spec has no component schema of that name"
+                    ),
+                });
+            }
+        }
+        problems
     }
 
     /// Generates the module into `path` (written only when it changed, so

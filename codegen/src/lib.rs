@@ -15,7 +15,9 @@ mod naming;
 pub mod policy;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use generator::{Generated, Generator, GeneratorError, WebhookSummary};
+pub use generator::{
+    ConfigProblem, ConfigTarget, Generated, Generator, GeneratorError, WebhookSummary,
+};
 pub use ir::Paging;
 pub use load::{LoadError, Location, Spec, SpecVersion};
 pub use policy::{IdempotencySpec, PolicySpec, PolicyTarget, RateSpec, RetrySpec};

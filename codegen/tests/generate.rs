@@ -299,3 +299,53 @@ fn webhook_names_do_not_depend_on_the_order_of_the_spec() {
         ["item-created", "item_created"]
     );
 }
+
+#[test]
+fn configuration_naming_what_the_spec_lacks_is_an_error_naming_each_target() {
+    use wharf_codegen::{ConfigTarget, GeneratorError, Paging};
+    let spec = root().join("specs/responses.yaml");
+    let err = Generator::new(&spec)
+        .rerun_if_changed(false)
+        .paging("listEventz", Paging::Link)
+        .paging(
+            "listEvents",
+            Paging::Token {
+                param: "page_token".into(),
+                field: "next_token".into(),
+            },
+        )
+        .rename_type("Pett", "Animal")
+        .generate()
+        .unwrap_err();
+    let GeneratorError::Config(problems) = &err else {
+        panic!("{err}");
+    };
+    let targets: Vec<&ConfigTarget> = problems.iter().map(|p| &p.target).collect();
+    assert_eq!(
+        targets,
+        [
+            &ConfigTarget::Paging("listEventz".into()),
+            &ConfigTarget::Rename("Pett".into()),
+            &ConfigTarget::Paging("listEvents".into()),
+        ]
+    );
+    let text = err.to_string();
+    assert!(text.contains("\"next_token\""), "{text}");
+    assert!(text.contains("no component schema"), "{text}");
+    // write_to writes nothing then.
+    let out = std::env::temp_dir().join(format!("wharf-config-{}.rs", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    assert!(Generator::new(&spec)
+        .rerun_if_changed(false)
+        .tags(["nope"])
+        .write_to(&out)
+        .is_err());
+    assert!(!out.exists(), "nothing written");
+    // The same names that exist pass.
+    Generator::new(&spec)
+        .rerun_if_changed(false)
+        .paging("listEvents", Paging::Link)
+        .rename_type("Pet", "Animal")
+        .generate()
+        .unwrap();
+}

@@ -6,7 +6,7 @@ use quote::quote;
 use std::path::PathBuf;
 use syn::parse::{Parse, ParseStream};
 use syn::{braced, bracketed, parenthesized, Ident, LitStr, Token};
-use wharf_codegen::{Generator, GeneratorError, Paging, PolicyTarget};
+use wharf_codegen::{ConfigTarget, Generator, GeneratorError, Paging, PolicyTarget};
 
 struct Args {
     spec: LitStr,
@@ -235,19 +235,36 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
                 all
             })
             .unwrap_or_else(|| syn::Error::new(span, "wharf::generate!: policy error")),
+        // Each at the entry that names what the spec lacks.
+        GeneratorError::Config(problems) => problems
+            .into_iter()
+            .map(|problem| {
+                let named = |list: &[LitStr], name: &str| {
+                    list.iter().find(|l| l.value() == name).map(LitStr::span)
+                };
+                let at = match &problem.target {
+                    ConfigTarget::Operation(name) => named(&args.operations, name),
+                    ConfigTarget::Tag(name) => named(&args.tags, name),
+                    ConfigTarget::Paging(name) => args
+                        .paging
+                        .iter()
+                        .find(|(op, _)| op.value() == *name)
+                        .map(|(op, _)| op.span()),
+                    ConfigTarget::Rename(name) => args
+                        .renames
+                        .iter()
+                        .find(|(from, _)| from.value() == *name)
+                        .map(|(from, _)| from.span()),
+                };
+                syn::Error::new(at.unwrap_or(span), format!("wharf::generate!: {problem}"))
+            })
+            .reduce(|mut all, one| {
+                all.combine(one);
+                all
+            })
+            .unwrap_or_else(|| syn::Error::new(span, "wharf::generate!: configuration error")),
         other => syn::Error::new(span, format!("wharf::generate!: {other}")),
     })?;
-    // Errors in what the user asked for (a selection naming nothing) fail
-    // the build; the spec's own problems were degraded to raw JSON.
-    let problems: Vec<String> = generated
-        .errors()
-        .filter(|d| d.message.starts_with("selected "))
-        .map(|d| format!("wharf::generate!: {}", d.message))
-        .collect();
-    if !problems.is_empty() {
-        let at = selection_span(args).unwrap_or(span);
-        return Err(syn::Error::new(at, problems.join("\n")));
-    }
     let code: TokenStream = generated.code.parse().map_err(|e| {
         syn::Error::new(
             Span::call_site(),
@@ -264,13 +281,6 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
         #(const _: &[u8] = include_bytes!(#files);)*
         #code
     })
-}
-
-fn selection_span(args: &Args) -> Option<Span> {
-    args.operations
-        .first()
-        .or_else(|| args.tags.first())
-        .map(LitStr::span)
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
             "accepts_idempotency_key: {},",
             op.accepts_idempotency_key
         ));
+        w.line(&format!("accept: {},", lit(&op.responses.accept)));
         if op.security.is_empty() {
             w.line("security: &[],");
         } else {

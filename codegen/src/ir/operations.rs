@@ -155,6 +155,10 @@ pub struct Responses {
     pub cases: Vec<Case>,
     pub ok: Outcome,
     pub err: Outcome,
+    /// The `Accept` header: the success responses' media types, JSON ones
+    /// first and the others at a lower preference; empty when none is
+    /// documented.
+    pub accept: String,
 }
 
 /// How a field's value is held in its struct.
@@ -405,7 +409,6 @@ pub(crate) fn lower_operations(
                 options.paging.get(&name),
                 &mut methods,
                 stream_name,
-                op_at.clone(),
             );
             out.push((operation, pending));
         }
@@ -416,7 +419,6 @@ pub(crate) fn lower_operations(
 /// What pagination detection needs once types are lowered.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingPage {
-    pub(crate) at: Location,
     pub(crate) configured: Option<Paging>,
     pub(crate) dropshot: bool,
     pub(crate) documents_link: bool,
@@ -429,7 +431,6 @@ fn pending_pages(
     configured: Option<&Paging>,
     methods: &mut Scope,
     stream_name: String,
-    at: Location,
 ) -> Option<PendingPage> {
     if matches!(configured, Some(Paging::Off))
         || operation
@@ -451,7 +452,6 @@ fn pending_pages(
         });
     let (stream_name, _) = methods.claim(&stream_name);
     Some(PendingPage {
-        at,
         configured: configured.cloned(),
         dropshot: op.contains_key("x-dropshot-pagination"),
         documents_link,
@@ -826,6 +826,8 @@ fn responses(
 ) -> Responses {
     let at = op_at.child("responses");
     let mut cases = Vec::new();
+    let mut success_media: Vec<String> = Vec::new();
+    let mut error_media: Vec<String> = Vec::new();
     if let Some(map) = op.get("responses").and_then(Value::as_object) {
         for (status, response) in map {
             let pattern = match parse_status(status) {
@@ -857,6 +859,17 @@ fn responses(
                 });
                 continue;
             };
+            let listed = if success {
+                &mut success_media
+            } else {
+                &mut error_media
+            };
+            let content = r.get("content").and_then(Value::as_object);
+            for media in content.into_iter().flat_map(|c| c.keys()) {
+                if !listed.contains(media) {
+                    listed.push(media.clone());
+                }
+            }
             let payload = match r.get("content").and_then(Value::as_object) {
                 None => Payload::Empty,
                 Some(content) if content.is_empty() => Payload::Empty,
@@ -903,7 +916,59 @@ fn responses(
     });
     let ok = outcome(lowerer, &mut cases, true, &format!("{prefix}Ok"));
     let err = outcome(lowerer, &mut cases, false, &format!("{prefix}Error"));
-    Responses { cases, ok, err }
+    let accept = accept_header(lowerer, &at, &success_media, &error_media);
+    Responses {
+        cases,
+        ok,
+        err,
+        accept,
+    }
+}
+
+/// The `Accept` value: the success media types, JSON first (what the
+/// client decodes) and the rest after at `q=0.5` when there is JSON, so a
+/// server offering several does not pick a vendor type the client cannot
+/// read; then media types only error responses use, at `q=0.1`, so a server
+/// that negotiates strictly can still send its documented errors. A media
+/// type that cannot be sent in a header is left out, with a warning.
+fn accept_header(
+    lowerer: &mut Lowerer<'_>,
+    at: &Location,
+    success: &[String],
+    errors: &[String],
+) -> String {
+    let sendable = |m: &&String| {
+        !m.is_empty() && !m.contains(',') && m.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    };
+    let mut seen: Vec<&String> = Vec::new();
+    for m in success.iter().chain(errors) {
+        if seen.contains(&m) {
+            continue;
+        }
+        if !sendable(&m) {
+            lowerer.warn_at(
+                at,
+                format!(
+                    "response media type {m:?} cannot be sent in an Accept header; left out of it"
+                ),
+            );
+        }
+        seen.push(m);
+    }
+    let usable: Vec<&String> = success.iter().filter(sendable).collect();
+    let (json, other): (Vec<&String>, Vec<&String>) = usable.iter().partition(|m| is_json(m));
+    let lower = if json.is_empty() { "" } else { ";q=0.5" };
+    let errors_only = errors
+        .iter()
+        .filter(sendable)
+        .filter(|m| !success.contains(m))
+        .map(|m| format!("{m};q=0.1"));
+    json.iter()
+        .map(|m| m.to_string())
+        .chain(other.iter().map(|m| format!("{m}{lower}")))
+        .chain(errors_only)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_status(raw: &str) -> Option<StatusPattern> {

@@ -11,8 +11,6 @@ use super::operations::{
     Access, Operation, Outcome, PageKind, Pagination, Paging, ParamIn, Payload, PendingPage,
 };
 use super::{Ty, TypeKind, TypeSet};
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::load::Spec;
 
 const ITEM_FIELDS: &[&str] = &[
     "data", "items", "results", "values", "entries", "records", "elements",
@@ -253,14 +251,14 @@ fn offset(op: &Operation, wire: &str) -> Option<PageKind> {
     })
 }
 
-/// Resolves pagination for every operation once all types are known.
+/// Resolves pagination for every operation once all types are known; also
+/// the configured overrides that do not fit, by operation name.
 pub(crate) fn finish_operations(
     lowered: Vec<(Operation, Option<PendingPage>)>,
     set: &TypeSet,
-    spec: &Spec,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Operation> {
-    lowered
+) -> (Vec<Operation>, Vec<(String, String)>) {
+    let mut misfits = Vec::new();
+    let operations = lowered
         .into_iter()
         .map(|(mut op, pending)| {
             if let Some(p) = pending {
@@ -270,14 +268,11 @@ pub(crate) fn finish_operations(
                         op.pagination = Some(found);
                     }
                     Ok(None) => {}
-                    Err(why) => diags.push(spec.diag(
-                        &p.at,
-                        Severity::Warning,
-                        format!("pagination override not applied: {why}"),
-                    )),
+                    Err(why) => misfits.push((op.name.clone(), why)),
                 }
             }
             op
         })
-        .collect()
+        .collect();
+    (operations, misfits)
 }

@@ -12,6 +12,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
         ],
@@ -28,6 +29,7 @@ pub mod operations {
         method: ::wharf::http::Method::DELETE,
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:admin"], oauth: true }] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "token", scopes: &[], oauth: false }] },
@@ -45,6 +47,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/charges"),
         accepts_idempotency_key: true,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"], oauth: true }] },
         ],
@@ -61,6 +64,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/status"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[],
         tags: &[],
         idempotent_by_method: true,
@@ -75,6 +79,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/search"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["search:private"], oauth: true }] },
@@ -92,6 +97,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/search"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
         ],

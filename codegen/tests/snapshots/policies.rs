@@ -157,6 +157,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/accounts/{id}"),
         accepts_idempotency_key: false,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["accounts:read"], oauth: true }] },
         ],
@@ -173,6 +174,7 @@ pub mod operations {
         method: ::wharf::http::Method::DELETE,
         path: ::wharf::__private::Cow::Borrowed("/cards/{id}"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["cards:write"], oauth: true }] },
         ],
@@ -189,6 +191,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/transfers"),
         accepts_idempotency_key: false,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["transfers:write"], oauth: true }] },
         ],
@@ -205,6 +208,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/refunds"),
         accepts_idempotency_key: true,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["refunds:write"], oauth: true }] },
         ],

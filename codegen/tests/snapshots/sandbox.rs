@@ -437,6 +437,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/user"),
         accepts_idempotency_key: false,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["user:read"], oauth: true }] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
@@ -455,6 +456,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/repos"),
         accepts_idempotency_key: false,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"], oauth: true }] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
@@ -473,6 +475,7 @@ pub mod operations {
         method: ::wharf::http::Method::GET,
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
         accepts_idempotency_key: false,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:read"], oauth: true }] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },
@@ -491,6 +494,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}/issues"),
         accepts_idempotency_key: true,
+        accept: "application/json",
         security: &[
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_oauth", scopes: &["repo:write"], oauth: true }] },
             ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "harbor_key", scopes: &[], oauth: false }] },

@@ -353,6 +353,7 @@ pub mod operations {
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/subscriptions"),
         accepts_idempotency_key: false,
+        accept: "",
         security: &[],
         tags: &[],
         idempotent_by_method: false,

@@ -22,7 +22,7 @@ use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta
 use bytes::Bytes;
 use futures_util::future::Either;
 use futures_util::FutureExt;
-use http::header::{HeaderValue, CONTENT_TYPE, COOKIE};
+use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE, COOKIE};
 use http::HeaderMap;
 use std::sync::Arc;
 
@@ -303,6 +303,16 @@ impl ClientCore {
             }
         };
         let mut headers = parts.headers;
+        // Before the caller's extra headers, which may replace it.
+        if !parts.operation.accept.is_empty() {
+            let accept = HeaderValue::from_str(parts.operation.accept).map_err(|_| {
+                format!(
+                    "the operation's Accept value {:?} cannot be sent",
+                    parts.operation.accept
+                )
+            })?;
+            headers.insert(ACCEPT, accept);
+        }
         if !parts.cookies.is_empty() {
             let cookie = HeaderValue::from_str(&parts.cookies.join("; "))
                 .map_err(|_| "a cookie value cannot be sent".to_owned())?;

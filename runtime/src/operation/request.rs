@@ -20,6 +20,9 @@ pub struct OperationMeta {
     /// The operation takes an idempotency key (e.g. an `Idempotency-Key`
     /// header parameter), so a retry cannot repeat its side effect.
     pub accepts_idempotency_key: bool,
+    /// The `Accept` header generated clients send: the documented success
+    /// media types, JSON first. Empty: none is sent.
+    pub accept: &'static str,
     /// Security requirements, as alternatives: any one of them satisfies the
     /// operation. Empty: no authentication.
     pub security: &'static [SecurityRequirement],
@@ -103,6 +106,7 @@ impl OperationMeta {
             method,
             path: path.into(),
             accepts_idempotency_key: false,
+            accept: "",
             security: &[],
             tags: &[],
             idempotent_by_method,

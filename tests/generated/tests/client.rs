@@ -357,6 +357,25 @@ async fn typed_success_and_error_responses_keep_status_headers_and_raw_body() {
     let pet = c.get_pet(7, Default::default()).await.unwrap();
     assert_eq!((pet.value.id, pet.value.name.as_str()), (7, "Rex"));
     assert_eq!(pet.rate_limit().and_then(|r| r.remaining), Some(41));
+    // The documented success media types, JSON first.
+    assert_eq!(
+        header(&s.requests()[0], "accept"),
+        Some("application/json, application/vnd.example.pet;q=0.5")
+    );
+    // A caller's own Accept replaces it.
+    let mut options = responses::GetPetOptions::default();
+    options.call.headers.insert(
+        wharf::http::header::ACCEPT,
+        wharf::http::HeaderValue::from_static("application/vnd.example.pet"),
+    );
+    c.get_pet(7, options).await.unwrap();
+    let last = s.requests().last().cloned().unwrap();
+    assert_eq!(header(&last, "accept"), Some("application/vnd.example.pet"));
+    assert_eq!(
+        last.headers.get_all("accept").iter().count(),
+        1,
+        "one Accept"
+    );
 
     match c.get_pet(8, Default::default()).await.unwrap_err() {
         ApiError::Response(r) => {
@@ -465,6 +484,10 @@ async fn binary_responses_are_bytes_with_their_media_type() {
     let c = bodies::Client::new(s.integration.clone(), BASE);
     let blob = c.get_blob("n", Default::default()).await.unwrap();
     assert_eq!(&blob.value.bytes[..], [1, 2]);
+    assert_eq!(
+        header(&s.requests()[0], "accept"),
+        Some("application/octet-stream, application/json;q=0.1")
+    );
     assert_eq!(
         blob.value.content_type.as_deref(),
         Some("application/octet-stream")

@@ -110,7 +110,7 @@ fn report(name: &str, what: &str, time: Duration, g: &wharf_codegen::Generated) 
 fn check_crate(dir: &Path, target: &Path, code: &str) -> Duration {
     std::fs::create_dir_all(dir.join("src")).expect("scratch dir");
     let manifest = format!(
-        "[package]\nname = \"bench-client\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwharf = {{ path = {:?}, default-features = false }}\n\n[workspace]\n",
+        "[package]\nname = \"bench-client\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwharf = {{ package = \"wharf-sdk\", path = {:?}, default-features = false }}\n\n[workspace]\n",
         workspace().canonicalize().expect("workspace").display().to_string()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).expect("manifest");

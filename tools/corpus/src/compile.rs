@@ -163,7 +163,7 @@ fn write_manifest(crate_dir: &Path) -> Result<(), String> {
     let wharf = wharf.canonicalize().unwrap_or(wharf);
     std::fs::create_dir_all(crate_dir.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(
-        "[package]\nname = \"wharf-corpus-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\nwharf = {{ path = {:?}, default-features = false }}\n",
+        "[package]\nname = \"wharf-corpus-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\nwharf = {{ package = \"wharf-sdk\", path = {:?}, default-features = false }}\n",
         wharf.display().to_string()
     );
     std::fs::write(crate_dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())

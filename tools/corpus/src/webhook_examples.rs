@@ -164,7 +164,7 @@ pub fn run(dir: &Path, generation: &[Outcome]) -> Result<bool, String> {
     let wharf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let wharf = wharf.canonicalize().unwrap_or(wharf);
     let manifest = format!(
-        "[package]\nname = \"wharf-webhook-examples\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\nwharf = {{ path = {:?}, default-features = false }}\nserde_json = \"1\"\n\n[profile.dev]\ndebug = false\n",
+        "[package]\nname = \"wharf-webhook-examples\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\nwharf = {{ package = \"wharf-sdk\", path = {:?}, default-features = false }}\nserde_json = \"1\"\n\n[profile.dev]\ndebug = false\n",
         wharf.display().to_string()
     );
     std::fs::write(crate_dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
