@@ -47,7 +47,15 @@ fn app() -> PathBuf {
         .unwrap()
         .replace("WHARF_PATH", &root().display().to_string());
     std::fs::write(app.join("Cargo.toml"), manifest).unwrap();
-    std::fs::copy(root().join("specs/sandbox.yaml"), app.join("harbor.yaml")).unwrap();
+    // One schema the generator cannot use, to see its diagnostic reach the
+    // build's output as a warning with no code in build.rs for it.
+    let spec = std::fs::read_to_string(root().join("specs/sandbox.yaml")).unwrap();
+    assert_eq!(spec.matches("\n  schemas:\n").count(), 1);
+    let spec = spec.replace(
+        "\n  schemas:\n",
+        "\n  schemas:\n    Unusable:\n      $ref: \"#/components/schemas/Nowhere\"\n",
+    );
+    std::fs::write(app.join("harbor.yaml"), spec).unwrap();
     // The workspace's versions: the same crates, already downloaded.
     std::fs::copy(root().join("Cargo.lock"), app.join("Cargo.lock")).unwrap();
     app
@@ -56,6 +64,15 @@ fn app() -> PathBuf {
 #[test]
 fn a_fresh_app_needs_wharf_alone_and_carries_no_cli() {
     let app = app();
+    let build = cargo(&app, &["build", "--offline"]);
+    assert!(build.status.success(), "{}", text(&build));
+    assert!(
+        text(&build).contains(
+            "warning: fresh-app@0.1.0: warning: harbor.yaml#/components/schemas/Unusable"
+        ),
+        "the degraded schema is a build warning: {}",
+        text(&build)
+    );
     let test = cargo(&app, &["test", "--offline", "--quiet"]);
     assert!(
         test.status.success(),

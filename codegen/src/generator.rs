@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 /// Generates Rust for one OpenAPI document.
 ///
 /// ```no_run
-/// // build.rs
-/// let out = std::env::var("OUT_DIR").unwrap();
+/// // build.rs: what was degraded prints as `cargo:warning` lines.
+/// let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
 /// wharf_codegen::Generator::new("specs/petstore.yaml")
 ///     .write_to(std::path::Path::new(&out).join("petstore.rs"))
-///     .unwrap();
+///     .unwrap_or_else(|e| panic!("generating the Petstore client: {e}"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Generator {
     source: Source,
     rerun_if_changed: bool,
+    cargo_warnings: bool,
     renames: std::collections::HashMap<String, String>,
     selection: ir::OperationOptions,
     policies: crate::policy::Policies,
@@ -163,6 +164,7 @@ impl Generator {
             source: Source::File(spec.as_ref().to_owned()),
             rerun_if_changed: std::env::var_os("CARGO_MANIFEST_DIR").is_some()
                 && std::env::var_os("OUT_DIR").is_some(),
+            cargo_warnings: in_build_script(),
             renames: Default::default(),
             selection: Default::default(),
             policies: Default::default(),
@@ -174,6 +176,7 @@ impl Generator {
         Generator {
             source: Source::Text(text.into()),
             rerun_if_changed: false,
+            cargo_warnings: in_build_script(),
             renames: Default::default(),
             selection: Default::default(),
             policies: Default::default(),
@@ -184,6 +187,14 @@ impl Generator {
     /// for the spec files (on by default inside build scripts).
     pub fn rerun_if_changed(mut self, on: bool) -> Self {
         self.rerun_if_changed = on;
+        self
+    }
+
+    /// Whether [`Generator::write_to`] prints each diagnostic (what was
+    /// degraded to raw JSON, and why) as a `cargo:warning` line, so a
+    /// build shows them (on by default inside build scripts).
+    pub fn cargo_warnings(mut self, on: bool) -> Self {
+        self.cargo_warnings = on;
         self
     }
 
@@ -384,6 +395,12 @@ impl Generator {
                 println!("cargo:rerun-if-changed={}", file.display());
             }
         }
+        if self.cargo_warnings {
+            for d in &generated.diagnostics {
+                // One line each: cargo reads the rest of the line only.
+                println!("cargo:warning={}", d.to_string().replace(['\n', '\r'], " "));
+            }
+        }
         let unchanged = std::fs::read_to_string(path).is_ok_and(|old| old == generated.code);
         if !unchanged {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -399,6 +416,14 @@ impl Generator {
         }
         Ok(generated)
     }
+}
+
+/// Cargo sets `TARGET` and `HOST` for build scripts only (not for the
+/// compiler running a proc macro, nor for a command line).
+fn in_build_script() -> bool {
+    ["OUT_DIR", "TARGET", "HOST"]
+        .iter()
+        .all(|v| std::env::var_os(v).is_some())
 }
 
 fn short_name(name: &str) -> String {

@@ -349,3 +349,128 @@ fn configuration_naming_what_the_spec_lacks_is_an_error_naming_each_target() {
         .generate()
         .unwrap();
 }
+
+/// A spec whose component `S0` refers to `S1`, ... up to `S{n-1}`, and
+/// `S{n-1}` to `end` (a `$ref` or a schema).
+fn ref_chain(n: usize, end: &str) -> String {
+    let mut schemas: Vec<String> = (0..n - 1)
+        .map(|i| {
+            format!(
+                "\"S{i}\": {{\"$ref\": \"#/components/schemas/S{}\"}}",
+                i + 1
+            )
+        })
+        .collect();
+    schemas.push(format!("\"S{}\": {end}", n - 1));
+    format!(
+        r#"{{"openapi": "3.0.3", "info": {{"title": "chain", "version": "1"}}, "paths": {{}},
+            "components": {{"schemas": {{{}}}}}}}"#,
+        schemas.join(", ")
+    )
+}
+
+#[test]
+fn a_long_ref_chain_or_a_ref_cycle_is_one_diagnostic_naming_its_cause() {
+    let long = Generator::from_text(ref_chain(2000, r#"{"type": "string"}"#))
+        .generate()
+        .unwrap();
+    let about: Vec<&Diagnostic> = long
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("$ref"))
+        .collect();
+    assert_eq!(about.len(), 1, "{}", list(&long.diagnostics));
+    assert!(
+        about[0].message.contains("hop limit"),
+        "{}",
+        about[0].message
+    );
+    assert!(!about[0].message.contains("cycle"), "{}", about[0].message);
+
+    let cycle = Generator::from_text(ref_chain(5, r##"{"$ref": "#/components/schemas/S2"}"##))
+        .generate()
+        .unwrap();
+    let about: Vec<&Diagnostic> = cycle
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("$ref"))
+        .collect();
+    assert_eq!(about.len(), 1, "{}", list(&cycle.diagnostics));
+    assert!(
+        about[0].message.contains(
+            "cycle of schemas that are only `$ref`s (#/components/schemas/S2 -> #/components/schemas/S3 -> #/components/schemas/S4 -> #/components/schemas/S2)"
+        ),
+        "{}",
+        about[0].message
+    );
+}
+
+/// Every public name a generated module defines, sorted.
+fn public_names(code: &str) -> Vec<String> {
+    let mut names: Vec<String> = code
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("pub ")?;
+            let rest = rest.strip_prefix("async ").unwrap_or(rest);
+            let (kind, rest) = rest.split_once(' ')?;
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            ["struct", "enum", "fn", "const", "mod", "type", "trait"]
+                .contains(&kind)
+                .then(|| format!("{kind} {name}"))
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// `value` with the entries of every object in reverse order.
+fn reversed(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map.iter().rev() {
+                out.insert(k.clone(), reversed(v));
+            }
+            serde_json::Value::Object(out)
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(reversed).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn reordering_a_spec_renames_nothing_public() {
+    for spec in [
+        "operations.yaml",
+        "responses.yaml",
+        "bodies.yaml",
+        "params.yaml",
+        "tolerant.yaml",
+    ] {
+        let text = std::fs::read_to_string(root().join("specs").join(spec)).unwrap();
+        let value: serde_json::Value = serde_yaml_ng::from_str(&text).unwrap();
+        let as_written = Generator::from_text(serde_json::to_string(&value).unwrap())
+            .generate()
+            .unwrap();
+        let shuffled = Generator::from_text(serde_json::to_string(&reversed(&value)).unwrap())
+            .generate()
+            .unwrap();
+        let names = public_names(&as_written.code);
+        assert!(names.len() > 10, "{spec}: {names:?}");
+        assert_eq!(names, public_names(&shuffled.code), "{spec}");
+    }
+    // A second operation with an operationId keeps a name from its method,
+    // whichever comes first in the document.
+    let ops = std::fs::read_to_string(root().join("specs/operations.yaml")).unwrap();
+    let code = Generator::from_text(ops).generate().unwrap().code;
+    assert!(
+        code.contains("pub const SEARCH_POST: ::wharf::OperationMeta"),
+        "{code}"
+    );
+    assert!(code.contains("pub async fn search_post("));
+}

@@ -283,7 +283,27 @@ pub(crate) fn lower_operations(
     modules.reserve("operations");
     modules.reserve("security_schemes");
     let mut module_of_tag: HashMap<String, String> = HashMap::new();
-    let mut seen_ids: Vec<String> = Vec::new();
+    // Names are handed out in one canonical order (paths sorted, methods in
+    // a fixed order), never the document's: reordering a spec renames
+    // nothing.
+    let mut paths: Vec<(&String, &Value)> = paths.iter().collect();
+    paths.sort_by(|a, b| a.0.cmp(b.0));
+    // Over the whole spec, before selecting: which operation keeps a
+    // shared operationId (the first in that order) does not depend on
+    // what is generated.
+    let mut owner_of_id: HashMap<&str, (&str, &str)> = HashMap::new();
+    for (path, item) in &paths {
+        for method in METHODS {
+            let id = item
+                .get(*method)
+                .and_then(|op| op.get("operationId"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty());
+            if let Some(id) = id {
+                owner_of_id.entry(id).or_insert((path.as_str(), method));
+            }
+        }
+    }
     let mut out = Vec::new();
     for (path, item) in paths {
         let item_at = paths_at.child(path);
@@ -324,26 +344,39 @@ pub(crate) fn lower_operations(
             if !options.selected(&name, &tags) {
                 continue;
             }
-            match operation_id {
-                Some(id) if seen_ids.iter().any(|s| s == id) => lowerer.warn_at(
-                    &op_at.child("operationId"),
-                    format!(
-                        "operationId {id:?} is used by another operation; this one gets a suffix"
-                    ),
-                ),
-                Some(id) => seen_ids.push(id.to_owned()),
-                None => lowerer.warn_at(
-                    &op_at,
-                    format!(
-                        "no operationId; named from method and path ({} {path})",
-                        method.to_uppercase()
-                    ),
-                ),
-            }
-            let (const_name, _) = consts.claim(&const_name(&name));
-            let (fn_name, _) = methods.claim(&field_name(&name));
+            // What the Rust names are made from: the operationId, or for a
+            // second operation with the same id, the id and its method.
+            let rust_base = match operation_id {
+                Some(id) if owner_of_id.get(id) != Some(&(path.as_str(), *method)) => {
+                    let (other_path, other_method) =
+                        owner_of_id.get(id).copied().unwrap_or_default();
+                    let base = format!("{id} {method}");
+                    lowerer.warn_at(
+                        &op_at.child("operationId"),
+                        format!(
+                            "operationId {id:?} is also used by {} {other_path}; this one is named `{}`",
+                            other_method.to_uppercase(),
+                            field_name(&base)
+                        ),
+                    );
+                    base
+                }
+                Some(_) => name.clone(),
+                None => {
+                    lowerer.warn_at(
+                        &op_at,
+                        format!(
+                            "no operationId; named from method and path ({} {path})",
+                            method.to_uppercase()
+                        ),
+                    );
+                    name.clone()
+                }
+            };
+            let (const_name, _) = consts.claim(&const_name(&rust_base));
+            let (fn_name, _) = methods.claim(&field_name(&rust_base));
             let stream_name = format!("{fn_name}_stream");
-            let prefix = type_name(&name);
+            let prefix = type_name(&rust_base);
             let options_name = lowerer.claim_name(&format!("{prefix}Options"));
             let tag = tags.first().map_or("untagged", String::as_str);
             let module = match module_of_tag.get(tag) {

@@ -10,7 +10,7 @@ use super::{
     TypeKind, TypeSet, UnionDef, UnionVariant,
 };
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::load::{Location, Spec};
+use crate::load::{Location, RefError, Spec};
 use crate::naming::{field_name, type_name, variant_name, Scope};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -101,13 +101,20 @@ impl<'a> Lowerer<'a> {
             queue: VecDeque::new(),
             names: Scope::new(),
             reserved: HashMap::new(),
+            broken_ref_chains: HashSet::new(),
         };
         // Names the generated module defines besides the schemas' types.
         lowerer.names.reserve("Client");
         let schemas_at = Location::root(0).child("components").child("schemas");
         match spec.get(&schemas_at) {
             Some(Value::Object(schemas)) => {
-                for name in schemas.keys() {
+                // In sorted order (names claimed, types lowered), so names
+                // that meet are settled the same however the document
+                // orders its schemas.
+                let mut sorted: Vec<&String> = schemas.keys().collect();
+                sorted.sort();
+                for name in &sorted {
+                    let name = *name;
                     let at = schemas_at.child(name);
                     let wanted = options
                         .renames
@@ -120,9 +127,11 @@ impl<'a> Lowerer<'a> {
                             format!("type name `{wanted}` is already taken; this schema is named `{rust}`"),
                         );
                     }
-                    lowerer.reserved.insert(at.clone(), rust);
-                    if options.all_components {
-                        lowerer.named(at, name);
+                    lowerer.reserved.insert(at, rust);
+                }
+                if options.all_components {
+                    for name in sorted {
+                        lowerer.named(schemas_at.child(name), name);
                     }
                 }
             }
@@ -197,12 +206,28 @@ pub(crate) struct Lowerer<'a> {
     names: Scope,
     /// Names of component schemas, fixed before anything is lowered.
     reserved: HashMap<Location, String>,
+    /// Schemas of `$ref` chains already reported (a cycle, or past the hop
+    /// limit): refs leading into them are not reported again.
+    broken_ref_chains: HashSet<Location>,
 }
 
 impl<'a> Lowerer<'a> {
     fn warn(&mut self, at: &Location, message: impl Into<String>) {
         let d = self.spec.diag(at, Severity::Warning, message.into());
         self.diags.push(d);
+    }
+
+    /// Reports a `$ref` that did not resolve, once per broken chain.
+    fn ref_failed(&mut self, at: &Location, error: RefError, consequence: &str) {
+        let known = error.known
+            || error
+                .chain
+                .iter()
+                .any(|l| self.broken_ref_chains.contains(l));
+        self.broken_ref_chains.extend(error.chain);
+        if !known {
+            self.warn(at, format!("{}; {consequence}", error.message));
+        }
     }
 
     fn origin(&self, at: &Location) -> String {
@@ -289,14 +314,17 @@ impl<'a> Lowerer<'a> {
 
     /// The type a `$ref` written at `at` points to, and whether it is nullable.
     fn referenced(&mut self, at: &Location, reference: &str, hint: &str) -> (Ty, bool) {
-        match self.spec.resolve(at, reference) {
+        match self
+            .spec
+            .resolve_avoiding(at, reference, &self.broken_ref_chains)
+        {
             Ok(target) => {
                 let raw_name = last_segment(&target.pointer).unwrap_or(hint).to_owned();
                 let id = self.named(target, &raw_name);
                 (Ty::Named(id), self.types[id.0].nullable)
             }
             Err(why) => {
-                self.warn(at, format!("{why}; modelled as raw JSON"));
+                self.ref_failed(at, why, "modelled as raw JSON");
                 (Ty::Json, false)
             }
         }
@@ -684,13 +712,16 @@ impl<'a> Lowerer<'a> {
             return;
         }
         if let Some(reference) = o.get("$ref").and_then(Value::as_str) {
-            match self.spec.resolve(at, reference) {
+            match self
+                .spec
+                .resolve_avoiding(at, reference, &self.broken_ref_chains)
+            {
                 Ok(target) => {
                     if let Some(Value::Object(t)) = self.spec.get(&target) {
                         self.merge(&target, t, acc, visited, depth + 1);
                     }
                 }
-                Err(why) => self.warn(at, format!("{why}; its fields are not merged")),
+                Err(why) => self.ref_failed(at, why, "its fields are not merged"),
             }
         }
         if let Some(Value::Array(members)) = o.get("allOf") {

@@ -7,7 +7,7 @@ mod yaml;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,9 @@ const MAX_DOCUMENTS: usize = 256;
 const MAX_YAML_LINE_LOOKUPS: usize = 500;
 /// `$ref` chains longer than this are treated as cycles.
 const MAX_REF_HOPS: usize = 64;
+/// How far a chain past the hop limit is followed to list it for the
+/// diagnostic, once per chain.
+const MAX_CHAIN_SCAN: usize = 100_000;
 
 /// The OpenAPI version a document declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +55,23 @@ pub(crate) struct Document {
 pub struct Location {
     pub(crate) doc: usize,
     pub(crate) pointer: String,
+}
+
+/// Why a `$ref` did not resolve; for chains of `$ref`-only schemas (a cycle
+/// or past the hop limit), the locations followed, so one root cause is
+/// reported once however many refs lead into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefError {
+    pub(crate) message: String,
+    pub(crate) chain: Vec<Location>,
+    /// The chain was already reported (see [`Spec::resolve_avoiding`]).
+    pub(crate) known: bool,
+}
+
+impl std::fmt::Display for RefError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl Location {
@@ -258,23 +278,97 @@ impl Spec {
     }
 
     /// Resolves a `$ref` string written at `from`, following chains of refs.
-    pub(crate) fn resolve(&self, from: &Location, reference: &str) -> Result<Location, String> {
-        let mut target = self.resolve_once(from, reference)?;
-        for _ in 0..MAX_REF_HOPS {
+    pub(crate) fn resolve(&self, from: &Location, reference: &str) -> Result<Location, RefError> {
+        self.follow(from, reference, None)
+    }
+
+    /// [`Spec::resolve`], stopping at once on entering a chain in `broken`
+    /// (one already reported). A chain past the hop limit is followed to
+    /// its end (or a cycle, or [`MAX_CHAIN_SCAN`] schemas) so the error
+    /// lists all of it: every later ref into it is then known at once.
+    pub(crate) fn resolve_avoiding(
+        &self,
+        from: &Location,
+        reference: &str,
+        broken: &HashSet<Location>,
+    ) -> Result<Location, RefError> {
+        self.follow(from, reference, Some(broken))
+    }
+
+    /// Without `broken`, a chain is abandoned at the hop limit (callers that
+    /// only look something up need not list it).
+    fn follow(
+        &self,
+        from: &Location,
+        reference: &str,
+        broken: Option<&HashSet<Location>>,
+    ) -> Result<Location, RefError> {
+        let scan_limit = if broken.is_some() {
+            MAX_CHAIN_SCAN
+        } else {
+            MAX_REF_HOPS
+        };
+        let plain = |message: String| RefError {
+            message,
+            chain: Vec::new(),
+            known: false,
+        };
+        let mut target = self.resolve_once(from, reference).map_err(plain)?;
+        let mut chain = vec![target.clone()];
+        let mut seen: HashSet<Location> = HashSet::from([target.clone()]);
+        loop {
+            if broken.is_some_and(|b| b.contains(&target)) {
+                return Err(RefError {
+                    message: format!(
+                        "$ref {reference:?} leads into a chain of `$ref`s already reported"
+                    ),
+                    chain,
+                    known: true,
+                });
+            }
             let node = self
                 .get(&target)
-                .ok_or_else(|| format!("$ref {reference:?} points to nothing"))?;
-            match node.get("$ref").and_then(Value::as_str) {
+                .ok_or_else(|| plain(format!("$ref {reference:?} points to nothing")))?;
+            let next = match node.get("$ref").and_then(Value::as_str) {
                 // A pure alias ref: follow it. Refs with siblings are schemas.
-                Some(next) if node.as_object().is_some_and(|o| o.len() == 1) => {
-                    target = self.resolve_once(&target, next)?;
-                }
+                Some(next) if node.as_object().is_some_and(|o| o.len() == 1) => next,
+                _ if chain.len() > MAX_REF_HOPS => break,
                 _ => return Ok(target),
+            };
+            target = self.resolve_once(&target, next).map_err(plain)?;
+            if !seen.insert(target.clone()) {
+                if chain.len() > MAX_REF_HOPS {
+                    break;
+                }
+                let start = chain.iter().position(|l| *l == target).unwrap_or(0);
+                let cycle: Vec<String> = chain[start..]
+                    .iter()
+                    .chain([&target])
+                    .map(|l| format!("#{}", l.pointer))
+                    .collect();
+                return Err(RefError {
+                    message: format!(
+                        "$ref {reference:?} leads into a cycle of schemas that are only `$ref`s ({}), which names no type",
+                        cycle.join(" -> ")
+                    ),
+                    chain,
+                    known: false,
+                });
+            }
+            chain.push(target.clone());
+            if chain.len() > scan_limit {
+                break;
             }
         }
-        Err(format!(
-            "$ref {reference:?} is part of a cycle of references"
-        ))
+        Err(RefError {
+            message: format!(
+                "$ref {reference:?} starts a chain of more than {MAX_REF_HOPS} schemas that are only `$ref`s (the hop limit; this one has {}{}); every schema that refers into this chain is raw JSON, reported once",
+                chain.len(),
+                if chain.len() > scan_limit { " or more" } else { "" }
+            ),
+            chain,
+            known: false,
+        })
     }
 
     fn resolve_once(&self, from: &Location, reference: &str) -> Result<Location, String> {

@@ -4,6 +4,23 @@
 /// key, security requirements with scopes, and attached policies.
 #[allow(dead_code, unused_imports)]
 pub mod operations {
+    /// `POST /charges`
+    ///
+    /// Spec: `operations.yaml#/paths/~1charges/post`
+    pub const CHARGES_CREATE: ::wharf::OperationMeta = ::wharf::OperationMeta {
+        name: ::wharf::__private::Cow::Borrowed("charges/create"),
+        method: ::wharf::http::Method::POST,
+        path: ::wharf::__private::Cow::Borrowed("/charges"),
+        accepts_idempotency_key: true,
+        accept: "",
+        security: &[
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"], oauth: true }] },
+        ],
+        tags: &["payments"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
+    };
+
     /// `GET /repos/{owner}/{repo}`: Get a repository
     ///
     /// Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
@@ -39,38 +56,6 @@ pub mod operations {
         policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
-    /// `POST /charges`
-    ///
-    /// Spec: `operations.yaml#/paths/~1charges/post`
-    pub const CHARGES_CREATE: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("charges/create"),
-        method: ::wharf::http::Method::POST,
-        path: ::wharf::__private::Cow::Borrowed("/charges"),
-        accepts_idempotency_key: true,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"], oauth: true }] },
-        ],
-        tags: &["payments"],
-        idempotent_by_method: false,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
-
-    /// `GET /status`: No operationId, no auth
-    ///
-    /// Spec: `operations.yaml#/paths/~1status/get`
-    pub const GET_STATUS: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("GET /status"),
-        method: ::wharf::http::Method::GET,
-        path: ::wharf::__private::Cow::Borrowed("/status"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[],
-        tags: &[],
-        idempotent_by_method: true,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
-
     /// `GET /search`
     ///
     /// Spec: `operations.yaml#/paths/~1search/get`
@@ -92,7 +77,7 @@ pub mod operations {
     /// `POST /search`
     ///
     /// Spec: `operations.yaml#/paths/~1search/post`
-    pub const SEARCH2: ::wharf::OperationMeta = ::wharf::OperationMeta {
+    pub const SEARCH_POST: ::wharf::OperationMeta = ::wharf::OperationMeta {
         name: ::wharf::__private::Cow::Borrowed("search"),
         method: ::wharf::http::Method::POST,
         path: ::wharf::__private::Cow::Borrowed("/search"),
@@ -106,14 +91,29 @@ pub mod operations {
         policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
+    /// `GET /status`: No operationId, no auth
+    ///
+    /// Spec: `operations.yaml#/paths/~1status/get`
+    pub const GET_STATUS: ::wharf::OperationMeta = ::wharf::OperationMeta {
+        name: ::wharf::__private::Cow::Borrowed("GET /status"),
+        method: ::wharf::http::Method::GET,
+        path: ::wharf::__private::Cow::Borrowed("/status"),
+        accepts_idempotency_key: false,
+        accept: "",
+        security: &[],
+        tags: &[],
+        idempotent_by_method: true,
+        policies: &::wharf::policy::OperationPolicies::NONE,
+    };
+
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[
+        &CHARGES_CREATE,
         &REPOS_GET,
         &REPOS_DELETE,
-        &CHARGES_CREATE,
-        &GET_STATUS,
         &SEARCH,
-        &SEARCH2,
+        &SEARCH_POST,
+        &GET_STATUS,
     ];
 }
 
@@ -235,6 +235,49 @@ impl ::wharf::client::GeneratedClient for Client {
     }
 }
 
+/// Operations tagged `payments`.
+#[allow(dead_code, unused_imports)]
+pub mod payments {
+    use super::*;
+
+    /// Optional parameters of [`Client::charges_create`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct ChargesCreateOptions {
+        /// `Idempotency-Key` (header)
+        pub idempotency_key: Option<String>,
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl ChargesCreateOptions {
+        pub fn idempotency_key(mut self, value: impl Into<String>) -> Self {
+            self.idempotency_key = Some(value.into());
+            self
+        }
+    }
+
+    impl Client {
+        /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
+        pub async fn charges_create(
+            &self,
+            options: ChargesCreateOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::CHARGES_CREATE);
+            r.path("/charges");
+            r.header("Idempotency-Key", &options.idempotency_key);
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+}
+
+#[allow(dead_code, unused_imports)]
+pub use self::payments::*;
+
 /// Operations tagged `repos`.
 #[allow(dead_code, unused_imports)]
 pub mod repos {
@@ -312,79 +355,10 @@ pub mod repos {
 #[allow(dead_code, unused_imports)]
 pub use self::repos::*;
 
-/// Operations tagged `payments`.
-#[allow(dead_code, unused_imports)]
-pub mod payments {
-    use super::*;
-
-    /// Optional parameters of [`Client::charges_create`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct ChargesCreateOptions {
-        /// `Idempotency-Key` (header)
-        pub idempotency_key: Option<String>,
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
-
-    impl ChargesCreateOptions {
-        pub fn idempotency_key(mut self, value: impl Into<String>) -> Self {
-            self.idempotency_key = Some(value.into());
-            self
-        }
-    }
-
-    impl Client {
-        /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
-        pub async fn charges_create(
-            &self,
-            options: ChargesCreateOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::CHARGES_CREATE);
-            r.path("/charges");
-            r.header("Idempotency-Key", &options.idempotency_key);
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
-}
-
-#[allow(dead_code, unused_imports)]
-pub use self::payments::*;
-
 /// Operations without a tag.
 #[allow(dead_code, unused_imports)]
 pub mod untagged {
     use super::*;
-
-    /// Optional parameters of [`Client::get_status`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetStatusOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
-
-    impl Client {
-        /// No operationId, no auth
-        ///
-        /// `GET /status` · Spec: `operations.yaml#/paths/~1status/get`
-        pub async fn get_status(
-            &self,
-            options: GetStatusOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::GET_STATUS);
-            r.path("/status");
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
 
     /// Optional parameters of [`Client::search`], and per-call settings.
     #[derive(Debug, Clone, Default)]
@@ -410,21 +384,47 @@ pub mod untagged {
         }
     }
 
-    /// Optional parameters of [`Client::search2`], and per-call settings.
+    /// Optional parameters of [`Client::search_post`], and per-call settings.
     #[derive(Debug, Clone, Default)]
-    pub struct SearchOptions2 {
+    pub struct SearchPostOptions {
         /// Deadline, retry, idempotency key, extra headers, a raw body.
         pub call: ::wharf::client::CallSettings,
     }
 
     impl Client {
         /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
-        pub async fn search2(
+        pub async fn search_post(
             &self,
-            options: SearchOptions2,
+            options: SearchPostOptions,
         ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::SEARCH2);
+            let mut r = self.core.request(&super::operations::SEARCH_POST);
             r.path("/search");
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+
+    /// Optional parameters of [`Client::get_status`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct GetStatusOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// No operationId, no auth
+        ///
+        /// `GET /status` · Spec: `operations.yaml#/paths/~1status/get`
+        pub async fn get_status(
+            &self,
+            options: GetStatusOptions,
+        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::GET_STATUS);
+            r.path("/status");
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
             match raw.code() {

@@ -38,6 +38,37 @@ impl ::wharf::__private::DecodeObject for Account {
 
 ::wharf::__private::impl_decode!(object Account);
 
+/// Schema: `policies.yaml#/components/schemas/NewRefund`
+#[allow(dead_code)]
+#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
+#[serde(crate = "::wharf::__private::serde")]
+pub struct NewRefund {
+    pub transfer: String,
+}
+
+impl ::wharf::__private::DecodeObject for NewRefund {
+    fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(
+        map: &mut A,
+        cx: &mut ::wharf::__private::Cx,
+    ) -> ::wharf::__private::Decoding<Self, A::Error> {
+        let mut transfer = ::wharf::__private::Required::new();
+        while let Some(key) = cx.next_key(map)? {
+            match key.as_str() {
+                "transfer" => cx.required(map, "transfer", &mut transfer)?,
+                _ => cx.unknown_field(map, &key)?,
+            }
+        }
+        let Some(transfer) = transfer.take(cx, "transfer") else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            transfer,
+        }))
+    }
+}
+
+::wharf::__private::impl_decode!(object NewRefund);
+
 /// Schema: `policies.yaml#/components/schemas/NewTransfer`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
@@ -82,37 +113,6 @@ impl ::wharf::__private::DecodeObject for NewTransfer {
 }
 
 ::wharf::__private::impl_decode!(object NewTransfer);
-
-/// Schema: `policies.yaml#/components/schemas/NewRefund`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
-pub struct NewRefund {
-    pub transfer: String,
-}
-
-impl ::wharf::__private::DecodeObject for NewRefund {
-    fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(
-        map: &mut A,
-        cx: &mut ::wharf::__private::Cx,
-    ) -> ::wharf::__private::Decoding<Self, A::Error> {
-        let mut transfer = ::wharf::__private::Required::new();
-        while let Some(key) = cx.next_key(map)? {
-            match key.as_str() {
-                "transfer" => cx.required(map, "transfer", &mut transfer)?,
-                _ => cx.unknown_field(map, &key)?,
-            }
-        }
-        let Some(transfer) = transfer.take(cx, "transfer") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            transfer,
-        }))
-    }
-}
-
-::wharf::__private::impl_decode!(object NewRefund);
 
 /// Schema: `policies.yaml#/components/schemas/Transfer`
 #[allow(dead_code)]
@@ -183,23 +183,6 @@ pub mod operations {
         policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
-    /// `POST /transfers`: Moves money; repeating it moves the money again
-    ///
-    /// Spec: `policies.yaml#/paths/~1transfers/post`
-    pub const CREATE_TRANSFER: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("createTransfer"),
-        method: ::wharf::http::Method::POST,
-        path: ::wharf::__private::Cow::Borrowed("/transfers"),
-        accepts_idempotency_key: false,
-        accept: "application/json",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["transfers:write"], oauth: true }] },
-        ],
-        tags: &["money"],
-        idempotent_by_method: false,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
-
     /// `POST /refunds`: Refunds a transfer; the key makes a repeat harmless
     ///
     /// Spec: `policies.yaml#/paths/~1refunds/post`
@@ -217,12 +200,29 @@ pub mod operations {
         policies: &::wharf::policy::OperationPolicies::NONE,
     };
 
+    /// `POST /transfers`: Moves money; repeating it moves the money again
+    ///
+    /// Spec: `policies.yaml#/paths/~1transfers/post`
+    pub const CREATE_TRANSFER: ::wharf::OperationMeta = ::wharf::OperationMeta {
+        name: ::wharf::__private::Cow::Borrowed("createTransfer"),
+        method: ::wharf::http::Method::POST,
+        path: ::wharf::__private::Cow::Borrowed("/transfers"),
+        accepts_idempotency_key: false,
+        accept: "application/json",
+        security: &[
+            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["transfers:write"], oauth: true }] },
+        ],
+        tags: &["money"],
+        idempotent_by_method: false,
+        policies: &::wharf::policy::OperationPolicies::NONE,
+    };
+
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[
         &GET_ACCOUNT,
         &DELETE_CARD,
-        &CREATE_TRANSFER,
         &CREATE_REFUND,
+        &CREATE_TRANSFER,
     ];
 }
 
@@ -356,34 +356,6 @@ pub use self::accounts::*;
 pub mod money {
     use super::*;
 
-    /// Optional parameters of [`Client::create_transfer`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateTransferOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
-
-    impl Client {
-        /// Moves money; repeating it moves the money again
-        ///
-        /// `POST /transfers` · Spec: `policies.yaml#/paths/~1transfers/post`
-        pub async fn create_transfer(
-            &self,
-            body: &NewTransfer,
-            options: CreateTransferOptions,
-        ) -> Result<::wharf::client::Reply<Transfer>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::CREATE_TRANSFER);
-            r.path("/transfers");
-            r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.json(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
-
     /// Optional parameters of [`Client::create_refund`], and per-call settings.
     #[derive(Debug, Clone, Default)]
     pub struct CreateRefundOptions {
@@ -412,6 +384,34 @@ pub mod money {
             let mut r = self.core.request(&super::operations::CREATE_REFUND);
             r.path("/refunds");
             r.header("Idempotency-Key", &options.idempotency_key);
+            r.json(body, "application/json");
+            let raw = self.core.send(r, options.call).await?;
+            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
+            match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            }
+        }
+    }
+
+    /// Optional parameters of [`Client::create_transfer`], and per-call settings.
+    #[derive(Debug, Clone, Default)]
+    pub struct CreateTransferOptions {
+        /// Deadline, retry, idempotency key, extra headers, a raw body.
+        pub call: ::wharf::client::CallSettings,
+    }
+
+    impl Client {
+        /// Moves money; repeating it moves the money again
+        ///
+        /// `POST /transfers` · Spec: `policies.yaml#/paths/~1transfers/post`
+        pub async fn create_transfer(
+            &self,
+            body: &NewTransfer,
+            options: CreateTransferOptions,
+        ) -> Result<::wharf::client::Reply<Transfer>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::CREATE_TRANSFER);
+            r.path("/transfers");
             r.json(body, "application/json");
             let raw = self.core.send(r, options.call).await?;
             #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
