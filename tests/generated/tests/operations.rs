@@ -59,8 +59,8 @@ fn least_privilege_union_over_operations_in_use() {
 #[test]
 fn duplicate_operation_ids_get_distinct_constants() {
     assert_eq!(SEARCH.method, Method::GET);
-    assert_eq!(SEARCH2.method, Method::POST);
-    assert_eq!(SEARCH2.name, "search");
+    assert_eq!(SEARCH_POST.method, Method::POST);
+    assert_eq!(SEARCH_POST.name, "search");
     assert_eq!(ALL.len(), 6);
 }
 
