@@ -57,7 +57,7 @@ fn least_privilege_union_over_operations_in_use() {
 }
 
 #[test]
-fn duplicate_operation_ids_get_distinct_constants() {
+fn duplicate_operation_ids_get_constants_named_from_their_method() {
     assert_eq!(SEARCH.method, Method::GET);
     assert_eq!(SEARCH_POST.method, Method::POST);
     assert_eq!(SEARCH_POST.name, "search");
