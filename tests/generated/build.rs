@@ -1,4 +1,5 @@
-//! Generates every spec in `specs/` into OUT_DIR, as a user's build.rs would.
+//! Generates every spec in `specs/` into OUT_DIR, as a user's build.rs
+//! would, and one spec grown by a field (a provider's next version).
 
 use std::path::Path;
 
@@ -19,4 +20,16 @@ fn main() {
             .write_to(Path::new(&out).join(format!("{module}.rs")))
             .unwrap_or_else(|e| panic!("generating {name}: {e}"));
     }
+    // The bodies spec a version later: `Widget` gained an optional field.
+    // tests/request_types.rs compiles the same caller against both.
+    let bodies = std::fs::read_to_string(specs.join("bodies.yaml")).expect("read bodies.yaml");
+    let field = "        name: {type: string}\n        size: {type: integer}\n";
+    assert_eq!(bodies.matches(field).count(), 1, "bodies.yaml: Widget's fields");
+    let grown = bodies.replace(field, &format!("{field}        color: {{type: string}}\n"));
+    let grown_spec = Path::new(&out).join("bodies_grown.yaml");
+    std::fs::write(&grown_spec, grown).expect("write the grown spec");
+    wharf_codegen::Generator::new(&grown_spec)
+        .rerun_if_changed(false)
+        .write_to(Path::new(&out).join("bodies_grown.rs"))
+        .unwrap_or_else(|e| panic!("generating the grown bodies spec: {e}"));
 }

@@ -40,7 +40,7 @@ pub(crate) fn module_file(
     for line in header.lines() {
         w.line(&format!("// {line}"));
     }
-    types::TypeEmitter::new(set).all(&mut w);
+    types::TypeEmitter::for_operations(set, operations).all(&mut w);
     operations::operations_module(&mut w, operations, policies);
     security::security_module(&mut w, schemes);
     client::ClientEmitter::new(set).all(&mut w, operations, client);

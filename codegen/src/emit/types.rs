@@ -2,9 +2,40 @@
 //! per type, each followed by its tolerant decoder.
 
 use super::docs::sanitize;
-use super::{lit, Writer};
-use crate::ir::{EnumDef, Field, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
+use super::{lit, Writer, ALLOW_UNUSED};
+use crate::ir::{EnumDef, Field, Operation, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
+use std::collections::HashSet;
 use crate::naming::{is_secret_field, keyword_kind, Keyword};
+
+/// Adds the structs `ty` holds (itself, its fields', variants' and items'
+/// types) to `sent`.
+fn collect_sent(set: &TypeSet, ty: &Ty, sent: &mut HashSet<usize>) {
+    match ty {
+        Ty::Named(id) | Ty::Boxed(id) => {
+            if !sent.insert(id.0) {
+                return;
+            }
+            match set.types.get(id.0).map(|d| &d.kind) {
+                Some(TypeKind::Struct(s)) => {
+                    for f in &s.fields {
+                        collect_sent(set, &f.ty, sent);
+                    }
+                }
+                Some(TypeKind::Union(u)) => {
+                    for v in &u.variants {
+                        collect_sent(set, &v.ty, sent);
+                    }
+                }
+                Some(TypeKind::Alias(inner) | TypeKind::Newtype(inner)) => {
+                    collect_sent(set, inner, sent);
+                }
+                Some(TypeKind::Enum(_)) | None => {}
+            }
+        }
+        Ty::Vec(inner) | Ty::Map(inner) | Ty::Option(inner) => collect_sent(set, inner, sent),
+        _ => {}
+    }
+}
 
 /// Locals the generated `decode_fields` uses for itself.
 const DECODER_LOCALS: &[&str] = &["map", "cx", "key"];
@@ -16,18 +47,90 @@ const SERDE_CRATE: &str = "#[serde(crate = \"::wharf::__private::serde\")]";
 
 pub(super) struct TypeEmitter<'a> {
     set: &'a TypeSet,
+    /// Structs an app builds to send (request bodies and what they hold):
+    /// they get a constructor and `with_` setters.
+    sent: HashSet<usize>,
 }
 
 impl<'a> TypeEmitter<'a> {
+    /// For rendering types only.
     pub(super) fn new(set: &'a TypeSet) -> Self {
-        TypeEmitter { set }
+        TypeEmitter {
+            set,
+            sent: HashSet::new(),
+        }
+    }
+
+    /// For emitting every type, with constructors for what `operations`
+    /// send.
+    pub(super) fn for_operations(set: &'a TypeSet, operations: &[Operation]) -> Self {
+        let mut sent = HashSet::new();
+        for body in operations.iter().filter_map(|o| o.body.as_ref()) {
+            collect_sent(set, &body.ty, &mut sent);
+        }
+        TypeEmitter { set, sent }
     }
 
     pub(super) fn all(&self, w: &mut Writer) {
-        for def in &self.set.types {
+        for (index, def) in self.set.types.iter().enumerate() {
             w.blank();
             self.item(w, def);
+            if let (TypeKind::Struct(s), true) = (&def.kind, self.sent.contains(&index)) {
+                w.blank();
+                self.constructor(w, &def.name, s);
+            }
         }
+    }
+
+    /// `new` with the required fields, and a `with_` setter per optional
+    /// one: callers written this way keep compiling when the spec adds an
+    /// optional field (a struct literal would not).
+    fn constructor(&self, w: &mut Writer, name: &str, s: &StructDef) {
+        let required: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
+        let args: Vec<String> = required
+            .iter()
+            .map(|f| {
+                let ty = self.ty(&f.ty);
+                let arg = match field_shape(f) {
+                    FieldShape::NullableRequired => format!("impl Into<Option<{ty}>>"),
+                    _ => format!("impl Into<{ty}>"),
+                };
+                format!("{}: {arg}", field_ident(&f.name))
+            })
+            .collect();
+        w.line(ALLOW_UNUSED);
+        w.open(&format!("impl {name} {{"));
+        w.line("/// The required fields; set optional ones with the `with_` methods.");
+        w.open(&format!("pub fn new({}) -> Self {{", args.join(", ")));
+        w.open(&format!("{name} {{"));
+        for f in &s.fields {
+            let ident = field_ident(&f.name);
+            if f.required {
+                w.line(&format!("{ident}: {ident}.into(),"));
+            } else {
+                w.line(&format!("{ident}: Default::default(),"));
+            }
+        }
+        if s.extra.is_some() {
+            w.line(&format!("{}: Default::default(),", field_ident(&s.extra_name)));
+        }
+        w.close("}");
+        w.close("}");
+        for f in s.fields.iter().filter(|f| !f.required) {
+            let ty = self.ty(&f.ty);
+            let set = match field_shape(f) {
+                FieldShape::OptionalNullable => "::wharf::Nullable::Value(value.into())",
+                _ => "Some(value.into())",
+            };
+            w.open(&format!(
+                "pub fn with_{}(mut self, value: impl Into<{ty}>) -> Self {{",
+                f.name
+            ));
+            w.line(&format!("self.{} = {set};", field_ident(&f.name)));
+            w.line("self");
+            w.close("}");
+        }
+        w.close("}");
     }
 
     fn item(&self, w: &mut Writer, def: &TypeDef) {

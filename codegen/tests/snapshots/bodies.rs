@@ -120,6 +120,31 @@ impl ::wharf::__private::DecodeObject for Widget {
 
 ::wharf::__private::impl_decode!(object Widget);
 
+#[allow(dead_code)]
+impl Widget {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(name: impl Into<String>) -> Self {
+        Widget {
+            name: name.into(),
+            size: Default::default(),
+            tags: Default::default(),
+            attributes: Default::default(),
+        }
+    }
+    pub fn with_size(mut self, value: impl Into<i64>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+    pub fn with_tags(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.tags = Some(value.into());
+        self
+    }
+    pub fn with_attributes(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self {
+        self.attributes = Some(value.into());
+        self
+    }
+}
+
 /// Schema: `bodies.yaml#/paths/~1blobs~1{name}/get/responses/404/content/application~1json/schema`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
@@ -204,6 +229,32 @@ impl ::wharf::__private::DecodeObject for CreateChargeBody {
 
 ::wharf::__private::impl_decode!(object CreateChargeBody);
 
+#[allow(dead_code)]
+impl CreateChargeBody {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(amount: impl Into<i64>, currency: impl Into<String>) -> Self {
+        CreateChargeBody {
+            amount: amount.into(),
+            currency: currency.into(),
+            description: Default::default(),
+            capture: Default::default(),
+            metadata: Default::default(),
+        }
+    }
+    pub fn with_description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    pub fn with_capture(mut self, value: impl Into<bool>) -> Self {
+        self.capture = Some(value.into());
+        self
+    }
+    pub fn with_metadata(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+}
+
 /// Schema: `bodies.yaml#/paths/~1pings/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
@@ -232,6 +283,20 @@ impl ::wharf::__private::DecodeObject for PingBody {
 }
 
 ::wharf::__private::impl_decode!(object PingBody);
+
+#[allow(dead_code)]
+impl PingBody {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new() -> Self {
+        PingBody {
+            message: Default::default(),
+        }
+    }
+    pub fn with_message(mut self, value: impl Into<String>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+}
 
 /// Schema: `bodies.yaml#/paths/~1uploads/post/requestBody/content/multipart~1form-data/schema`
 #[allow(dead_code)]
@@ -275,6 +340,22 @@ impl ::wharf::__private::DecodeObject for UploadBody {
 }
 
 ::wharf::__private::impl_decode!(object UploadBody);
+
+#[allow(dead_code)]
+impl UploadBody {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(title: impl Into<String>, file: impl Into<::wharf::Binary>) -> Self {
+        UploadBody {
+            title: title.into(),
+            pages: Default::default(),
+            file: file.into(),
+        }
+    }
+    pub fn with_pages(mut self, value: impl Into<i64>) -> Self {
+        self.pages = Some(value.into());
+        self
+    }
+}
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.

@@ -69,6 +69,16 @@ impl ::wharf::__private::DecodeObject for NewRefund {
 
 ::wharf::__private::impl_decode!(object NewRefund);
 
+#[allow(dead_code)]
+impl NewRefund {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(transfer: impl Into<String>) -> Self {
+        NewRefund {
+            transfer: transfer.into(),
+        }
+    }
+}
+
 /// Schema: `policies.yaml#/components/schemas/NewTransfer`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
@@ -113,6 +123,18 @@ impl ::wharf::__private::DecodeObject for NewTransfer {
 }
 
 ::wharf::__private::impl_decode!(object NewTransfer);
+
+#[allow(dead_code)]
+impl NewTransfer {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(from: impl Into<String>, to: impl Into<String>, amount: impl Into<i64>) -> Self {
+        NewTransfer {
+            from: from.into(),
+            to: to.into(),
+            amount: amount.into(),
+        }
+    }
+}
 
 /// Schema: `policies.yaml#/components/schemas/Transfer`
 #[allow(dead_code)]

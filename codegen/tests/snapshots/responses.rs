@@ -177,6 +177,21 @@ impl ::wharf::__private::DecodeObject for NewPet {
 
 ::wharf::__private::impl_decode!(object NewPet);
 
+#[allow(dead_code)]
+impl NewPet {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(name: impl Into<String>) -> Self {
+        NewPet {
+            name: name.into(),
+            tag: Default::default(),
+        }
+    }
+    pub fn with_tag(mut self, value: impl Into<String>) -> Self {
+        self.tag = Some(value.into());
+        self
+    }
+}
+
 /// Schema: `responses.yaml#/components/schemas/NotFound`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]

@@ -124,6 +124,21 @@ impl ::wharf::__private::DecodeObject for NewIssue {
 
 ::wharf::__private::impl_decode!(object NewIssue);
 
+#[allow(dead_code)]
+impl NewIssue {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(title: impl Into<String>) -> Self {
+        NewIssue {
+            title: title.into(),
+            body: Default::default(),
+        }
+    }
+    pub fn with_body(mut self, value: impl Into<String>) -> Self {
+        self.body = Some(value.into());
+        self
+    }
+}
+
 /// Schema: `sandbox.yaml#/components/schemas/Owner`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]

@@ -152,6 +152,16 @@ impl ::wharf::__private::DecodeObject for SubscribeBody {
 
 ::wharf::__private::impl_decode!(object SubscribeBody);
 
+#[allow(dead_code)]
+impl SubscribeBody {
+    /// The required fields; set optional ones with the `with_` methods.
+    pub fn new(callback_url: impl Into<String>) -> Self {
+        SubscribeBody {
+            callback_url: callback_url.into(),
+        }
+    }
+}
+
 /// Schema: `webhooks.yaml#/paths/~1subscriptions/post/callbacks/deliveryReport/{$request.body#~1callback_url}/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]

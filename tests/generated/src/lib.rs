@@ -22,6 +22,11 @@ pub mod bodies {
 
 /// Client of `specs/responses.yaml`: several responses per operation and
 /// every pagination style.
+/// `bodies` with one more optional field in `Widget` (written by build.rs).
+pub mod bodies_grown {
+    include!(concat!(env!("OUT_DIR"), "/bodies_grown.rs"));
+}
+
 pub mod responses {
     include!(concat!(env!("OUT_DIR"), "/responses.rs"));
 }
