@@ -24,7 +24,11 @@ fn main() {
     // tests/request_types.rs compiles the same caller against both.
     let bodies = std::fs::read_to_string(specs.join("bodies.yaml")).expect("read bodies.yaml");
     let field = "        name: {type: string}\n        size: {type: integer}\n";
-    assert_eq!(bodies.matches(field).count(), 1, "bodies.yaml: Widget's fields");
+    assert_eq!(
+        bodies.matches(field).count(),
+        1,
+        "bodies.yaml: Widget's fields"
+    );
     let grown = bodies.replace(field, &format!("{field}        color: {{type: string}}\n"));
     let grown_spec = Path::new(&out).join("bodies_grown.yaml");
     std::fs::write(&grown_spec, grown).expect("write the grown spec");

@@ -4,8 +4,8 @@
 use super::docs::sanitize;
 use super::{lit, Writer, ALLOW_UNUSED};
 use crate::ir::{EnumDef, Field, Operation, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
-use std::collections::HashSet;
 use crate::naming::{is_secret_field, keyword_kind, Keyword};
+use std::collections::HashSet;
 
 /// Adds the structs `ty` holds (itself, its fields', variants' and items'
 /// types) to `sent`.
@@ -112,7 +112,10 @@ impl<'a> TypeEmitter<'a> {
             }
         }
         if s.extra.is_some() {
-            w.line(&format!("{}: Default::default(),", field_ident(&s.extra_name)));
+            w.line(&format!(
+                "{}: Default::default(),",
+                field_ident(&s.extra_name)
+            ));
         }
         w.close("}");
         w.close("}");

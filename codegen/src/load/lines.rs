@@ -186,6 +186,8 @@ fn yaml_line(lines: &[&str], pointer: &str) -> Option<usize> {
             if indent <= parent_indent {
                 break;
             }
+            // A number is a sequence index or a key (`200:` under
+            // `responses`): whichever the block holds.
             if let Some(wanted) = index {
                 if let Some(rest) = content.strip_prefix('-') {
                     if rest.is_empty() || rest.starts_with(' ') {
@@ -194,9 +196,9 @@ fn yaml_line(lines: &[&str], pointer: &str) -> Option<usize> {
                             break;
                         }
                         item += 1;
+                        continue;
                     }
                 }
-                continue;
             }
             let key = content.strip_prefix("- ").unwrap_or(content);
             if key_matches(key, &segment) {
@@ -253,5 +255,22 @@ mod yaml_tests {
         );
         assert_eq!(found.get("/components/schemas/B~1C"), Some(&11));
         assert_eq!(found.get("/nope"), None);
+    }
+
+    #[test]
+    fn status_codes_are_keys_not_indexes() {
+        let text = "paths:\n  /a:\n    get:\n      responses:\n        200:\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: nope\n        '404':\n          description: no\n";
+        let found = super::yaml_lines(
+            text,
+            &[
+                "/paths/~1a/get/responses/200/content/application~1json/schema",
+                "/paths/~1a/get/responses/404",
+            ],
+        );
+        assert_eq!(
+            found.get("/paths/~1a/get/responses/200/content/application~1json/schema"),
+            Some(&9)
+        );
+        assert_eq!(found.get("/paths/~1a/get/responses/404"), Some(&11));
     }
 }
