@@ -886,21 +886,8 @@ async fn wharf_sandbox_runs_the_login_walkthrough_until_ctrl_c() {
         let stdout = sandbox.stdout.take().unwrap();
         let sandbox = Running(Some(sandbox));
         // Its first lines: the URL, the metadata, and the entry to paste.
-        let (printed, lines) = tokio::task::spawn_blocking(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let mut printed = Vec::new();
-            for line in lines.by_ref() {
-                let line = line.unwrap();
-                let done = line.starts_with("then:");
-                printed.push(line);
-                if done {
-                    break;
-                }
-            }
-            (printed, lines)
-        })
-        .await
-        .unwrap();
+        let (printed, lines) =
+            read_through(BufReader::new(stdout).lines(), |l| l.starts_with("then:")).await;
         let url = printed[0]
             .split_whitespace()
             .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -924,21 +911,7 @@ async fn wharf_sandbox_runs_the_login_walkthrough_until_ctrl_c() {
         dir.write("wharf.yaml", &(entry.join("\n") + "\n"));
 
         // Then the API key to try it without OAuth; it opens the API.
-        let (rest, lines) = tokio::task::spawn_blocking(move || {
-            let mut lines = lines;
-            let mut rest = Vec::new();
-            for line in lines.by_ref() {
-                let line = line.unwrap();
-                let done = line.contains("e.g. curl");
-                rest.push(line);
-                if done {
-                    break;
-                }
-            }
-            (rest, lines)
-        })
-        .await
-        .unwrap();
+        let (rest, lines) = read_through(lines, |l| l.contains("e.g. curl")).await;
         let key = rest
             .iter()
             .find_map(|l| l.split("X-Harbor-Key: ").nth(1))
@@ -997,6 +970,28 @@ async fn wharf_sandbox_runs_the_login_walkthrough_until_ctrl_c() {
     })
     .await
     .expect("bounded");
+}
+
+/// Lines of a child's output up to and including the first that `last`
+/// accepts (or the end), and the rest still to read.
+async fn read_through<R: BufRead + Send + 'static>(
+    mut lines: std::io::Lines<R>,
+    last: fn(&str) -> bool,
+) -> (Vec<String>, std::io::Lines<R>) {
+    tokio::task::spawn_blocking(move || {
+        let mut read = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let done = last(&line);
+            read.push(line);
+            if done {
+                break;
+            }
+        }
+        (read, lines)
+    })
+    .await
+    .unwrap()
 }
 
 /// A GET over loopback, for the sandbox's metadata.
