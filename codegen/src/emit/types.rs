@@ -134,6 +134,14 @@ impl<'a> TypeEmitter<'a> {
             w.close("}");
         }
         w.close("}");
+        if required.is_empty() {
+            w.blank();
+            w.open(&format!("impl Default for {name} {{"));
+            w.line("fn default() -> Self {");
+            w.line("    Self::new()");
+            w.line("}");
+            w.close("}");
+        }
     }
 
     fn item(&self, w: &mut Writer, def: &TypeDef) {

@@ -298,6 +298,12 @@ impl PingBody {
     }
 }
 
+impl Default for PingBody {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Schema: `bodies.yaml#/paths/~1uploads/post/requestBody/content/multipart~1form-data/schema`
 #[allow(dead_code)]
 #[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
