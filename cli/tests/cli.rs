@@ -99,7 +99,9 @@ fn inspect_lists_operations_with_scopes_and_degradations() {
     assert!(out.contains("get_status  auth: no auth"), "{out}");
     assert!(out.contains("no operationId"), "{out}");
     assert!(
-        out.contains("operationId \"search\" is used by another operation"),
+        out.contains(
+            "operationId \"search\" is also used by GET /search; this one is named `search_post`"
+        ),
         "{out}"
     );
 }
