@@ -474,3 +474,46 @@ fn reordering_a_spec_renames_nothing_public() {
     );
     assert!(code.contains("pub async fn search_post("));
 }
+
+#[test]
+fn shared_schemas_are_named_for_their_component_whoever_reaches_them_first() {
+    // `updateIssue`'s response merges `Issue`; it is lowered before the
+    // component, and must not name `Issue`'s inline enum after itself.
+    let spec = r##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+      "paths": {
+        "/a": {"patch": {"operationId": "updateIssue", "tags": ["issues"], "responses": {"200": {
+          "description": "ok", "content": {"application/json": {"schema": {
+            "allOf": [{"$ref": "#/components/schemas/Issue"}],
+            "properties": {"extra": {"type": "string"}}}}}}}}},
+        "/b": {"get": {"operationId": "getIssue", "tags": ["issues"],
+          "parameters": [{"$ref": "#/components/parameters/direction"}],
+          "responses": {"200": {
+          "description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Issue"}}}},
+          "503": {"$ref": "#/components/responses/service_unavailable"}}}}},
+      "components": {"schemas": {"Issue": {"type": "object", "properties": {
+        "state_reason": {"type": "string", "enum": ["completed", "not_planned"]}}}},
+        "parameters": {"direction": {"name": "direction", "in": "query",
+          "schema": {"type": "string", "enum": ["asc", "desc"]}}},
+        "responses": {"service_unavailable": {"description": "down", "content": {
+          "application/json": {"schema": {"type": "object", "properties": {"code": {"type": "string"}}}}}}}}}"##;
+    for selected in [vec![], vec!["updateIssue"], vec!["getIssue"]] {
+        let code = Generator::from_text(spec)
+            .operations(selected.clone())
+            .generate()
+            .unwrap()
+            .code;
+        assert!(
+            code.contains("pub enum IssueStateReason {"),
+            "{selected:?}: {code}"
+        );
+        assert!(
+            !code.contains("UpdateIssueResponse200StateReason"),
+            "{selected:?}"
+        );
+    }
+    // Shared parameters and responses are named for their component too.
+    let code = Generator::from_text(spec).generate().unwrap().code;
+    assert!(code.contains("pub direction: Option<Direction>,"), "{code}");
+    assert!(code.contains("pub struct ServiceUnavailable {"), "{code}");
+    assert!(!code.contains("GetIssueError503"), "{code}");
+}

@@ -360,7 +360,8 @@ impl<'a> Lowerer<'a> {
             return (Ty::Named(id), nullable);
         }
         if form_needs_type(&form) {
-            let (name, _) = self.names.claim(&type_name(hint));
+            let wanted = shared_component_name(at).unwrap_or_else(|| type_name(hint));
+            let (name, _) = self.names.claim(&wanted);
             let id = self.push_type(name.clone(), at, Some(schema));
             let kind = match self.lower_form(at, o, form, &name) {
                 Lowered::Kind(kind) => kind,
@@ -658,6 +659,21 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// The Rust name of the component schema whose own property `at` is
+    /// (`/components/schemas/C/properties/p`), if it is one.
+    fn component_owning(&self, at: &Location) -> Option<&str> {
+        let rest = at.pointer.strip_prefix("/components/schemas/")?;
+        let (component, property) = rest.split_once("/properties/")?;
+        if component.contains('/') || property.contains('/') {
+            return None;
+        }
+        let owner = Location {
+            doc: at.doc,
+            pointer: format!("/components/schemas/{component}"),
+        };
+        self.reserved.get(&owner).map(String::as_str)
+    }
+
     /// An object, merging `allOf` members and `$ref` siblings into one set
     /// of fields.
     fn object(&mut self, at: &Location, o: &'a Map<String, Value>, name: &str) -> StructDef {
@@ -667,7 +683,12 @@ impl<'a> Lowerer<'a> {
         let mut scope = Scope::new();
         let mut fields = Vec::with_capacity(acc.properties.len());
         for (wire, (loc, schema)) in &acc.properties {
-            let hint = format!("{name}{}", type_name(wire));
+            // A property merged from a component (`allOf: [$ref]`) is named
+            // for that component, whoever reaches it first: `Issue`'s
+            // `state_reason` is `IssueStateReason` even when an operation's
+            // response merging `Issue` is lowered before `Issue` itself.
+            let owner = self.component_owning(loc).unwrap_or(name);
+            let hint = format!("{owner}{}", type_name(wire));
             let (ty, nullable) = self.ty_of(loc, schema, &hint);
             let wanted = field_name(wire);
             let (rust, renamed) = scope.claim(&wanted);
@@ -1060,4 +1081,22 @@ fn last_segment(pointer: &str) -> Option<&str> {
     let last = pointer.rsplit('/').next().filter(|s| !s.is_empty())?;
     // Escaped names (`~0`, `~1`) are rare in schema names; keep them readable.
     Some(last)
+}
+
+/// The name of a schema that a shared component holds directly: a
+/// parameter's (`/components/parameters/direction/schema` → `Direction`),
+/// a response's or a request body's (`…/content/<type>/schema`). It is named
+/// for that component, not for the first operation that uses it.
+fn shared_component_name(at: &Location) -> Option<String> {
+    let mut segments = at.pointer.strip_prefix("/components/")?.split('/');
+    let (kind, component) = (segments.next()?, segments.next()?);
+    let rest: Vec<&str> = segments.collect();
+    let direct = match kind {
+        "parameters" => rest == ["schema"],
+        "responses" | "requestBodies" => {
+            rest.len() == 3 && rest[0] == "content" && rest[2] == "schema"
+        }
+        _ => false,
+    };
+    direct.then(|| type_name(&component.replace("~1", "/").replace("~0", "~")))
 }
