@@ -6,8 +6,8 @@ use crate::auth_config::Integration;
 use std::sync::Arc;
 use wharf::auth::{ClientCredentials, OAuthClient, ServerMetadata};
 use wharf::call::{ReqwestTransport, Transport};
-use wharf_codegen::ir::{lower_security_schemes, SchemeDef};
-use wharf_codegen::Spec;
+use wharf_codegen::ir::SchemeDef;
+use wharf_codegen::Generator;
 
 /// An integration's authorization server, as this machine talks to it.
 #[derive(Debug)]
@@ -74,10 +74,11 @@ async fn discover(issuer: &str, transport: &Arc<dyn Transport>) -> Result<Server
 /// The integration's OAuth scheme: the one named by `scheme`, or the only
 /// `oauth2`/`openIdConnect` scheme of the spec.
 fn oauth_scheme(integration: &Integration, spec: &std::path::Path) -> Result<SchemeDef, String> {
-    let mut diagnostics = Vec::new();
-    let loaded = Spec::load(spec, &mut diagnostics)
+    let (schemes, _) = Generator::new(spec)
+        .rerun_if_changed(false)
+        .cargo_warnings(false)
+        .security_schemes()
         .map_err(|e| format!("spec of integration {:?}: {e}", integration.name))?;
-    let schemes = lower_security_schemes(&loaded, &mut diagnostics);
     let is_oauth = |s: &SchemeDef| s.kind == "oauth2" || s.kind == "openIdConnect";
     let names = |pick: &dyn Fn(&SchemeDef) -> bool| {
         let list: Vec<&str> = schemes

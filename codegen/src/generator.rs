@@ -249,14 +249,30 @@ impl Generator {
         self.run()
     }
 
+    /// The spec's security schemes alone (what `wharf login` needs), with
+    /// the diagnostics of reading them; no code is generated.
+    pub fn security_schemes(
+        &self,
+    ) -> Result<(Vec<ir::SchemeDef>, Vec<Diagnostic>), GeneratorError> {
+        let mut diagnostics = Vec::new();
+        let spec = self.load(&mut diagnostics)?;
+        let schemes = ir::lower_security_schemes(&spec, &mut diagnostics);
+        spec.fill_lines(&mut diagnostics);
+        Ok((schemes, diagnostics))
+    }
+
+    fn load(&self, diagnostics: &mut Vec<Diagnostic>) -> Result<Spec, GeneratorError> {
+        Ok(match &self.source {
+            Source::File(path) => Spec::load(path, diagnostics)?,
+            Source::Text(text) => Spec::from_text(text, diagnostics)?,
+        })
+    }
+
     fn run(&self) -> Result<Generated, GeneratorError> {
         let mut diagnostics = Vec::new();
         let timings = std::env::var_os("WHARF_TIMINGS").is_some();
         let t0 = std::time::Instant::now();
-        let spec = match &self.source {
-            Source::File(path) => Spec::load(path, &mut diagnostics)?,
-            Source::Text(text) => Spec::from_text(text, &mut diagnostics)?,
-        };
+        let spec = self.load(&mut diagnostics)?;
         let t_load = t0.elapsed();
         let type_options = ir::TypeOptions {
             all_components: self.selection.selects_all(),
@@ -292,7 +308,7 @@ impl Generator {
             short_name(spec.name()),
             spec.declared_version,
         );
-        let client = emit::ClientInfo::from_spec(&spec);
+        let client = ir::lower_api_info(&spec);
         let schemes = ir::lower_security_schemes(&spec, &mut diagnostics);
         let code = emit::module_file(
             &header,
@@ -323,7 +339,7 @@ impl Generator {
             .collect();
         Ok(Generated {
             webhooks,
-            title: client.title().to_owned(),
+            title: client.title.clone(),
             code,
             diagnostics,
             type_count: types.types.len(),

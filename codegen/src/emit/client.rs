@@ -7,64 +7,24 @@ use super::docs::sanitize;
 use super::types::{short_origin, TypeEmitter};
 use super::{lit, Writer};
 use crate::ir::{
-    Access, Body, BodyKind, FieldPath, Operation, Outcome, PageKind, Param, ParamIn, Payload,
-    StatusPattern, Ty, TypeKind, TypeSet,
+    Access, ApiInfo, Body, BodyKind, FieldPath, Operation, Outcome, PageKind, Param, ParamIn,
+    ParamStyle, Payload, StatusPattern, Ty, TypeKind, TypeSet,
 };
-use crate::load::Spec;
 use crate::naming::is_secret_field;
-use serde_json::Value;
 
 const STYLE: &str = "::wharf::client::Style";
 const API_ERROR: &str = "::wharf::client::ApiError";
 
-/// What the `Client` docs and default base URL come from.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ClientInfo {
-    title: String,
-    version: String,
-    base_url: String,
-}
-
-impl ClientInfo {
-    pub(crate) fn title(&self) -> &str {
-        &self.title
-    }
-
-    pub(crate) fn from_spec(spec: &Spec) -> ClientInfo {
-        let root = crate::load::Location::root(0);
-        let doc = spec.get(&root);
-        let info = doc.and_then(|d| d.get("info"));
-        let field = |k: &str| {
-            info.and_then(|i| i.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let server = doc
-            .and_then(|d| d.get("servers"))
-            .and_then(Value::as_array)
-            .and_then(|s| s.first());
-        let mut base_url = server
-            .and_then(|s| s.get("url"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        // Server variables take their defaults.
-        if let Some(vars) = server
-            .and_then(|s| s.get("variables"))
-            .and_then(Value::as_object)
-        {
-            for (name, var) in vars {
-                if let Some(default) = var.get("default").and_then(Value::as_str) {
-                    base_url = base_url.replace(&format!("{{{name}}}"), default);
-                }
-            }
-        }
-        ClientInfo {
-            title: field("title"),
-            version: field("version"),
-            base_url,
-        }
+/// The runtime's `Style` variant for a parameter style.
+fn style(s: ParamStyle) -> &'static str {
+    match s {
+        ParamStyle::Form => "Form",
+        ParamStyle::Simple => "Simple",
+        ParamStyle::Label => "Label",
+        ParamStyle::Matrix => "Matrix",
+        ParamStyle::SpaceDelimited => "SpaceDelimited",
+        ParamStyle::PipeDelimited => "PipeDelimited",
+        ParamStyle::DeepObject => "DeepObject",
     }
 }
 
@@ -81,7 +41,7 @@ impl<'a> ClientEmitter<'a> {
         }
     }
 
-    pub(super) fn all(&self, w: &mut Writer, operations: &[Operation], info: &ClientInfo) {
+    pub(super) fn all(&self, w: &mut Writer, operations: &[Operation], info: &ApiInfo) {
         if operations.is_empty() {
             return;
         }
@@ -469,7 +429,7 @@ impl<'a> ClientEmitter<'a> {
                     .iter()
                     .find(|p| p.location == ParamIn::Path && p.wire == name)
                 {
-                    Some(p) if p.style == "Simple" && !p.explode => w.line(&format!(
+                    Some(p) if p.style == ParamStyle::Simple && !p.explode => w.line(&format!(
                         "r.path_param({}, {});",
                         lit(&p.wire),
                         self.arg_ref(p)
@@ -478,7 +438,7 @@ impl<'a> ClientEmitter<'a> {
                         "r.path_param_with({}, {}, {STYLE}::{}, {});",
                         lit(&p.wire),
                         self.arg_ref(p),
-                        p.style,
+                        style(p.style),
                         p.explode
                     )),
                     // Undeclared: kept literally (lowering warned).
@@ -497,12 +457,14 @@ impl<'a> ClientEmitter<'a> {
         let wire = lit(&p.wire);
         match p.location {
             ParamIn::Path => {}
-            ParamIn::Query if p.style == "Form" && p.explode && !p.allow_reserved => {
+            ParamIn::Query if p.style == ParamStyle::Form && p.explode && !p.allow_reserved => {
                 w.line(&format!("r.query({wire}, {value});"))
             }
             ParamIn::Query => w.line(&format!(
                 "r.query_with({wire}, {value}, {STYLE}::{}, {}, {});",
-                p.style, p.explode, p.allow_reserved
+                style(p.style),
+                p.explode,
+                p.allow_reserved
             )),
             ParamIn::Header if !p.explode => w.line(&format!("r.header({wire}, {value});")),
             ParamIn::Header => w.line(&format!("r.header_with({wire}, {value}, true);")),
@@ -530,7 +492,8 @@ impl<'a> ClientEmitter<'a> {
                     w.line(&format!("r.form({name}, &[]);"));
                 } else {
                     w.open(&format!("r.form({name}, &["));
-                    for (field, style, explode) in &b.encodings {
+                    for (field, field_style, explode) in &b.encodings {
+                        let style = style(*field_style);
                         w.line(&format!(
                             "::wharf::client::FieldEncoding {{ name: {}, style: {STYLE}::{style}, explode: {explode} }},",
                             lit(field)
@@ -739,7 +702,7 @@ impl<'a> ClientEmitter<'a> {
     }
 }
 
-fn client_struct(w: &mut Writer, info: &ClientInfo) {
+fn client_struct(w: &mut Writer, info: &ApiInfo) {
     w.blank();
     let mut doc = String::from("Client for ");
     if info.title.is_empty() {

@@ -15,8 +15,7 @@ mod types;
 mod webhooks;
 mod writer;
 
-use crate::ir::{Operation, SchemeDef, TypeSet, Webhooks};
-pub(crate) use client::ClientInfo;
+use crate::ir::{ApiInfo, Operation, SchemeDef, TypeSet, Webhooks};
 
 /// On every top-level item: an app calls a few operations of a large API,
 /// and a file `include!`d into a private module would warn for the rest.
@@ -32,7 +31,7 @@ pub(crate) fn module_file(
     set: &TypeSet,
     operations: &[Operation],
     schemes: &[SchemeDef],
-    client: &ClientInfo,
+    client: &ApiInfo,
     policies: &crate::policy::Policies,
     hooks: &Webhooks,
 ) -> String {

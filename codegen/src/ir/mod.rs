@@ -1,6 +1,7 @@
 //! The intermediate representation: the one place where OpenAPI's many
 //! spellings of a schema become one model. The emitter reads only this.
 
+mod api_info;
 mod operations;
 mod pagination;
 mod recursion;
@@ -8,10 +9,12 @@ mod schema;
 mod security;
 mod webhooks;
 
+pub(crate) use api_info::lower_api_info;
+pub use api_info::ApiInfo;
 pub(crate) use operations::lower_operations;
 pub use operations::{
     Access, Body, BodyKind, Case, FieldPath, Operation, OperationOptions, Outcome, PageKind,
-    Pagination, Paging, Param, ParamIn, Payload, Responses, StatusPattern,
+    Pagination, Paging, Param, ParamIn, ParamStyle, Payload, Responses, SchemeUse, StatusPattern,
 };
 pub(crate) use pagination::finish_operations;
 pub(crate) use schema::Lowerer;

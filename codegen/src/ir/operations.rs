@@ -81,8 +81,7 @@ pub struct Param {
     pub location: ParamIn,
     pub ty: Ty,
     pub required: bool,
-    /// The runtime's `Style` variant name (`Form`, `Simple`, ...).
-    pub style: &'static str,
+    pub style: ParamStyle,
     pub explode: bool,
     pub allow_reserved: bool,
     pub doc: Option<String>,
@@ -107,7 +106,7 @@ pub struct Body {
     /// Argument or options-field name.
     pub rust: String,
     /// Form fields' `encoding`: (field, style, explode).
-    pub encodings: Vec<(String, &'static str, bool)>,
+    pub encodings: Vec<(String, ParamStyle, bool)>,
     /// Other media types the operation accepts (reachable with a raw body).
     pub others: Vec<String>,
     pub doc: Option<String>,
@@ -615,27 +614,23 @@ fn params(
         };
         let (ty, _) = lowerer.schema_ty(&schema_at, &format!("{prefix}{}", type_name(wire)));
         let default_style = match location {
-            ParamIn::Path | ParamIn::Header => "simple",
-            ParamIn::Query | ParamIn::Cookie => "form",
+            ParamIn::Path | ParamIn::Header => ParamStyle::Simple,
+            ParamIn::Query | ParamIn::Cookie => ParamStyle::Form,
         };
-        let style_raw = p
-            .get("style")
-            .and_then(Value::as_str)
-            .unwrap_or(default_style);
-        let style = match style_name(style_raw) {
-            Some(s) => s,
-            None => {
+        let style = match p.get("style").and_then(Value::as_str) {
+            None => default_style,
+            Some(raw) => ParamStyle::parse(raw).unwrap_or_else(|| {
                 lowerer.warn_at(
                     &at.child("style"),
-                    format!("unknown style {style_raw:?}; using {default_style:?}"),
+                    format!("unknown style {raw:?}; using {default_style:?}"),
                 );
-                style_name(default_style).unwrap_or("Form")
-            }
+                default_style
+            }),
         };
         let explode = p
             .get("explode")
             .and_then(Value::as_bool)
-            .unwrap_or(style == "Form" || style == "DeepObject");
+            .unwrap_or(style.explodes_by_default());
         let required = location == ParamIn::Path
             || p.get("required").and_then(Value::as_bool).unwrap_or(false);
         out.push(Param {
@@ -706,7 +701,7 @@ fn reconcile_path(
                 location: ParamIn::Path,
                 ty: Ty::String,
                 required: true,
-                style: "Simple",
+                style: ParamStyle::Simple,
                 explode: false,
                 allow_reserved: false,
                 doc: None,
@@ -716,17 +711,37 @@ fn reconcile_path(
     }
 }
 
-fn style_name(raw: &str) -> Option<&'static str> {
-    Some(match raw {
-        "form" => "Form",
-        "simple" => "Simple",
-        "label" => "Label",
-        "matrix" => "Matrix",
-        "spaceDelimited" => "SpaceDelimited",
-        "pipeDelimited" => "PipeDelimited",
-        "deepObject" => "DeepObject",
-        _ => return None,
-    })
+/// How a parameter (or a form field) is serialized: OpenAPI's `style`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamStyle {
+    Form,
+    Simple,
+    Label,
+    Matrix,
+    SpaceDelimited,
+    PipeDelimited,
+    DeepObject,
+}
+
+impl ParamStyle {
+    /// The style a spec spells `raw`.
+    fn parse(raw: &str) -> Option<ParamStyle> {
+        Some(match raw {
+            "form" => ParamStyle::Form,
+            "simple" => ParamStyle::Simple,
+            "label" => ParamStyle::Label,
+            "matrix" => ParamStyle::Matrix,
+            "spaceDelimited" => ParamStyle::SpaceDelimited,
+            "pipeDelimited" => ParamStyle::PipeDelimited,
+            "deepObject" => ParamStyle::DeepObject,
+            _ => return None,
+        })
+    }
+
+    /// `explode`'s default for this style (OpenAPI: true for form).
+    fn explodes_by_default(self) -> bool {
+        matches!(self, ParamStyle::Form | ParamStyle::DeepObject)
+    }
 }
 
 /// Argument and options-field names: required parameters and a required
@@ -779,12 +794,12 @@ pub(super) fn request_body(
             let style = e
                 .get("style")
                 .and_then(Value::as_str)
-                .and_then(style_name)
-                .unwrap_or("Form");
+                .and_then(ParamStyle::parse)
+                .unwrap_or(ParamStyle::Form);
             let explode = e
                 .get("explode")
                 .and_then(Value::as_bool)
-                .unwrap_or(style == "Form");
+                .unwrap_or(style == ParamStyle::Form);
             encodings.push((field.clone(), style, explode));
         }
     }
