@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wharf_codegen::ir::PageKind;
 use wharf_codegen::{Generator, Severity};
+use wharf_codegen::{OperationSummary, PagingStyle};
 
 /// Which operations to generate (default: all).
 #[derive(clap::Args)]
@@ -69,7 +69,7 @@ pub(crate) fn inspect(spec: &Path, selection: &Selection) -> ExitCode {
 }
 
 /// One operation's security, e.g. `oauth[repo:admin] | token`.
-fn auth_summary(op: &wharf_codegen::ir::Operation) -> String {
+fn auth_summary(op: &OperationSummary) -> String {
     if op.security.is_empty() {
         return "no auth".to_owned();
     }
@@ -108,7 +108,7 @@ fn write_inspection(
         generated.type_count
     )?;
     for op in &generated.operations {
-        let key = if op.accepts_idempotency_key {
+        let key = if op.idempotency_key {
             "  idempotency-key"
         } else {
             ""
@@ -116,19 +116,23 @@ fn write_inspection(
         writeln!(
             out,
             "  {:<7} {:<50} {}  auth: {}{key}",
-            op.method.to_uppercase(),
+            op.method,
             op.path,
-            op.fn_name,
+            op.function,
             auth_summary(op)
         )?;
         if let Some(page) = &op.pagination {
-            let style = match &page.kind {
-                PageKind::Link => "Link header".to_owned(),
-                PageKind::Cursor { param, .. } => format!("cursor via `{param}` (has_more)"),
-                PageKind::Token { param, .. } => format!("page token via `{param}`"),
-                PageKind::Offset { param } => format!("offset via `{param}`"),
+            let style = match &page.style {
+                PagingStyle::Link => "Link header".to_owned(),
+                PagingStyle::Cursor { param } => format!("cursor via `{param}` (has_more)"),
+                PagingStyle::Token { param } => format!("page token via `{param}`"),
+                PagingStyle::Offset { param } => format!("offset via `{param}`"),
             };
-            writeln!(out, "          paginated: {style} -> {}", page.stream_fn)?;
+            writeln!(
+                out,
+                "          paginated: {style} -> {}",
+                page.stream_function
+            )?;
         }
     }
     for hook in &generated.webhooks {

@@ -6,8 +6,7 @@ use crate::auth_config::Integration;
 use std::sync::Arc;
 use wharf::auth::{ClientCredentials, OAuthClient, ServerMetadata};
 use wharf::call::{ReqwestTransport, Transport};
-use wharf_codegen::ir::SchemeDef;
-use wharf_codegen::Generator;
+use wharf_codegen::{Generator, SchemeDef};
 
 /// An integration's authorization server, as this machine talks to it.
 #[derive(Debug)]

@@ -42,8 +42,8 @@ pub struct Generated {
     pub diagnostics: Vec<Diagnostic>,
     /// How many Rust types were generated.
     pub type_count: usize,
-    /// The operations, with their metadata (for `wharf inspect`).
-    pub operations: Vec<crate::ir::Operation>,
+    /// The operations, summarized (for `wharf inspect`).
+    pub operations: Vec<crate::summary::OperationSummary>,
     /// The spec files read (the document and the files its `$ref`s reach).
     pub files: Vec<PathBuf>,
     /// The spec's `info.title`.
@@ -343,7 +343,7 @@ impl Generator {
             code,
             diagnostics,
             type_count: types.types.len(),
-            operations,
+            operations: operations.iter().map(Into::into).collect(),
             files,
         })
     }

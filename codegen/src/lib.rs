@@ -9,15 +9,17 @@
 mod diagnostic;
 mod emit;
 mod generator;
-pub mod ir;
+mod ir;
 mod load;
 mod naming;
 pub mod policy;
+mod summary;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use generator::{
     ConfigProblem, ConfigTarget, Generated, Generator, GeneratorError, WebhookSummary,
 };
-pub use ir::Paging;
+pub use ir::{Paging, SchemeDef};
 pub use load::{LoadError, Location, Spec, SpecVersion};
 pub use policy::{IdempotencySpec, PolicySpec, PolicyTarget, RateSpec, RetrySpec};
+pub use summary::{OperationSummary, PaginationSummary, PagingStyle, SchemeNeed};

@@ -13,12 +13,12 @@ pub(crate) use api_info::lower_api_info;
 pub use api_info::ApiInfo;
 pub(crate) use operations::lower_operations;
 pub use operations::{
-    Access, Body, BodyKind, Case, FieldPath, Operation, OperationOptions, Outcome, PageKind,
-    Pagination, Paging, Param, ParamIn, ParamStyle, Payload, Responses, SchemeUse, StatusPattern,
+    Access, Body, BodyKind, FieldPath, Operation, OperationOptions, Outcome, PageKind, Paging,
+    Param, ParamIn, ParamStyle, Payload, StatusPattern,
 };
 pub(crate) use pagination::finish_operations;
 pub(crate) use schema::Lowerer;
-pub use schema::{lower_types, TypeOptions};
+pub use schema::TypeOptions;
 pub use security::{lower_security_schemes, SchemeDef};
 pub(crate) use webhooks::lower_webhooks;
 pub use webhooks::{Webhook, Webhooks};

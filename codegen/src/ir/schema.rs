@@ -75,15 +75,6 @@ pub struct TypeOptions {
     pub renames: HashMap<String, String>,
 }
 
-/// Lowers every schema of `components/schemas` (and what they reach).
-pub fn lower_types(spec: &Spec, diags: &mut Vec<Diagnostic>) -> TypeSet {
-    let options = TypeOptions {
-        all_components: true,
-        ..TypeOptions::default()
-    };
-    Lowerer::new(spec, diags, &options).finish()
-}
-
 impl<'a> Lowerer<'a> {
     /// A lowerer with every component schema named (so names do not depend
     /// on which operations are selected) and, with `all_components`, queued.
