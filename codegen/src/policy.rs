@@ -372,7 +372,7 @@ impl Policies {
                     format!(
                         "retries mutating operation {:?} ({} {}) with no idempotency plan: add `idempotency = key`, or `unsafe_allow(\"why duplicates are fine\")`, or `retry = none` for it",
                         op.name,
-                        op.method.to_uppercase(),
+                        op.method.as_str(),
                         op.path
                     ),
                 ));

@@ -55,7 +55,7 @@ impl From<&Operation> for OperationSummary {
     fn from(op: &Operation) -> Self {
         OperationSummary {
             name: op.name.clone(),
-            method: op.method.to_uppercase(),
+            method: op.method.as_str().to_owned(),
             path: op.path.clone(),
             function: op.fn_name.clone(),
             tags: op.tags.clone(),

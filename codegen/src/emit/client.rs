@@ -326,7 +326,7 @@ impl<'a> ClientEmitter<'a> {
         }
         doc.push_str(&format!(
             "`{} {}` · Spec: `{}`",
-            op.method.to_uppercase(),
+            op.method.as_str(),
             op.path.replace('`', "'"),
             short_origin(&op.origin)
         ));

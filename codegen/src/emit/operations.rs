@@ -17,11 +17,7 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
     w.open("pub mod operations {");
     let names = policy_consts(w, policies, operations);
     for op in operations {
-        let mut doc = format!(
-            "`{} {}`",
-            op.method.to_uppercase(),
-            op.path.replace('`', "'")
-        );
+        let mut doc = format!("`{} {}`", op.method.as_str(), op.path.replace('`', "'"));
         if let Some(summary) = op.summary.as_deref().filter(|s| !s.trim().is_empty()) {
             doc.push_str(": ");
             doc.push_str(summary.trim());
@@ -41,7 +37,7 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
         ));
         w.line(&format!(
             "method: ::wharf::http::Method::{},",
-            op.method.to_uppercase()
+            op.method.as_str()
         ));
         w.line(&format!(
             "path: ::wharf::__private::Cow::Borrowed({}),",

@@ -12,9 +12,65 @@ use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-pub(super) const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+/// An HTTP method a path item can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpMethod {
+    Get,
+    Put,
+    Post,
+    Delete,
+    Options,
+    Head,
+    Patch,
+    Trace,
+}
+
+impl HttpMethod {
+    /// Every method, in the order names are settled.
+    pub const ALL: [HttpMethod; 8] = [
+        HttpMethod::Get,
+        HttpMethod::Put,
+        HttpMethod::Post,
+        HttpMethod::Delete,
+        HttpMethod::Options,
+        HttpMethod::Head,
+        HttpMethod::Patch,
+        HttpMethod::Trace,
+    ];
+
+    /// Its key in a path item (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "get",
+            HttpMethod::Put => "put",
+            HttpMethod::Post => "post",
+            HttpMethod::Delete => "delete",
+            HttpMethod::Options => "options",
+            HttpMethod::Head => "head",
+            HttpMethod::Patch => "patch",
+            HttpMethod::Trace => "trace",
+        }
+    }
+
+    /// As sent, and as `http::Method`'s constant is named (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Trace => "TRACE",
+        }
+    }
+
+    /// Idempotent by definition (RFC 9110): all but POST and PATCH.
+    pub fn idempotent(self) -> bool {
+        !matches!(self, HttpMethod::Post | HttpMethod::Patch)
+    }
+}
 
 /// Deepest chain of `$ref`s followed for parameters, bodies and responses.
 const MAX_REF_DEPTH: usize = 16;
@@ -26,8 +82,7 @@ pub struct Operation {
     pub const_name: String,
     /// The name the runtime reports: the `operationId`, or `METHOD path`.
     pub name: String,
-    /// Lower-case HTTP method.
-    pub method: String,
+    pub method: HttpMethod,
     pub path: String,
     pub summary: Option<String>,
     pub description: Option<String>,
@@ -57,10 +112,7 @@ impl Operation {
     /// Idempotent by method (RFC 9110): GET, HEAD, OPTIONS, TRACE, PUT,
     /// DELETE.
     pub fn idempotent_by_method(&self) -> bool {
-        matches!(
-            self.method.as_str(),
-            "get" | "head" | "options" | "trace" | "put" | "delete"
-        )
+        self.method.idempotent()
     }
 }
 
@@ -290,11 +342,11 @@ pub(crate) fn lower_operations(
     // Over the whole spec, before selecting: which operation keeps a
     // shared operationId (the first in that order) does not depend on
     // what is generated.
-    let mut owner_of_id: HashMap<&str, (&str, &str)> = HashMap::new();
+    let mut owner_of_id: HashMap<&str, (&str, HttpMethod)> = HashMap::new();
     for (path, item) in &paths {
-        for method in METHODS {
+        for method in HttpMethod::ALL {
             let id = item
-                .get(*method)
+                .get(method.key())
                 .and_then(|op| op.get("operationId"))
                 .and_then(Value::as_str)
                 .filter(|s| !s.trim().is_empty());
@@ -313,11 +365,11 @@ pub(crate) fn lower_operations(
             );
             continue;
         };
-        for method in METHODS {
-            let Some(op) = item.get(*method) else {
+        for method in HttpMethod::ALL {
+            let Some(op) = item.get(method.key()) else {
                 continue;
             };
-            let op_at = item_at.child(method);
+            let op_at = item_at.child(method.key());
             let Some(op) = op.as_object() else {
                 lowerer.warn_at(&op_at, "operation is not an object; skipped");
                 continue;
@@ -338,7 +390,7 @@ pub(crate) fn lower_operations(
                 .unwrap_or_default();
             let name = match operation_id {
                 Some(id) => id.to_owned(),
-                None => format!("{} {path}", method.to_uppercase()),
+                None => format!("{} {path}", method.as_str()),
             };
             if !options.selected(&name, &tags) {
                 continue;
@@ -346,15 +398,17 @@ pub(crate) fn lower_operations(
             // What the Rust names are made from: the operationId, or for a
             // second operation with the same id, the id and its method.
             let rust_base = match operation_id {
-                Some(id) if owner_of_id.get(id) != Some(&(path.as_str(), *method)) => {
-                    let (other_path, other_method) =
-                        owner_of_id.get(id).copied().unwrap_or_default();
-                    let base = format!("{id} {method}");
+                Some(id) if owner_of_id.get(id) != Some(&(path.as_str(), method)) => {
+                    let (other_path, other_method) = owner_of_id
+                        .get(id)
+                        .copied()
+                        .unwrap_or((path.as_str(), method));
+                    let base = format!("{id} {}", method.key());
                     lowerer.warn_at(
                         &op_at.child("operationId"),
                         format!(
                             "operationId {id:?} is also used by {} {other_path}; this one is named `{}`",
-                            other_method.to_uppercase(),
+                            other_method.as_str(),
                             field_name(&base)
                         ),
                     );
@@ -366,7 +420,7 @@ pub(crate) fn lower_operations(
                         &op_at,
                         format!(
                             "no operationId; named from method and path ({} {path})",
-                            method.to_uppercase()
+                            method.as_str()
                         ),
                     );
                     name.clone()
@@ -406,7 +460,7 @@ pub(crate) fn lower_operations(
             let operation = Operation {
                 const_name,
                 name: name.clone(),
-                method: (*method).to_owned(),
+                method,
                 path: path.clone(),
                 summary: text(op, "summary"),
                 description: text(op, "description"),

@@ -5,7 +5,7 @@
 //! the order of the events' spec names, so reordering a spec renames
 //! nothing.
 
-use super::operations::{deref, request_body, text, METHODS};
+use super::operations::{deref, request_body, text, HttpMethod};
 use super::schema::Lowerer;
 use super::{BodyKind, Ty};
 use crate::load::{Location, Spec};
@@ -139,19 +139,19 @@ fn path_item_events(
         return;
     };
     let mut first = true;
-    for method in METHODS {
-        if !item.get(*method).is_some_and(Value::is_object) {
+    for method in HttpMethod::ALL {
+        if !item.get(method.key()).is_some_and(Value::is_object) {
             continue;
         }
         let name = if first {
             name.to_owned()
         } else {
-            format!("{name} {}", method.to_uppercase())
+            format!("{name} {}", method.as_str())
         };
         first = false;
         found.push(Found {
             name,
-            at: item_at.child(method),
+            at: item_at.child(method.key()),
         });
     }
 }
@@ -172,10 +172,10 @@ fn callbacks(
         let Some((item_at, item)) = deref(spec, &paths_at.child(path), item) else {
             continue;
         };
-        for method in METHODS {
-            let op_at = item_at.child(method);
+        for method in HttpMethod::ALL {
+            let op_at = item_at.child(method.key());
             let Some(callbacks) = item
-                .get(*method)
+                .get(method.key())
                 .and_then(|op| op.get("callbacks"))
                 .and_then(Value::as_object)
             else {
