@@ -166,9 +166,13 @@ impl PolicyEntry {
                 IdempotencyEntry::UnsafeAllow(reason) => IdempotencySpec::UnsafeAllow(reason),
             }),
             breaker: self.breaker,
-            rate: self.rate.map(|r| RateSpec {
-                per_second: r.per_second,
-                burst: r.burst.unwrap_or(1),
+            // The burst defaults as in `#[wharf::policy]` and `generate!`.
+            rate: self.rate.map(|r| {
+                let rate = RateSpec::with_default_burst(r.per_second);
+                RateSpec {
+                    burst: r.burst.unwrap_or(rate.burst),
+                    ..rate
+                }
             }),
             bulkhead: self.bulkhead,
             scopes: self.scopes,
@@ -218,6 +222,14 @@ impl Shaping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_without_burst_gets_the_macros_default() {
+        let entry: PolicyEntry = serde_yaml_ng::from_str("rate: {per_second: 10}").unwrap();
+        let rate = entry.spec("client").unwrap().rate.unwrap();
+        assert_eq!(rate, wharf_codegen::policy::parse_rate("10/s").unwrap());
+        assert_eq!(rate.burst, 10);
+    }
 
     #[test]
     fn paging_styles_parse_or_say_which_exist() {

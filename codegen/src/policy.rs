@@ -132,11 +132,17 @@ pub fn parse_rate(text: &str) -> Result<RateSpec, String> {
     if !(count.is_finite() && count > 0.0) {
         return Err(format!("rate {text:?} must be greater than zero"));
     }
-    let per_second = count / per;
-    Ok(RateSpec {
-        per_second,
-        burst: per_second.ceil().clamp(1.0, u32::MAX as f64) as u32,
-    })
+    Ok(RateSpec::with_default_burst(count / per))
+}
+
+impl RateSpec {
+    /// `per_second` with the default burst: one second's worth, at least 1.
+    pub fn with_default_burst(per_second: f64) -> RateSpec {
+        RateSpec {
+            per_second,
+            burst: per_second.ceil().clamp(1.0, u32::MAX as f64) as u32,
+        }
+    }
 }
 
 impl PolicySpec {
