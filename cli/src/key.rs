@@ -11,6 +11,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
+use wharf::auth::KEY_TOKEN_TYPE;
 
 /// The longest key read from standard input (a key is one line).
 const MAX_KEY_BYTES: usize = 8192;
@@ -82,12 +83,22 @@ pub(crate) async fn set(
     let secret = read_secret(from_env.as_deref())?;
     let length = secret.expose_secret().chars().count();
     let store = CliStore::create(&config, &name)?;
-    let replaced = store
-        .load(&config)
-        .await
-        .ok()
-        .flatten()
-        .is_some_and(|old| old.token_type == "key");
+    // Never over OAuth tokens, nor over an entry that cannot be read (which
+    // may be them): both are refused with what to do instead.
+    let replaced = match store.load(&config).await {
+        Ok(None) => false,
+        Ok(Some(old)) if old.token_type == KEY_TOKEN_TYPE => true,
+        Ok(Some(_)) => {
+            return Err(format!(
+                "{name} holds OAuth tokens, not a key; pick another name (by convention `integration:scheme`) or `wharf token revoke {name}` first"
+            ))
+        }
+        Err(e) => {
+            return Err(format!(
+                "{e}; nothing was replaced (`wharf key delete {name}` removes the entry)"
+            ))
+        }
+    };
     store.save_key(&config, secret).await?;
     say(&format!(
         "{} the key {name} ({length} characters) in {}.\nAn app reads it with KeySource::from_store(&store, {name:?}); running apps pick it up with KeySource::reload_from.\n",
@@ -112,7 +123,7 @@ pub(crate) async fn status(config_path: PathBuf, name: String) -> Result<(), Str
     let Some(saved) = store.load(&config).await? else {
         return Err(nothing());
     };
-    if saved.token_type != "key" {
+    if saved.token_type != KEY_TOKEN_TYPE {
         return Err(format!(
             "{name} holds OAuth tokens, not a key: see `wharf token status {name}`"
         ));
@@ -133,8 +144,9 @@ pub(crate) async fn delete(config_path: PathBuf, name: String) -> Result<(), Str
     let Some(store) = CliStore::existing(&config, &name)? else {
         return Err(format!("no key is stored under {name}"));
     };
-    if let Some(saved) = store.load(&config).await? {
-        if saved.token_type != "key" {
+    // An entry that cannot be read is deleted too: that is how it is fixed.
+    if let Ok(Some(saved)) = store.load(&config).await {
+        if saved.token_type != KEY_TOKEN_TYPE {
             return Err(format!(
                 "{name} holds OAuth tokens, not a key: use `wharf token revoke {name}`"
             ));

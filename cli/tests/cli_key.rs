@@ -9,11 +9,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use wharf::auth::{EncryptedFileStore, KeyRing, KeySource, SchemeAuth};
+use wharf::auth::{EncryptedFileStore, KeyRing, KeySource, SchemeAuth, TokenSet, TokenStore};
 use wharf::call::{
     CallOptions, Integration, OperationMeta, Request, SchemeScopes, SecurityRequirement,
 };
 use wharf::http::Method;
+use wharf::secrecy::SecretString;
 use wharf::testing::sandbox::{self, Sandbox, SandboxConfig};
 
 const NAME: &str = "harbor:harbor_key";
@@ -54,6 +55,13 @@ fn said(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 /// The store the CLI wrote, opened as an app would.
@@ -173,6 +181,26 @@ fn keys_that_cannot_be_sent_are_refused_with_the_reason() {
     let set = wharf_key(&dir, &["set", "bad name"], "k\n", &[]);
     assert_eq!(set.status.code(), Some(1));
     assert!(said(&set).contains("use letters, digits"), "{}", said(&set));
+    // OAuth tokens stored under a name are never overwritten by a key.
+    let set = wharf_key(&dir, &["set", "harbor"], "k1\n", &[]);
+    assert!(set.status.success(), "{}", said(&set));
+    let tokens = TokenSet {
+        access_token: SecretString::from("oauth-access".to_owned()),
+        refresh_token: None,
+        id_token: None,
+        token_type: "Bearer".into(),
+        issued_at: std::time::SystemTime::now(),
+        lifetime: None,
+        scopes: Default::default(),
+    };
+    block_on(store(&dir).save("harbor", &tokens)).unwrap();
+    for args in [&["set", "harbor"][..], &["delete", "harbor"][..]] {
+        let run = wharf_key(&dir, args, "k2\n", &[]);
+        assert_eq!(run.status.code(), Some(1), "{}", said(&run));
+        assert!(said(&run).contains("holds OAuth tokens"), "{}", said(&run));
+    }
+    let kept = block_on(store(&dir).load("harbor")).unwrap().unwrap();
+    assert_eq!(kept.access_token.expose_secret(), "oauth-access");
     let set = wharf_key(
         &dir,
         &["set", NAME, "--from-env", "WHARF_TEST_UNSET_VAR"],

@@ -287,6 +287,25 @@ async fn a_key_saved_in_the_encrypted_store_is_sent_and_reloaded() {
         .await
         .unwrap_err();
     assert!(missing.to_string().contains("stripe:nope"), "{missing}");
+    // OAuth tokens under a name are not a key, and not sent as one.
+    let tokens = wharf_runtime::auth::TokenSet {
+        access_token: SecretString::from("oauth-CANARYaccess"),
+        refresh_token: None,
+        id_token: None,
+        token_type: "Bearer".into(),
+        issued_at: std::time::SystemTime::now(),
+        lifetime: None,
+        scopes: Default::default(),
+    };
+    wharf_runtime::auth::TokenStore::save(&store, "stripe:oauth", &tokens)
+        .await
+        .unwrap();
+    let oauth = KeySource::from_store(&store, "stripe:oauth")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(oauth.contains("holds OAuth tokens, not a key"), "{oauth}");
+    assert!(!oauth.contains("CANARY"), "{oauth}");
 
     let source = KeySource::from_store(&store, "stripe:api_key")
         .await

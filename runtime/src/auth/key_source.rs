@@ -8,6 +8,9 @@ use secrecy::SecretString;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+/// The `token_type` a saved key is stored with, telling it from OAuth tokens.
+pub const KEY_TOKEN_TYPE: &str = "key";
+
 /// A rotatable secret: an API key, a password, a static bearer token.
 pub struct KeySource {
     current: RwLock<(Arc<SecretString>, u64)>,
@@ -48,12 +51,7 @@ impl KeySource {
     /// encrypted-file, OS-keyring and PostgreSQL stores. An absent one is
     /// an error naming it (never its value).
     pub async fn from_store(store: &dyn TokenStore, name: &str) -> Result<Arc<Self>, StoreError> {
-        match store.load(name).await? {
-            Some(saved) => Ok(KeySource::new(saved.access_token)),
-            None => Err(StoreError::Backend(format!(
-                "no key is saved under {name:?} in {store:?}"
-            ))),
-        }
+        Ok(KeySource::new(saved_key(store, name).await?))
     }
 
     /// Saves `secret` in `store` under `name`, for
@@ -67,7 +65,7 @@ impl KeySource {
             access_token: secret,
             refresh_token: None,
             id_token: None,
-            token_type: "key".into(),
+            token_type: KEY_TOKEN_TYPE.into(),
             issued_at: std::time::SystemTime::now(),
             lifetime: None,
             scopes: Default::default(),
@@ -84,16 +82,12 @@ impl KeySource {
         name: &str,
     ) -> Result<bool, StoreError> {
         use secrecy::ExposeSecret;
-        let Some(saved) = store.load(name).await? else {
-            return Err(StoreError::Backend(format!(
-                "no key is saved under {name:?} in {store:?}"
-            )));
-        };
+        let saved = saved_key(store, name).await?;
         let (current, _) = self.current();
-        if current.expose_secret() == saved.access_token.expose_secret() {
+        if current.expose_secret() == saved.expose_secret() {
             return Ok(false);
         }
-        self.rotate(saved.access_token);
+        self.rotate(saved);
         Ok(true)
     }
 
@@ -114,6 +108,20 @@ impl KeySource {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+}
+
+/// The key [`KeySource::save_to`] saved under `name`: an error names what
+/// is missing, or that OAuth tokens are stored there instead.
+async fn saved_key(store: &dyn TokenStore, name: &str) -> Result<SecretString, StoreError> {
+    match store.load(name).await? {
+        Some(saved) if saved.token_type == KEY_TOKEN_TYPE => Ok(saved.access_token),
+        Some(_) => Err(StoreError::Backend(format!(
+            "{name:?} in {store:?} holds OAuth tokens, not a key"
+        ))),
+        None => Err(StoreError::Backend(format!(
+            "no key is saved under {name:?} in {store:?}"
+        ))),
     }
 }
 

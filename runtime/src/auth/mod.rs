@@ -36,7 +36,7 @@ pub use flows::{
     ClientCredentialsGrant, DeviceAuthorization, FlowError, Introspection, OAuthClient,
     PendingAuthorization, SecurityScheme, ServerMetadata,
 };
-pub use key_source::{KeySource, MissingSecret};
+pub use key_source::{KeySource, MissingSecret, KEY_TOKEN_TYPE};
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 pub use keyring_store::{
     os_credential_store, KeyringStore, OsStore, OsStoreError, OsStoreUnavailable,
