@@ -114,9 +114,12 @@ pub(super) fn invoke<T>(
     let options = resolve_options(i, &request.operation, options, scope.as_deref(), generated);
     let declared = resolve_declared(generated, scope.as_deref());
     let (operation, http) = request.into_parts();
-    let correlation = check_declared(integration, &operation, scope.as_deref()).and_then(|()| {
-        correlation_id(&options).map_err(|kind| integration.error(&operation, kind, 0, false))
-    });
+    let correlation = match check_declared(integration, &operation, scope.as_deref()) {
+        Err(refused) => Err(refused),
+        Ok(()) => {
+            correlation_id(&options).map_err(|kind| integration.error(&operation, kind, 0, false))
+        }
+    };
     let span = tracing::info_span!(
         "wharf.call",
         integration = %i.name,
