@@ -78,7 +78,7 @@ fn oauth_scheme(integration: &Integration, spec: &std::path::Path) -> Result<Sch
         .cargo_warnings(false)
         .security_schemes()
         .map_err(|e| format!("spec of integration {:?}: {e}", integration.name))?;
-    let is_oauth = |s: &SchemeDef| s.kind == "oauth2" || s.kind == "openIdConnect";
+    let is_oauth = |s: &SchemeDef| s.is_oauth();
     let names = |pick: &dyn Fn(&SchemeDef) -> bool| {
         let list: Vec<&str> = schemes
             .iter()

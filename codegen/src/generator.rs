@@ -278,8 +278,9 @@ impl Generator {
             all_components: self.selection.selects_all(),
             renames: self.renames.clone(),
         };
+        let schemes = ir::lower_security_schemes(&spec, &mut diagnostics);
         let mut lowerer = ir::Lowerer::new(&spec, &mut diagnostics, &type_options);
-        let lowered = ir::lower_operations(&spec, &mut lowerer, &self.selection);
+        let lowered = ir::lower_operations(&spec, &mut lowerer, &self.selection, &schemes);
         // Webhooks belong to the whole API: a selection of operations or
         // tags leaves them out.
         let webhooks = if self.selection.selects_all() {
@@ -309,7 +310,6 @@ impl Generator {
             spec.declared_version,
         );
         let client = ir::lower_api_info(&spec);
-        let schemes = ir::lower_security_schemes(&spec, &mut diagnostics);
         let code = emit::module_file(
             &header,
             &types,

@@ -517,3 +517,26 @@ fn shared_schemas_are_named_for_their_component_whoever_reaches_them_first() {
     assert!(code.contains("pub struct ServiceUnavailable {"), "{code}");
     assert!(!code.contains("GetIssueError503"), "{code}");
 }
+
+#[test]
+fn oauth_schemes_are_known_through_a_ref_and_api_keys_are_not_oauth() {
+    let spec = r##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+      "security": [{"login": ["read"]}, {"key": []}],
+      "paths": {"/a": {"get": {"operationId": "getA", "responses": {"204": {"description": "ok"}}}}},
+      "x-shared": {"oauth": {"type": "oauth2", "flows": {"clientCredentials": {
+        "tokenUrl": "https://auth.example.test/token", "scopes": {"read": "r"}}}}},
+      "components": {"securitySchemes": {
+        "login": {"$ref": "#/x-shared/oauth"},
+        "key": {"type": "apiKey", "in": "header", "name": "X-Key"}}}}"##;
+    let code = Generator::from_text(spec).generate().unwrap().code;
+    assert!(
+        code.contains(
+            r#"::wharf::SchemeScopes { scheme: "login", scopes: &["read"], oauth: true }"#
+        ),
+        "{code}"
+    );
+    assert!(
+        code.contains(r#"::wharf::SchemeScopes { scheme: "key", scopes: &[], oauth: false }"#),
+        "{code}"
+    );
+}

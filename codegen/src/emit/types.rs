@@ -137,9 +137,9 @@ impl<'a> TypeEmitter<'a> {
         if required.is_empty() {
             w.blank();
             w.open(&format!("impl Default for {name} {{"));
-            w.line("fn default() -> Self {");
-            w.line("    Self::new()");
-            w.line("}");
+            w.open("fn default() -> Self {");
+            w.line("Self::new()");
+            w.close("}");
             w.close("}");
         }
     }

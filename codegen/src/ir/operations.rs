@@ -5,6 +5,7 @@
 //! pagination).
 
 use super::schema::Lowerer;
+use super::SchemeDef;
 use super::Ty;
 use crate::load::{Location, Spec};
 use crate::naming::{field_name, type_name, variant_name, Scope};
@@ -308,13 +309,13 @@ pub(crate) fn lower_operations(
     spec: &Spec,
     lowerer: &mut Lowerer<'_>,
     options: &OperationOptions,
+    schemes: &[SchemeDef],
 ) -> Vec<(Operation, Option<PendingPage>)> {
     let root = Location::root(0);
     let Some(doc) = spec.get(&root).and_then(Value::as_object) else {
         return Vec::new();
     };
     let default_security = doc.get("security");
-    let security_schemes = doc.get("components").and_then(|c| c.get("securitySchemes"));
     let paths_at = root.child("paths");
     let paths = match doc.get("paths") {
         Some(Value::Object(p)) => p,
@@ -476,7 +477,7 @@ pub(crate) fn lower_operations(
                     lowerer,
                     &op_at,
                     op.get("security").or(default_security),
-                    security_schemes,
+                    schemes,
                 ),
                 origin: format!("{}#{}", spec.docs[op_at.doc].name, op_at.pointer),
                 tags,
@@ -1184,13 +1185,13 @@ fn const_name(raw: &str) -> String {
 }
 
 /// Security requirements (`security: []` means none; absent means the
-/// document default, already chosen by the caller). `schemes` is
-/// `components/securitySchemes`, to tell OAuth schemes from the others.
+/// document default, already chosen by the caller). `schemes` (lowered,
+/// `$ref`s followed) tell OAuth schemes from the others.
 fn security(
     lowerer: &mut Lowerer<'_>,
     at: &Location,
     value: Option<&Value>,
-    schemes: Option<&Value>,
+    schemes: &[SchemeDef],
 ) -> Vec<Vec<SchemeUse>> {
     let Some(value) = value else {
         return Vec::new();
@@ -1215,14 +1216,10 @@ fn security(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    let kind = schemes
-                        .and_then(|all| all.get(scheme))
-                        .and_then(|s| s.get("type"))
-                        .and_then(Value::as_str);
                     SchemeUse {
+                        oauth: schemes.iter().any(|s| s.name == *scheme && s.is_oauth()),
                         scheme: scheme.clone(),
                         scopes,
-                        oauth: matches!(kind, Some("oauth2" | "openIdConnect")),
                     }
                 })
                 .collect()

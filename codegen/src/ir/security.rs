@@ -26,6 +26,14 @@ pub struct SchemeDef {
     pub key_name: Option<String>,
 }
 
+impl SchemeDef {
+    /// An `oauth2` or `openIdConnect` scheme: its scopes are OAuth scopes
+    /// and a token from a login serves it.
+    pub fn is_oauth(&self) -> bool {
+        self.kind == "oauth2" || self.kind == "openIdConnect"
+    }
+}
+
 /// Flows in the order their endpoints are preferred.
 const FLOWS: &[&str] = &[
     "authorizationCode",
