@@ -230,10 +230,7 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
                     .map_or(span, |(_, s, _)| *s);
                 syn::Error::new(at, format!("wharf::generate!: {target}: {problem}"))
             })
-            .reduce(|mut all, one| {
-                all.combine(one);
-                all
-            })
+            .reduce(combined)
             .unwrap_or_else(|| syn::Error::new(span, "wharf::generate!: policy error")),
         // Each at the entry that names what the spec lacks.
         GeneratorError::Config(problems) => problems
@@ -258,10 +255,7 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
                 };
                 syn::Error::new(at.unwrap_or(span), format!("wharf::generate!: {problem}"))
             })
-            .reduce(|mut all, one| {
-                all.combine(one);
-                all
-            })
+            .reduce(combined)
             .unwrap_or_else(|| syn::Error::new(span, "wharf::generate!: configuration error")),
         other => syn::Error::new(span, format!("wharf::generate!: {other}")),
     })?;
@@ -281,6 +275,12 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
         #(const _: &[u8] = include_bytes!(#files);)*
         #code
     })
+}
+
+/// Both errors, reported together.
+fn combined(mut all: syn::Error, one: syn::Error) -> syn::Error {
+    all.combine(one);
+    all
 }
 
 #[cfg(test)]
