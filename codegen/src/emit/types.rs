@@ -74,7 +74,7 @@ impl<'a> TypeEmitter<'a> {
     pub(super) fn all(&self, w: &mut Writer) {
         for (index, def) in self.set.types.iter().enumerate() {
             w.blank();
-            self.item(w, def);
+            self.item(w, def, self.sent.contains(&index));
             if let (TypeKind::Struct(s), true) = (&def.kind, self.sent.contains(&index)) {
                 w.blank();
                 self.constructor(w, &def.name, s);
@@ -101,50 +101,48 @@ impl<'a> TypeEmitter<'a> {
         w.line(ALLOW_UNUSED);
         w.open(&format!("impl {name} {{"));
         w.line("/// The required fields; set optional ones with the `with_` methods.");
-        w.open(&format!("pub fn new({}) -> Self {{", args.join(", ")));
-        w.open(&format!("{name} {{"));
-        for f in &s.fields {
-            let ident = field_ident(&f.name);
-            if f.required {
-                w.line(&format!("{ident}: {ident}.into(),"));
-            } else {
-                w.line(&format!("{ident}: Default::default(),"));
+        if required.is_empty() {
+            // The struct derives `Default` (see `structure`).
+            w.line("pub fn new() -> Self { Self::default() }");
+        } else {
+            w.open(&format!("pub fn new({}) -> Self {{", args.join(", ")));
+            w.open(&format!("{name} {{"));
+            for f in &s.fields {
+                let ident = field_ident(&f.name);
+                if f.required {
+                    w.line(&format!("{ident}: {ident}.into(),"));
+                } else {
+                    w.line(&format!("{ident}: Default::default(),"));
+                }
             }
+            if s.extra.is_some() {
+                w.line(&format!(
+                    "{}: Default::default(),",
+                    field_ident(&s.extra_name)
+                ));
+            }
+            w.close("}");
+            w.close("}");
         }
-        if s.extra.is_some() {
-            w.line(&format!(
-                "{}: Default::default(),",
-                field_ident(&s.extra_name)
-            ));
-        }
-        w.close("}");
-        w.close("}");
         for f in s.fields.iter().filter(|f| !f.required) {
             let ty = self.ty(&f.ty);
             let set = match field_shape(f) {
                 FieldShape::OptionalNullable => "::wharf::Nullable::Value(value.into())",
                 _ => "Some(value.into())",
             };
-            w.open(&format!(
-                "pub fn with_{}(mut self, value: impl Into<{ty}>) -> Self {{",
-                f.name
+            // One line each: a request type of a payment API has dozens.
+            w.line(&format!(
+                "pub fn with_{}(mut self, value: impl Into<{ty}>) -> Self {{ self.{} = {set}; self }}",
+                f.name,
+                field_ident(&f.name)
             ));
-            w.line(&format!("self.{} = {set};", field_ident(&f.name)));
-            w.line("self");
-            w.close("}");
         }
         w.close("}");
-        if required.is_empty() {
-            w.blank();
-            w.open(&format!("impl Default for {name} {{"));
-            w.open("fn default() -> Self {");
-            w.line("Self::new()");
-            w.close("}");
-            w.close("}");
-        }
     }
 
-    fn item(&self, w: &mut Writer, def: &TypeDef) {
+    /// `sent`: a request type, which gets a constructor (and `Default`
+    /// when no field is required).
+    fn item(&self, w: &mut Writer, def: &TypeDef, sent: bool) {
         let mut doc = def.doc.clone().unwrap_or_default();
         if !doc.is_empty() {
             doc.push_str("\n\n");
@@ -154,7 +152,7 @@ impl<'a> TypeEmitter<'a> {
         w.line(super::ALLOW_UNUSED);
         let name = def.name.as_str();
         match &def.kind {
-            TypeKind::Struct(s) => self.structure(w, name, s),
+            TypeKind::Struct(s) => self.structure(w, name, s, sent),
             TypeKind::Enum(e) => string_enum(w, name, e),
             TypeKind::Union(u) => self.union(w, name, u),
             TypeKind::Alias(ty) => w.line(&format!("pub type {name} = {};", self.ty(ty))),
@@ -209,15 +207,21 @@ impl<'a> TypeEmitter<'a> {
         }
     }
 
-    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef) {
+    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef, sent: bool) {
         // Secrets (and unknown extra fields, which may be secrets) get a
         // redacting `Debug` instead of the derived one.
         let redacting = s.extra.is_some() || s.fields.iter().any(|f| is_secret_field(&f.wire));
-        w.line(if redacting {
+        let derive = if redacting {
             DERIVE_SERIALIZE_NO_DEBUG
         } else {
             DERIVE_SERIALIZE
-        });
+        };
+        // Every field of a request type without required ones has a default.
+        if sent && s.fields.iter().all(|f| !f.required) {
+            w.line(&derive.replacen("#[derive(", "#[derive(Default, ", 1));
+        } else {
+            w.line(derive);
+        }
         w.line(SERDE_CRATE);
         if s.fields.is_empty() && s.extra.is_none() {
             w.line(&format!("pub struct {name} {{}}"));

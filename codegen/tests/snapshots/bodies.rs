@@ -131,18 +131,9 @@ impl Widget {
             attributes: Default::default(),
         }
     }
-    pub fn with_size(mut self, value: impl Into<i64>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-    pub fn with_tags(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.tags = Some(value.into());
-        self
-    }
-    pub fn with_attributes(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self {
-        self.attributes = Some(value.into());
-        self
-    }
+    pub fn with_size(mut self, value: impl Into<i64>) -> Self { self.size = Some(value.into()); self }
+    pub fn with_tags(mut self, value: impl Into<Vec<String>>) -> Self { self.tags = Some(value.into()); self }
+    pub fn with_attributes(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self { self.attributes = Some(value.into()); self }
 }
 
 /// Schema: `bodies.yaml#/paths/~1blobs~1{name}/get/responses/404/content/application~1json/schema`
@@ -241,23 +232,14 @@ impl CreateChargeBody {
             metadata: Default::default(),
         }
     }
-    pub fn with_description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-    pub fn with_capture(mut self, value: impl Into<bool>) -> Self {
-        self.capture = Some(value.into());
-        self
-    }
-    pub fn with_metadata(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
+    pub fn with_description(mut self, value: impl Into<String>) -> Self { self.description = Some(value.into()); self }
+    pub fn with_capture(mut self, value: impl Into<bool>) -> Self { self.capture = Some(value.into()); self }
+    pub fn with_metadata(mut self, value: impl Into<::std::collections::BTreeMap<String, String>>) -> Self { self.metadata = Some(value.into()); self }
 }
 
 /// Schema: `bodies.yaml#/paths/~1pings/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
+#[derive(Default, Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
 #[serde(crate = "::wharf::__private::serde")]
 pub struct PingBody {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,21 +269,8 @@ impl ::wharf::__private::DecodeObject for PingBody {
 #[allow(dead_code)]
 impl PingBody {
     /// The required fields; set optional ones with the `with_` methods.
-    pub fn new() -> Self {
-        PingBody {
-            message: Default::default(),
-        }
-    }
-    pub fn with_message(mut self, value: impl Into<String>) -> Self {
-        self.message = Some(value.into());
-        self
-    }
-}
-
-impl Default for PingBody {
-    fn default() -> Self {
-        Self::new()
-    }
+    pub fn new() -> Self { Self::default() }
+    pub fn with_message(mut self, value: impl Into<String>) -> Self { self.message = Some(value.into()); self }
 }
 
 /// Schema: `bodies.yaml#/paths/~1uploads/post/requestBody/content/multipart~1form-data/schema`
@@ -357,10 +326,7 @@ impl UploadBody {
             file: file.into(),
         }
     }
-    pub fn with_pages(mut self, value: impl Into<i64>) -> Self {
-        self.pages = Some(value.into());
-        self
-    }
+    pub fn with_pages(mut self, value: impl Into<i64>) -> Self { self.pages = Some(value.into()); self }
 }
 
 /// Metadata of every operation: method, path template, tags, idempotency

@@ -186,10 +186,7 @@ impl NewPet {
             tag: Default::default(),
         }
     }
-    pub fn with_tag(mut self, value: impl Into<String>) -> Self {
-        self.tag = Some(value.into());
-        self
-    }
+    pub fn with_tag(mut self, value: impl Into<String>) -> Self { self.tag = Some(value.into()); self }
 }
 
 /// Schema: `responses.yaml#/components/schemas/NotFound`

@@ -133,10 +133,7 @@ impl NewIssue {
             body: Default::default(),
         }
     }
-    pub fn with_body(mut self, value: impl Into<String>) -> Self {
-        self.body = Some(value.into());
-        self
-    }
+    pub fn with_body(mut self, value: impl Into<String>) -> Self { self.body = Some(value.into()); self }
 }
 
 /// Schema: `sandbox.yaml#/components/schemas/Owner`
