@@ -1,6 +1,8 @@
 //! The `wharf` command-line tool: the generator front end (`generate`,
-//! `inspect`), OAuth on a developer's machine (`login`, `token`) and
-//! webhook signatures (`webhook verify`, `webhook sign`).
+//! `inspect`), credentials on a developer's machine (`login`, `token`,
+//! `key`) and a sandbox provider to try them on (`sandbox`), webhooks
+//! (`webhook verify|sign|dlq`), the outbox (`outbox status`) and
+//! operations (`status`, `alerts`).
 
 mod alerts;
 mod auth_config;
