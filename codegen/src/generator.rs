@@ -290,7 +290,7 @@ impl Generator {
         };
         let types = lowerer.finish();
         let (operations, paging_problems) = ir::finish_operations(lowered, &types);
-        let mut config = self.check_selection(&operations, &spec);
+        let mut config = self.check_configuration(&operations, &spec);
         config.extend(paging_problems.into_iter().map(|(op, why)| ConfigProblem {
             message: format!("pagination override for {op:?} does not fit: {why}"),
             target: ConfigTarget::Paging(op),
@@ -350,7 +350,7 @@ impl Generator {
 
     /// Operations, tags, pagination overrides and renamed components named
     /// in the configuration that the spec lacks.
-    fn check_selection(&self, found: &[ir::Operation], spec: &Spec) -> Vec<ConfigProblem> {
+    fn check_configuration(&self, found: &[ir::Operation], spec: &Spec) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
         let mut ids: Vec<&String> = self.selection.operations.iter().collect();
         ids.sort();
