@@ -3,6 +3,22 @@
 use std::path::Path;
 use std::process::Command;
 
+/// `cargo check` of a generated crate passes (sharing a target dir of the
+/// workspace's).
+fn assert_checks(dir: &Path) {
+    let check = Command::new(env!("CARGO"))
+        .args(["check", "--quiet", "--offline"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo().join("target/cli-crate"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// The workspace root (this package is its `cli/`).
 fn repo() -> &'static Path {
     let cli = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -134,17 +150,7 @@ fn generate_crate_writes_a_standalone_crate_that_compiles() {
     assert!(lib.starts_with("//! Client for `Responses and pagination`"));
     assert!(lib.contains("pub async fn get_pet(") && !lib.contains("list_charges"));
     // The crate builds on its own (sharing this workspace's target dir).
-    let check = Command::new(env!("CARGO"))
-        .args(["check", "--quiet", "--offline"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target/cli-crate"))
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_checks(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -181,17 +187,7 @@ fn generate_crate_depends_on_a_wharf_that_exists_and_keeps_the_users_manifest() 
         )),
         "{manifest}"
     );
-    let check = Command::new(env!("CARGO"))
-        .args(["check", "--quiet", "--offline"])
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", root.join("target/cli-crate"))
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_checks(&dir);
 
     // The user edits the manifest; regenerating keeps it.
     let edited = manifest.replace("publish = false", "publish = false\nauthors = [\"me\"]");
