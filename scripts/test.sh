@@ -39,6 +39,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 ls /usr/lib/postgresql/*/bin/initdb
+
+step "real Swagger 2.0 documents from Debian packages (Docker Engine; Gitea, Bitbucket, Kubernetes, Quay from go-openapi's fixtures)"
+bash scripts/install-swagger2-specs.sh
 command -v chromium chromedriver dbus-daemon gnome-keyring-daemon prometheus promtool
 
 step "format and lints"
@@ -55,7 +58,7 @@ step "real provider specs: every spec of the corpus loads and generates without 
 cargo build --release -p wharf-corpus
 ./target/release/wharf-corpus
 
-step "named big specs compile (GitHub x2, GitHub webhooks, Stripe, Kubernetes, Slack, Jira, Twilio, Microsoft Graph)"
+step "named big specs compile (GitHub x2, GitHub webhooks, Stripe, Kubernetes, Slack, Jira, Twilio, Microsoft Graph; Swagger 2.0: Docker, Gitea, Bitbucket, Kubernetes, Quay)"
 # One spec per batch: GitHub or Graph alone take several GB in rustc.
 ./target/release/wharf-corpus --named --compile --batch 1 --min-compile-rate 100
 

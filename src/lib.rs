@@ -236,4 +236,5 @@ pub use wharf_macros::{generate, policy};
 pub mod __private {
     pub use wharf_runtime::__impl_decode as impl_decode;
     pub use wharf_runtime::__private::*;
+    pub use wharf_runtime::__string_enum as string_enum;
 }

@@ -1,6 +1,6 @@
 //! What `wharf generate` and `wharf inspect` take beyond the selection,
-//! as `build.rs` and `generate!` do: type renames, pagination overrides
-//! and policies (from a YAML file).
+//! as `build.rs` and `generate!` do: type renames, pagination overrides,
+//! policies (from a YAML file) and `Serialize` on received types.
 //!
 //! ```yaml
 //! # policies.yaml (every field optional, unknown fields refused)
@@ -34,6 +34,10 @@ pub(crate) struct Shaping {
     /// (`client:`, `tags:`, `operations:`; see the README).
     #[arg(long, value_name = "FILE")]
     policies: Option<PathBuf>,
+    /// Types only received (responses, webhook payloads) implement
+    /// `Serialize` too (those a call sends always do).
+    #[arg(long)]
+    serialize_received: bool,
 }
 
 fn split_pair(text: &str, what: &str) -> Result<(String, String), String> {
@@ -204,6 +208,7 @@ fn read_policies(path: &Path) -> Result<Vec<(PolicyTarget, PolicySpec)>, String>
 impl Shaping {
     /// `generator` with the renames, paging overrides and policies.
     pub(crate) fn apply(&self, mut generator: Generator) -> Result<Generator, String> {
+        generator = generator.serialize_received(self.serialize_received);
         for (from, to) in &self.renames {
             generator = generator.rename_type(from, to);
         }

@@ -167,7 +167,7 @@ fn unreadable_or_non_openapi_input_is_an_error_not_a_panic() {
         "",
         "{",
         "[]",
-        "swagger: '2.0'",
+        "swagger: '1.2'",
         "openapi: 9.9.9",
         "\u{feff}{\"openapi\": 1}",
     ] {
@@ -538,5 +538,114 @@ fn oauth_schemes_are_known_through_a_ref_and_api_keys_are_not_oauth() {
     assert!(
         code.contains(r#"::wharf::SchemeScopes { scheme: "key", scopes: &[], oauth: false }"#),
         "{code}"
+    );
+}
+
+#[test]
+fn swagger_2_is_read_as_openapi_3_and_diagnostics_point_at_what_was_written() {
+    let spec = root().join("specs/swagger2.yaml");
+    let generated = Generator::new(&spec).generate().unwrap();
+    let code = &generated.code;
+    for expected in [
+        "from `swagger2.yaml` (Swagger 2.0)",
+        "pub const DEFAULT_BASE_URL: &'static str = \"https://kennel.example.com/v1\";",
+        // `x-nullable`, and doc comments name the 2.0 location.
+        "pub breed: ::wharf::Nullable<String>",
+        "Schema: `swagger2.yaml#/definitions/Dog`",
+        // A body parameter is the request body; a formData file, multipart.
+        "body: &Dog,",
+        "r.multipart(parts);",
+        "parts.file(\"photo\", &body.photo);",
+        // collectionFormat: multi repeats the key, pipes joins with `|`.
+        "pub tags: Option<Vec<String>>",
+        // securityDefinitions: OAuth2 flow with its scopes, and the API key.
+        "token_url: Some(\"https://kennel.example.com/oauth/token\"),",
+        "scopes: &[\"dogs:read\", \"dogs:write\"],",
+        "key_name: Some(\"X-Kennel-Key\"),",
+    ] {
+        assert!(code.contains(expected), "missing `{expected}`");
+    }
+    // The diagnostic quotes the `$ref` and points at the node as written
+    // in 2.0, not as rewritten (`#/components/schemas/...`).
+    let broken = find(&generated.diagnostics, "/definitions/Broken");
+    assert!(
+        broken
+            .message
+            .contains("$ref \"#/definitions/Nowhere\" points to nothing"),
+        "{broken}"
+    );
+    assert_eq!(broken.line, Some(47), "line in the 2.0 text: {broken}");
+    let response = find(
+        &generated.diagnostics,
+        "/paths/~1broken/get/responses/200/schema",
+    );
+    assert_eq!(response.line, Some(119), "{response}");
+    assert_eq!(
+        generated.diagnostics.len(),
+        2,
+        "{}",
+        list(&generated.diagnostics)
+    );
+}
+
+#[test]
+fn operations_named_like_keywords_get_methods_that_compile() {
+    let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/move": {"post": {"operationId": "Move", "responses": {"204": {"description": "moved"}}}},
+        "/self": {"get": {"operationId": "self", "responses": {"204": {"description": "me"}}}}
+    }}"#;
+    let generated = Generator::from_text(spec).generate().unwrap();
+    assert_parses("keywords", &generated.code);
+    assert!(generated.code.contains("pub async fn move_("));
+    assert!(generated.code.contains("pub async fn self_("));
+}
+
+#[test]
+fn arguments_named_like_the_methods_locals_are_renamed() {
+    let spec = r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/": {"get": {"operationId": "search", "parameters": [
+            {"name": "r", "in": "query", "required": true, "schema": {"type": "string"}},
+            {"name": "o", "in": "query", "required": true, "schema": {"type": "string"}},
+            {"name": "raw", "in": "query", "required": true, "schema": {"type": "string"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer"}}
+        ], "responses": {"204": {"description": "ok"}}}}
+    }}"#;
+    let generated = Generator::from_text(spec).generate().unwrap();
+    let code = &generated.code;
+    assert_parses("locals", code);
+    for expected in [
+        "r_: &str,",
+        "r.query(\"r\", r_);",
+        "r.query(\"o\", o_);",
+        "r.query(\"raw\", raw_);",
+        // An options field is not an argument: it keeps its name.
+        "pub page: Option<i64>,",
+    ] {
+        assert!(code.contains(expected), "missing `{expected}`");
+    }
+}
+
+#[test]
+fn what_a_sent_body_holds_in_additional_properties_serializes() {
+    let spec = r##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {
+        "/config": {"put": {"operationId": "putConfig",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Config"}}}},
+            "responses": {"204": {"description": "ok"}}}}},
+        "components": {"schemas": {
+            "Config": {"type": "object", "properties": {"name": {"type": "string"}},
+                       "additionalProperties": {"$ref": "#/components/schemas/Branch"}},
+            "Branch": {"type": "object", "properties": {"tests": {"type": "boolean"}}}
+        }}
+    }"##;
+    let generated = Generator::from_text(spec).generate().unwrap();
+    let code = &generated.code;
+    let branch = code
+        .find("pub struct Branch ")
+        .and_then(|at| code[..at].rfind("#[derive("))
+        .and_then(|at| code[at..].lines().next());
+    assert!(
+        branch.is_some_and(|d| d.contains("Serialize")),
+        "Branch is sent through Config's additionalProperties: {branch:?}"
     );
 }

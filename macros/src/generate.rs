@@ -15,6 +15,7 @@ struct Args {
     renames: Vec<(LitStr, LitStr)>,
     paging: Vec<(LitStr, Paging)>,
     policies: Vec<(PolicyTarget, Span, wharf_codegen::PolicySpec)>,
+    serialize_received: bool,
 }
 
 /// `{ client = { .. }, tag("issues") = { .. }, "createIssue" = { .. } }`.
@@ -139,6 +140,7 @@ impl Parse for Args {
             renames: Vec::new(),
             paging: Vec::new(),
             policies: Vec::new(),
+            serialize_received: false,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -153,11 +155,14 @@ impl Parse for Args {
                 "rename" => args.renames.extend(pairs(input, |p| p.parse::<LitStr>())?),
                 "paging" => args.paging.extend(pairs(input, paging)?),
                 "policies" => args.policies.extend(policies(input)?),
+                "serialize_received" => {
+                    args.serialize_received = input.parse::<syn::LitBool>()?.value;
+                }
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`; expected operations, tags, rename, paging or policies"
+                            "unknown option `{other}`; expected operations, tags, rename, paging, policies or serialize_received"
                         ),
                     ))
                 }
@@ -207,6 +212,7 @@ fn run(args: &Args) -> syn::Result<TokenStream> {
     let path = root.join(spec);
     let mut generator = Generator::new(&path)
         .rerun_if_changed(false)
+        .serialize_received(args.serialize_received)
         .operations(args.operations.iter().map(LitStr::value))
         .tags(args.tags.iter().map(LitStr::value));
     for (from, to) in &args.renames {

@@ -122,6 +122,10 @@ macro_rules! __impl_decode {
             }
         }
     };
+    // A union only received: decoded, not serialized.
+    (union $ty:ident) => {
+        $crate::__impl_decode!(@decode $ty, $crate::__private::decode_union);
+    };
     (union $ty:ident [$($variant:ident),*]) => {
         $crate::__impl_decode!(@decode $ty, $crate::__private::decode_union);
         impl $crate::__private::Serialize for $ty {
@@ -135,5 +139,46 @@ macro_rules! __impl_decode {
                 }
             }
         }
+    };
+}
+
+/// A string enum of a generated client: the enum (each variant's wire
+/// value as its doc, plus `Unknown` for values the spec does not list),
+/// its `StringEnum` mapping, decoding, `Serialize` and `Display`, from one
+/// line per variant. Generated code writes
+/// `string_enum! { pub enum State { Open = "open", Closed = "closed", } }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __string_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $wire:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $(#[doc = concat!("`", $wire, "`")] $variant,)*
+            /// A value this version of the spec does not list.
+            Unknown(::std::string::String),
+        }
+
+        impl $crate::__private::StringEnum for $name {
+            fn from_wire(value: &str) -> Self {
+                match value {
+                    $($wire => Self::$variant,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            fn as_wire(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Unknown(other) => other,
+                }
+            }
+
+            fn is_unknown(&self) -> bool {
+                matches!(self, Self::Unknown(_))
+            }
+        }
+
+        $crate::__impl_decode!(enum $name);
     };
 }

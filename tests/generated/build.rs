@@ -1,5 +1,6 @@
 //! Generates every spec in `specs/` into OUT_DIR, as a user's build.rs
-//! would, and one spec grown by a field (a provider's next version).
+//! would, one spec grown by a field (a provider's next version), and two
+//! real Swagger 2.0 documents.
 
 use std::path::Path;
 
@@ -13,12 +14,34 @@ fn main() {
         "bodies.yaml",
         "responses.yaml",
         "webhooks.yaml",
+        "swagger2.yaml",
+        "sharing.yaml",
     ] {
         let module = name.split('.').next().unwrap_or(name);
-        // Diagnostics print as `cargo:warning` lines by themselves.
+        // Diagnostics print as `cargo:warning` lines by themselves. The
+        // tolerant spec's types are only received; its tests serialize
+        // them back (round trips), so they implement `Serialize` too.
         wharf_codegen::Generator::new(specs.join(name))
+            .serialize_received(name == "tolerant.yaml")
             .write_to(Path::new(&out).join(format!("{module}.rs")))
             .unwrap_or_else(|e| panic!("generating {name}: {e}"));
+    }
+    // Real Swagger 2.0 documents (scripts/install-swagger2-specs.sh unpacks
+    // them from Debian packages): tests/prism.rs calls them.
+    let swagger2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/corpus/swagger2");
+    for (file, module) in [
+        ("docker-engine.yaml", "docker_engine"),
+        ("gitea.json", "gitea"),
+    ] {
+        let spec = swagger2.join(file);
+        assert!(
+            spec.is_file(),
+            "{} is missing: run `bash scripts/install-swagger2-specs.sh` (scripts/test.sh does)",
+            spec.display()
+        );
+        wharf_codegen::Generator::new(&spec)
+            .write_to(Path::new(&out).join(format!("{module}.rs")))
+            .unwrap_or_else(|e| panic!("generating {file}: {e}"));
     }
     // The bodies spec a version later: `Widget` gained an optional field.
     // tests/request_types.rs compiles the same caller against both.

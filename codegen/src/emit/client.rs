@@ -131,6 +131,18 @@ impl<'a> ClientEmitter<'a> {
         let name = &op.options_name;
         let optional: Vec<&Param> = op.params.iter().filter(|p| !p.required).collect();
         let body = op.body.as_ref().filter(|b| !b.required);
+        if optional.is_empty() && body.is_none() {
+            // The per-call settings alone: one runtime type for all such
+            // operations (most of them), its name an alias.
+            w.doc(&[format!(
+                " Options of [`Client::{}`]: per-call settings (it has no optional parameters).",
+                op.fn_name
+            )]);
+            w.line(&format!(
+                "pub type {name} = ::wharf::client::CallOnlyOptions;"
+            ));
+            return;
+        }
         w.doc(&[format!(
             " Optional parameters of [`Client::{}`], and per-call settings.",
             op.fn_name
@@ -194,9 +206,6 @@ impl<'a> ClientEmitter<'a> {
             w.indent_back();
             w.close("}");
             w.close("}");
-        }
-        if optional.is_empty() && body.is_none() {
-            return;
         }
         w.blank();
         w.open(&format!("impl {name} {{"));
@@ -513,7 +522,7 @@ impl<'a> ClientEmitter<'a> {
     /// become file parts.
     fn multipart(&self, w: &mut Writer, b: &Body, name: &str) {
         w.line("let mut parts = ::wharf::client::Multipart::new();");
-        let fields = match &b.ty {
+        let fields = match self.set.resolve(&b.ty) {
             Ty::Named(id) => match &self.set.get(*id).kind {
                 TypeKind::Struct(s) if s.extra.is_none() => Some(&s.fields),
                 _ => None,

@@ -24,23 +24,31 @@ const ALLOW_UNUSED: &str = "#[allow(dead_code)]";
 const ALLOW_UNUSED_MODULE: &str = "#[allow(dead_code, unused_imports)]";
 pub(crate) use writer::Writer;
 
+/// How the module is written beyond what the IR says.
+pub(crate) struct EmitOptions<'a> {
+    /// The header comment (without `//`).
+    pub(crate) header: &'a str,
+    pub(crate) policies: &'a crate::policy::Policies,
+    /// Every type implements `Serialize`, not only what calls send.
+    pub(crate) serialize_all: bool,
+}
+
 /// The text of a generated module: a header comment, then the items. No
 /// inner attributes, so the file can be `include!`d.
 pub(crate) fn module_file(
-    header: &str,
     set: &TypeSet,
     operations: &[Operation],
     schemes: &[SchemeDef],
     client: &ApiInfo,
-    policies: &crate::policy::Policies,
     hooks: &Webhooks,
+    options: &EmitOptions<'_>,
 ) -> String {
     let mut w = Writer::with_capacity(set.types.len() * 2048 + operations.len() * 3072);
-    for line in header.lines() {
+    for line in options.header.lines() {
         w.line(&format!("// {line}"));
     }
-    types::TypeEmitter::for_operations(set, operations).all(&mut w);
-    operations::operations_module(&mut w, operations, policies);
+    types::TypeEmitter::for_operations(set, operations, options.serialize_all).all(&mut w);
+    operations::operations_module(&mut w, operations, options.policies);
     security::security_module(&mut w, schemes);
     client::ClientEmitter::new(set).all(&mut w, operations, client);
     webhooks::webhooks_module(&mut w, set, hooks);

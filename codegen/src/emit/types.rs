@@ -20,6 +20,9 @@ fn collect_sent(set: &TypeSet, ty: &Ty, sent: &mut HashSet<usize>) {
                     for f in &s.fields {
                         collect_sent(set, &f.ty, sent);
                     }
+                    if let Some(extra) = &s.extra {
+                        collect_sent(set, extra, sent);
+                    }
                 }
                 Some(TypeKind::Union(u)) => {
                     for v in &u.variants {
@@ -40,9 +43,6 @@ fn collect_sent(set: &TypeSet, ty: &Ty, sent: &mut HashSet<usize>) {
 /// Locals the generated `decode_fields` uses for itself.
 const DECODER_LOCALS: &[&str] = &["map", "cx", "key"];
 
-const DERIVE_SERIALIZE: &str = "#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]";
-const DERIVE_SERIALIZE_NO_DEBUG: &str =
-    "#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]";
 const SERDE_CRATE: &str = "#[serde(crate = \"::wharf::__private::serde\")]";
 
 pub(super) struct TypeEmitter<'a> {
@@ -50,6 +50,27 @@ pub(super) struct TypeEmitter<'a> {
     /// Structs an app builds to send (request bodies and what they hold):
     /// they get a constructor and `with_` setters.
     sent: HashSet<usize>,
+    /// Types a call serializes (bodies, parameters, what they hold): they
+    /// implement `Serialize`. Types only received do not: in GitHub's
+    /// client that is most of them, and the derives cost rustc about a
+    /// sixth of its time and memory.
+    serialized: HashSet<usize>,
+}
+
+/// The derive line of a struct or newtype.
+fn derives(debug: bool, default: bool, serialize: bool) -> String {
+    let mut list = Vec::new();
+    if default {
+        list.push("Default");
+    }
+    if debug {
+        list.push("Debug");
+    }
+    list.extend(["Clone", "PartialEq"]);
+    if serialize {
+        list.push("::wharf::__private::Serialize");
+    }
+    format!("#[derive({})]", list.join(", "))
 }
 
 impl<'a> TypeEmitter<'a> {
@@ -58,23 +79,39 @@ impl<'a> TypeEmitter<'a> {
         TypeEmitter {
             set,
             sent: HashSet::new(),
+            serialized: HashSet::new(),
         }
     }
 
     /// For emitting every type, with constructors for what `operations`
     /// send.
-    pub(super) fn for_operations(set: &'a TypeSet, operations: &[Operation]) -> Self {
+    pub(super) fn for_operations(
+        set: &'a TypeSet,
+        operations: &[Operation],
+        serialize_all: bool,
+    ) -> Self {
         let mut sent = HashSet::new();
         for body in operations.iter().filter_map(|o| o.body.as_ref()) {
             collect_sent(set, &body.ty, &mut sent);
         }
-        TypeEmitter { set, sent }
+        let mut serialized = sent.clone();
+        for param in operations.iter().flat_map(|o| &o.params) {
+            collect_sent(set, &param.ty, &mut serialized);
+        }
+        if serialize_all {
+            serialized.extend(0..set.types.len());
+        }
+        TypeEmitter {
+            set,
+            sent,
+            serialized,
+        }
     }
 
     pub(super) fn all(&self, w: &mut Writer) {
         for (index, def) in self.set.types.iter().enumerate() {
             w.blank();
-            self.item(w, def, self.sent.contains(&index));
+            self.item(w, def, index);
             if let (TypeKind::Struct(s), true) = (&def.kind, self.sent.contains(&index)) {
                 w.blank();
                 self.constructor(w, &def.name, s);
@@ -142,23 +179,36 @@ impl<'a> TypeEmitter<'a> {
 
     /// `sent`: a request type, which gets a constructor (and `Default`
     /// when no field is required).
-    fn item(&self, w: &mut Writer, def: &TypeDef, sent: bool) {
+    fn item(&self, w: &mut Writer, def: &TypeDef, index: usize) {
+        let sent = self.sent.contains(&index);
+        let serialized = self.serialized.contains(&index);
         let mut doc = def.doc.clone().unwrap_or_default();
         if !doc.is_empty() {
             doc.push_str("\n\n");
         }
         doc.push_str(&format!("Schema: `{}`", short_origin(&def.origin)));
+        let name = def.name.as_str();
+        if let TypeKind::Enum(e) = &def.kind {
+            // Inside the macro, where the doc and `allow` apply to the enum.
+            w.open("::wharf::__private::string_enum! {");
+            w.doc(&sanitize(&doc));
+            w.line(super::ALLOW_UNUSED);
+            string_enum(w, name, e);
+            w.close("}");
+            return;
+        }
         w.doc(&sanitize(&doc));
         w.line(super::ALLOW_UNUSED);
-        let name = def.name.as_str();
         match &def.kind {
-            TypeKind::Struct(s) => self.structure(w, name, s, sent),
-            TypeKind::Enum(e) => string_enum(w, name, e),
-            TypeKind::Union(u) => self.union(w, name, u),
+            TypeKind::Struct(s) => self.structure(w, name, s, sent, serialized),
+            TypeKind::Enum(_) => {}
+            TypeKind::Union(u) => self.union(w, name, u, serialized),
             TypeKind::Alias(ty) => w.line(&format!("pub type {name} = {};", self.ty(ty))),
             TypeKind::Newtype(ty) => {
-                w.line(DERIVE_SERIALIZE);
-                w.line("#[serde(crate = \"::wharf::__private::serde\", transparent)]");
+                w.line(&derives(true, false, serialized));
+                if serialized {
+                    w.line("#[serde(crate = \"::wharf::__private::serde\", transparent)]");
+                }
                 w.line(&format!("pub struct {name}(pub {});", self.ty(ty)));
                 w.blank();
                 w.line(&format!(
@@ -207,22 +257,16 @@ impl<'a> TypeEmitter<'a> {
         }
     }
 
-    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef, sent: bool) {
+    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef, sent: bool, serialized: bool) {
         // Secrets (and unknown extra fields, which may be secrets) get a
         // redacting `Debug` instead of the derived one.
         let redacting = s.extra.is_some() || s.fields.iter().any(|f| is_secret_field(&f.wire));
-        let derive = if redacting {
-            DERIVE_SERIALIZE_NO_DEBUG
-        } else {
-            DERIVE_SERIALIZE
-        };
         // Every field of a request type without required ones has a default.
-        if sent && s.fields.iter().all(|f| !f.required) {
-            w.line(&derive.replacen("#[derive(", "#[derive(Default, ", 1));
-        } else {
-            w.line(derive);
+        let default = sent && s.fields.iter().all(|f| !f.required);
+        w.line(&derives(!redacting, default, serialized));
+        if serialized {
+            w.line(SERDE_CRATE);
         }
-        w.line(SERDE_CRATE);
         if s.fields.is_empty() && s.extra.is_none() {
             w.line(&format!("pub struct {name} {{}}"));
         } else {
@@ -236,11 +280,13 @@ impl<'a> TypeEmitter<'a> {
                     text.push_str("**Deprecated** in the spec.");
                 }
                 w.doc(&sanitize(&text));
+                // Only `Serialize` reads these attributes.
                 let mut serde = Vec::new();
-                if f.wire != f.name {
+                if serialized && f.wire != f.name {
                     serde.push(format!("rename = {}", lit(&f.wire)));
                 }
                 match field_shape(f) {
+                    _ if !serialized => {}
                     FieldShape::Optional | FieldShape::OptionalAny => {
                         serde.push("skip_serializing_if = \"Option::is_none\"".into());
                     }
@@ -260,7 +306,9 @@ impl<'a> TypeEmitter<'a> {
             }
             if let Some(extra) = &s.extra {
                 w.line("/// Properties beyond the declared ones (`additionalProperties`).");
-                w.line("#[serde(flatten)]");
+                if serialized {
+                    w.line("#[serde(flatten)]");
+                }
                 w.line(&format!(
                     "pub {}: ::std::collections::BTreeMap<String, {}>,",
                     field_ident(&s.extra_name),
@@ -345,12 +393,10 @@ impl<'a> TypeEmitter<'a> {
                 } else {
                     "take"
                 };
-                w.open(&format!(
-                    "let Some({local}) = {local}.{take}(cx, {}) else {{",
+                w.line(&format!(
+                    "let Some({local}) = {local}.{take}(cx, {}) else {{ return Ok(None) }};",
                     lit(&f.wire)
                 ));
-                w.line("return Ok(None);");
-                w.close("};");
             }
         }
         let mut inits: Vec<String> = s
@@ -361,20 +407,21 @@ impl<'a> TypeEmitter<'a> {
         if s.extra.is_some() {
             inits.push(shorthand(&field_ident(&s.extra_name), &extra_local));
         }
+        let one_line = format!("Ok(Some(Self {{ {} }}))", inits.join(", "));
         if inits.is_empty() {
             w.line("Ok(Some(Self {}))");
+        } else if one_line.len() <= 80 {
+            w.line(&one_line);
         } else {
             w.open("Ok(Some(Self {");
-            for init in inits {
-                w.line(&format!("{init},"));
-            }
+            w.wrapped(&inits, ",", 100);
             w.close("}))");
         }
         w.close("}");
         w.close("}");
     }
 
-    fn union(&self, w: &mut Writer, name: &str, u: &UnionDef) {
+    fn union(&self, w: &mut Writer, name: &str, u: &UnionDef, serialized: bool) {
         w.line("#[derive(Debug, Clone, PartialEq)]");
         w.line("#[allow(clippy::large_enum_variant)]");
         w.open(&format!("pub enum {name} {{"));
@@ -427,11 +474,15 @@ impl<'a> TypeEmitter<'a> {
         w.close("}");
         w.close("}");
         w.blank();
-        let names: Vec<&str> = u.variants.iter().map(|v| v.name.as_str()).collect();
-        w.line(&format!(
-            "::wharf::__private::impl_decode!(union {name} [{}]);",
-            names.join(", ")
-        ));
+        if serialized {
+            let names: Vec<&str> = u.variants.iter().map(|v| v.name.as_str()).collect();
+            w.line(&format!(
+                "::wharf::__private::impl_decode!(union {name} [{}]);",
+                names.join(", ")
+            ));
+        } else {
+            w.line(&format!("::wharf::__private::impl_decode!(union {name});"));
+        }
     }
 }
 
@@ -466,44 +517,15 @@ fn redacting_debug(w: &mut Writer, name: &str, s: &StructDef) {
     w.close("}");
 }
 
+/// A string enum inside the runtime's `string_enum!`: a line per variant
+/// (name and wire value) instead of the enum, its two mappings and its
+/// impls written out.
 fn string_enum(w: &mut Writer, name: &str, e: &EnumDef) {
-    w.line("#[derive(Debug, Clone, PartialEq, Eq, Hash)]");
     w.open(&format!("pub enum {name} {{"));
     for v in &e.variants {
-        w.line(&format!("/// `{}`", doc_inline(&v.wire)));
-        w.line(&format!("{},", v.name));
+        w.line(&format!("{} = {},", v.name, lit(&v.wire)));
     }
-    w.line("/// A value this version of the spec does not list.");
-    w.line("Unknown(String),");
     w.close("}");
-    w.blank();
-    w.open(&format!(
-        "impl ::wharf::__private::StringEnum for {name} {{"
-    ));
-    w.open("fn from_wire(value: &str) -> Self {");
-    w.open("match value {");
-    for v in &e.variants {
-        w.line(&format!("{} => Self::{},", lit(&v.wire), v.name));
-    }
-    w.line("other => Self::Unknown(other.to_owned()),");
-    w.close("}");
-    w.close("}");
-    w.blank();
-    w.open("fn as_wire(&self) -> &str {");
-    w.open("match self {");
-    for v in &e.variants {
-        w.line(&format!("Self::{} => {},", v.name, lit(&v.wire)));
-    }
-    w.line("Self::Unknown(other) => other,");
-    w.close("}");
-    w.close("}");
-    w.blank();
-    w.open("fn is_unknown(&self) -> bool {");
-    w.line("matches!(self, Self::Unknown(_))");
-    w.close("}");
-    w.close("}");
-    w.blank();
-    w.line(&format!("::wharf::__private::impl_decode!(enum {name});"));
 }
 
 /// How a field is represented and decoded.
@@ -559,14 +581,6 @@ fn shorthand(field: &str, local: &str) -> String {
     } else {
         format!("{field}: {local}")
     }
-}
-
-/// Text safe inside a one-line doc comment's code span.
-fn doc_inline(text: &str) -> String {
-    text.chars()
-        .map(|c| if c == '`' { '\'' } else { c })
-        .filter(|c| !c.is_control())
-        .collect()
 }
 
 /// `file#/pointer` with the file reduced to its name, so generated code does

@@ -49,6 +49,28 @@ impl Writer {
         self.indent = self.indent.saturating_sub(1);
     }
 
+    /// Writes `items` (each ending in `separator`) several to a line,
+    /// wrapped before `width` columns: lists of short names (a struct's
+    /// shorthand fields) without a line each.
+    pub(crate) fn wrapped(&mut self, items: &[String], separator: &str, width: usize) {
+        let room = width.saturating_sub(self.indent * 4);
+        let mut current = String::new();
+        for item in items {
+            let piece = format!("{item}{separator}");
+            if !current.is_empty() && current.len() + 1 + piece.len() > room {
+                self.line(&current);
+                current.clear();
+            }
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(&piece);
+        }
+        if !current.is_empty() {
+            self.line(&current);
+        }
+    }
+
     pub(crate) fn blank(&mut self) {
         self.out.push('\n');
     }
@@ -66,5 +88,21 @@ impl Writer {
 
     pub(crate) fn finish(self) -> String {
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Writer;
+
+    #[test]
+    fn wrapped_lists_fill_lines_up_to_the_width() {
+        let mut w = Writer::with_capacity(64);
+        w.indent_more();
+        let items: Vec<String> = ["alpha", "beta", "gamma", "delta"]
+            .map(String::from)
+            .to_vec();
+        w.wrapped(&items, ",", 4 + 12);
+        assert_eq!(w.finish(), "    alpha, beta,\n    gamma,\n    delta,\n");
     }
 }

@@ -7,6 +7,7 @@ mod pagination;
 mod recursion;
 mod schema;
 mod security;
+mod sharing;
 mod webhooks;
 
 pub(crate) use api_info::lower_api_info;
@@ -36,6 +37,22 @@ pub struct TypeSet {
 impl TypeSet {
     pub fn get(&self, id: TypeId) -> &TypeDef {
         &self.types[id.0]
+    }
+
+    /// Follows aliases to the type a `Ty` stands for (a shared copy is an
+    /// alias of the type kept).
+    pub(crate) fn resolve<'t>(&'t self, ty: &'t Ty) -> &'t Ty {
+        let mut ty = ty;
+        for _ in 0..16 {
+            match ty {
+                Ty::Named(id) => match &self.get(*id).kind {
+                    TypeKind::Alias(inner) => ty = inner,
+                    _ => return ty,
+                },
+                _ => return ty,
+            }
+        }
+        ty
     }
 }
 

@@ -8,7 +8,7 @@ use super::schema::Lowerer;
 use super::SchemeDef;
 use super::Ty;
 use crate::load::{Location, Spec};
-use crate::naming::{field_name, type_name, variant_name, Scope};
+use crate::naming::{field_name, keyword_kind, type_name, variant_name, Keyword, Scope};
 use heck::ToShoutySnakeCase;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -428,8 +428,17 @@ pub(crate) fn lower_operations(
                 }
             };
             let (const_name, _) = consts.claim(&const_name(&rust_base));
-            let (fn_name, _) = methods.claim(&field_name(&rust_base));
-            let stream_name = format!("{fn_name}_stream");
+            // A method named like a keyword (Azure's `move`) gets a `_`;
+            // the names derived from it need none.
+            let base_fn = field_name(&rust_base);
+            let keyword = keyword_kind(&base_fn) != Keyword::No;
+            let (fn_name, _) = methods.claim(&if keyword {
+                format!("{base_fn}_")
+            } else {
+                base_fn.clone()
+            });
+            let stem = if keyword { &base_fn } else { &fn_name };
+            let stream_name = format!("{stem}_stream");
             let prefix = type_name(&rust_base);
             let options_name = lowerer.claim_name(&format!("{prefix}Options"));
             let tag = tags.first().map_or("untagged", String::as_str);
@@ -457,7 +466,7 @@ pub(crate) fn lower_operations(
                 .cases
                 .iter()
                 .any(|c| c.success && c.payload == Payload::Binary)
-                .then(|| methods.claim(&format!("{fn_name}_streaming")).0);
+                .then(|| methods.claim(&format!("{stem}_streaming")).0);
             let operation = Operation {
                 const_name,
                 name: name.clone(),
@@ -479,7 +488,7 @@ pub(crate) fn lower_operations(
                     op.get("security").or(default_security),
                     schemes,
                 ),
-                origin: format!("{}#{}", spec.docs[op_at.doc].name, op_at.pointer),
+                origin: spec.origin(&op_at),
                 tags,
                 fn_name,
                 module,
@@ -801,7 +810,9 @@ impl ParamStyle {
 
 /// Argument and options-field names: required parameters and a required
 /// body are arguments, the rest are options fields; one namespace for both,
-/// so a parameter called `body` or `options` is renamed.
+/// so a parameter called `body` or `options` is renamed. An argument named
+/// like a local of the generated method (omdbapi's required `r`) gets a
+/// `_`: the local would shadow it.
 fn name_arguments(params: &mut [Param], body: Option<&Body>) {
     let mut scope = Scope::new();
     for reserved in ["options", "call", "self"] {
@@ -811,9 +822,19 @@ fn name_arguments(params: &mut [Param], body: Option<&Body>) {
         scope.reserve(&b.rust);
     }
     for p in params {
-        p.rust = scope.claim(&p.rust).0;
+        let wanted = if p.required && METHOD_LOCALS.contains(&p.rust.as_str()) {
+            format!("{}_", p.rust)
+        } else {
+            p.rust.clone()
+        };
+        p.rust = scope.claim(&wanted).0;
     }
 }
+
+/// Names generated method bodies bind while arguments are still in use:
+/// the request being built, the stream's options, the raw reply, the parts
+/// of a multipart body.
+const METHOD_LOCALS: &[&str] = &["r", "o", "raw", "parts"];
 
 pub(super) fn request_body(
     spec: &Spec,

@@ -113,26 +113,11 @@ fn page_type(op: &Operation) -> Option<&Ty> {
     }
 }
 
-/// Follows aliases to the type a `Ty` stands for.
-fn resolve<'t>(set: &'t TypeSet, ty: &'t Ty) -> &'t Ty {
-    let mut ty = ty;
-    for _ in 0..16 {
-        match ty {
-            Ty::Named(id) => match &set.get(*id).kind {
-                TypeKind::Alias(inner) => ty = inner,
-                _ => return ty,
-            },
-            _ => return ty,
-        }
-    }
-    ty
-}
-
 /// A field of a page: (wire, rust, type, how its value is wrapped).
 type FieldInfo = (String, String, Ty, Access);
 
 fn struct_fields(set: &TypeSet, ty: &Ty) -> Vec<FieldInfo> {
-    match resolve(set, ty) {
+    match set.resolve(ty) {
         Ty::Named(id) => match &set.get(*id).kind {
             TypeKind::Struct(s) => s
                 .fields
@@ -151,12 +136,12 @@ fn items_location(
     page: &Ty,
     fields: &[FieldInfo],
 ) -> Option<(Vec<(String, Access)>, Ty)> {
-    if let Ty::Vec(item) = resolve(set, page) {
+    if let Ty::Vec(item) = set.resolve(page) {
         return Some((Vec::new(), (**item).clone()));
     }
     let arrays: Vec<(&FieldInfo, Ty)> = fields
         .iter()
-        .filter_map(|f| match resolve(set, &f.2) {
+        .filter_map(|f| match set.resolve(&f.2) {
             Ty::Vec(item) => Some((f, (**item).clone())),
             _ => None,
         })
@@ -183,7 +168,7 @@ fn optional_param<'o>(op: &'o Operation, wire: &str, ok: impl Fn(&Ty) -> bool) -
 }
 
 fn is_string(set: &TypeSet, ty: &Ty) -> bool {
-    matches!(resolve(set, ty), Ty::String)
+    matches!(set.resolve(ty), Ty::String)
 }
 
 fn cursor(
@@ -196,7 +181,7 @@ fn cursor(
     let param = optional_param(op, param, |t| is_string(set, t))?;
     let has_more = fields
         .iter()
-        .find(|f| f.0 == "has_more" && matches!(resolve(set, &f.2), Ty::Bool))?;
+        .find(|f| f.0 == "has_more" && matches!(set.resolve(&f.2), Ty::Bool))?;
     let id = struct_fields(set, item)
         .into_iter()
         .find(|f| f.0 == "id" && is_string(set, &f.2))?;

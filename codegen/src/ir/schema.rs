@@ -160,6 +160,7 @@ impl<'a> Lowerer<'a> {
         self.drain();
         let mut set = TypeSet { types: self.types };
         recursion::break_cycles(&mut set);
+        super::sharing::share_identical(&mut set);
         set
     }
 }
@@ -222,8 +223,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn origin(&self, at: &Location) -> String {
-        let name = self.spec.docs[at.doc].name.as_str();
-        format!("{name}#{}", at.pointer)
+        self.spec.origin(at)
     }
 
     /// The type of a named location (a component, or any `$ref` target),

@@ -109,7 +109,7 @@ pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> Webhooks
                 .map(str::to_owned),
             action,
             summary: text(op, "summary"),
-            origin: format!("{}#{}", spec.docs[event.at.doc].name, event.at.pointer),
+            origin: spec.origin(&event.at),
             name: event.name,
         });
     }

@@ -3,6 +3,7 @@
 //! read or parsed at all; everything else becomes a diagnostic.
 
 mod lines;
+mod swagger2;
 mod yaml;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -36,8 +37,10 @@ pub struct Spec {
     /// canonical): resolving a file `$ref` is a map lookup, not file I/O.
     files: HashMap<PathBuf, usize>,
     pub version: SpecVersion,
-    /// The `openapi` field as written.
+    /// The `openapi` (or `swagger`) field as written.
     pub declared_version: String,
+    /// Read from Swagger 2.0 (and rewritten as 3.0 at load).
+    swagger2: bool,
 }
 
 #[derive(Debug)]
@@ -48,6 +51,8 @@ pub(crate) struct Document {
     pub(crate) root: Value,
     pub(crate) text: String,
     pub(crate) is_json: bool,
+    /// For a rewritten Swagger 2.0 document, where its nodes were written.
+    origins: swagger2::Origins,
 }
 
 /// A node of a loaded spec: which document, and the JSON pointer within it.
@@ -156,13 +161,14 @@ impl Spec {
         Spec::from_root(doc, diags)
     }
 
-    fn from_root(doc: Document, diags: &mut Vec<Diagnostic>) -> Result<Spec, LoadError> {
+    fn from_root(mut doc: Document, diags: &mut Vec<Diagnostic>) -> Result<Spec, LoadError> {
         let Some(object) = doc.root.as_object() else {
             return Err(LoadError::NotOpenApi {
                 file: doc.name,
                 message: "the document is not a JSON/YAML object".to_owned(),
             });
         };
+        let mut upgraded = None;
         let (version, declared) = match object.get("openapi").and_then(Value::as_str) {
             Some(v) if v.starts_with("3.1") || v.starts_with("3.2") => (SpecVersion::V3_1, v),
             Some(v) if v.starts_with("3.0") => (SpecVersion::V3_0, v),
@@ -179,11 +185,18 @@ impl Spec {
                 })
             }
             None if object.contains_key("swagger") => {
-                return Err(LoadError::NotOpenApi {
-                    file: doc.name,
-                    message: "Swagger 2.0 documents are not supported; convert to OpenAPI 3 first"
-                        .to_owned(),
-                })
+                let declared = object.get("swagger").and_then(Value::as_str).unwrap_or("");
+                if !declared.starts_with("2.") {
+                    return Err(LoadError::NotOpenApi {
+                        file: doc.name,
+                        message: format!(
+                            "unsupported Swagger version {:?} (2.0 is)",
+                            object.get("swagger").unwrap_or(&Value::Null)
+                        ),
+                    });
+                }
+                upgraded = Some(swagger2::upgrade(object));
+                (SpecVersion::V3_0, declared)
             }
             None => {
                 diags.push(Diagnostic {
@@ -197,11 +210,27 @@ impl Spec {
             }
         };
         let declared_version = declared.to_owned();
+        let swagger2 = upgraded.is_some();
+        if let Some(upgraded) = upgraded {
+            // Its warnings already point at the 2.0 text.
+            for (pointer, message) in upgraded.warnings {
+                diags.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: doc.name.clone(),
+                    pointer,
+                    line: None,
+                    message,
+                });
+            }
+            doc.root = upgraded.root;
+            doc.origins = upgraded.origins;
+        }
         let mut spec = Spec {
             docs: vec![doc],
             files: HashMap::new(),
             version,
             declared_version,
+            swagger2,
         };
         spec.load_referenced_files(diags);
         Ok(spec)
@@ -252,7 +281,13 @@ impl Spec {
                         parse_document(target.display().to_string(), Some(target.clone()), text)
                     });
                 match loaded {
-                    Ok(doc) => {
+                    Ok(mut doc) => {
+                        if self.swagger2 {
+                            let (root, origins) =
+                                swagger2::upgrade_fragment(std::mem::take(&mut doc.root));
+                            doc.root = root;
+                            doc.origins = origins;
+                        }
                         self.files.insert(key, self.docs.len());
                         self.files.insert(target, self.docs.len());
                         queue.push_back(self.docs.len());
@@ -416,13 +451,27 @@ impl Spec {
         severity: Severity,
         message: String,
     ) -> Diagnostic {
+        let doc = &self.docs[doc];
         Diagnostic {
             severity,
-            file: self.docs[doc].name.clone(),
-            pointer: pointer.to_owned(),
+            file: doc.name.clone(),
+            pointer: doc.origins.original(pointer).into_owned(),
             line: None,
-            message,
+            message: doc.origins.original_message(&message).into_owned(),
         }
+    }
+
+    /// `file#pointer` of a node as written (for a Swagger 2.0 document, where
+    /// it was before the rewrite), for doc comments.
+    pub(crate) fn origin(&self, at: &Location) -> String {
+        let doc = &self.docs[at.doc];
+        format!("{}#{}", doc.name, doc.origins.original(&at.pointer))
+    }
+
+    /// The kind and version of document, as in "OpenAPI 3.1.0".
+    pub fn format_name(&self) -> String {
+        let kind = if self.swagger2 { "Swagger" } else { "OpenAPI" };
+        format!("{kind} {}", self.declared_version)
     }
 
     /// Fills in line numbers of diagnostics (JSON: one exact pass per
@@ -479,6 +528,7 @@ fn parse_document(name: String, path: Option<PathBuf>, text: String) -> Result<D
         root,
         text,
         is_json,
+        origins: swagger2::Origins::default(),
     })
 }
 
@@ -547,9 +597,15 @@ mod tests {
     }
 
     #[test]
-    fn rejects_swagger_2_and_non_objects() {
+    fn reads_swagger_2_and_rejects_older_and_non_objects() {
         let mut d = Vec::new();
-        assert!(Spec::from_text(r#"{"swagger": "2.0"}"#, &mut d).is_err());
+        let spec = Spec::from_text(r#"{"swagger": "2.0", "paths": {}}"#, &mut d);
+        assert_eq!(
+            spec.map(|s| s.format_name()).ok().as_deref(),
+            Some("Swagger 2.0")
+        );
+        assert!(Spec::from_text(r#"{"swagger": "1.2"}"#, &mut d).is_err());
+        assert!(Spec::from_text(r#"{"swagger": 2}"#, &mut d).is_err());
         assert!(Spec::from_text("[1]", &mut d).is_err());
         assert!(Spec::from_text("openapi: '4.0'", &mut d).is_err());
         assert!(Spec::from_text("{", &mut d).is_err());

@@ -2,12 +2,10 @@
 
 /// Schema: `bodies.yaml#/components/schemas/Charge`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Charge {
     pub id: String,
     pub amount: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
 
@@ -27,17 +25,9 @@ impl ::wharf::__private::DecodeObject for Charge {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(amount) = amount.take(cx, "amount") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            amount,
-            currency,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(amount) = amount.take(cx, "amount") else { return Ok(None) };
+        Ok(Some(Self { id, amount, currency }))
     }
 }
 
@@ -45,8 +35,7 @@ impl ::wharf::__private::DecodeObject for Charge {
 
 /// Schema: `bodies.yaml#/components/schemas/Stored`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
     pub size: i64,
 }
@@ -63,12 +52,8 @@ impl ::wharf::__private::DecodeObject for Stored {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(size) = size.take(cx, "size") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            size,
-        }))
+        let Some(size) = size.take(cx, "size") else { return Ok(None) };
+        Ok(Some(Self { size }))
     }
 }
 
@@ -106,15 +91,8 @@ impl ::wharf::__private::DecodeObject for Widget {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            name,
-            size,
-            tags,
-            attributes,
-        }))
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        Ok(Some(Self { name, size, tags, attributes }))
     }
 }
 
@@ -138,8 +116,7 @@ impl Widget {
 
 /// Schema: `bodies.yaml#/paths/~1blobs~1{name}/get/responses/404/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GetBlobError404 {
     pub message: String,
 }
@@ -156,12 +133,8 @@ impl ::wharf::__private::DecodeObject for GetBlobError404 {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(message) = message.take(cx, "message") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            message,
-        }))
+        let Some(message) = message.take(cx, "message") else { return Ok(None) };
+        Ok(Some(Self { message }))
     }
 }
 
@@ -202,19 +175,9 @@ impl ::wharf::__private::DecodeObject for CreateChargeBody {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(amount) = amount.take(cx, "amount") else {
-            return Ok(None);
-        };
-        let Some(currency) = currency.take(cx, "currency") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            amount,
-            currency,
-            description,
-            capture,
-            metadata,
-        }))
+        let Some(amount) = amount.take(cx, "amount") else { return Ok(None) };
+        let Some(currency) = currency.take(cx, "currency") else { return Ok(None) };
+        Ok(Some(Self { amount, currency, description, capture, metadata }))
     }
 }
 
@@ -258,9 +221,7 @@ impl ::wharf::__private::DecodeObject for PingBody {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        Ok(Some(Self {
-            message,
-        }))
+        Ok(Some(Self { message }))
     }
 }
 
@@ -300,17 +261,9 @@ impl ::wharf::__private::DecodeObject for UploadBody {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(title) = title.take(cx, "title") else {
-            return Ok(None);
-        };
-        let Some(file) = file.take(cx, "file") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            title,
-            pages,
-            file,
-        }))
+        let Some(title) = title.take(cx, "title") else { return Ok(None) };
+        let Some(file) = file.take(cx, "file") else { return Ok(None) };
+        Ok(Some(Self { title, pages, file }))
     }
 }
 
@@ -522,12 +475,8 @@ impl ::wharf::client::GeneratedClient for Client {
 pub mod binary {
     use super::*;
 
-    /// Optional parameters of [`Client::get_blob`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetBlobOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_blob`]: per-call settings (it has no optional parameters).
+    pub type GetBlobOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/get`
@@ -574,12 +523,8 @@ pub mod binary {
         }
     }
 
-    /// Optional parameters of [`Client::put_blob`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct PutBlobOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::put_blob`]: per-call settings (it has no optional parameters).
+    pub type PutBlobOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `PUT /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/put`
@@ -614,12 +559,8 @@ pub use self::binary::*;
 pub mod form {
     use super::*;
 
-    /// Optional parameters of [`Client::create_charge`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateChargeOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_charge`]: per-call settings (it has no optional parameters).
+    pub type CreateChargeOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /charges` · Spec: `bodies.yaml#/paths/~1charges/post`
@@ -651,12 +592,8 @@ pub use self::form::*;
 pub mod choice {
     use super::*;
 
-    /// Optional parameters of [`Client::create_document`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateDocumentOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_document`]: per-call settings (it has no optional parameters).
+    pub type CreateDocumentOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /documents` · Spec: `bodies.yaml#/paths/~1documents/post`
@@ -722,12 +659,8 @@ pub use self::choice::*;
 pub mod text {
     use super::*;
 
-    /// Optional parameters of [`Client::create_note`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateNoteOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_note`]: per-call settings (it has no optional parameters).
+    pub type CreateNoteOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /notes` · Spec: `bodies.yaml#/paths/~1notes/post`
@@ -757,12 +690,8 @@ pub use self::text::*;
 pub mod multipart {
     use super::*;
 
-    /// Optional parameters of [`Client::upload`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct UploadOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::upload`]: per-call settings (it has no optional parameters).
+    pub type UploadOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /uploads` · Spec: `bodies.yaml#/paths/~1uploads/post`
@@ -796,12 +725,8 @@ pub use self::multipart::*;
 pub mod json {
     use super::*;
 
-    /// Optional parameters of [`Client::create_widget`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateWidgetOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_widget`]: per-call settings (it has no optional parameters).
+    pub type CreateWidgetOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /widgets` · Spec: `bodies.yaml#/paths/~1widgets/post`
@@ -822,12 +747,8 @@ pub mod json {
         }
     }
 
-    /// Optional parameters of [`Client::create_widget_vendor`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateWidgetVendorOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_widget_vendor`]: per-call settings (it has no optional parameters).
+    pub type CreateWidgetVendorOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /widgets/vendor` · Spec: `bodies.yaml#/paths/~1widgets~1vendor/post`

@@ -283,12 +283,8 @@ pub use self::payments::*;
 pub mod repos {
     use super::*;
 
-    /// Optional parameters of [`Client::repos_get`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct ReposGetOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::repos_get`]: per-call settings (it has no optional parameters).
+    pub type ReposGetOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// Get a repository
@@ -318,12 +314,8 @@ pub mod repos {
         }
     }
 
-    /// Optional parameters of [`Client::repos_delete`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct ReposDeleteOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::repos_delete`]: per-call settings (it has no optional parameters).
+    pub type ReposDeleteOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
@@ -360,12 +352,8 @@ pub use self::repos::*;
 pub mod untagged {
     use super::*;
 
-    /// Optional parameters of [`Client::search`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct SearchOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::search`]: per-call settings (it has no optional parameters).
+    pub type SearchOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
@@ -384,12 +372,8 @@ pub mod untagged {
         }
     }
 
-    /// Optional parameters of [`Client::search_post`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct SearchPostOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::search_post`]: per-call settings (it has no optional parameters).
+    pub type SearchPostOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
@@ -408,12 +392,8 @@ pub mod untagged {
         }
     }
 
-    /// Optional parameters of [`Client::get_status`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetStatusOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_status`]: per-call settings (it has no optional parameters).
+    pub type GetStatusOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// No operationId, no auth

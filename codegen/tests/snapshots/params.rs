@@ -2,8 +2,7 @@
 
 /// Schema: `params.yaml#/components/schemas/Echo`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Echo {
     pub ok: bool,
 }
@@ -20,12 +19,8 @@ impl ::wharf::__private::DecodeObject for Echo {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(ok) = ok.take(cx, "ok") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            ok,
-        }))
+        let Some(ok) = ok.take(cx, "ok") else { return Ok(None) };
+        Ok(Some(Self { ok }))
     }
 }
 
@@ -56,10 +51,7 @@ impl ::wharf::__private::DecodeObject for Filter {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        Ok(Some(Self {
-            status,
-            owner,
-        }))
+        Ok(Some(Self { status, owner }))
     }
 }
 
@@ -88,56 +80,22 @@ impl ::wharf::__private::DecodeObject for Point {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(x) = x.take(cx, "x") else {
-            return Ok(None);
-        };
-        let Some(y) = y.take(cx, "y") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            x,
-            y,
-        }))
+        let Some(x) = x.take(cx, "x") else { return Ok(None) };
+        let Some(y) = y.take(cx, "y") else { return Ok(None) };
+        Ok(Some(Self { x, y }))
     }
 }
 
 ::wharf::__private::impl_decode!(object Point);
 
-/// Schema: `params.yaml#/paths/~1query/get/parameters/7/schema`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum QueryStylesSort {
-    /// `asc`
-    Asc,
-    /// `desc`
-    Desc,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for QueryStylesSort {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "asc" => Self::Asc,
-            "desc" => Self::Desc,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `params.yaml#/paths/~1query/get/parameters/7/schema`
+    #[allow(dead_code)]
+    pub enum QueryStylesSort {
+        Asc = "asc",
+        Desc = "desc",
     }
 }
-
-::wharf::__private::impl_decode!(enum QueryStylesSort);
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.
@@ -403,12 +361,8 @@ pub use self::header::*;
 pub mod path {
     use super::*;
 
-    /// Optional parameters of [`Client::path_label`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct PathLabelOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::path_label`]: per-call settings (it has no optional parameters).
+    pub type PathLabelOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /label/{id}/{list}` · Spec: `params.yaml#/paths/~1label~1{id}~1{list}/get`
@@ -436,12 +390,8 @@ pub mod path {
         }
     }
 
-    /// Optional parameters of [`Client::path_matrix`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct PathMatrixOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::path_matrix`]: per-call settings (it has no optional parameters).
+    pub type PathMatrixOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /matrix/{id}/{list}` · Spec: `params.yaml#/paths/~1matrix~1{id}~1{list}/get`
@@ -469,12 +419,8 @@ pub mod path {
         }
     }
 
-    /// Optional parameters of [`Client::path_scalars`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct PathScalarsOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::path_scalars`]: per-call settings (it has no optional parameters).
+    pub type PathScalarsOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /scalar/{id}/{name}` · Spec: `params.yaml#/paths/~1scalar~1{id}~1{name}/get`
@@ -502,12 +448,8 @@ pub mod path {
         }
     }
 
-    /// Optional parameters of [`Client::path_simple`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct PathSimpleOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::path_simple`]: per-call settings (it has no optional parameters).
+    pub type PathSimpleOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /simple/{id}/{list}/{obj}` · Spec: `params.yaml#/paths/~1simple~1{id}~1{list}~1{obj}/get`

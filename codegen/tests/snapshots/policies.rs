@@ -2,8 +2,7 @@
 
 /// Schema: `policies.yaml#/components/schemas/Account`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     pub id: String,
     pub balance: i64,
@@ -23,16 +22,9 @@ impl ::wharf::__private::DecodeObject for Account {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(balance) = balance.take(cx, "balance") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            balance,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(balance) = balance.take(cx, "balance") else { return Ok(None) };
+        Ok(Some(Self { id, balance }))
     }
 }
 
@@ -58,12 +50,8 @@ impl ::wharf::__private::DecodeObject for NewRefund {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(transfer) = transfer.take(cx, "transfer") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            transfer,
-        }))
+        let Some(transfer) = transfer.take(cx, "transfer") else { return Ok(None) };
+        Ok(Some(Self { transfer }))
     }
 }
 
@@ -105,20 +93,10 @@ impl ::wharf::__private::DecodeObject for NewTransfer {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(from) = from.take(cx, "from") else {
-            return Ok(None);
-        };
-        let Some(to) = to.take(cx, "to") else {
-            return Ok(None);
-        };
-        let Some(amount) = amount.take(cx, "amount") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            from,
-            to,
-            amount,
-        }))
+        let Some(from) = from.take(cx, "from") else { return Ok(None) };
+        let Some(to) = to.take(cx, "to") else { return Ok(None) };
+        let Some(amount) = amount.take(cx, "amount") else { return Ok(None) };
+        Ok(Some(Self { from, to, amount }))
     }
 }
 
@@ -138,8 +116,7 @@ impl NewTransfer {
 
 /// Schema: `policies.yaml#/components/schemas/Transfer`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Transfer {
     pub id: String,
 }
@@ -156,12 +133,8 @@ impl ::wharf::__private::DecodeObject for Transfer {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        Ok(Some(Self { id }))
     }
 }
 
@@ -311,12 +284,8 @@ impl ::wharf::client::GeneratedClient for Client {
 pub mod accounts {
     use super::*;
 
-    /// Optional parameters of [`Client::get_account`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetAccountOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_account`]: per-call settings (it has no optional parameters).
+    pub type GetAccountOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `GET /accounts/{id}` · Spec: `policies.yaml#/paths/~1accounts~1{id}/get`
@@ -340,12 +309,8 @@ pub mod accounts {
         }
     }
 
-    /// Optional parameters of [`Client::delete_card`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct DeleteCardOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::delete_card`]: per-call settings (it has no optional parameters).
+    pub type DeleteCardOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `DELETE /cards/{id}` · Spec: `policies.yaml#/paths/~1cards~1{id}/delete`
@@ -416,12 +381,8 @@ pub mod money {
         }
     }
 
-    /// Optional parameters of [`Client::create_transfer`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreateTransferOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_transfer`]: per-call settings (it has no optional parameters).
+    pub type CreateTransferOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// Moves money; repeating it moves the money again

@@ -2,8 +2,7 @@
 
 /// Schema: `responses.yaml#/components/schemas/Charge`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Charge {
     pub id: String,
     pub amount: i64,
@@ -23,16 +22,9 @@ impl ::wharf::__private::DecodeObject for Charge {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(amount) = amount.take(cx, "amount") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            amount,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(amount) = amount.take(cx, "amount") else { return Ok(None) };
+        Ok(Some(Self { id, amount }))
     }
 }
 
@@ -40,11 +32,9 @@ impl ::wharf::__private::DecodeObject for Charge {
 
 /// Schema: `responses.yaml#/components/schemas/Event`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
 
@@ -62,13 +52,8 @@ impl ::wharf::__private::DecodeObject for Event {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            kind,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        Ok(Some(Self { id, kind }))
     }
 }
 
@@ -76,8 +61,7 @@ impl ::wharf::__private::DecodeObject for Event {
 
 /// Schema: `responses.yaml#/components/schemas/Job`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub job_id: String,
 }
@@ -94,12 +78,8 @@ impl ::wharf::__private::DecodeObject for Job {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(job_id) = job_id.take(cx, "job_id") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            job_id,
-        }))
+        let Some(job_id) = job_id.take(cx, "job_id") else { return Ok(None) };
+        Ok(Some(Self { job_id }))
     }
 }
 
@@ -107,11 +87,9 @@ impl ::wharf::__private::DecodeObject for Job {
 
 /// Schema: `responses.yaml#/components/schemas/Member`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -129,13 +107,8 @@ impl ::wharf::__private::DecodeObject for Member {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            name,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        Ok(Some(Self { id, name }))
     }
 }
 
@@ -165,13 +138,8 @@ impl ::wharf::__private::DecodeObject for NewPet {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            name,
-            tag,
-        }))
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        Ok(Some(Self { name, tag }))
     }
 }
 
@@ -191,11 +159,9 @@ impl NewPet {
 
 /// Schema: `responses.yaml#/components/schemas/NotFound`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NotFound {
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
 }
 
@@ -213,13 +179,8 @@ impl ::wharf::__private::DecodeObject for NotFound {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(message) = message.take(cx, "message") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            message,
-            resource,
-        }))
+        let Some(message) = message.take(cx, "message") else { return Ok(None) };
+        Ok(Some(Self { message, resource }))
     }
 }
 
@@ -227,12 +188,10 @@ impl ::wharf::__private::DecodeObject for NotFound {
 
 /// Schema: `responses.yaml#/components/schemas/Pet`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pet {
     pub id: i64,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
 
@@ -252,17 +211,9 @@ impl ::wharf::__private::DecodeObject for Pet {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            name,
-            tag,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        Ok(Some(Self { id, name, tag }))
     }
 }
 
@@ -270,13 +221,10 @@ impl ::wharf::__private::DecodeObject for Pet {
 
 /// Schema: `responses.yaml#/components/schemas/Problem`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
@@ -296,14 +244,8 @@ impl ::wharf::__private::DecodeObject for Problem {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(title) = title.take(cx, "title") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            title,
-            status,
-            detail,
-        }))
+        let Some(title) = title.take(cx, "title") else { return Ok(None) };
+        Ok(Some(Self { title, status, detail }))
     }
 }
 
@@ -311,10 +253,8 @@ impl ::wharf::__private::DecodeObject for Problem {
 
 /// Schema: `responses.yaml#/paths/~1charges/get/responses/200/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ListChargesResponse200 {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     pub data: Vec<Charge>,
     pub has_more: bool,
@@ -336,17 +276,9 @@ impl ::wharf::__private::DecodeObject for ListChargesResponse200 {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(data) = data.take(cx, "data") else {
-            return Ok(None);
-        };
-        let Some(has_more) = has_more.take(cx, "has_more") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            object,
-            data,
-            has_more,
-        }))
+        let Some(data) = data.take(cx, "data") else { return Ok(None) };
+        let Some(has_more) = has_more.take(cx, "has_more") else { return Ok(None) };
+        Ok(Some(Self { object, data, has_more }))
     }
 }
 
@@ -354,11 +286,9 @@ impl ::wharf::__private::DecodeObject for ListChargesResponse200 {
 
 /// Schema: `responses.yaml#/paths/~1events/get/responses/200/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Clone, PartialEq)]
 pub struct ListEventsResponse200 {
     pub items: Vec<Event>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
 }
 
@@ -385,13 +315,8 @@ impl ::wharf::__private::DecodeObject for ListEventsResponse200 {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(items) = items.take(cx, "items") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            items,
-            next_page_token,
-        }))
+        let Some(items) = items.take(cx, "items") else { return Ok(None) };
+        Ok(Some(Self { items, next_page_token }))
     }
 }
 
@@ -399,12 +324,10 @@ impl ::wharf::__private::DecodeObject for ListEventsResponse200 {
 
 /// Schema: `responses.yaml#/paths/~1members/get/responses/200/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ListMembersResponse200 {
     pub ok: bool,
     pub members: Vec<Member>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_metadata: Option<ListMembersResponse200ResponseMetadata>,
 }
 
@@ -424,17 +347,9 @@ impl ::wharf::__private::DecodeObject for ListMembersResponse200 {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(ok) = ok.take(cx, "ok") else {
-            return Ok(None);
-        };
-        let Some(members) = members.take(cx, "members") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            ok,
-            members,
-            response_metadata,
-        }))
+        let Some(ok) = ok.take(cx, "ok") else { return Ok(None) };
+        let Some(members) = members.take(cx, "members") else { return Ok(None) };
+        Ok(Some(Self { ok, members, response_metadata }))
     }
 }
 
@@ -442,10 +357,8 @@ impl ::wharf::__private::DecodeObject for ListMembersResponse200 {
 
 /// Schema: `responses.yaml#/paths/~1members/get/responses/200/content/application~1json/schema/properties/response_metadata`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ListMembersResponse200ResponseMetadata {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
@@ -461,9 +374,7 @@ impl ::wharf::__private::DecodeObject for ListMembersResponse200ResponseMetadata
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        Ok(Some(Self {
-            next_cursor,
-        }))
+        Ok(Some(Self { next_cursor }))
     }
 }
 
@@ -956,12 +867,8 @@ pub use self::paging::*;
 pub mod pets {
     use super::*;
 
-    /// Optional parameters of [`Client::create_pet`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct CreatePetOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::create_pet`]: per-call settings (it has no optional parameters).
+    pub type CreatePetOptions = ::wharf::client::CallOnlyOptions;
 
     /// Successful responses of [`Client::create_pet`].
     #[derive(Debug, Clone, PartialEq)]
@@ -1003,12 +910,8 @@ pub mod pets {
         }
     }
 
-    /// Optional parameters of [`Client::get_pet`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetPetOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_pet`]: per-call settings (it has no optional parameters).
+    pub type GetPetOptions = ::wharf::client::CallOnlyOptions;
 
     /// Error responses of [`Client::get_pet`].
     #[derive(Debug, Clone, PartialEq)]

@@ -2,8 +2,7 @@
 
 /// Schema: `sandbox.yaml#/components/schemas/Error`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Error {
     pub code: String,
     pub message: String,
@@ -23,16 +22,9 @@ impl ::wharf::__private::DecodeObject for Error {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(code) = code.take(cx, "code") else {
-            return Ok(None);
-        };
-        let Some(message) = message.take(cx, "message") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            code,
-            message,
-        }))
+        let Some(code) = code.take(cx, "code") else { return Ok(None) };
+        let Some(message) = message.take(cx, "message") else { return Ok(None) };
+        Ok(Some(Self { code, message }))
     }
 }
 
@@ -40,12 +32,10 @@ impl ::wharf::__private::DecodeObject for Error {
 
 /// Schema: `sandbox.yaml#/components/schemas/Issue`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
     pub number: i64,
     pub title: String,
-    #[serde(skip_serializing_if = "::wharf::Nullable::is_absent")]
     pub body: ::wharf::Nullable<String>,
     pub state: IssueState,
 }
@@ -68,21 +58,10 @@ impl ::wharf::__private::DecodeObject for Issue {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(number) = number.take(cx, "number") else {
-            return Ok(None);
-        };
-        let Some(title) = title.take(cx, "title") else {
-            return Ok(None);
-        };
-        let Some(state) = state.take(cx, "state") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            number,
-            title,
-            body,
-            state,
-        }))
+        let Some(number) = number.take(cx, "number") else { return Ok(None) };
+        let Some(title) = title.take(cx, "title") else { return Ok(None) };
+        let Some(state) = state.take(cx, "state") else { return Ok(None) };
+        Ok(Some(Self { number, title, body, state }))
     }
 }
 
@@ -112,13 +91,8 @@ impl ::wharf::__private::DecodeObject for NewIssue {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(title) = title.take(cx, "title") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            title,
-            body,
-        }))
+        let Some(title) = title.take(cx, "title") else { return Ok(None) };
+        Ok(Some(Self { title, body }))
     }
 }
 
@@ -138,8 +112,7 @@ impl NewIssue {
 
 /// Schema: `sandbox.yaml#/components/schemas/Owner`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Owner {
     pub login: String,
 }
@@ -156,12 +129,8 @@ impl ::wharf::__private::DecodeObject for Owner {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(login) = login.take(cx, "login") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            login,
-        }))
+        let Some(login) = login.take(cx, "login") else { return Ok(None) };
+        Ok(Some(Self { login }))
     }
 }
 
@@ -169,8 +138,7 @@ impl ::wharf::__private::DecodeObject for Owner {
 
 /// Schema: `sandbox.yaml#/components/schemas/Repo`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Repo {
     /// Stable identifier, also the pagination cursor.
     pub id: String,
@@ -206,36 +174,14 @@ impl ::wharf::__private::DecodeObject for Repo {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        let Some(owner) = owner.take(cx, "owner") else {
-            return Ok(None);
-        };
-        let Some(visibility) = visibility.take(cx, "visibility") else {
-            return Ok(None);
-        };
-        let Some(stars) = stars.take(cx, "stars") else {
-            return Ok(None);
-        };
-        let Some(created_at) = created_at.take(cx, "created_at") else {
-            return Ok(None);
-        };
-        let Some(description) = description.take_nullable(cx, "description") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            name,
-            owner,
-            visibility,
-            stars,
-            created_at,
-            description,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        let Some(owner) = owner.take(cx, "owner") else { return Ok(None) };
+        let Some(visibility) = visibility.take(cx, "visibility") else { return Ok(None) };
+        let Some(stars) = stars.take(cx, "stars") else { return Ok(None) };
+        let Some(created_at) = created_at.take(cx, "created_at") else { return Ok(None) };
+        let Some(description) = description.take_nullable(cx, "description") else { return Ok(None) };
+        Ok(Some(Self { id, name, owner, visibility, stars, created_at, description }))
     }
 }
 
@@ -243,8 +189,7 @@ impl ::wharf::__private::DecodeObject for Repo {
 
 /// Schema: `sandbox.yaml#/components/schemas/RepoList`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RepoList {
     pub data: Vec<Repo>,
     /// Whether another page follows.
@@ -265,16 +210,9 @@ impl ::wharf::__private::DecodeObject for RepoList {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(data) = data.take(cx, "data") else {
-            return Ok(None);
-        };
-        let Some(has_more) = has_more.take(cx, "has_more") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            data,
-            has_more,
-        }))
+        let Some(data) = data.take(cx, "data") else { return Ok(None) };
+        let Some(has_more) = has_more.take(cx, "has_more") else { return Ok(None) };
+        Ok(Some(Self { data, has_more }))
     }
 }
 
@@ -282,8 +220,7 @@ impl ::wharf::__private::DecodeObject for RepoList {
 
 /// Schema: `sandbox.yaml#/components/schemas/User`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub login: String,
     pub name: String,
@@ -306,136 +243,42 @@ impl ::wharf::__private::DecodeObject for User {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(login) = login.take(cx, "login") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        let Some(plan) = plan.take(cx, "plan") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            login,
-            name,
-            plan,
-        }))
+        let Some(login) = login.take(cx, "login") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        let Some(plan) = plan.take(cx, "plan") else { return Ok(None) };
+        Ok(Some(Self { login, name, plan }))
     }
 }
 
 ::wharf::__private::impl_decode!(object User);
 
-/// Schema: `sandbox.yaml#/components/schemas/Issue/properties/state`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum IssueState {
-    /// `open`
-    Open,
-    /// `closed`
-    Closed,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for IssueState {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `sandbox.yaml#/components/schemas/Issue/properties/state`
+    #[allow(dead_code)]
+    pub enum IssueState {
+        Open = "open",
+        Closed = "closed",
     }
 }
 
-::wharf::__private::impl_decode!(enum IssueState);
-
-/// Schema: `sandbox.yaml#/components/schemas/Repo/properties/visibility`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum RepoVisibility {
-    /// `public`
-    Public,
-    /// `private`
-    Private,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for RepoVisibility {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "private" => Self::Private,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `sandbox.yaml#/components/schemas/Repo/properties/visibility`
+    #[allow(dead_code)]
+    pub enum RepoVisibility {
+        Public = "public",
+        Private = "private",
     }
 }
 
-::wharf::__private::impl_decode!(enum RepoVisibility);
-
-/// Schema: `sandbox.yaml#/components/schemas/User/properties/plan`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum UserPlan {
-    /// `free`
-    Free,
-    /// `pro`
-    Pro,
-    /// `team`
-    Team,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for UserPlan {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "free" => Self::Free,
-            "pro" => Self::Pro,
-            "team" => Self::Team,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Free => "free",
-            Self::Pro => "pro",
-            Self::Team => "team",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `sandbox.yaml#/components/schemas/User/properties/plan`
+    #[allow(dead_code)]
+    pub enum UserPlan {
+        Free = "free",
+        Pro = "pro",
+        Team = "team",
     }
 }
-
-::wharf::__private::impl_decode!(enum UserPlan);
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.
@@ -692,12 +535,8 @@ pub mod repos {
         }
     }
 
-    /// Optional parameters of [`Client::get_repo`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetRepoOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_repo`]: per-call settings (it has no optional parameters).
+    pub type GetRepoOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// One repository
@@ -806,12 +645,8 @@ pub use self::issues::*;
 pub mod users {
     use super::*;
 
-    /// Optional parameters of [`Client::get_user`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct GetUserOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::get_user`]: per-call settings (it has no optional parameters).
+    pub type GetUserOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// The user (or service account) the token belongs to

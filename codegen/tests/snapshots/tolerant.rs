@@ -2,12 +2,10 @@
 
 /// Schema: `tolerant.yaml#/components/schemas/Cat`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cat {
     pub pet_type: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub lives: Option<i64>,
 }
 
@@ -27,17 +25,9 @@ impl ::wharf::__private::DecodeObject for Cat {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(pet_type) = pet_type.take(cx, "pet_type") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            pet_type,
-            name,
-            lives,
-        }))
+        let Some(pet_type) = pet_type.take(cx, "pet_type") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        Ok(Some(Self { pet_type, name, lives }))
     }
 }
 
@@ -45,12 +35,10 @@ impl ::wharf::__private::DecodeObject for Cat {
 
 /// Schema: `tolerant.yaml#/components/schemas/Dog`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dog {
     pub pet_type: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bark: Option<String>,
 }
 
@@ -70,17 +58,9 @@ impl ::wharf::__private::DecodeObject for Dog {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(pet_type) = pet_type.take(cx, "pet_type") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            pet_type,
-            name,
-            bark,
-        }))
+        let Some(pet_type) = pet_type.take(cx, "pet_type") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        Ok(Some(Self { pet_type, name, bark }))
     }
 }
 
@@ -106,18 +86,15 @@ impl ::wharf::__private::DecodeUnion for IdOrName {
     }
 }
 
-::wharf::__private::impl_decode!(union IdOrName [Integer, String]);
+::wharf::__private::impl_decode!(union IdOrName);
 
 /// Schema: `tolerant.yaml#/components/schemas/InstallationToken`
 #[allow(dead_code)]
-#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Clone, PartialEq)]
 pub struct InstallationToken {
     pub token: String,
     pub expires_at: ::wharf::DateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<::std::collections::BTreeMap<String, String>>,
 }
 
@@ -150,18 +127,9 @@ impl ::wharf::__private::DecodeObject for InstallationToken {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(token) = token.take(cx, "token") else {
-            return Ok(None);
-        };
-        let Some(expires_at) = expires_at.take(cx, "expires_at") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            token,
-            expires_at,
-            refresh_token,
-            permissions,
-        }))
+        let Some(token) = token.take(cx, "token") else { return Ok(None) };
+        let Some(expires_at) = expires_at.take(cx, "expires_at") else { return Ok(None) };
+        Ok(Some(Self { token, expires_at, refresh_token, permissions }))
     }
 }
 
@@ -169,13 +137,10 @@ impl ::wharf::__private::DecodeObject for InstallationToken {
 
 /// Schema: `tolerant.yaml#/components/schemas/Named`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Named {
     pub login: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_admin: Option<bool>,
     pub display: String,
 }
@@ -198,18 +163,9 @@ impl ::wharf::__private::DecodeObject for Named {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(login) = login.take(cx, "login") else {
-            return Ok(None);
-        };
-        let Some(display) = display.take(cx, "display") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            login,
-            id,
-            site_admin,
-            display,
-        }))
+        let Some(login) = login.take(cx, "login") else { return Ok(None) };
+        let Some(display) = display.take(cx, "display") else { return Ok(None) };
+        Ok(Some(Self { login, id, site_admin, display }))
     }
 }
 
@@ -217,13 +173,10 @@ impl ::wharf::__private::DecodeObject for Named {
 
 /// Schema: `tolerant.yaml#/components/schemas/Node`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub value: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<Box<Node>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<Node>>,
 }
 
@@ -243,14 +196,8 @@ impl ::wharf::__private::DecodeObject for Node {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(value) = value.take(cx, "value") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            value,
-            next,
-            children,
-        }))
+        let Some(value) = value.take(cx, "value") else { return Ok(None) };
+        Ok(Some(Self { value, next, children }))
     }
 }
 
@@ -258,16 +205,11 @@ impl ::wharf::__private::DecodeObject for Node {
 
 /// Schema: `tolerant.yaml#/components/schemas/Option`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OptionSchema {
-    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
-    #[serde(rename = "crate", skip_serializing_if = "Option::is_none")]
     pub crate_: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub map: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
 
@@ -289,12 +231,7 @@ impl ::wharf::__private::DecodeObject for OptionSchema {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        Ok(Some(Self {
-            self_,
-            crate_,
-            map: map_,
-            key: key_,
-        }))
+        Ok(Some(Self { self_, crate_, map: map_, key: key_ }))
     }
 }
 
@@ -323,7 +260,7 @@ impl ::wharf::__private::DecodeUnion for Pet {
     }
 }
 
-::wharf::__private::impl_decode!(union Pet [Cat, Dog]);
+::wharf::__private::impl_decode!(union Pet);
 
 /// A repository.
 ///
@@ -333,43 +270,27 @@ impl ::wharf::__private::DecodeUnion for Pet {
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Repo`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Repo {
     pub id: i64,
     pub name: String,
-    #[serde(rename = "full-name", skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
-    #[serde(skip_serializing_if = "::wharf::Nullable::is_absent")]
     pub description: ::wharf::Nullable<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub topics: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stars: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     pub visibility: Visibility,
     pub owner: User,
-    #[serde(skip_serializing_if = "::wharf::Nullable::is_absent")]
     pub license: ::wharf::Nullable<RepoLicense>,
     pub created_at: ::wharf::DateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<::wharf::Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<::wharf::Date>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<::std::collections::BTreeMap<String, i64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<::wharf::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<Box<Repo>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    #[serde(rename = "+1", skip_serializing_if = "Option::is_none")]
     pub plus_1: Option<i64>,
-    #[serde(rename = "-1", skip_serializing_if = "Option::is_none")]
     pub minus_1: Option<i64>,
 }
 
@@ -423,42 +344,14 @@ impl ::wharf::__private::DecodeObject for Repo {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(name) = name.take(cx, "name") else {
-            return Ok(None);
-        };
-        let Some(visibility) = visibility.take(cx, "visibility") else {
-            return Ok(None);
-        };
-        let Some(owner) = owner.take(cx, "owner") else {
-            return Ok(None);
-        };
-        let Some(created_at) = created_at.take(cx, "created_at") else {
-            return Ok(None);
-        };
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(name) = name.take(cx, "name") else { return Ok(None) };
+        let Some(visibility) = visibility.take(cx, "visibility") else { return Ok(None) };
+        let Some(owner) = owner.take(cx, "owner") else { return Ok(None) };
+        let Some(created_at) = created_at.take(cx, "created_at") else { return Ok(None) };
         Ok(Some(Self {
-            id,
-            name,
-            full_name,
-            description,
-            topics,
-            stars,
-            private,
-            score,
-            visibility,
-            owner,
-            license,
-            created_at,
-            uuid,
-            released,
-            labels,
-            meta,
-            parent,
-            r#type,
-            plus_1,
-            minus_1,
+            id, name, full_name, description, topics, stars, private, score, visibility, owner,
+            license, created_at, uuid, released, labels, meta, parent, r#type, plus_1, minus_1,
         }))
     }
 }
@@ -467,13 +360,10 @@ impl ::wharf::__private::DecodeObject for Repo {
 
 /// Schema: `tolerant.yaml#/components/schemas/Settings`
 #[allow(dead_code)]
-#[derive(Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Clone, PartialEq)]
 pub struct Settings {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
     /// Properties beyond the declared ones (`additionalProperties`).
-    #[serde(flatten)]
     pub extra: ::std::collections::BTreeMap<String, ::wharf::Value>,
 }
 
@@ -499,10 +389,7 @@ impl ::wharf::__private::DecodeObject for Settings {
                 _ => cx.extra_field(map, key, &mut extra)?,
             }
         }
-        Ok(Some(Self {
-            theme,
-            extra,
-        }))
+        Ok(Some(Self { theme, extra }))
     }
 }
 
@@ -528,7 +415,7 @@ impl ::wharf::__private::DecodeUnion for Shape {
     }
 }
 
-::wharf::__private::impl_decode!(union Shape [Circle, Square]);
+::wharf::__private::impl_decode!(union Shape);
 
 /// Schema: `tolerant.yaml#/components/schemas/Tags`
 #[allow(dead_code)]
@@ -536,21 +423,17 @@ pub type Tags = Vec<Option<String>>;
 
 /// Schema: `tolerant.yaml#/components/schemas/Tree`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde", transparent)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tree(pub Vec<Tree>);
 
 ::wharf::__private::impl_decode!(newtype Tree);
 
 /// Schema: `tolerant.yaml#/components/schemas/User`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub login: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub site_admin: Option<bool>,
 }
 
@@ -570,67 +453,28 @@ impl ::wharf::__private::DecodeObject for User {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(login) = login.take(cx, "login") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            login,
-            id,
-            site_admin,
-        }))
+        let Some(login) = login.take(cx, "login") else { return Ok(None) };
+        Ok(Some(Self { login, id, site_admin }))
     }
 }
 
 ::wharf::__private::impl_decode!(object User);
 
-/// Schema: `tolerant.yaml#/components/schemas/Visibility`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Visibility {
-    /// `public`
-    Public,
-    /// `private`
-    Private,
-    /// `internal`
-    Internal,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for Visibility {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "public" => Self::Public,
-            "private" => Self::Private,
-            "internal" => Self::Internal,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-            Self::Internal => "internal",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `tolerant.yaml#/components/schemas/Visibility`
+    #[allow(dead_code)]
+    pub enum Visibility {
+        Public = "public",
+        Private = "private",
+        Internal = "internal",
     }
 }
-
-::wharf::__private::impl_decode!(enum Visibility);
 
 /// Schema: `tolerant.yaml#/components/schemas/Repo/properties/license`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RepoLicense {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    #[serde(skip_serializing_if = "::wharf::Nullable::is_absent")]
     pub spdx_id: ::wharf::Nullable<String>,
 }
 
@@ -648,10 +492,7 @@ impl ::wharf::__private::DecodeObject for RepoLicense {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        Ok(Some(Self {
-            key: key_,
-            spdx_id,
-        }))
+        Ok(Some(Self { key: key_, spdx_id }))
     }
 }
 
@@ -661,8 +502,7 @@ impl ::wharf::__private::DecodeObject for RepoLicense {
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Shape/anyOf/0`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShapeCircle {
     pub radius: f64,
 }
@@ -679,12 +519,8 @@ impl ::wharf::__private::DecodeObject for ShapeCircle {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(radius) = radius.take(cx, "radius") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            radius,
-        }))
+        let Some(radius) = radius.take(cx, "radius") else { return Ok(None) };
+        Ok(Some(Self { radius }))
     }
 }
 
@@ -694,8 +530,7 @@ impl ::wharf::__private::DecodeObject for ShapeCircle {
 ///
 /// Schema: `tolerant.yaml#/components/schemas/Shape/anyOf/1`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ShapeSquare {
     pub side: f64,
 }
@@ -712,12 +547,8 @@ impl ::wharf::__private::DecodeObject for ShapeSquare {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(side) = side.take(cx, "side") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            side,
-        }))
+        let Some(side) = side.take(cx, "side") else { return Ok(None) };
+        Ok(Some(Self { side }))
     }
 }
 

@@ -2,8 +2,7 @@
 
 /// Schema: `webhooks.yaml#/components/schemas/Commit`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Commit {
     pub id: String,
     pub message: String,
@@ -23,16 +22,9 @@ impl ::wharf::__private::DecodeObject for Commit {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(id) = id.take(cx, "id") else {
-            return Ok(None);
-        };
-        let Some(message) = message.take(cx, "message") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            id,
-            message,
-        }))
+        let Some(id) = id.take(cx, "id") else { return Ok(None) };
+        let Some(message) = message.take(cx, "message") else { return Ok(None) };
+        Ok(Some(Self { id, message }))
     }
 }
 
@@ -40,8 +32,7 @@ impl ::wharf::__private::DecodeObject for Commit {
 
 /// Schema: `webhooks.yaml#/components/schemas/Issue`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
     pub number: i64,
     pub title: String,
@@ -64,20 +55,10 @@ impl ::wharf::__private::DecodeObject for Issue {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(number) = number.take(cx, "number") else {
-            return Ok(None);
-        };
-        let Some(title) = title.take(cx, "title") else {
-            return Ok(None);
-        };
-        let Some(closed_at) = closed_at.take_nullable(cx, "closed_at") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            number,
-            title,
-            closed_at,
-        }))
+        let Some(number) = number.take(cx, "number") else { return Ok(None) };
+        let Some(title) = title.take(cx, "title") else { return Ok(None) };
+        let Some(closed_at) = closed_at.take_nullable(cx, "closed_at") else { return Ok(None) };
+        Ok(Some(Self { number, title, closed_at }))
     }
 }
 
@@ -85,8 +66,7 @@ impl ::wharf::__private::DecodeObject for Issue {
 
 /// Schema: `webhooks.yaml#/components/schemas/IssuesOpened`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IssuesOpened {
     pub action: IssuesOpenedAction,
     pub issue: Issue,
@@ -106,16 +86,9 @@ impl ::wharf::__private::DecodeObject for IssuesOpened {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(action) = action.take(cx, "action") else {
-            return Ok(None);
-        };
-        let Some(issue) = issue.take(cx, "issue") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            action,
-            issue,
-        }))
+        let Some(action) = action.take(cx, "action") else { return Ok(None) };
+        let Some(issue) = issue.take(cx, "issue") else { return Ok(None) };
+        Ok(Some(Self { action, issue }))
     }
 }
 
@@ -141,12 +114,8 @@ impl ::wharf::__private::DecodeObject for SubscribeBody {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(callback_url) = callback_url.take(cx, "callback_url") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            callback_url,
-        }))
+        let Some(callback_url) = callback_url.take(cx, "callback_url") else { return Ok(None) };
+        Ok(Some(Self { callback_url }))
     }
 }
 
@@ -164,8 +133,7 @@ impl SubscribeBody {
 
 /// Schema: `webhooks.yaml#/paths/~1subscriptions/post/callbacks/deliveryReport/{$request.body#~1callback_url}/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryReportPayload {
     pub subscription: String,
     pub delivered: i64,
@@ -185,16 +153,9 @@ impl ::wharf::__private::DecodeObject for DeliveryReportPayload {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(subscription) = subscription.take(cx, "subscription") else {
-            return Ok(None);
-        };
-        let Some(delivered) = delivered.take(cx, "delivered") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            subscription,
-            delivered,
-        }))
+        let Some(subscription) = subscription.take(cx, "subscription") else { return Ok(None) };
+        let Some(delivered) = delivered.take(cx, "delivered") else { return Ok(None) };
+        Ok(Some(Self { subscription, delivered }))
     }
 }
 
@@ -202,12 +163,10 @@ impl ::wharf::__private::DecodeObject for DeliveryReportPayload {
 
 /// Schema: `webhooks.yaml#/webhooks/invoice.paid/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InvoicePaidPayload {
     pub r#type: String,
     pub amount: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<::wharf::DateTime>,
 }
 
@@ -227,17 +186,9 @@ impl ::wharf::__private::DecodeObject for InvoicePaidPayload {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(r#type) = r#type.take(cx, "type") else {
-            return Ok(None);
-        };
-        let Some(amount) = amount.take(cx, "amount") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            r#type,
-            amount,
-            paid_at,
-        }))
+        let Some(r#type) = r#type.take(cx, "type") else { return Ok(None) };
+        let Some(amount) = amount.take(cx, "amount") else { return Ok(None) };
+        Ok(Some(Self { r#type, amount, paid_at }))
     }
 }
 
@@ -245,8 +196,7 @@ impl ::wharf::__private::DecodeObject for InvoicePaidPayload {
 
 /// Schema: `webhooks.yaml#/webhooks/issues-closed/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IssuesClosedPayload {
     pub action: String,
     pub issue: Issue,
@@ -266,16 +216,9 @@ impl ::wharf::__private::DecodeObject for IssuesClosedPayload {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(action) = action.take(cx, "action") else {
-            return Ok(None);
-        };
-        let Some(issue) = issue.take(cx, "issue") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            action,
-            issue,
-        }))
+        let Some(action) = action.take(cx, "action") else { return Ok(None) };
+        let Some(issue) = issue.take(cx, "issue") else { return Ok(None) };
+        Ok(Some(Self { action, issue }))
     }
 }
 
@@ -283,8 +226,7 @@ impl ::wharf::__private::DecodeObject for IssuesClosedPayload {
 
 /// Schema: `webhooks.yaml#/webhooks/push/post/requestBody/content/application~1json/schema`
 #[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, ::wharf::__private::Serialize)]
-#[serde(crate = "::wharf::__private::serde")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushPayload {
     pub r#ref: String,
     pub commits: Vec<Commit>,
@@ -304,52 +246,21 @@ impl ::wharf::__private::DecodeObject for PushPayload {
                 _ => cx.unknown_field(map, &key)?,
             }
         }
-        let Some(r#ref) = r#ref.take(cx, "ref") else {
-            return Ok(None);
-        };
-        let Some(commits) = commits.take(cx, "commits") else {
-            return Ok(None);
-        };
-        Ok(Some(Self {
-            r#ref,
-            commits,
-        }))
+        let Some(r#ref) = r#ref.take(cx, "ref") else { return Ok(None) };
+        let Some(commits) = commits.take(cx, "commits") else { return Ok(None) };
+        Ok(Some(Self { r#ref, commits }))
     }
 }
 
 ::wharf::__private::impl_decode!(object PushPayload);
 
-/// Schema: `webhooks.yaml#/components/schemas/IssuesOpened/properties/action`
-#[allow(dead_code)]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum IssuesOpenedAction {
-    /// `opened`
-    Opened,
-    /// A value this version of the spec does not list.
-    Unknown(String),
-}
-
-impl ::wharf::__private::StringEnum for IssuesOpenedAction {
-    fn from_wire(value: &str) -> Self {
-        match value {
-            "opened" => Self::Opened,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-
-    fn as_wire(&self) -> &str {
-        match self {
-            Self::Opened => "opened",
-            Self::Unknown(other) => other,
-        }
-    }
-
-    fn is_unknown(&self) -> bool {
-        matches!(self, Self::Unknown(_))
+::wharf::__private::string_enum! {
+    /// Schema: `webhooks.yaml#/components/schemas/IssuesOpened/properties/action`
+    #[allow(dead_code)]
+    pub enum IssuesOpenedAction {
+        Opened = "opened",
     }
 }
-
-::wharf::__private::impl_decode!(enum IssuesOpenedAction);
 
 /// Metadata of every operation: method, path template, tags, idempotency
 /// key, security requirements with scopes, and attached policies.
@@ -416,12 +327,8 @@ impl ::wharf::client::GeneratedClient for Client {
 pub mod untagged {
     use super::*;
 
-    /// Optional parameters of [`Client::subscribe`], and per-call settings.
-    #[derive(Debug, Clone, Default)]
-    pub struct SubscribeOptions {
-        /// Deadline, retry, idempotency key, extra headers, a raw body.
-        pub call: ::wharf::client::CallSettings,
-    }
+    /// Options of [`Client::subscribe`]: per-call settings (it has no optional parameters).
+    pub type SubscribeOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
         /// `POST /subscriptions` · Spec: `webhooks.yaml#/paths/~1subscriptions/post`

@@ -54,6 +54,15 @@ pub struct CallSettings {
     pub url: Option<String>,
 }
 
+/// The options of an operation without optional parameters: the per-call
+/// settings alone. A generated `…Options` of such an operation is an alias
+/// of it (`GetReviewOptions { call }` and `::default()` work the same).
+#[derive(Debug, Clone, Default)]
+pub struct CallOnlyOptions {
+    /// Deadline, retry, idempotency key, extra headers, a raw body.
+    pub call: CallSettings,
+}
+
 /// Extra headers may carry credentials and raw bodies anything: `Debug`
 /// shows header names and body sizes only.
 impl std::fmt::Debug for CallSettings {

@@ -36,6 +36,28 @@ pub mod webhooks {
     include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
 }
 
+/// Client of `specs/swagger2.yaml`: the Swagger 2.0 constructs, rewritten
+/// as OpenAPI 3.0 at load.
+pub mod swagger2 {
+    include!(concat!(env!("OUT_DIR"), "/swagger2.rs"));
+}
+
+/// Client of `specs/sharing.yaml`: identical inline schemas written once,
+/// the copies aliases.
+pub mod sharing {
+    include!(concat!(env!("OUT_DIR"), "/sharing.rs"));
+}
+
+/// Client of Docker Engine's API, from its Swagger 2.0 `swagger.yaml`.
+pub mod docker_engine {
+    include!(concat!(env!("OUT_DIR"), "/docker_engine.rs"));
+}
+
+/// Client of Gitea's API, from its Swagger 2.0 document.
+pub mod gitea {
+    include!(concat!(env!("OUT_DIR"), "/gitea.rs"));
+}
+
 /// Every generated file again, in private modules that nothing uses, as an
 /// app that `include!`s a client and calls a few of its operations has it:
 /// generated code must not warn there (dead code, unused imports).
@@ -58,6 +80,12 @@ mod included_privately {
     }
     mod webhooks {
         include!(concat!(env!("OUT_DIR"), "/webhooks.rs"));
+    }
+    mod swagger2 {
+        include!(concat!(env!("OUT_DIR"), "/swagger2.rs"));
+    }
+    mod sharing {
+        include!(concat!(env!("OUT_DIR"), "/sharing.rs"));
     }
 }
 

@@ -15,6 +15,27 @@ mod paged {
     wharf::generate!("../../specs/responses.yaml", tags = ["paging"]);
 }
 
+mod stored {
+    wharf::generate!(
+        "../../specs/responses.yaml",
+        operations = ["getPet"],
+        serialize_received = true,
+    );
+}
+
+#[test]
+fn serialize_received_makes_responses_serializable() {
+    let pet = stored::Pet {
+        id: 7,
+        name: "Rex".to_owned(),
+        tag: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&pet).unwrap(),
+        serde_json::json!({"id": 7, "name": "Rex"})
+    );
+}
+
 #[test]
 fn selection_keeps_only_the_chosen_operations_and_their_types() {
     let names: Vec<&str> = pets::operations::ALL

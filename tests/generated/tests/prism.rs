@@ -10,12 +10,14 @@
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wharf::call::{Integration, IntegrationConfig, ReqwestTransport};
+use wharf::auth::KeySource;
+use wharf::call::{Authenticator, Integration, IntegrationConfig, ReqwestTransport};
 use wharf::client::{ApiError, CallSettings};
 use wharf::http::{HeaderMap, HeaderValue};
 use wharf::policy::retry::RetryPolicy;
-use wharf_generated_tests::{bodies, params, responses};
+use wharf_generated_tests::{bodies, docker_engine, gitea, params, responses};
 
 /// A running `prism mock`, stopped on drop.
 struct Prism {
@@ -44,6 +46,10 @@ fn prism_binary() -> PathBuf {
 
 impl Prism {
     fn start(spec: &str) -> Prism {
+        Prism::start_file(&workspace().join("specs").join(spec))
+    }
+
+    fn start_file(spec: &Path) -> Prism {
         let bin = prism_binary();
         assert!(
             bin.exists(),
@@ -70,7 +76,7 @@ impl Prism {
                 "127.0.0.1",
             ])
             .args(["-p", &port.to_string()])
-            .arg(workspace().join("specs").join(spec))
+            .arg(spec)
             .stdout(Stdio::from(out.try_clone().expect("log handle")))
             .stderr(Stdio::from(out))
             .spawn()
@@ -104,11 +110,15 @@ impl Prism {
     }
 
     fn integration(&self) -> Integration {
+        self.integration_with(None)
+    }
+
+    fn integration_with(&self, auth: Option<Arc<dyn Authenticator>>) -> Integration {
         let transport = ReqwestTransport::builder()
             .allow_plain_http_loopback(true)
             .build()
             .expect("transport");
-        Integration::builder("prism")
+        let builder = Integration::builder("prism")
             .config(IntegrationConfig {
                 retry: RetryPolicy {
                     max_attempts: 1,
@@ -117,9 +127,12 @@ impl Prism {
                 breaker: None,
                 ..IntegrationConfig::default()
             })
-            .transport(std::sync::Arc::new(transport))
-            .build()
-            .expect("integration")
+            .transport(Arc::new(transport));
+        let builder = match auth {
+            Some(auth) => builder.authenticator(auth),
+            None => builder,
+        };
+        builder.build().expect("integration")
     }
 
     /// Prism's verdicts: no request may have failed validation.
@@ -391,4 +404,128 @@ async fn prism_responses_decode_by_status_and_pages_stream() {
 /// Items a stream yielded, and how many of them were errors.
 fn tally<T, E>(items: &[Result<T, E>]) -> (usize, usize) {
     (items.len(), items.iter().filter(|r| r.is_err()).count())
+}
+
+/// A real Swagger 2.0 document unpacked by scripts/install-swagger2-specs.sh.
+fn swagger2(name: &str) -> PathBuf {
+    let path = workspace().join("build/corpus/swagger2").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/install-swagger2-specs.sh`",
+        path.display()
+    );
+    path
+}
+
+/// Docker Engine's own Swagger 2.0 document, read by Prism as written:
+/// query flags, a JSON body beside query parameters, a path parameter,
+/// a binary body, a plain-text answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_accepts_docker_engine_calls_from_swagger_2() {
+    use docker_engine::*;
+    let prism = Prism::start_file(&swagger2("docker-engine.yaml"));
+    let c = Client::new(prism.integration(), prism.base_url());
+    let pong = ok("SystemPing", c.system_ping(Default::default()).await);
+    assert_eq!(pong.status, 200);
+    let options = ContainerListOptions::default()
+        .all(true)
+        .limit(5)
+        .filters(r#"{"status":["running"]}"#);
+    ok("ContainerList", c.container_list(options).await);
+    let body = ContainerCreateBody::new()
+        .with_image("alpine:3")
+        .with_cmd(vec!["echo".to_owned(), "hi".to_owned()])
+        .with_env(vec!["A=1".to_owned()]);
+    let created = ok(
+        "ContainerCreate",
+        c.container_create(&body, ContainerCreateOptions::default().name("web"))
+            .await,
+    );
+    assert_eq!(created.status, 201);
+    ok(
+        "ContainerInspect",
+        c.container_inspect("web", ContainerInspectOptions::default().size(true))
+            .await,
+    );
+    let volume = VolumeCreateBody::new().with_name("data").with_labels(
+        [("app".to_owned(), "web".to_owned())]
+            .into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    );
+    ok(
+        "VolumeCreate",
+        c.volume_create(&volume, Default::default()).await,
+    );
+    ok(
+        "NetworkList",
+        c.network_list(NetworkListOptions::default().filters(r#"{"driver":["bridge"]}"#))
+            .await,
+    );
+    // (ImageBuild cannot be a probe: Docker's document both `consumes`
+    // application/octet-stream and pins a `Content-type` header parameter
+    // to application/x-tar, and Prism enforces both.)
+    ok(
+        "PutContainerArchive",
+        c.put_container_archive(
+            "web",
+            "/srv",
+            b"not really a tar".to_vec(),
+            PutContainerArchiveOptions::default().copy_uidgid("true"),
+        )
+        .await,
+    );
+    prism.assert_no_violations(7);
+}
+
+/// Gitea's Swagger 2.0 document: an API key from `securityDefinitions`, a
+/// `formData` file upload (multipart), query and path parameters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prism_accepts_gitea_calls_from_swagger_2() {
+    use gitea::*;
+    let prism = Prism::start_file(&swagger2("gitea.json"));
+    let key = KeySource::new("gitea_token_CANARY".to_owned().into());
+    let auth = security_schemes::TOKEN
+        .authenticator(key)
+        .expect("Token is an apiKey scheme");
+    let c = Client::new(
+        prism.integration_with(Some(Arc::new(auth))),
+        prism.base_url(),
+    );
+    ok(
+        "userGetCurrent",
+        c.user_get_current(Default::default()).await,
+    );
+    ok(
+        "repoGet",
+        c.repo_get("octo", "hello", Default::default()).await,
+    );
+    ok(
+        "repoSearch",
+        c.repo_search(RepoSearchOptions::default().q("wharf").limit(5))
+            .await,
+    );
+    ok(
+        "issueListIssues",
+        c.issue_list_issues(
+            "octo",
+            "hello",
+            IssueListIssuesOptions::default().state("open"),
+        )
+        .await,
+    );
+    let upload = RepoCreateReleaseAttachmentBody::new(
+        wharf::Binary::new(b"release notes".to_vec()).with_file_name("notes.txt"),
+    );
+    ok(
+        "repoCreateReleaseAttachment",
+        c.repo_create_release_attachment(
+            "octo",
+            "hello",
+            3,
+            &upload,
+            RepoCreateReleaseAttachmentOptions::default().name("notes.txt"),
+        )
+        .await,
+    );
+    prism.assert_no_violations(5);
 }

@@ -32,3 +32,47 @@ fn a_caller_of_new_and_with_survives_a_new_optional_field() {
     let colored = caller!(bodies_grown).with_color("red");
     assert_eq!(serde_json::to_value(&colored).unwrap()["color"], "red");
 }
+
+/// Whether a type implements `Serialize`, asked of the compiler: an
+/// inherent method whose bound holds wins over the trait's fallback.
+struct Probe<T>(std::marker::PhantomData<T>);
+
+trait Fallback {
+    fn serializes(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Fallback for Probe<T> {}
+
+impl<T: serde::Serialize> Probe<T> {
+    fn serializes(&self) -> bool {
+        true
+    }
+}
+
+macro_rules! serializes {
+    ($ty:ty) => {
+        Probe::<$ty>(std::marker::PhantomData).serializes()
+    };
+}
+
+#[test]
+fn what_a_call_sends_serializes_and_what_it_only_receives_does_not() {
+    use wharf_generated_tests::{params, responses, tolerant};
+    // The probe itself tells the two apart.
+    assert!(serializes!(String));
+    assert!(!serializes!(std::time::Instant));
+    // Request bodies, what they hold, and parameters' types.
+    assert!(serializes!(responses::NewPet));
+    assert!(serializes!(bodies::Widget));
+    assert!(serializes!(params::Filter));
+    assert!(serializes!(params::Point));
+    // Only received: responses and errors.
+    assert!(!serializes!(responses::Pet));
+    assert!(!serializes!(responses::Problem));
+    assert!(!serializes!(responses::ListChargesResponse200));
+    // `Generator::serialize_received(true)` (build.rs, tolerant.yaml).
+    assert!(serializes!(tolerant::Repo));
+    assert!(serializes!(tolerant::Pet));
+}

