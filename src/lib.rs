@@ -20,7 +20,7 @@
 //!
 //! In `build.rs` ([`codegen::Generator`]), with the `wharf` command line, or
 //! in place with [`generate!`] (paths are relative to the crate root).
-//! Each operation also gets a metadata constant, used by the runtime and
+//! Each operation also gets a metadata static, used by the runtime and
 //! for least-privilege scopes:
 //!
 //! ```
@@ -235,6 +235,7 @@ pub use wharf_macros::{generate, policy};
 #[doc(hidden)]
 pub mod __private {
     pub use wharf_runtime::__impl_decode as impl_decode;
+    pub use wharf_runtime::__object as object;
     pub use wharf_runtime::__private::*;
     pub use wharf_runtime::__string_enum as string_enum;
 }

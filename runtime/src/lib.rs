@@ -54,7 +54,8 @@ pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 pub mod __private {
     pub use crate::decode::{
         decode_enum, decode_object, decode_union, deserialize, discriminator, Cx, Decode,
-        DecodeObject, DecodeUnion, Decoding, Required, StringEnum, UnionTrial,
+        DecodeObject, DecodeUnion, Decoding, ExtraFields, NoExtra, Optional, OptionalJson,
+        Required, RequiredNullable, StringEnum, UnionTrial,
     };
     pub use crate::operation::checks;
     pub use crate::redact::{Redacted, RedactedMap};
@@ -62,11 +63,11 @@ pub mod __private {
     pub use serde::de::{Deserializer, MapAccess};
     pub use serde::{Deserialize, Serialize, Serializer};
     pub use serde_json;
-    pub use std::borrow::Cow;
 }
 
 /// Wires the serde and decoding traits of a generated type to its tolerant
-/// decoder. Generated code writes `impl_decode!(object Repo);` and so on.
+/// decoder. Generated code writes `impl_decode!(newtype Id);` and so on
+/// (`object!` and `string_enum!` write it for structs and enums).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __impl_decode {
@@ -139,6 +140,56 @@ macro_rules! __impl_decode {
                 }
             }
         }
+    };
+}
+
+/// An object type of a generated client: the struct, its tolerant decoder,
+/// `Decode` and `Deserialize`, from the struct with each field's slot and
+/// wire name after its type (`pub id: i64 = Required("id"),`), and the field
+/// holding `additionalProperties`, if any, after `..`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __object {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$fmeta:meta])* $fvis:vis $field:ident: $ty:ty = $slot:ident($wire:literal),)*
+            $(.. $(#[$xmeta:meta])* $xvis:vis $extra:ident: $xty:ty,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            $($(#[$fmeta])* $fvis $field: $ty,)*
+            $($(#[$xmeta])* $xvis $extra: $xty,)?
+        }
+
+        impl $crate::__private::DecodeObject for $name {
+            fn decode_fields<'de, A: $crate::__private::MapAccess<'de>>(
+                map: &mut A,
+                cx: &mut $crate::__private::Cx,
+            ) -> $crate::__private::Decoding<Self, A::Error> {
+                $(let mut $field = $crate::__private::$slot::default();)*
+                let _rest = $crate::__private::NoExtra;
+                $(let mut _rest = $crate::__private::ExtraFields::<$xty>::default();)?
+                while let ::core::option::Option::Some(key) = cx.next_key(map)? {
+                    match key.as_str() {
+                        $($wire => $field.read(map, cx, $wire)?,)*
+                        _ => _rest.read(map, cx, key)?,
+                    }
+                }
+                $(
+                    let ::core::option::Option::Some($field) = $field.take(cx, $wire) else {
+                        return ::core::result::Result::Ok(::core::option::Option::None);
+                    };
+                )*
+                ::core::result::Result::Ok(::core::option::Option::Some(Self {
+                    $($field,)*
+                    $($extra: _rest.into_map(),)?
+                }))
+            }
+        }
+
+        $crate::__impl_decode!(object $name);
     };
 }
 

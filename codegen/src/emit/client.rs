@@ -1,7 +1,8 @@
 //! The client: a `Client` struct, and per tag a module with each
-//! operation's options type, response enums and async method (plus a
-//! `…_stream` method for paginated operations). Methods only describe the
-//! request; `wharf::client` serializes it and the runtime sends it.
+//! operation's options type and response enums, then one `impl Client`
+//! with their async methods (plus a `…_stream` method for paginated
+//! operations). Methods only describe the request; `wharf::client`
+//! serializes it and the runtime sends it.
 
 use super::docs::sanitize;
 use super::types::{short_origin, TypeEmitter};
@@ -63,12 +64,27 @@ impl<'a> ClientEmitter<'a> {
                     |t| format!("Operations tagged `{}`.", t.replace('`', "'")),
                 );
             w.doc(&sanitize(&tag));
-            w.line(super::ALLOW_UNUSED_MODULE);
+            // Status arms may overlap (`404`, then `400..=499`) or be
+            // unreachable (`200..=299` after each 2xx); the first wins.
+            w.line("#[allow(dead_code, unused_imports, unreachable_patterns, clippy::match_overlapping_arm)]");
             w.open(&format!("pub mod {module} {{"));
             w.line("use super::*;");
-            for op in operations.iter().filter(|o| o.module == module) {
-                self.operation(w, op);
+            let ops: Vec<&Operation> = operations.iter().filter(|o| o.module == module).collect();
+            for op in &ops {
+                w.blank();
+                self.options(w, op);
+                self.response_enum(w, op, true);
+                self.response_enum(w, op, false);
             }
+            w.blank();
+            w.open("impl Client {");
+            for (i, op) in ops.iter().enumerate() {
+                if i > 0 {
+                    w.blank();
+                }
+                self.methods(w, op);
+            }
+            w.close("}");
             w.close("}");
             w.blank();
             w.line(super::ALLOW_UNUSED_MODULE);
@@ -76,13 +92,9 @@ impl<'a> ClientEmitter<'a> {
         }
     }
 
-    fn operation(&self, w: &mut Writer, op: &Operation) {
-        w.blank();
-        self.options(w, op);
-        self.response_enum(w, op, true);
-        self.response_enum(w, op, false);
-        w.blank();
-        w.open("impl Client {");
+    /// The operation's methods: the call, and a stream of its pages or of
+    /// its body where it has them.
+    fn methods(&self, w: &mut Writer, op: &Operation) {
         self.method(w, op);
         if op.pagination.is_some() {
             w.blank();
@@ -92,7 +104,6 @@ impl<'a> ClientEmitter<'a> {
             w.blank();
             self.streaming_method(w, op);
         }
-        w.close("}");
     }
 
     fn payload_ty(&self, p: &Payload, success: bool) -> String {
@@ -209,25 +220,14 @@ impl<'a> ClientEmitter<'a> {
         }
         w.blank();
         w.open(&format!("impl {name} {{"));
-        for p in &optional {
-            let ty = self.types.ty(&p.ty);
-            w.open(&format!(
-                "pub fn {}(mut self, value: impl Into<{ty}>) -> Self {{",
-                ident(&p.rust)
+        let setters = optional
+            .iter()
+            .map(|p| (ident(&p.rust), self.types.ty(&p.ty)))
+            .chain(body.map(|b| (ident(&b.rust), self.body_field_ty(b))));
+        for (field, ty) in setters {
+            w.line(&format!(
+                "pub fn {field}(mut self, value: impl Into<{ty}>) -> Self {{ self.{field} = Some(value.into()); self }}"
             ));
-            w.line(&format!("self.{} = Some(value.into());", ident(&p.rust)));
-            w.line("self");
-            w.close("}");
-        }
-        if let Some(b) = body {
-            let ty = self.body_field_ty(b);
-            w.open(&format!(
-                "pub fn {}(mut self, value: impl Into<{ty}>) -> Self {{",
-                ident(&b.rust)
-            ));
-            w.line(&format!("self.{} = Some(value.into());", ident(&b.rust)));
-            w.line("self");
-            w.close("}");
         }
         w.close("}");
     }
@@ -339,15 +339,21 @@ impl<'a> ClientEmitter<'a> {
             op.path.replace('`', "'"),
             short_origin(&op.origin)
         ));
-        let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
-        if !required.is_empty() {
+        // Arguments the spec describes (the names say the rest).
+        let described: Vec<(&Param, &String)> = op
+            .params
+            .iter()
+            .filter(|p| p.required)
+            .filter_map(|p| Some((p, p.doc.as_ref().filter(|d| !d.trim().is_empty())?)))
+            .collect();
+        if !described.is_empty() {
             doc.push_str("\n\nArguments:");
-            for p in required {
-                doc.push_str(&format!("\n- `{}`", p.rust));
-                if let Some(d) = &p.doc {
-                    doc.push_str(": ");
-                    doc.push_str(&d.replace(['\n', '\r'], " "));
-                }
+            for (p, d) in described {
+                doc.push_str(&format!(
+                    "\n- `{}`: {}",
+                    p.rust,
+                    d.replace(['\n', '\r'], " ")
+                ));
             }
         }
         w.doc(&sanitize(&doc));
@@ -367,14 +373,8 @@ impl<'a> ClientEmitter<'a> {
 
     /// `pub async fn name(&self, arguments…) -> returns {`
     fn signature(&self, w: &mut Writer, name: &str, op: &Operation, returns: &str) {
-        w.line(&format!("pub async fn {name}("));
-        w.indent_more();
-        w.line("&self,");
-        for a in self.arguments(op, "") {
-            w.line(&format!("{a},"));
-        }
-        w.indent_back();
-        w.open(&format!(") -> {returns} {{"));
+        let head = format!("pub async fn {name}");
+        signature_lines(w, &head, "&self", &self.arguments(op, ""), returns);
     }
 
     /// The request `r`: path, parameters, body.
@@ -383,9 +383,10 @@ impl<'a> ClientEmitter<'a> {
             "let mut r = self.core.request(&super::operations::{});",
             op.const_name
         ));
-        self.path(w, op);
-        for p in &op.params {
-            self.param(w, p);
+        let mut calls = self.path(op);
+        calls.extend(op.params.iter().filter_map(|p| self.param(p)));
+        if !calls.is_empty() {
+            w.chain("r", &calls, 100);
         }
         if let Some(b) = &op.body {
             self.body(w, b);
@@ -418,7 +419,6 @@ impl<'a> ClientEmitter<'a> {
         w.line("::wharf::client::Streamed::Raw(raw) => raw,");
         w.close("};");
         if op.responses.cases.iter().any(|c| !c.success) {
-            w.line("#[allow(unreachable_patterns, clippy::match_overlapping_arm)]");
             w.open("match raw.code() {");
             self.error_arms(w, op);
             w.close("}");
@@ -428,58 +428,60 @@ impl<'a> ClientEmitter<'a> {
         w.close("}");
     }
 
-    /// The path template: literal text and path parameters.
-    fn path(&self, w: &mut Writer, op: &Operation) {
-        for segment in template(&op.path) {
-            match segment {
-                Segment::Literal(text) => w.line(&format!("r.path({});", lit(text))),
+    /// The path template as calls on the request: literal text and path
+    /// parameters.
+    fn path(&self, op: &Operation) -> Vec<String> {
+        template(&op.path)
+            .into_iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => format!(".path({})", lit(text)),
                 Segment::Param(name) => match op
                     .params
                     .iter()
                     .find(|p| p.location == ParamIn::Path && p.wire == name)
                 {
-                    Some(p) if p.style == ParamStyle::Simple && !p.explode => w.line(&format!(
-                        "r.path_param({}, {});",
-                        lit(&p.wire),
-                        self.arg_ref(p)
-                    )),
-                    Some(p) => w.line(&format!(
-                        "r.path_param_with({}, {}, {STYLE}::{}, {});",
+                    Some(p) if p.style == ParamStyle::Simple && !p.explode => {
+                        format!(".path_param({}, {})", lit(&p.wire), self.arg_ref(p))
+                    }
+                    Some(p) => format!(
+                        ".path_param_with({}, {}, {STYLE}::{}, {})",
                         lit(&p.wire),
                         self.arg_ref(p),
                         style(p.style),
                         p.explode
-                    )),
+                    ),
                     // Undeclared: kept literally (lowering warned).
-                    None => w.line(&format!("r.path({});", lit(&format!("{{{name}}}")))),
+                    None => format!(".path({})", lit(&format!("{{{name}}}"))),
                 },
-            }
-        }
+            })
+            .collect()
     }
 
-    fn param(&self, w: &mut Writer, p: &Param) {
+    /// A query, header or cookie parameter as a call on the request (path
+    /// parameters are in [`Self::path`]).
+    fn param(&self, p: &Param) -> Option<String> {
         let value = if p.required {
             self.arg_ref(p)
         } else {
             format!("&options.{}", ident(&p.rust))
         };
         let wire = lit(&p.wire);
-        match p.location {
-            ParamIn::Path => {}
+        Some(match p.location {
+            ParamIn::Path => return None,
             ParamIn::Query if p.style == ParamStyle::Form && p.explode && !p.allow_reserved => {
-                w.line(&format!("r.query({wire}, {value});"))
+                format!(".query({wire}, {value})")
             }
-            ParamIn::Query => w.line(&format!(
-                "r.query_with({wire}, {value}, {STYLE}::{}, {}, {});",
+            ParamIn::Query => format!(
+                ".query_with({wire}, {value}, {STYLE}::{}, {}, {})",
                 style(p.style),
                 p.explode,
                 p.allow_reserved
-            )),
-            ParamIn::Header if !p.explode => w.line(&format!("r.header({wire}, {value});")),
-            ParamIn::Header => w.line(&format!("r.header_with({wire}, {value}, true);")),
-            ParamIn::Cookie if p.explode => w.line(&format!("r.cookie({wire}, {value});")),
-            ParamIn::Cookie => w.line(&format!("r.cookie_with({wire}, {value}, false);")),
-        }
+            ),
+            ParamIn::Header if !p.explode => format!(".header({wire}, {value})"),
+            ParamIn::Header => format!(".header_with({wire}, {value}, true)"),
+            ParamIn::Cookie if p.explode => format!(".cookie({wire}, {value})"),
+            ParamIn::Cookie => format!(".cookie_with({wire}, {value}, false)"),
+        })
     }
 
     fn body(&self, w: &mut Writer, b: &Body) {
@@ -567,9 +569,15 @@ impl<'a> ClientEmitter<'a> {
     /// decodes as it. Several: an arm per documented status. Errors: an arm
     /// per documented status, `default` as the catch-all.
     fn dispatch(&self, w: &mut Writer, op: &Operation) {
-        w.line("#[allow(unreachable_patterns, clippy::match_overlapping_arm)]");
-        w.open("match raw.code() {");
         let cases = &op.responses.cases;
+        if let (Outcome::Single(p), false) = (&op.responses.ok, cases.iter().any(|c| !c.success)) {
+            w.line(&format!(
+                "match raw.code() {{ 200..=299 => raw.{}(), _ => raw.unexpected() }}",
+                decoder(p)
+            ));
+            return;
+        }
+        w.open("match raw.code() {");
         match &op.responses.ok {
             Outcome::Single(p) => w.line(&format!("200..=299 => raw.{}(),", decoder(p))),
             Outcome::Enum(name) => {
@@ -617,31 +625,21 @@ impl<'a> ClientEmitter<'a> {
             PageKind::Token { .. } => "passing each page's token to the next request",
             PageKind::Offset { .. } => "advancing the offset by the items received",
         };
-        w.doc(&[
-            format!(
-                " Every item of [`Client::{}`], page after page, {how}.",
-                op.fn_name
-            ),
-            String::new(),
-            " The stream ends after the last page, an empty page, or an error.".into(),
-        ]);
+        w.doc(&[format!(
+            " Every item of [`Client::{}`], page after page, {how}, up to the last page, an empty page or an error.",
+            op.fn_name
+        )]);
         if op.deprecated {
             w.line("#[allow(deprecated)]");
         }
         let args = self.arguments(op, "'a ");
-        w.line(&format!("pub fn {}<'a>(", page.stream_fn));
-        w.indent_more();
-        w.line("&'a self,");
-        for a in &args {
-            w.line(&format!("{a},"));
-        }
-        w.indent_back();
-        w.line(&format!(
-            ") -> impl ::wharf::client::Stream<Item = Result<{}, {API_ERROR}<{}>>> + 'a {{",
+        let returns = format!(
+            "impl ::wharf::client::Stream<Item = Result<{}, {API_ERROR}<{}>>> + 'a",
             self.types.ty(&page.item_ty),
             self.err_ty(op)
-        ));
-        w.indent_more();
+        );
+        let head = format!("pub fn {}<'a>", page.stream_fn);
+        signature_lines(w, &head, "&'a self", &args, &returns);
         let call_args: Vec<String> = args
             .iter()
             .map(|a| a.split(':').next().unwrap_or("").trim().to_owned())
@@ -655,14 +653,14 @@ impl<'a> ClientEmitter<'a> {
             op.fn_name,
             call_args.join(", ")
         ));
-        w.open("|o, page| {");
         let items = Reach::follow("page.value", &page.items);
+        if page.kind == PageKind::Link {
+            w.line("|o, page| ::wharf::client::next_link(o, page, |next| &mut next.call),");
+        } else {
+            w.open("|o, page| {");
+        }
         match &page.kind {
-            PageKind::Link => {
-                w.line("let url = page.link(\"next\")?;");
-                w.line("let mut next = o.clone();");
-                w.line("next.call.url = Some(url);");
-            }
+            PageKind::Link => {}
             PageKind::Cursor {
                 param,
                 has_more,
@@ -703,8 +701,10 @@ impl<'a> ClientEmitter<'a> {
                 ));
             }
         }
-        w.line("Some(next)");
-        w.close("},");
+        if page.kind != PageKind::Link {
+            w.line("Some(next)");
+            w.close("},");
+        }
         w.line(&format!("|page| {},", items_value(&page.items)));
         w.close(")");
         w.close("}");
@@ -780,6 +780,31 @@ fn param_doc(w: &mut Writer, p: &Param) {
         doc.push_str(" (deprecated)");
     }
     w.doc(&sanitize(&doc));
+}
+
+/// A signature and the block it opens: on one line where it fits in 100
+/// columns, else the arguments on one line and the return type on the
+/// next, else an argument per line.
+fn signature_lines(w: &mut Writer, head: &str, receiver: &str, args: &[String], returns: &str) {
+    let room = 100usize.saturating_sub(w.indent_width());
+    let inputs = format!("{head}({receiver}, {})", args.join(", "));
+    let whole = format!("{inputs} -> {returns} {{");
+    if whole.len() <= room {
+        w.open(&whole);
+    } else if inputs.len() <= room {
+        w.line(&inputs);
+        w.indent_more();
+        w.line(&format!("-> {returns} {{"));
+    } else {
+        w.line(&format!("{head}("));
+        w.indent_more();
+        w.line(&format!("{receiver},"));
+        for a in args {
+            w.line(&format!("{a},"));
+        }
+        w.indent_back();
+        w.open(&format!(") -> {returns} {{"));
+    }
 }
 
 fn status_text(status: StatusPattern) -> String {

@@ -17,8 +17,9 @@ mod writer;
 
 use crate::ir::{ApiInfo, Operation, SchemeDef, TypeSet, Webhooks};
 
-/// On every top-level item: an app calls a few operations of a large API,
-/// and a file `include!`d into a private module would warn for the rest.
+/// On top-level items and the `types` module: an app calls a few
+/// operations of a large API, and a file `include!`d into a private module
+/// would warn for the rest.
 const ALLOW_UNUSED: &str = "#[allow(dead_code)]";
 /// On modules and the re-exports of tag modules, which may go unused too.
 const ALLOW_UNUSED_MODULE: &str = "#[allow(dead_code, unused_imports)]";

@@ -1,4 +1,4 @@
-//! The `operations` module: one constant of metadata per operation, and
+//! The `operations` module: one static of metadata per operation, and
 //! `ALL`, for the runtime (`Integration::call`) and least-privilege scopes
 //! (`wharf::scopes_for(operations::ALL)`).
 
@@ -15,6 +15,9 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
     w.line("/// key, security requirements with scopes, and attached policies.");
     w.line(super::ALLOW_UNUSED_MODULE);
     w.open("pub mod operations {");
+    w.line("use ::wharf::http::Method;");
+    w.line("use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};");
+    w.blank();
     let names = policy_consts(w, policies, operations);
     for op in operations {
         let mut doc = format!("`{} {}`", op.method.as_str(), op.path.replace('`', "'"));
@@ -23,63 +26,35 @@ pub(super) fn operations_module(w: &mut Writer, operations: &[Operation], polici
             doc.push_str(summary.trim());
         }
         doc.push_str(&format!(
-            "\n\nSpec: `{}`",
+            " · Spec: `{}`",
             super::types::short_origin(&op.origin)
         ));
         w.doc(&sanitize(&doc));
-        w.open(&format!(
-            "pub const {}: ::wharf::OperationMeta = ::wharf::OperationMeta {{",
-            op.const_name
-        ));
-        w.line(&format!(
-            "name: ::wharf::__private::Cow::Borrowed({}),",
-            lit(&op.name)
-        ));
-        w.line(&format!(
-            "method: ::wharf::http::Method::{},",
-            op.method.as_str()
-        ));
-        w.line(&format!(
-            "path: ::wharf::__private::Cow::Borrowed({}),",
+        let head = format!(
+            "pub static {}: OperationMeta = OperationMeta::spec({}, Method::{}, {})",
+            op.const_name,
+            lit(&op.name),
+            op.method.as_str(),
             lit(&op.path)
-        ));
-        w.line(&format!(
-            "accepts_idempotency_key: {},",
-            op.accepts_idempotency_key
-        ));
-        w.line(&format!("accept: {},", lit(&op.responses.accept)));
-        if op.security.is_empty() {
-            w.line("security: &[],");
-        } else {
-            w.open("security: &[");
-            for requirement in &op.security {
-                let schemes: Vec<String> = requirement
-                    .iter()
-                    .map(|used| {
-                        let scopes: Vec<String> = used.scopes.iter().map(|s| lit(s)).collect();
-                        format!(
-                            "::wharf::SchemeScopes {{ scheme: {}, scopes: &[{}], oauth: {} }}",
-                            lit(&used.scheme),
-                            scopes.join(", "),
-                            used.oauth
-                        )
-                    })
-                    .collect();
-                w.line(&format!(
-                    "::wharf::SecurityRequirement {{ schemes: &[{}] }},",
-                    schemes.join(", ")
-                ));
-            }
-            w.close("],");
+        );
+        let mut calls = Vec::new();
+        if !op.tags.is_empty() {
+            let tags: Vec<String> = op.tags.iter().map(|t| lit(t)).collect();
+            calls.push(format!(".tags(&[{}])", tags.join(", ")));
         }
-        let tags: Vec<String> = op.tags.iter().map(|t| lit(t)).collect();
-        w.line(&format!("tags: &[{}],", tags.join(", ")));
-        w.line(&format!(
-            "idempotent_by_method: {},",
-            op.idempotent_by_method()
-        ));
-        policy_field(w, op, policies, &names);
-        w.close("};");
+        if !op.responses.accept.is_empty() {
+            calls.push(format!(".accept({})", lit(&op.responses.accept)));
+        }
+        if !op.security.is_empty() {
+            calls.push(format!(".security(&[{}])", security_list(op).join(", ")));
+        }
+        if op.accepts_idempotency_key {
+            calls.push(".with_idempotency_key()".to_owned());
+        }
+        if let Some(levels) = policy_levels(op, policies, &names) {
+            calls.push(format!(".policies(&{levels})"));
+        }
+        w.chain(&head, &calls, 100);
         w.blank();
     }
     w.line("/// Every operation of the spec, in document order.");
@@ -133,15 +108,15 @@ fn policy_consts(
     names
 }
 
-fn policy_field(
-    w: &mut Writer,
+/// The operation's policy levels as an `OperationPolicies` literal, or
+/// `None` when no policies are configured.
+fn policy_levels(
     op: &Operation,
     policies: &Policies,
     names: &BTreeMap<PolicyTarget, String>,
-) {
+) -> Option<String> {
     if policies.is_empty() {
-        w.line("policies: &::wharf::policy::OperationPolicies::NONE,");
-        return;
+        return None;
     }
     let [own, tag, client] =
         policies
@@ -150,9 +125,29 @@ fn policy_field(
                 (Some(_), Some(name)) => name.clone(),
                 _ => "::wharf::policy::Policy::NONE".to_owned(),
             });
-    w.open("policies: &::wharf::policy::OperationPolicies {");
-    w.line(&format!("operation: {own},"));
-    w.line(&format!("tag: {tag},"));
-    w.line(&format!("client: {client},"));
-    w.close("},");
+    Some(format!(
+        "::wharf::policy::OperationPolicies {{ operation: {own}, tag: {tag}, client: {client} }}"
+    ))
+}
+
+/// Each security alternative as a `SecurityRequirement` literal.
+fn security_list(op: &Operation) -> Vec<String> {
+    op.security
+        .iter()
+        .map(|requirement| {
+            let schemes: Vec<String> = requirement
+                .iter()
+                .map(|used| {
+                    let scopes: Vec<String> = used.scopes.iter().map(|s| lit(s)).collect();
+                    format!(
+                        "SchemeScopes::{}({}, &[{}])",
+                        if used.oauth { "oauth" } else { "other" },
+                        lit(&used.scheme),
+                        scopes.join(", ")
+                    )
+                })
+                .collect();
+            format!("SecurityRequirement::of(&[{}])", schemes.join(", "))
+        })
+        .collect()
 }

@@ -1,8 +1,10 @@
 //! Rust items for the types of the IR: a struct, enum, union, newtype or alias
-//! per type, each followed by its tolerant decoder.
+//! per type. Structs and enums go through the runtime's `object!` and
+//! `string_enum!`, which write their tolerant decoders; unions and newtypes
+//! are followed by theirs.
 
 use super::docs::sanitize;
-use super::{lit, Writer, ALLOW_UNUSED};
+use super::{lit, Writer};
 use crate::ir::{EnumDef, Field, Operation, StructDef, Ty, TypeDef, TypeKind, TypeSet, UnionDef};
 use crate::naming::{is_secret_field, keyword_kind, Keyword};
 use std::collections::HashSet;
@@ -39,9 +41,6 @@ fn collect_sent(set: &TypeSet, ty: &Ty, sent: &mut HashSet<usize>) {
         _ => {}
     }
 }
-
-/// Locals the generated `decode_fields` uses for itself.
-const DECODER_LOCALS: &[&str] = &["map", "cx", "key"];
 
 const SERDE_CRATE: &str = "#[serde(crate = \"::wharf::__private::serde\")]";
 
@@ -108,9 +107,28 @@ impl<'a> TypeEmitter<'a> {
         }
     }
 
+    /// The `types` module, re-exported: every type, with the lints an
+    /// app that uses a few of them would trip allowed once for all.
     pub(super) fn all(&self, w: &mut Writer) {
+        if self.set.types.is_empty() {
+            return;
+        }
+        w.blank();
+        w.line("/// The spec's schemas, and the types its operations and webhooks declare inline.");
+        w.line(super::ALLOW_UNUSED);
+        w.open("pub mod types {");
+        self.items(w);
+        w.close("}");
+        w.blank();
+        w.line(super::ALLOW_UNUSED_MODULE);
+        w.line("pub use self::types::*;");
+    }
+
+    fn items(&self, w: &mut Writer) {
         for (index, def) in self.set.types.iter().enumerate() {
-            w.blank();
+            if index > 0 {
+                w.blank();
+            }
             self.item(w, def, index);
             if let (TypeKind::Struct(s), true) = (&def.kind, self.sent.contains(&index)) {
                 w.blank();
@@ -135,7 +153,6 @@ impl<'a> TypeEmitter<'a> {
                 format!("{}: {arg}", field_ident(&f.name))
             })
             .collect();
-        w.line(ALLOW_UNUSED);
         w.open(&format!("impl {name} {{"));
         w.line("/// The required fields; set optional ones with the `with_` methods.");
         if required.is_empty() {
@@ -188,20 +205,22 @@ impl<'a> TypeEmitter<'a> {
         }
         doc.push_str(&format!("Schema: `{}`", short_origin(&def.origin)));
         let name = def.name.as_str();
+        // Enums and structs are written inside a runtime macro, where the
+        // doc and `allow` apply to the item.
         if let TypeKind::Enum(e) = &def.kind {
-            // Inside the macro, where the doc and `allow` apply to the enum.
             w.open("::wharf::__private::string_enum! {");
             w.doc(&sanitize(&doc));
-            w.line(super::ALLOW_UNUSED);
             string_enum(w, name, e);
             w.close("}");
             return;
         }
+        if let TypeKind::Struct(s) = &def.kind {
+            self.structure(w, name, &doc, s, sent, serialized);
+            return;
+        }
         w.doc(&sanitize(&doc));
-        w.line(super::ALLOW_UNUSED);
         match &def.kind {
-            TypeKind::Struct(s) => self.structure(w, name, s, sent, serialized),
-            TypeKind::Enum(_) => {}
+            TypeKind::Struct(_) | TypeKind::Enum(_) => {}
             TypeKind::Union(u) => self.union(w, name, u, serialized),
             TypeKind::Alias(ty) => w.line(&format!("pub type {name} = {};", self.ty(ty))),
             TypeKind::Newtype(ty) => {
@@ -257,168 +276,87 @@ impl<'a> TypeEmitter<'a> {
         }
     }
 
-    fn structure(&self, w: &mut Writer, name: &str, s: &StructDef, sent: bool, serialized: bool) {
+    /// A struct inside the runtime's `object!`, which writes its decoder:
+    /// each field says its slot and wire name after its type.
+    fn structure(
+        &self,
+        w: &mut Writer,
+        name: &str,
+        doc: &str,
+        s: &StructDef,
+        sent: bool,
+        serialized: bool,
+    ) {
         // Secrets (and unknown extra fields, which may be secrets) get a
         // redacting `Debug` instead of the derived one.
         let redacting = s.extra.is_some() || s.fields.iter().any(|f| is_secret_field(&f.wire));
         // Every field of a request type without required ones has a default.
         let default = sent && s.fields.iter().all(|f| !f.required);
+        w.open("::wharf::__private::object! {");
+        w.doc(&sanitize(doc));
         w.line(&derives(!redacting, default, serialized));
         if serialized {
             w.line(SERDE_CRATE);
         }
-        if s.fields.is_empty() && s.extra.is_none() {
-            w.line(&format!("pub struct {name} {{}}"));
-        } else {
-            w.open(&format!("pub struct {name} {{"));
-            for f in &s.fields {
-                let mut text = f.doc.clone().unwrap_or_default();
-                if f.deprecated {
-                    if !text.is_empty() {
-                        text.push_str("\n\n");
-                    }
-                    text.push_str("**Deprecated** in the spec.");
-                }
-                w.doc(&sanitize(&text));
-                // Only `Serialize` reads these attributes.
-                let mut serde = Vec::new();
-                if serialized && f.wire != f.name {
-                    serde.push(format!("rename = {}", lit(&f.wire)));
-                }
-                match field_shape(f) {
-                    _ if !serialized => {}
-                    FieldShape::Optional | FieldShape::OptionalAny => {
-                        serde.push("skip_serializing_if = \"Option::is_none\"".into());
-                    }
-                    FieldShape::OptionalNullable => {
-                        serde.push("skip_serializing_if = \"::wharf::Nullable::is_absent\"".into());
-                    }
-                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {}
-                }
-                if !serde.is_empty() {
-                    w.line(&format!("#[serde({})]", serde.join(", ")));
-                }
-                w.line(&format!(
-                    "pub {}: {},",
-                    field_ident(&f.name),
-                    self.field_ty(f)
-                ));
-            }
-            if let Some(extra) = &s.extra {
-                w.line("/// Properties beyond the declared ones (`additionalProperties`).");
-                if serialized {
-                    w.line("#[serde(flatten)]");
-                }
-                w.line(&format!(
-                    "pub {}: ::std::collections::BTreeMap<String, {}>,",
-                    field_ident(&s.extra_name),
-                    self.ty(extra)
-                ));
-            }
-            w.close("}");
-        }
-        w.blank();
-        if redacting {
-            redacting_debug(w, name, s);
-            w.blank();
-        }
-        self.struct_decoder(w, name, s);
-        w.blank();
-        w.line(&format!("::wharf::__private::impl_decode!(object {name});"));
-    }
-
-    /// `DecodeObject`: one pass over the object's keys, then the required
-    /// fields are checked.
-    fn struct_decoder(&self, w: &mut Writer, name: &str, s: &StructDef) {
-        w.open(&format!(
-            "impl ::wharf::__private::DecodeObject for {name} {{"
-        ));
-        w.open("fn decode_fields<'de, A: ::wharf::__private::MapAccess<'de>>(");
-        w.line("map: &mut A,");
-        w.line("cx: &mut ::wharf::__private::Cx,");
-        w.close(") -> ::wharf::__private::Decoding<Self, A::Error> {");
-        w.indent_more();
+        w.open(&format!("pub struct {name} {{"));
         for f in &s.fields {
-            let init = match field_shape(f) {
-                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {
-                    "::wharf::__private::Required::new()"
+            let mut text = f.doc.clone().unwrap_or_default();
+            if f.deprecated {
+                if !text.is_empty() {
+                    text.push_str("\n\n");
                 }
-                FieldShape::Optional | FieldShape::OptionalAny => "None",
-                FieldShape::OptionalNullable => "::wharf::Nullable::Absent",
+                text.push_str("**Deprecated** in the spec.");
+            }
+            w.doc(&sanitize(&text));
+            // Only `Serialize` reads these attributes.
+            let mut serde = Vec::new();
+            if serialized && f.wire != f.name {
+                serde.push(format!("rename = {}", lit(&f.wire)));
+            }
+            match field_shape(f) {
+                _ if !serialized => {}
+                FieldShape::Optional | FieldShape::OptionalAny => {
+                    serde.push("skip_serializing_if = \"Option::is_none\"".into());
+                }
+                FieldShape::OptionalNullable => {
+                    serde.push("skip_serializing_if = \"::wharf::Nullable::is_absent\"".into());
+                }
+                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {}
+            }
+            if !serde.is_empty() {
+                w.line(&format!("#[serde({})]", serde.join(", ")));
+            }
+            let slot = match field_shape(f) {
+                FieldShape::Plain | FieldShape::Any => "Required",
+                FieldShape::NullableRequired => "RequiredNullable",
+                FieldShape::Optional | FieldShape::OptionalNullable => "Optional",
+                FieldShape::OptionalAny => "OptionalJson",
             };
-            w.line(&format!("let mut {} = {init};", local_ident(&f.name)));
-        }
-        let extra_local = local_ident(&s.extra_name);
-        if s.extra.is_some() {
             w.line(&format!(
-                "let mut {extra_local} = ::std::collections::BTreeMap::new();"
+                "pub {}: {} = {slot}({}),",
+                field_ident(&f.name),
+                self.field_ty(f),
+                lit(&f.wire)
             ));
         }
-        let fallback = if s.extra.is_some() {
-            format!("cx.extra_field(map, key, &mut {extra_local})?")
-        } else {
-            "cx.unknown_field(map, &key)?".to_owned()
-        };
-        w.open("while let Some(key) = cx.next_key(map)? {");
-        if s.fields.is_empty() {
-            w.line(&format!("{fallback};"));
-        } else {
-            w.open("match key.as_str() {");
-            for f in &s.fields {
-                let method = match field_shape(f) {
-                    FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired => {
-                        "required"
-                    }
-                    FieldShape::Optional | FieldShape::OptionalNullable => "optional",
-                    FieldShape::OptionalAny => "optional_json",
-                };
-                let wire = lit(&f.wire);
-                w.line(&format!(
-                    "{wire} => cx.{method}(map, {wire}, &mut {})?,",
-                    local_ident(&f.name)
-                ));
+        if let Some(extra) = &s.extra {
+            w.line("..");
+            w.line("/// Properties beyond the declared ones (`additionalProperties`).");
+            if serialized {
+                w.line("#[serde(flatten)]");
             }
-            w.line(&format!("_ => {fallback},"));
-            w.close("}");
-        }
-        w.close("}");
-        for f in &s.fields {
-            if matches!(
-                field_shape(f),
-                FieldShape::Plain | FieldShape::Any | FieldShape::NullableRequired
-            ) {
-                let local = local_ident(&f.name);
-                let take = if field_shape(f) == FieldShape::NullableRequired {
-                    "take_nullable"
-                } else {
-                    "take"
-                };
-                w.line(&format!(
-                    "let Some({local}) = {local}.{take}(cx, {}) else {{ return Ok(None) }};",
-                    lit(&f.wire)
-                ));
-            }
-        }
-        let mut inits: Vec<String> = s
-            .fields
-            .iter()
-            .map(|f| shorthand(&field_ident(&f.name), &local_ident(&f.name)))
-            .collect();
-        if s.extra.is_some() {
-            inits.push(shorthand(&field_ident(&s.extra_name), &extra_local));
-        }
-        let one_line = format!("Ok(Some(Self {{ {} }}))", inits.join(", "));
-        if inits.is_empty() {
-            w.line("Ok(Some(Self {}))");
-        } else if one_line.len() <= 80 {
-            w.line(&one_line);
-        } else {
-            w.open("Ok(Some(Self {");
-            w.wrapped(&inits, ",", 100);
-            w.close("}))");
+            w.line(&format!(
+                "pub {}: ::std::collections::BTreeMap<String, {}>,",
+                field_ident(&s.extra_name),
+                self.ty(extra)
+            ));
         }
         w.close("}");
         w.close("}");
+        if redacting {
+            w.blank();
+            redacting_debug(w, name, s);
+        }
     }
 
     fn union(&self, w: &mut Writer, name: &str, u: &UnionDef, serialized: bool) {
@@ -562,24 +500,6 @@ pub(super) fn field_ident(name: &str) -> String {
         // Scope::claim never hands these out; stay total anyway.
         Keyword::Unusable => format!("{name}_"),
         Keyword::No => name.to_owned(),
-    }
-}
-
-/// The decoder's local for a field: the field name, unless that would shadow
-/// one of the decoder's own locals.
-fn local_ident(name: &str) -> String {
-    if DECODER_LOCALS.contains(&name) {
-        format!("{name}_")
-    } else {
-        field_ident(name)
-    }
-}
-
-fn shorthand(field: &str, local: &str) -> String {
-    if field == local {
-        field.to_owned()
-    } else {
-        format!("{field}: {local}")
     }
 }
 

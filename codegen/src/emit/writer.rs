@@ -49,26 +49,35 @@ impl Writer {
         self.indent = self.indent.saturating_sub(1);
     }
 
-    /// Writes `items` (each ending in `separator`) several to a line,
-    /// wrapped before `width` columns: lists of short names (a struct's
-    /// shorthand fields) without a line each.
-    pub(crate) fn wrapped(&mut self, items: &[String], separator: &str, width: usize) {
-        let room = width.saturating_sub(self.indent * 4);
-        let mut current = String::new();
-        for item in items {
-            let piece = format!("{item}{separator}");
-            if !current.is_empty() && current.len() + 1 + piece.len() > room {
+    /// Writes the statement `head` followed by method calls (`.name(…)`),
+    /// as many to a line as fit in `width` columns, continuation lines
+    /// indented once more; ends it with `;`.
+    pub(crate) fn chain(&mut self, head: &str, calls: &[String], width: usize) {
+        let mut current = head.to_owned();
+        let mut room = width.saturating_sub(self.indent * 4);
+        let mut continued = false;
+        for call in calls {
+            if current.len() + call.len() > room && !current.is_empty() {
                 self.line(&current);
                 current.clear();
+                if !continued {
+                    continued = true;
+                    self.indent += 1;
+                    room = room.saturating_sub(4);
+                }
             }
-            if !current.is_empty() {
-                current.push(' ');
-            }
-            current.push_str(&piece);
+            current.push_str(call);
         }
-        if !current.is_empty() {
-            self.line(&current);
+        current.push(';');
+        self.line(&current);
+        if continued {
+            self.indent -= 1;
         }
+    }
+
+    /// The columns the current indentation takes.
+    pub(crate) fn indent_width(&self) -> usize {
+        self.indent * 4
     }
 
     pub(crate) fn blank(&mut self) {
@@ -96,13 +105,17 @@ mod tests {
     use super::Writer;
 
     #[test]
-    fn wrapped_lists_fill_lines_up_to_the_width() {
+    fn chains_fill_lines_up_to_the_width() {
         let mut w = Writer::with_capacity(64);
         w.indent_more();
-        let items: Vec<String> = ["alpha", "beta", "gamma", "delta"]
+        let calls: Vec<String> = [".alpha()", ".beta()", ".gamma()"]
             .map(String::from)
             .to_vec();
-        w.wrapped(&items, ",", 4 + 12);
-        assert_eq!(w.finish(), "    alpha, beta,\n    gamma,\n    delta,\n");
+        w.chain("r", &calls, 4 + 18);
+        w.chain("s", &calls[..1], 4 + 18);
+        assert_eq!(
+            w.finish(),
+            "    r.alpha().beta()\n        .gamma();\n    s.alpha();\n"
+        );
     }
 }

@@ -334,6 +334,7 @@ pub(crate) fn lower_operations(
     let mut modules = Scope::new();
     modules.reserve("operations");
     modules.reserve("security_schemes");
+    modules.reserve("types");
     let mut module_of_tag: HashMap<String, String> = HashMap::new();
     // Names are handed out in one canonical order (paths sorted, methods in
     // a fixed order), never the document's: reordering a spec renames

@@ -53,6 +53,9 @@ pub(super) fn share_identical(set: &mut TypeSet) {
     for (i, &k) in kept.iter().enumerate() {
         if k != i {
             set.types[i].kind = TypeKind::Alias(Ty::Named(TypeId(k)));
+            // A copy is inline: its description is, as a rule, the doc of
+            // the field that holds it; the alias says where it is from.
+            set.types[i].doc = None;
         }
     }
 }

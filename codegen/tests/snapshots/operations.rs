@@ -4,107 +4,35 @@
 /// key, security requirements with scopes, and attached policies.
 #[allow(dead_code, unused_imports)]
 pub mod operations {
-    /// `POST /charges`
-    ///
-    /// Spec: `operations.yaml#/paths/~1charges/post`
-    pub const CHARGES_CREATE: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("charges/create"),
-        method: ::wharf::http::Method::POST,
-        path: ::wharf::__private::Cow::Borrowed("/charges"),
-        accepts_idempotency_key: true,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["charges:write", "charges:read"], oauth: true }] },
-        ],
-        tags: &["payments"],
-        idempotent_by_method: false,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    use ::wharf::http::Method;
+    use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
-    /// `GET /repos/{owner}/{repo}`: Get a repository
-    ///
-    /// Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
-    pub const REPOS_GET: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("repos/get"),
-        method: ::wharf::http::Method::GET,
-        path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
-        ],
-        tags: &["repos"],
-        idempotent_by_method: true,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
+    pub const CHARGES_CREATE: OperationMeta = OperationMeta::spec("charges/create", Method::POST, "/charges")
+        .tags(&["payments"])
+        .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["charges:write", "charges:read"])])])
+        .with_idempotency_key();
 
-    /// `DELETE /repos/{owner}/{repo}`
-    ///
-    /// Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
-    pub const REPOS_DELETE: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("repos/delete"),
-        method: ::wharf::http::Method::DELETE,
-        path: ::wharf::__private::Cow::Borrowed("/repos/{owner}/{repo}"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:admin"], oauth: true }] },
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "token", scopes: &[], oauth: false }] },
-        ],
-        tags: &["repos"],
-        idempotent_by_method: true,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    /// `GET /repos/{owner}/{repo}`: Get a repository · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
+    pub const REPOS_GET: OperationMeta = OperationMeta::spec("repos/get", Method::GET, "/repos/{owner}/{repo}")
+        .tags(&["repos"])
+        .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:read"])])]);
 
-    /// `GET /search`
-    ///
-    /// Spec: `operations.yaml#/paths/~1search/get`
-    pub const SEARCH: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("search"),
-        method: ::wharf::http::Method::GET,
-        path: ::wharf::__private::Cow::Borrowed("/search"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[] },
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["search:private"], oauth: true }] },
-        ],
-        tags: &[],
-        idempotent_by_method: true,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
+    pub const REPOS_DELETE: OperationMeta = OperationMeta::spec("repos/delete", Method::DELETE, "/repos/{owner}/{repo}")
+        .tags(&["repos"])
+        .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:admin"])]), SecurityRequirement::of(&[SchemeScopes::other("token", &[])])]);
 
-    /// `POST /search`
-    ///
-    /// Spec: `operations.yaml#/paths/~1search/post`
-    pub const SEARCH_POST: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("search"),
-        method: ::wharf::http::Method::POST,
-        path: ::wharf::__private::Cow::Borrowed("/search"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[
-            ::wharf::SecurityRequirement { schemes: &[::wharf::SchemeScopes { scheme: "oauth", scopes: &["repo:read"], oauth: true }] },
-        ],
-        tags: &[],
-        idempotent_by_method: false,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
+    pub const SEARCH: OperationMeta = OperationMeta::spec("search", Method::GET, "/search")
+        .security(&[SecurityRequirement::of(&[]), SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["search:private"])])]);
 
-    /// `GET /status`: No operationId, no auth
-    ///
-    /// Spec: `operations.yaml#/paths/~1status/get`
-    pub const GET_STATUS: ::wharf::OperationMeta = ::wharf::OperationMeta {
-        name: ::wharf::__private::Cow::Borrowed("GET /status"),
-        method: ::wharf::http::Method::GET,
-        path: ::wharf::__private::Cow::Borrowed("/status"),
-        accepts_idempotency_key: false,
-        accept: "",
-        security: &[],
-        tags: &[],
-        idempotent_by_method: true,
-        policies: &::wharf::policy::OperationPolicies::NONE,
-    };
+    /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
+    pub const SEARCH_POST: OperationMeta = OperationMeta::spec("search", Method::POST, "/search")
+        .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:read"])])]);
+
+    /// `GET /status`: No operationId, no auth · Spec: `operations.yaml#/paths/~1status/get`
+    pub const GET_STATUS: OperationMeta = OperationMeta::spec("GET /status", Method::GET, "/status");
 
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[
@@ -236,7 +164,7 @@ impl ::wharf::client::GeneratedClient for Client {
 }
 
 /// Operations tagged `payments`.
-#[allow(dead_code, unused_imports)]
+#[allow(dead_code, unused_imports, unreachable_patterns, clippy::match_overlapping_arm)]
 pub mod payments {
     use super::*;
 
@@ -250,27 +178,17 @@ pub mod payments {
     }
 
     impl ChargesCreateOptions {
-        pub fn idempotency_key(mut self, value: impl Into<String>) -> Self {
-            self.idempotency_key = Some(value.into());
-            self
-        }
+        pub fn idempotency_key(mut self, value: impl Into<String>) -> Self { self.idempotency_key = Some(value.into()); self }
     }
 
     impl Client {
         /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
-        pub async fn charges_create(
-            &self,
-            options: ChargesCreateOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub async fn charges_create(&self, options: ChargesCreateOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::CHARGES_CREATE);
-            r.path("/charges");
-            r.header("Idempotency-Key", &options.idempotency_key);
+            r.path("/charges").header("Idempotency-Key", &options.idempotency_key);
             let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
         }
     }
 }
@@ -279,67 +197,35 @@ pub mod payments {
 pub use self::payments::*;
 
 /// Operations tagged `repos`.
-#[allow(dead_code, unused_imports)]
+#[allow(dead_code, unused_imports, unreachable_patterns, clippy::match_overlapping_arm)]
 pub mod repos {
     use super::*;
 
     /// Options of [`Client::repos_get`]: per-call settings (it has no optional parameters).
     pub type ReposGetOptions = ::wharf::client::CallOnlyOptions;
 
-    impl Client {
-        /// Get a repository
-        ///
-        /// `GET /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
-        ///
-        /// Arguments:
-        /// - `owner`
-        /// - `repo`
-        pub async fn repos_get(
-            &self,
-            owner: &str,
-            repo: &str,
-            options: ReposGetOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::REPOS_GET);
-            r.path("/repos/");
-            r.path_param("owner", owner);
-            r.path("/");
-            r.path_param("repo", repo);
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
-
     /// Options of [`Client::repos_delete`]: per-call settings (it has no optional parameters).
     pub type ReposDeleteOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
-        /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
+        /// Get a repository
         ///
-        /// Arguments:
-        /// - `owner`
-        /// - `repo`
-        pub async fn repos_delete(
-            &self,
-            owner: &str,
-            repo: &str,
-            options: ReposDeleteOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::REPOS_DELETE);
-            r.path("/repos/");
-            r.path_param("owner", owner);
-            r.path("/");
-            r.path_param("repo", repo);
+        /// `GET /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
+        pub async fn repos_get(&self, owner: &str, repo: &str, options: ReposGetOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::REPOS_GET);
+            r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo);
             let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+        }
+
+        /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
+        pub async fn repos_delete(&self, owner: &str, repo: &str, options: ReposDeleteOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::REPOS_DELETE);
+            r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo);
+            let raw = self.core.send(r, options.call).await?;
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
         }
     }
 }
@@ -348,69 +234,47 @@ pub mod repos {
 pub use self::repos::*;
 
 /// Operations without a tag.
-#[allow(dead_code, unused_imports)]
+#[allow(dead_code, unused_imports, unreachable_patterns, clippy::match_overlapping_arm)]
 pub mod untagged {
     use super::*;
 
     /// Options of [`Client::search`]: per-call settings (it has no optional parameters).
     pub type SearchOptions = ::wharf::client::CallOnlyOptions;
 
-    impl Client {
-        /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
-        pub async fn search(
-            &self,
-            options: SearchOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::SEARCH);
-            r.path("/search");
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
-
     /// Options of [`Client::search_post`]: per-call settings (it has no optional parameters).
     pub type SearchPostOptions = ::wharf::client::CallOnlyOptions;
-
-    impl Client {
-        /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
-        pub async fn search_post(
-            &self,
-            options: SearchPostOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
-            let mut r = self.core.request(&super::operations::SEARCH_POST);
-            r.path("/search");
-            let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
-        }
-    }
 
     /// Options of [`Client::get_status`]: per-call settings (it has no optional parameters).
     pub type GetStatusOptions = ::wharf::client::CallOnlyOptions;
 
     impl Client {
+        /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
+        pub async fn search(&self, options: SearchOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::SEARCH);
+            r.path("/search");
+            let raw = self.core.send(r, options.call).await?;
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+        }
+
+        /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
+        pub async fn search_post(&self, options: SearchPostOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+            let mut r = self.core.request(&super::operations::SEARCH_POST);
+            r.path("/search");
+            let raw = self.core.send(r, options.call).await?;
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+        }
+
         /// No operationId, no auth
         ///
         /// `GET /status` · Spec: `operations.yaml#/paths/~1status/get`
-        pub async fn get_status(
-            &self,
-            options: GetStatusOptions,
-        ) -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub async fn get_status(&self, options: GetStatusOptions)
+            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
             let mut r = self.core.request(&super::operations::GET_STATUS);
             r.path("/status");
             let raw = self.core.send(r, options.call).await?;
-            #[allow(unreachable_patterns, clippy::match_overlapping_arm)]
-            match raw.code() {
-                200..=299 => raw.empty(),
-                _ => raw.unexpected(),
-            }
+            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
         }
     }
 }

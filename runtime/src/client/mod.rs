@@ -13,7 +13,7 @@ mod request;
 pub use body::{form as form_body, FieldEncoding, Multipart};
 pub use capture::{capture, CaptureError, GeneratedClient, QueuedCall};
 pub use futures_util::stream::Stream;
-pub use paginate::{next_offset, paginate};
+pub use paginate::{next_link, next_offset, paginate};
 pub use params::Style;
 pub use reply::{link, provider_message, ApiError, ErrorResponse, Quota, RawReply, Reply};
 pub use request::RequestParts;

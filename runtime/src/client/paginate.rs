@@ -4,6 +4,7 @@
 //! are.
 
 use super::reply::{ApiError, Reply};
+use super::CallSettings;
 use futures_util::stream::{self, Stream, StreamExt};
 use std::future::Future;
 
@@ -40,6 +41,20 @@ where
         }
     })
     .flat_map(stream::iter)
+}
+
+/// The options of the page after `page`: these options with the URL of
+/// its `Link: rel="next"` header (`None` on the last page). `call` reaches
+/// the options' per-call settings.
+pub fn next_link<O: Clone, P>(
+    options: &O,
+    page: &Reply<P>,
+    call: fn(&mut O) -> &mut CallSettings,
+) -> Option<O> {
+    let url = page.link("next")?;
+    let mut next = options.clone();
+    call(&mut next).url = Some(url);
+    Some(next)
 }
 
 /// The next offset: the current one plus the items received (`None` when

@@ -53,13 +53,14 @@ impl RequestParts {
     }
 
     /// Literal text of the path template.
-    pub fn path(&mut self, literal: &str) {
+    pub fn path(&mut self, literal: &str) -> &mut Self {
         self.path.push_str(literal);
+        self
     }
 
     /// A path parameter in the default style (`simple`, not exploded).
-    pub fn path_param<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        self.path_param_with(name, value, Style::Simple, false);
+    pub fn path_param<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> &mut Self {
+        self.path_param_with(name, value, Style::Simple, false)
     }
 
     /// A path parameter. An empty value would change which resource the path
@@ -70,21 +71,22 @@ impl RequestParts {
         value: &T,
         style: Style,
         explode: bool,
-    ) {
+    ) -> &mut Self {
         let Some(v) = self.value(&format!("path parameter `{name}`"), value) else {
-            return;
+            return self;
         };
         let text = params::path(name, &v, style, explode);
         if text.is_empty() {
             self.fail(format!("path parameter `{name}` is empty"));
         }
         self.path.push_str(&text);
+        self
     }
 
     /// A query parameter in the default style (`form`, exploded);
     /// `None`/null values are left out.
-    pub fn query<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        self.query_with(name, value, Style::Form, true, false);
+    pub fn query<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> &mut Self {
+        self.query_with(name, value, Style::Form, true, false)
     }
 
     /// A query parameter; `None`/null values are left out.
@@ -95,17 +97,18 @@ impl RequestParts {
         style: Style,
         explode: bool,
         allow_reserved: bool,
-    ) {
+    ) -> &mut Self {
         match self.value(&format!("query parameter `{name}`"), value) {
             None | Some(Value::Null) => {}
             Some(v) => params::query(&mut self.query, name, &v, style, explode, allow_reserved),
         }
+        self
     }
 
     /// A header parameter (`simple` style, not exploded); `None` values are
     /// left out.
-    pub fn header<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
-        self.header_with(name, value, false);
+    pub fn header<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> &mut Self {
+        self.header_with(name, value, false)
     }
 
     /// A header parameter (`simple` style); `None` values are left out.
@@ -114,9 +117,9 @@ impl RequestParts {
         name: &'static str,
         value: &T,
         explode: bool,
-    ) {
+    ) -> &mut Self {
         let v = match self.value(&format!("header `{name}`"), value) {
-            None | Some(Value::Null) => return,
+            None | Some(Value::Null) => return self,
             Some(v) => v,
         };
         let text = params::header(&v, explode);
@@ -133,19 +136,26 @@ impl RequestParts {
                 "the value of header `{name}` has characters a header cannot carry"
             )),
         }
+        self
     }
 
     /// A cookie parameter (`form` style, exploded); `None` values are left out.
-    pub fn cookie<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        self.cookie_with(name, value, true);
+    pub fn cookie<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> &mut Self {
+        self.cookie_with(name, value, true)
     }
 
     /// A cookie parameter (`form` style); `None` values are left out.
-    pub fn cookie_with<T: Serialize + ?Sized>(&mut self, name: &str, value: &T, explode: bool) {
+    pub fn cookie_with<T: Serialize + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+        explode: bool,
+    ) -> &mut Self {
         match self.value(&format!("cookie `{name}`"), value) {
             None | Some(Value::Null) => {}
             Some(v) => params::cookie(&mut self.cookies, name, &v, explode),
         }
+        self
     }
 
     fn content(&mut self, content_type: &str, body: Body) {

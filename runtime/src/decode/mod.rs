@@ -24,7 +24,10 @@ pub use context::{Cx, Misfit};
 pub use enums::{decode_enum, StringEnum};
 pub use error::DecodeError;
 pub use formats::{Date, DateTime, Uuid};
-pub use object::{decode_object, DecodeObject, Key, OptionalSlot, Required};
+pub use object::{
+    decode_object, DecodeObject, ExtraFields, Key, NoExtra, Optional, OptionalJson, OptionalSlot,
+    Required, RequiredNullable,
+};
 pub use union::{decode_union, discriminator, DecodeUnion, UnionTrial};
 
 use crate::drift::Drift;

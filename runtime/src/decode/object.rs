@@ -1,23 +1,22 @@
-//! Objects: the pieces generated `DecodeObject` impls are written with.
+//! Objects: the pieces the `object!` macro writes a generated type's
+//! `DecodeObject` impl with.
 //!
-//! A generated impl reads like this (an excerpt; the generator's snapshot
-//! tests hold whole ones):
+//! A generated object type reads like this:
 //!
 //! ```text
-//! let mut id = Required::new();
-//! let mut topics = None;
-//! while let Some(key) = cx.next_key(map)? {
-//!     match key.as_str() {
-//!         "id" => cx.required(map, "id", &mut id)?,
-//!         "topics" => cx.optional(map, "topics", &mut topics)?,
-//!         _ => cx.unknown_field(map, &key)?,
+//! ::wharf::__private::object! {
+//!     pub struct Repo {
+//!         pub id: i64 = Required("id"),
+//!         pub topics: Option<Vec<String>> = Optional("topics"),
 //!     }
 //! }
-//! let Some(id) = id.take(cx, "id") else { return Ok(None) };
-//! Ok(Some(Self { id, topics }))
 //! ```
 //!
-//! The loop always consumes the whole object before a missing or unusable
+//! Each field's slot ([`Required`], [`RequiredNullable`], [`Optional`],
+//! [`OptionalJson`]) decides what a missing, `null` or misfit value means.
+//! The decoder reads every key into its slot (unknown keys are drift, or go
+//! to the `..` field that holds `additionalProperties`), then takes each
+//! slot. The whole object is always consumed before a missing or unusable
 //! required field is reported, so the input stays consistent.
 
 use super::scalars::drain_seq;
@@ -180,6 +179,127 @@ impl<T> Required<Option<T>> {
     }
 }
 
+impl<T: Decode> Required<T> {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        cx: &mut Cx,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        cx.required(map, name, self)
+    }
+}
+
+/// The slot of a required nullable field: absent is taken as `null`.
+pub struct RequiredNullable<T>(Required<Option<T>>);
+
+impl<T> Default for RequiredNullable<T> {
+    fn default() -> Self {
+        RequiredNullable(Required::new())
+    }
+}
+
+impl<T: Decode> RequiredNullable<T> {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        cx: &mut Cx,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        cx.required(map, name, &mut self.0)
+    }
+
+    #[inline]
+    pub fn take(self, cx: &mut Cx, name: &'static str) -> Option<Option<T>> {
+        self.0.take_nullable(cx, name)
+    }
+}
+
+/// The slot of an optional field, holding an [`OptionalSlot`]: `Option<T>`
+/// or [`Nullable<T>`].
+#[derive(Default)]
+pub struct Optional<S>(S);
+
+impl<S: OptionalSlot> Optional<S> {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        cx: &mut Cx,
+        name: &'static str,
+    ) -> Result<(), A::Error> {
+        cx.optional(map, name, &mut self.0)
+    }
+
+    /// Always a value: an optional field never makes its object a misfit.
+    #[inline]
+    pub fn take(self, _cx: &mut Cx, _name: &'static str) -> Option<S> {
+        Some(self.0)
+    }
+}
+
+/// The slot of an optional field whose schema admits any JSON (so `null` is
+/// a value, kept as `Some(Value::Null)`).
+#[derive(Default)]
+pub struct OptionalJson(Option<serde_json::Value>);
+
+impl OptionalJson {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        _cx: &mut Cx,
+        _name: &'static str,
+    ) -> Result<(), A::Error> {
+        self.0 = Some(map.next_value()?);
+        Ok(())
+    }
+
+    #[inline]
+    pub fn take(self, _cx: &mut Cx, _name: &'static str) -> Option<Option<serde_json::Value>> {
+        Some(self.0)
+    }
+}
+
+/// Where an object without `additionalProperties` puts undeclared keys:
+/// nowhere (they are skipped as drift).
+pub struct NoExtra;
+
+impl NoExtra {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        cx: &mut Cx,
+        key: Key<'de>,
+    ) -> Result<(), A::Error> {
+        cx.unknown_field(map, &key)
+    }
+}
+
+/// Where an object with `additionalProperties` puts undeclared keys: its
+/// map (a value that does not fit is dropped as drift).
+#[derive(Default)]
+pub struct ExtraFields<M>(M);
+
+impl<T: Decode> ExtraFields<BTreeMap<String, T>> {
+    #[inline]
+    pub fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        cx: &mut Cx,
+        key: Key<'de>,
+    ) -> Result<(), A::Error> {
+        cx.extra_field(map, key, &mut self.0)
+    }
+
+    pub fn into_map(self) -> BTreeMap<String, T> {
+        self.0
+    }
+}
+
 /// The slot of an optional field: `Option<T>` (not nullable: `null` is drift)
 /// or [`Nullable<T>`] (absent, `null` and a value kept apart). A value that
 /// does not fit leaves the slot absent and is reported as drift.
@@ -290,19 +410,6 @@ impl Cx {
         });
         self.leave();
         *slot = value?;
-        Ok(())
-    }
-
-    /// Decodes optional field `name` whose schema admits any JSON (so `null`
-    /// is a value, kept as `Some(Value::Null)`).
-    #[inline]
-    pub fn optional_json<'de, A: MapAccess<'de>>(
-        &mut self,
-        map: &mut A,
-        _name: &'static str,
-        slot: &mut Option<serde_json::Value>,
-    ) -> Result<(), A::Error> {
-        *slot = Some(map.next_value()?);
         Ok(())
     }
 

@@ -54,7 +54,32 @@ pub struct SchemeScopes {
     pub oauth: bool,
 }
 
+impl SchemeScopes {
+    /// An OAuth scheme (`oauth2`, `openIdConnect`) and the scopes it needs.
+    pub const fn oauth(scheme: &'static str, scopes: &'static [&'static str]) -> Self {
+        SchemeScopes {
+            scheme,
+            scopes,
+            oauth: true,
+        }
+    }
+
+    /// Another scheme (API key, HTTP), with the scopes the spec lists.
+    pub const fn other(scheme: &'static str, scopes: &'static [&'static str]) -> Self {
+        SchemeScopes {
+            scheme,
+            scopes,
+            oauth: false,
+        }
+    }
+}
+
 impl SecurityRequirement {
+    /// Every one of `schemes` (generated code's spelling).
+    pub const fn of(schemes: &'static [SchemeScopes]) -> Self {
+        SecurityRequirement { schemes }
+    }
+
     /// Whether this alternative can be met with an OAuth token.
     fn uses_oauth(&self) -> bool {
         self.schemes.iter().any(|s| s.oauth)
@@ -114,7 +139,47 @@ impl OperationMeta {
         }
     }
 
-    pub fn with_idempotency_key(mut self) -> Self {
+    /// An operation as generated code declares it: the builders below add
+    /// what the spec says beyond name, method and path.
+    pub const fn spec(name: &'static str, method: Method, path: &'static str) -> Self {
+        let idempotent_by_method = method_is_idempotent(&method);
+        OperationMeta {
+            name: Cow::Borrowed(name),
+            method,
+            path: Cow::Borrowed(path),
+            accepts_idempotency_key: false,
+            accept: "",
+            security: &[],
+            tags: &[],
+            idempotent_by_method,
+            policies: &crate::policy::declared::OperationPolicies::NONE,
+        }
+    }
+
+    pub const fn tags(mut self, tags: &'static [&'static str]) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    pub const fn accept(mut self, accept: &'static str) -> Self {
+        self.accept = accept;
+        self
+    }
+
+    pub const fn security(mut self, security: &'static [SecurityRequirement]) -> Self {
+        self.security = security;
+        self
+    }
+
+    pub const fn policies(
+        mut self,
+        policies: &'static crate::policy::declared::OperationPolicies,
+    ) -> Self {
+        self.policies = policies;
+        self
+    }
+
+    pub const fn with_idempotency_key(mut self) -> Self {
         self.accepts_idempotency_key = true;
         self
     }
@@ -130,14 +195,14 @@ impl OperationMeta {
     }
 }
 
-fn method_is_safe(method: &Method) -> bool {
+const fn method_is_safe(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
 }
 
-fn method_is_idempotent(method: &Method) -> bool {
+const fn method_is_idempotent(method: &Method) -> bool {
     method_is_safe(method) || matches!(*method, Method::PUT | Method::DELETE)
 }
 
