@@ -63,6 +63,34 @@ pub mod __private {
     pub use serde::de::{Deserializer, MapAccess};
     pub use serde::{Deserialize, Serialize, Serializer};
     pub use serde_json;
+
+    /// How `object!` takes each kind of field from its slot.
+    pub mod take {
+        pub use crate::__take_optional as Optional;
+        pub use crate::__take_optional as OptionalJson;
+        pub use crate::__take_required as Required;
+        pub use crate::__take_required as RequiredNullable;
+    }
+}
+
+/// Takes a required field's value, or ends the decoder with a misfit.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __take_required {
+    ($cx:ident, $field:ident, $wire:literal) => {
+        let ::core::option::Option::Some($field) = $field.take($cx, $wire) else {
+            return ::core::result::Result::Ok(::core::option::Option::None);
+        };
+    };
+}
+
+/// Takes an optional field's value (there always is one).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __take_optional {
+    ($cx:ident, $field:ident, $wire:literal) => {
+        let $field = $field.into_inner();
+    };
 }
 
 /// Wires the serde and decoding traits of a generated type to its tolerant
@@ -92,9 +120,6 @@ macro_rules! __impl_decode {
                 $crate::__private::deserialize(de)
             }
         }
-    };
-    (object $ty:ident) => {
-        $crate::__impl_decode!(@decode $ty, $crate::__private::decode_object);
     };
     (newtype $ty:ident) => {
         impl $crate::__private::Decode for $ty {
@@ -168,20 +193,16 @@ macro_rules! __object {
                 map: &mut A,
                 cx: &mut $crate::__private::Cx,
             ) -> $crate::__private::Decoding<Self, A::Error> {
-                $(let mut $field = $crate::__private::$slot::default();)*
+                $(let mut $field = $crate::__private::$slot::new();)*
                 let _rest = $crate::__private::NoExtra;
-                $(let mut _rest = $crate::__private::ExtraFields::<$xty>::default();)?
+                $(let mut _rest = $crate::__private::ExtraFields::<$xty>::new();)?
                 while let ::core::option::Option::Some(key) = cx.next_key(map)? {
                     match key.as_str() {
                         $($wire => $field.read(map, cx, $wire)?,)*
                         _ => _rest.read(map, cx, key)?,
                     }
                 }
-                $(
-                    let ::core::option::Option::Some($field) = $field.take(cx, $wire) else {
-                        return ::core::result::Result::Ok(::core::option::Option::None);
-                    };
-                )*
+                $($crate::__private::take::$slot!(cx, $field, $wire);)*
                 ::core::result::Result::Ok(::core::option::Option::Some(Self {
                     $($field,)*
                     $($extra: _rest.into_map(),)?
@@ -189,7 +210,22 @@ macro_rules! __object {
             }
         }
 
-        $crate::__impl_decode!(object $name);
+        impl $crate::__private::Decode for $name {
+            fn decode<'de, D: $crate::__private::Deserializer<'de>>(
+                de: D,
+                cx: &mut $crate::__private::Cx,
+            ) -> $crate::__private::Decoding<Self, D::Error> {
+                $crate::__private::decode_object(de, cx)
+            }
+        }
+
+        impl<'de> $crate::__private::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::Deserializer<'de>>(
+                de: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::__private::deserialize(de)
+            }
+        }
     };
 }
 

@@ -196,6 +196,12 @@ pub struct RequiredNullable<T>(Required<Option<T>>);
 
 impl<T> Default for RequiredNullable<T> {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> RequiredNullable<T> {
+    pub fn new() -> Self {
         RequiredNullable(Required::new())
     }
 }
@@ -219,10 +225,19 @@ impl<T: Decode> RequiredNullable<T> {
 
 /// The slot of an optional field, holding an [`OptionalSlot`]: `Option<T>`
 /// or [`Nullable<T>`].
-#[derive(Default)]
 pub struct Optional<S>(S);
 
+impl<S: OptionalSlot> Default for Optional<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<S: OptionalSlot> Optional<S> {
+    pub fn new() -> Self {
+        Optional(S::ABSENT)
+    }
+
     #[inline]
     pub fn read<'de, A: MapAccess<'de>>(
         &mut self,
@@ -233,10 +248,10 @@ impl<S: OptionalSlot> Optional<S> {
         cx.optional(map, name, &mut self.0)
     }
 
-    /// Always a value: an optional field never makes its object a misfit.
+    /// The value: an optional field never makes its object a misfit.
     #[inline]
-    pub fn take(self, _cx: &mut Cx, _name: &'static str) -> Option<S> {
-        Some(self.0)
+    pub fn into_inner(self) -> S {
+        self.0
     }
 }
 
@@ -246,6 +261,10 @@ impl<S: OptionalSlot> Optional<S> {
 pub struct OptionalJson(Option<serde_json::Value>);
 
 impl OptionalJson {
+    pub fn new() -> Self {
+        OptionalJson(None)
+    }
+
     #[inline]
     pub fn read<'de, A: MapAccess<'de>>(
         &mut self,
@@ -258,8 +277,8 @@ impl OptionalJson {
     }
 
     #[inline]
-    pub fn take(self, _cx: &mut Cx, _name: &'static str) -> Option<Option<serde_json::Value>> {
-        Some(self.0)
+    pub fn into_inner(self) -> Option<serde_json::Value> {
+        self.0
     }
 }
 
@@ -281,10 +300,19 @@ impl NoExtra {
 
 /// Where an object with `additionalProperties` puts undeclared keys: its
 /// map (a value that does not fit is dropped as drift).
-#[derive(Default)]
 pub struct ExtraFields<M>(M);
 
+impl<T: Decode> Default for ExtraFields<BTreeMap<String, T>> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Decode> ExtraFields<BTreeMap<String, T>> {
+    pub fn new() -> Self {
+        ExtraFields(BTreeMap::new())
+    }
+
     #[inline]
     pub fn read<'de, A: MapAccess<'de>>(
         &mut self,
@@ -304,6 +332,9 @@ impl<T: Decode> ExtraFields<BTreeMap<String, T>> {
 /// or [`Nullable<T>`] (absent, `null` and a value kept apart). A value that
 /// does not fit leaves the slot absent and is reported as drift.
 pub trait OptionalSlot: Sized {
+    /// The field is not in the payload.
+    const ABSENT: Self;
+
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error>;
 }
 
@@ -325,6 +356,8 @@ fn decode_optional_value<'de, T: Decode, D: Deserializer<'de>>(
 }
 
 impl<T: Decode> OptionalSlot for Option<T> {
+    const ABSENT: Self = None;
+
     #[inline]
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error> {
         Ok(match decode_optional_value(de, cx)? {
@@ -339,6 +372,8 @@ impl<T: Decode> OptionalSlot for Option<T> {
 }
 
 impl<T: Decode> OptionalSlot for Nullable<T> {
+    const ABSENT: Self = Nullable::Absent;
+
     #[inline]
     fn decode_optional<'de, D: Deserializer<'de>>(de: D, cx: &mut Cx) -> Result<Self, D::Error> {
         Ok(match decode_optional_value(de, cx)? {
