@@ -256,8 +256,8 @@ paths:
         .unwrap();
     assert_parses("policies", &generated.code);
     // getUser's policy constant would shout like the other operation's
-    // metadata constant: it gets a suffix instead of a duplicate item.
-    assert!(generated.code.contains("pub const OP_GET_USER_POLICY:"));
+    // metadata static: it gets a suffix instead of a duplicate item.
+    assert!(generated.code.contains("pub static OP_GET_USER_POLICY:"));
     assert!(generated.code.contains("pub const OP_GET_USER_POLICY_2:"));
 }
 
@@ -420,7 +420,7 @@ fn public_names(code: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            ["struct", "enum", "fn", "const", "mod", "type", "trait"]
+            ["struct", "enum", "fn", "const", "static", "mod", "type", "trait"]
                 .contains(&kind)
                 .then(|| format!("{kind} {name}"))
         })
@@ -472,7 +472,7 @@ fn reordering_a_spec_renames_nothing_public() {
     let ops = std::fs::read_to_string(root().join("specs/operations.yaml")).unwrap();
     let code = Generator::from_text(ops).generate().unwrap().code;
     assert!(
-        code.contains("pub const SEARCH_POST: OperationMeta"),
+        code.contains("pub static SEARCH_POST: OperationMeta"),
         "{code}"
     );
     assert!(code.contains("pub async fn search_post("));

@@ -143,39 +143,39 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/get`
-    pub const GET_BLOB: OperationMeta = OperationMeta::spec("getBlob", Method::GET, "/blobs/{name}")
+    pub static GET_BLOB: OperationMeta = OperationMeta::spec("getBlob", Method::GET, "/blobs/{name}")
         .tags(&["binary"]).accept("application/octet-stream, application/json;q=0.1");
 
     /// `PUT /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/put`
-    pub const PUT_BLOB: OperationMeta = OperationMeta::spec("putBlob", Method::PUT, "/blobs/{name}")
+    pub static PUT_BLOB: OperationMeta = OperationMeta::spec("putBlob", Method::PUT, "/blobs/{name}")
         .tags(&["binary"]).accept("application/json");
 
     /// `POST /charges` · Spec: `bodies.yaml#/paths/~1charges/post`
-    pub const CREATE_CHARGE: OperationMeta = OperationMeta::spec("createCharge", Method::POST, "/charges")
+    pub static CREATE_CHARGE: OperationMeta = OperationMeta::spec("createCharge", Method::POST, "/charges")
         .tags(&["form"]).accept("application/json");
 
     /// `POST /documents` · Spec: `bodies.yaml#/paths/~1documents/post`
-    pub const CREATE_DOCUMENT: OperationMeta = OperationMeta::spec("createDocument", Method::POST, "/documents")
+    pub static CREATE_DOCUMENT: OperationMeta = OperationMeta::spec("createDocument", Method::POST, "/documents")
         .tags(&["choice"]).accept("application/json");
 
     /// `POST /notes` · Spec: `bodies.yaml#/paths/~1notes/post`
-    pub const CREATE_NOTE: OperationMeta = OperationMeta::spec("createNote", Method::POST, "/notes")
+    pub static CREATE_NOTE: OperationMeta = OperationMeta::spec("createNote", Method::POST, "/notes")
         .tags(&["text"]).accept("text/plain");
 
     /// `POST /pings` · Spec: `bodies.yaml#/paths/~1pings/post`
-    pub const PING: OperationMeta = OperationMeta::spec("ping", Method::POST, "/pings")
+    pub static PING: OperationMeta = OperationMeta::spec("ping", Method::POST, "/pings")
         .tags(&["choice"]);
 
     /// `POST /uploads` · Spec: `bodies.yaml#/paths/~1uploads/post`
-    pub const UPLOAD: OperationMeta = OperationMeta::spec("upload", Method::POST, "/uploads")
+    pub static UPLOAD: OperationMeta = OperationMeta::spec("upload", Method::POST, "/uploads")
         .tags(&["multipart"]).accept("application/json");
 
     /// `POST /widgets` · Spec: `bodies.yaml#/paths/~1widgets/post`
-    pub const CREATE_WIDGET: OperationMeta = OperationMeta::spec("createWidget", Method::POST, "/widgets")
+    pub static CREATE_WIDGET: OperationMeta = OperationMeta::spec("createWidget", Method::POST, "/widgets")
         .tags(&["json"]).accept("application/json");
 
     /// `POST /widgets/vendor` · Spec: `bodies.yaml#/paths/~1widgets~1vendor/post`
-    pub const CREATE_WIDGET_VENDOR: OperationMeta = OperationMeta::spec("createWidgetVendor", Method::POST, "/widgets/vendor")
+    pub static CREATE_WIDGET_VENDOR: OperationMeta = OperationMeta::spec("createWidgetVendor", Method::POST, "/widgets/vendor")
         .tags(&["json"]).accept("application/vnd.wharf.widget+json");
 
     /// Every operation of the spec, in document order.

@@ -8,31 +8,31 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
-    pub const CHARGES_CREATE: OperationMeta = OperationMeta::spec("charges/create", Method::POST, "/charges")
+    pub static CHARGES_CREATE: OperationMeta = OperationMeta::spec("charges/create", Method::POST, "/charges")
         .tags(&["payments"])
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["charges:write", "charges:read"])])])
         .with_idempotency_key();
 
     /// `GET /repos/{owner}/{repo}`: Get a repository · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
-    pub const REPOS_GET: OperationMeta = OperationMeta::spec("repos/get", Method::GET, "/repos/{owner}/{repo}")
+    pub static REPOS_GET: OperationMeta = OperationMeta::spec("repos/get", Method::GET, "/repos/{owner}/{repo}")
         .tags(&["repos"])
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:read"])])]);
 
     /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
-    pub const REPOS_DELETE: OperationMeta = OperationMeta::spec("repos/delete", Method::DELETE, "/repos/{owner}/{repo}")
+    pub static REPOS_DELETE: OperationMeta = OperationMeta::spec("repos/delete", Method::DELETE, "/repos/{owner}/{repo}")
         .tags(&["repos"])
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:admin"])]), SecurityRequirement::of(&[SchemeScopes::other("token", &[])])]);
 
     /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
-    pub const SEARCH: OperationMeta = OperationMeta::spec("search", Method::GET, "/search")
+    pub static SEARCH: OperationMeta = OperationMeta::spec("search", Method::GET, "/search")
         .security(&[SecurityRequirement::of(&[]), SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["search:private"])])]);
 
     /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
-    pub const SEARCH_POST: OperationMeta = OperationMeta::spec("search", Method::POST, "/search")
+    pub static SEARCH_POST: OperationMeta = OperationMeta::spec("search", Method::POST, "/search")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["repo:read"])])]);
 
     /// `GET /status`: No operationId, no auth · Spec: `operations.yaml#/paths/~1status/get`
-    pub const GET_STATUS: OperationMeta = OperationMeta::spec("GET /status", Method::GET, "/status");
+    pub static GET_STATUS: OperationMeta = OperationMeta::spec("GET /status", Method::GET, "/status");
 
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[

@@ -53,31 +53,31 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /cookies` · Spec: `params.yaml#/paths/~1cookies/get`
-    pub const COOKIE_STYLES: OperationMeta = OperationMeta::spec("cookieStyles", Method::GET, "/cookies")
+    pub static COOKIE_STYLES: OperationMeta = OperationMeta::spec("cookieStyles", Method::GET, "/cookies")
         .tags(&["cookie"]).accept("application/json");
 
     /// `GET /headers` · Spec: `params.yaml#/paths/~1headers/get`
-    pub const HEADER_STYLES: OperationMeta = OperationMeta::spec("headerStyles", Method::GET, "/headers")
+    pub static HEADER_STYLES: OperationMeta = OperationMeta::spec("headerStyles", Method::GET, "/headers")
         .tags(&["header"]).accept("application/json");
 
     /// `GET /label/{id}/{list}` · Spec: `params.yaml#/paths/~1label~1{id}~1{list}/get`
-    pub const PATH_LABEL: OperationMeta = OperationMeta::spec("pathLabel", Method::GET, "/label/{id}/{list}")
+    pub static PATH_LABEL: OperationMeta = OperationMeta::spec("pathLabel", Method::GET, "/label/{id}/{list}")
         .tags(&["path"]).accept("application/json");
 
     /// `GET /matrix/{id}/{list}` · Spec: `params.yaml#/paths/~1matrix~1{id}~1{list}/get`
-    pub const PATH_MATRIX: OperationMeta = OperationMeta::spec("pathMatrix", Method::GET, "/matrix/{id}/{list}")
+    pub static PATH_MATRIX: OperationMeta = OperationMeta::spec("pathMatrix", Method::GET, "/matrix/{id}/{list}")
         .tags(&["path"]).accept("application/json");
 
     /// `GET /query` · Spec: `params.yaml#/paths/~1query/get`
-    pub const QUERY_STYLES: OperationMeta = OperationMeta::spec("queryStyles", Method::GET, "/query")
+    pub static QUERY_STYLES: OperationMeta = OperationMeta::spec("queryStyles", Method::GET, "/query")
         .tags(&["query"]).accept("application/json");
 
     /// `GET /scalar/{id}/{name}` · Spec: `params.yaml#/paths/~1scalar~1{id}~1{name}/get`
-    pub const PATH_SCALARS: OperationMeta = OperationMeta::spec("pathScalars", Method::GET, "/scalar/{id}/{name}")
+    pub static PATH_SCALARS: OperationMeta = OperationMeta::spec("pathScalars", Method::GET, "/scalar/{id}/{name}")
         .tags(&["path"]).accept("application/json");
 
     /// `GET /simple/{id}/{list}/{obj}` · Spec: `params.yaml#/paths/~1simple~1{id}~1{list}~1{obj}/get`
-    pub const PATH_SIMPLE: OperationMeta = OperationMeta::spec("pathSimple", Method::GET, "/simple/{id}/{list}/{obj}")
+    pub static PATH_SIMPLE: OperationMeta = OperationMeta::spec("pathSimple", Method::GET, "/simple/{id}/{list}/{obj}")
         .tags(&["path"]).accept("application/json");
 
     /// Every operation of the spec, in document order.

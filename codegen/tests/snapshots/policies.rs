@@ -72,23 +72,23 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /accounts/{id}` · Spec: `policies.yaml#/paths/~1accounts~1{id}/get`
-    pub const GET_ACCOUNT: OperationMeta = OperationMeta::spec("getAccount", Method::GET, "/accounts/{id}")
+    pub static GET_ACCOUNT: OperationMeta = OperationMeta::spec("getAccount", Method::GET, "/accounts/{id}")
         .tags(&["accounts"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["accounts:read"])])]);
 
     /// `DELETE /cards/{id}` · Spec: `policies.yaml#/paths/~1cards~1{id}/delete`
-    pub const DELETE_CARD: OperationMeta = OperationMeta::spec("deleteCard", Method::DELETE, "/cards/{id}")
+    pub static DELETE_CARD: OperationMeta = OperationMeta::spec("deleteCard", Method::DELETE, "/cards/{id}")
         .tags(&["accounts"])
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["cards:write"])])]);
 
     /// `POST /refunds`: Refunds a transfer; the key makes a repeat harmless · Spec: `policies.yaml#/paths/~1refunds/post`
-    pub const CREATE_REFUND: OperationMeta = OperationMeta::spec("createRefund", Method::POST, "/refunds")
+    pub static CREATE_REFUND: OperationMeta = OperationMeta::spec("createRefund", Method::POST, "/refunds")
         .tags(&["money"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["refunds:write"])])])
         .with_idempotency_key();
 
     /// `POST /transfers`: Moves money; repeating it moves the money again · Spec: `policies.yaml#/paths/~1transfers/post`
-    pub const CREATE_TRANSFER: OperationMeta = OperationMeta::spec("createTransfer", Method::POST, "/transfers")
+    pub static CREATE_TRANSFER: OperationMeta = OperationMeta::spec("createTransfer", Method::POST, "/transfers")
         .tags(&["money"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("oauth", &["transfers:write"])])]);
 

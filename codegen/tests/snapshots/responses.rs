@@ -147,31 +147,31 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /charges` · Spec: `responses.yaml#/paths/~1charges/get`
-    pub const LIST_CHARGES: OperationMeta = OperationMeta::spec("listCharges", Method::GET, "/charges")
+    pub static LIST_CHARGES: OperationMeta = OperationMeta::spec("listCharges", Method::GET, "/charges")
         .tags(&["paging"]).accept("application/json");
 
     /// `GET /events` · Spec: `responses.yaml#/paths/~1events/get`
-    pub const LIST_EVENTS: OperationMeta = OperationMeta::spec("listEvents", Method::GET, "/events")
+    pub static LIST_EVENTS: OperationMeta = OperationMeta::spec("listEvents", Method::GET, "/events")
         .tags(&["paging"]).accept("application/json");
 
     /// `GET /logs` · Spec: `responses.yaml#/paths/~1logs/get`
-    pub const LIST_LOGS: OperationMeta = OperationMeta::spec("listLogs", Method::GET, "/logs")
+    pub static LIST_LOGS: OperationMeta = OperationMeta::spec("listLogs", Method::GET, "/logs")
         .tags(&["paging"]).accept("application/json");
 
     /// `GET /members` · Spec: `responses.yaml#/paths/~1members/get`
-    pub const LIST_MEMBERS: OperationMeta = OperationMeta::spec("listMembers", Method::GET, "/members")
+    pub static LIST_MEMBERS: OperationMeta = OperationMeta::spec("listMembers", Method::GET, "/members")
         .tags(&["paging"]).accept("application/json");
 
     /// `POST /pets` · Spec: `responses.yaml#/paths/~1pets/post`
-    pub const CREATE_PET: OperationMeta = OperationMeta::spec("createPet", Method::POST, "/pets")
+    pub static CREATE_PET: OperationMeta = OperationMeta::spec("createPet", Method::POST, "/pets")
         .tags(&["pets"]).accept("application/json, text/plain;q=0.1");
 
     /// `GET /pets/{id}` · Spec: `responses.yaml#/paths/~1pets~1{id}/get`
-    pub const GET_PET: OperationMeta = OperationMeta::spec("getPet", Method::GET, "/pets/{id}")
+    pub static GET_PET: OperationMeta = OperationMeta::spec("getPet", Method::GET, "/pets/{id}")
         .tags(&["pets"]).accept("application/json, application/vnd.example.pet;q=0.5");
 
     /// `GET /repos/{owner}/issues` · Spec: `responses.yaml#/paths/~1repos~1{owner}~1issues/get`
-    pub const LIST_ISSUES: OperationMeta = OperationMeta::spec("listIssues", Method::GET, "/repos/{owner}/issues")
+    pub static LIST_ISSUES: OperationMeta = OperationMeta::spec("listIssues", Method::GET, "/repos/{owner}/issues")
         .tags(&["paging"]).accept("application/json");
 
     /// Every operation of the spec, in document order.

@@ -125,23 +125,23 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /repos`: Repositories, oldest first · Spec: `sandbox.yaml#/paths/~1repos/get`
-    pub const LIST_REPOS: OperationMeta = OperationMeta::spec("listRepos", Method::GET, "/repos")
+    pub static LIST_REPOS: OperationMeta = OperationMeta::spec("listRepos", Method::GET, "/repos")
         .tags(&["repos"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("harbor_oauth", &["repo:read"])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_key", &[])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_basic", &[])])]);
 
     /// `GET /repos/{owner}/{repo}`: One repository · Spec: `sandbox.yaml#/paths/~1repos~1{owner}~1{repo}/get`
-    pub const GET_REPO: OperationMeta = OperationMeta::spec("getRepo", Method::GET, "/repos/{owner}/{repo}")
+    pub static GET_REPO: OperationMeta = OperationMeta::spec("getRepo", Method::GET, "/repos/{owner}/{repo}")
         .tags(&["repos"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("harbor_oauth", &["repo:read"])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_key", &[])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_basic", &[])])]);
 
     /// `POST /repos/{owner}/{repo}/issues`: Open an issue · Spec: `sandbox.yaml#/paths/~1repos~1{owner}~1{repo}~1issues/post`
-    pub const CREATE_ISSUE: OperationMeta = OperationMeta::spec("createIssue", Method::POST, "/repos/{owner}/{repo}/issues")
+    pub static CREATE_ISSUE: OperationMeta = OperationMeta::spec("createIssue", Method::POST, "/repos/{owner}/{repo}/issues")
         .tags(&["issues"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("harbor_oauth", &["repo:write"])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_key", &[])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_basic", &[])])])
         .with_idempotency_key();
 
     /// `GET /user`: The user (or service account) the token belongs to · Spec: `sandbox.yaml#/paths/~1user/get`
-    pub const GET_USER: OperationMeta = OperationMeta::spec("getUser", Method::GET, "/user")
+    pub static GET_USER: OperationMeta = OperationMeta::spec("getUser", Method::GET, "/user")
         .tags(&["users"]).accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("harbor_oauth", &["user:read"])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_key", &[])]), SecurityRequirement::of(&[SchemeScopes::other("harbor_basic", &[])])]);
 

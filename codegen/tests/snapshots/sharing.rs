@@ -103,11 +103,11 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `POST /comments` · Spec: `sharing.yaml#/paths/~1comments/post`
-    pub const CREATE_COMMENT: OperationMeta = OperationMeta::spec("createComment", Method::POST, "/comments")
+    pub static CREATE_COMMENT: OperationMeta = OperationMeta::spec("createComment", Method::POST, "/comments")
         .accept("application/json");
 
     /// `GET /reviews/{id}` · Spec: `sharing.yaml#/paths/~1reviews~1{id}/get`
-    pub const GET_REVIEW: OperationMeta = OperationMeta::spec("getReview", Method::GET, "/reviews/{id}")
+    pub static GET_REVIEW: OperationMeta = OperationMeta::spec("getReview", Method::GET, "/reviews/{id}")
         .accept("application/json");
 
     /// Every operation of the spec, in document order.

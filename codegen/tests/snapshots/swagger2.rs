@@ -82,27 +82,27 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `GET /broken` · Spec: `swagger2.yaml#/paths/~1broken/get`
-    pub const GET_BROKEN: OperationMeta = OperationMeta::spec("getBroken", Method::GET, "/broken")
+    pub static GET_BROKEN: OperationMeta = OperationMeta::spec("getBroken", Method::GET, "/broken")
         .accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("kennel_oauth", &["dogs:read"])]), SecurityRequirement::of(&[SchemeScopes::other("kennel_key", &[])])]);
 
     /// `GET /dogs` · Spec: `swagger2.yaml#/paths/~1dogs/get`
-    pub const LIST_DOGS: OperationMeta = OperationMeta::spec("listDogs", Method::GET, "/dogs")
+    pub static LIST_DOGS: OperationMeta = OperationMeta::spec("listDogs", Method::GET, "/dogs")
         .accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("kennel_oauth", &["dogs:read"])]), SecurityRequirement::of(&[SchemeScopes::other("kennel_key", &[])])]);
 
     /// `POST /dogs` · Spec: `swagger2.yaml#/paths/~1dogs/post`
-    pub const CREATE_DOG: OperationMeta = OperationMeta::spec("createDog", Method::POST, "/dogs")
+    pub static CREATE_DOG: OperationMeta = OperationMeta::spec("createDog", Method::POST, "/dogs")
         .accept("application/json")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("kennel_oauth", &["dogs:write"])])]);
 
     /// `GET /dogs/{name}/photo` · Spec: `swagger2.yaml#/paths/~1dogs~1{name}~1photo/get`
-    pub const GET_PHOTO: OperationMeta = OperationMeta::spec("getPhoto", Method::GET, "/dogs/{name}/photo")
+    pub static GET_PHOTO: OperationMeta = OperationMeta::spec("getPhoto", Method::GET, "/dogs/{name}/photo")
         .accept("image/png")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("kennel_oauth", &["dogs:read"])]), SecurityRequirement::of(&[SchemeScopes::other("kennel_key", &[])])]);
 
     /// `PUT /dogs/{name}/photo` · Spec: `swagger2.yaml#/paths/~1dogs~1{name}~1photo/put`
-    pub const PUT_PHOTO: OperationMeta = OperationMeta::spec("putPhoto", Method::PUT, "/dogs/{name}/photo")
+    pub static PUT_PHOTO: OperationMeta = OperationMeta::spec("putPhoto", Method::PUT, "/dogs/{name}/photo")
         .security(&[SecurityRequirement::of(&[SchemeScopes::oauth("kennel_oauth", &["dogs:read"])]), SecurityRequirement::of(&[SchemeScopes::other("kennel_key", &[])])]);
 
     /// Every operation of the spec, in document order.

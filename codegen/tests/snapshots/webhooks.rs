@@ -105,7 +105,7 @@ pub mod operations {
     use ::wharf::{OperationMeta, SchemeScopes, SecurityRequirement};
 
     /// `POST /subscriptions` · Spec: `webhooks.yaml#/paths/~1subscriptions/post`
-    pub const SUBSCRIBE: OperationMeta = OperationMeta::spec("subscribe", Method::POST, "/subscriptions");
+    pub static SUBSCRIBE: OperationMeta = OperationMeta::spec("subscribe", Method::POST, "/subscriptions");
 
     /// Every operation of the spec, in document order.
     pub static ALL: &[&::wharf::OperationMeta] = &[
