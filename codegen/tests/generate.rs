@@ -420,9 +420,11 @@ fn public_names(code: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
-            ["struct", "enum", "fn", "const", "static", "mod", "type", "trait"]
-                .contains(&kind)
-                .then(|| format!("{kind} {name}"))
+            [
+                "struct", "enum", "fn", "const", "static", "mod", "type", "trait",
+            ]
+            .contains(&kind)
+            .then(|| format!("{kind} {name}"))
         })
         .collect();
     names.sort();
