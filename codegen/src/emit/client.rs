@@ -654,13 +654,11 @@ impl<'a> ClientEmitter<'a> {
             call_args.join(", ")
         ));
         let items = Reach::follow("page.value", &page.items);
-        if page.kind == PageKind::Link {
-            w.line("|o, page| ::wharf::client::next_link(o, page, |next| &mut next.call),");
-        } else {
-            w.open("|o, page| {");
-        }
-        match &page.kind {
-            PageKind::Link => {}
+        let (param, next) = match &page.kind {
+            PageKind::Link => {
+                w.line("|o, page| ::wharf::client::next_link(o, page, |next| &mut next.call),");
+                (None, String::new())
+            }
             PageKind::Cursor {
                 param,
                 has_more,
@@ -670,38 +668,42 @@ impl<'a> ClientEmitter<'a> {
                     Reach::Place(p) => format!("!{p}"),
                     Reach::Optional(o) => format!("{o} != Some(&true)"),
                 };
+                w.open("|o, page| {");
                 w.open(&format!("if {more} {{"));
                 w.line("return None;");
                 w.close("}");
                 w.line(&format!("let last = {}.last()?;", items.or_return()));
                 let id = Reach::follow("last", std::slice::from_ref(id_field));
                 w.line(&format!("let id = {}.clone();", id.or_return()));
-                w.line("let mut next = o.clone();");
-                w.line(&format!("next.{} = Some(id);", ident(param)));
+                (Some(param), "Some(id)".to_owned())
             }
             PageKind::Token { param, field } => {
                 let token = Reach::follow("page.value", field);
+                w.open("|o, page| {");
                 w.line(&format!("let token = {}.clone();", token.or_return()));
                 w.open("if token.is_empty() {");
                 w.line("return None;");
                 w.close("}");
-                w.line("let mut next = o.clone();");
-                w.line(&format!("next.{} = Some(token);", ident(param)));
+                (Some(param), "Some(token)".to_owned())
             }
             PageKind::Offset { param } => {
                 let received = match &items {
                     Reach::Place(p) => format!("{p}.len()"),
                     Reach::Optional(o) => format!("{o}.map_or(0, |items| items.len())"),
                 };
+                w.open("|o, page| {");
                 w.line(&format!("let received = {received};"));
-                w.line("let mut next = o.clone();");
-                w.line(&format!(
-                    "next.{p} = Some(::wharf::client::next_offset(next.{p}, received)?);",
-                    p = ident(param)
-                ));
+                let p = ident(param);
+                (
+                    Some(param),
+                    format!("Some(::wharf::client::next_offset(next.{p}, received)?)"),
+                )
             }
-        }
-        if page.kind != PageKind::Link {
+        };
+        // Cursors, tokens and offsets: these options with the next value.
+        if let Some(param) = param {
+            w.line("let mut next = o.clone();");
+            w.line(&format!("next.{} = {next};", ident(param)));
             w.line("Some(next)");
             w.close("},");
         }

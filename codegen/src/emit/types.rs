@@ -194,36 +194,39 @@ impl<'a> TypeEmitter<'a> {
         w.close("}");
     }
 
-    /// `sent`: a request type, which gets a constructor (and `Default`
-    /// when no field is required).
+    /// One type, with its doc (the schema's description and where it is
+    /// from). Enums and structs are written inside the runtime macro that
+    /// writes their decoders, unions and newtypes followed by theirs.
     fn item(&self, w: &mut Writer, def: &TypeDef, index: usize) {
-        let sent = self.sent.contains(&index);
         let serialized = self.serialized.contains(&index);
         let mut doc = def.doc.clone().unwrap_or_default();
         if !doc.is_empty() {
             doc.push_str("\n\n");
         }
         doc.push_str(&format!("Schema: `{}`", short_origin(&def.origin)));
+        let doc = sanitize(&doc);
         let name = def.name.as_str();
-        // Enums and structs are written inside a runtime macro, where the
-        // doc and `allow` apply to the item.
-        if let TypeKind::Enum(e) = &def.kind {
-            w.open("::wharf::__private::string_enum! {");
-            w.doc(&sanitize(&doc));
-            string_enum(w, name, e);
-            w.close("}");
-            return;
-        }
-        if let TypeKind::Struct(s) = &def.kind {
-            self.structure(w, name, &doc, s, sent, serialized);
-            return;
-        }
-        w.doc(&sanitize(&doc));
         match &def.kind {
-            TypeKind::Struct(_) | TypeKind::Enum(_) => {}
-            TypeKind::Union(u) => self.union(w, name, u, serialized),
-            TypeKind::Alias(ty) => w.line(&format!("pub type {name} = {};", self.ty(ty))),
+            TypeKind::Struct(s) => {
+                let sent = self.sent.contains(&index);
+                self.structure(w, name, &doc, s, sent, serialized);
+            }
+            TypeKind::Enum(e) => {
+                w.open("::wharf::__private::string_enum! {");
+                w.doc(&doc);
+                string_enum(w, name, e);
+                w.close("}");
+            }
+            TypeKind::Union(u) => {
+                w.doc(&doc);
+                self.union(w, name, u, serialized);
+            }
+            TypeKind::Alias(ty) => {
+                w.doc(&doc);
+                w.line(&format!("pub type {name} = {};", self.ty(ty)));
+            }
             TypeKind::Newtype(ty) => {
+                w.doc(&doc);
                 w.line(&derives(true, false, serialized));
                 if serialized {
                     w.line("#[serde(crate = \"::wharf::__private::serde\", transparent)]");
@@ -282,7 +285,7 @@ impl<'a> TypeEmitter<'a> {
         &self,
         w: &mut Writer,
         name: &str,
-        doc: &str,
+        doc: &[String],
         s: &StructDef,
         sent: bool,
         serialized: bool,
@@ -293,7 +296,7 @@ impl<'a> TypeEmitter<'a> {
         // Every field of a request type without required ones has a default.
         let default = sent && s.fields.iter().all(|f| !f.required);
         w.open("::wharf::__private::object! {");
-        w.doc(&sanitize(doc));
+        w.doc(doc);
         w.line(&derives(!redacting, default, serialized));
         if serialized {
             w.line(SERDE_CRATE);

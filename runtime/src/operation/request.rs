@@ -125,17 +125,10 @@ impl OperationMeta {
         method: Method,
         path: impl Into<Cow<'static, str>>,
     ) -> Self {
-        let idempotent_by_method = method_is_idempotent(&method);
         OperationMeta {
             name: name.into(),
-            method,
             path: path.into(),
-            accepts_idempotency_key: false,
-            accept: "",
-            security: &[],
-            tags: &[],
-            idempotent_by_method,
-            policies: &crate::policy::declared::OperationPolicies::NONE,
+            ..Self::spec("", method, "")
         }
     }
 
