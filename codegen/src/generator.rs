@@ -300,10 +300,15 @@ impl Generator {
         let webhooks = if self.selection.selects_all() {
             ir::lower_webhooks(&spec, &mut lowerer)
         } else {
-            ir::Webhooks::default()
+            ir::LoweredWebhooks::default()
         };
-        let types = lowerer.finish();
-        let (operations, paging_problems) = ir::finish_operations(lowered, &types);
+        // The passes after lowering: naming (types' names settled in
+        // `finish`, which also breaks cycles and shares identical types;
+        // then operations' and webhooks'), then pagination.
+        let (types, names) = lowerer.finish();
+        let operations = ir::name_operations(lowered, &names);
+        let webhooks = webhooks.named(&names);
+        let (operations, paging_problems) = ir::finish_operations(operations, &types);
         let mut config = self.check_configuration(&operations, &spec);
         config.extend(paging_problems.into_iter().map(|(op, why)| ConfigProblem {
             message: format!("pagination override for {op:?} does not fit: {why}"),

@@ -1,8 +1,10 @@
 //! wharf-codegen: turns OpenAPI 3.0/3.1 documents into Rust.
 //!
 //! `load` reads documents (JSON/YAML, `$ref`s across files) into a [`Spec`];
-//! `ir` lowers schemas into one model; `emit` writes formatted Rust. The
-//! [`Generator`] builder drives all three for `build.rs`, the macro and CLI.
+//! `ir` lowers schemas and operations into one model, then runs its passes
+//! over it (naming, cycles, sharing, pagination); `emit` writes formatted
+//! Rust from the model alone. The [`Generator`] builder drives them for
+//! `build.rs`, the macro and the CLI.
 //! Nothing here panics on a spec: what cannot be modelled becomes raw JSON
 //! with a [`Diagnostic`] naming its JSON pointer.
 

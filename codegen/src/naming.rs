@@ -1,7 +1,7 @@
 //! Rust identifiers from the names real specs use: any characters, leading
 //! digits, keywords, `+1`/`-1`, and names that collide once converted.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use std::collections::HashSet;
 
 const KEYWORDS: &[&str] = &[
@@ -76,6 +76,31 @@ pub fn field_name(raw: &str) -> String {
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'n');
+    }
+    name
+}
+
+/// `snake_case` module name for a tag; a keyword gets a `_`.
+pub fn module_name(tag: &str) -> String {
+    let name = field_name(tag);
+    match keyword_kind(&name) {
+        Keyword::No => name,
+        _ => format!("{name}_"),
+    }
+}
+
+/// `SCREAMING_SNAKE` constant name; never empty or digit-led.
+pub fn const_name(raw: &str) -> String {
+    let words: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    let mut name = words.to_shouty_snake_case();
+    if name.is_empty() {
+        name.push_str("OPERATION");
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "OP_");
     }
     name
 }
@@ -169,6 +194,20 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_names() {
+        assert_eq!(const_name("repos/get-by-id"), "REPOS_GET_BY_ID");
+        assert_eq!(const_name("GET /a/{b}"), "GET_A_B");
+        assert_eq!(const_name("2fa"), "OP_2FA");
+        assert_eq!(const_name("日本"), "OPERATION");
+    }
+
+    #[test]
+    fn module_names() {
+        assert_eq!(module_name("pull-requests"), "pull_requests");
+        assert_eq!(module_name("type"), "type_");
+    }
 
     #[test]
     fn converts_real_world_names() {

@@ -1,7 +1,14 @@
 //! The intermediate representation: the one place where OpenAPI's many
 //! spellings of a schema become one model. The emitter reads only this.
+//!
+//! Built in passes: lowering (`schema`, `operations`, `webhooks`) turns the
+//! spec into types and operations and asks for names; naming (`names`)
+//! settles every module-level name at once; `recursion` boxes cycles;
+//! `sharing` makes identical types aliases of one; `pagination` finds how
+//! each list operation pages.
 
 mod api_info;
+mod names;
 mod operations;
 mod pagination;
 mod recursion;
@@ -12,7 +19,7 @@ mod webhooks;
 
 pub(crate) use api_info::lower_api_info;
 pub use api_info::ApiInfo;
-pub(crate) use operations::lower_operations;
+pub(crate) use operations::{lower_operations, name_operations};
 pub use operations::{
     Access, Body, BodyKind, FieldPath, Operation, OperationOptions, Outcome, PageKind, Paging,
     Param, ParamIn, ParamStyle, Payload, StatusPattern,
@@ -21,7 +28,7 @@ pub(crate) use pagination::finish_operations;
 pub(crate) use schema::Lowerer;
 pub use schema::TypeOptions;
 pub use security::{lower_security_schemes, SchemeDef};
-pub(crate) use webhooks::lower_webhooks;
+pub(crate) use webhooks::{lower_webhooks, LoweredWebhooks};
 pub use webhooks::{Webhook, Webhooks};
 
 /// Index of a type in [`TypeSet::types`].

@@ -4,12 +4,12 @@
 //! with their styles, the request body, the responses by status, and
 //! pagination).
 
+use super::names::{NameId, Names, OperationNamer};
 use super::schema::Lowerer;
 use super::SchemeDef;
 use super::Ty;
 use crate::load::{Location, Spec};
-use crate::naming::{field_name, keyword_kind, type_name, variant_name, Keyword, Scope};
-use heck::ToShoutySnakeCase;
+use crate::naming::{field_name, type_name, variant_name, Scope};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -310,7 +310,7 @@ pub(crate) fn lower_operations(
     lowerer: &mut Lowerer<'_>,
     options: &OperationOptions,
     schemes: &[SchemeDef],
-) -> Vec<(Operation, Option<PendingPage>)> {
+) -> Vec<LoweredOperation> {
     let root = Location::root(0);
     let Some(doc) = spec.get(&root).and_then(Value::as_object) else {
         return Vec::new();
@@ -325,17 +325,6 @@ pub(crate) fn lower_operations(
         }
         None => return Vec::new(),
     };
-    let mut consts = Scope::new();
-    consts.reserve("ALL");
-    let mut methods = Scope::new();
-    for reserved in ["new", "core", "integration", "base_url", "clone", "fmt"] {
-        methods.reserve(reserved);
-    }
-    let mut modules = Scope::new();
-    modules.reserve("operations");
-    modules.reserve("security_schemes");
-    modules.reserve("types");
-    let mut module_of_tag: HashMap<String, String> = HashMap::new();
     // Names are handed out in one canonical order (paths sorted, methods in
     // a fixed order), never the document's: reordering a spec renames
     // nothing.
@@ -428,29 +417,8 @@ pub(crate) fn lower_operations(
                     name.clone()
                 }
             };
-            let (const_name, _) = consts.claim(&const_name(&rust_base));
-            // A method named like a keyword (Azure's `move`) gets a `_`;
-            // the names derived from it need none.
-            let base_fn = field_name(&rust_base);
-            let keyword = keyword_kind(&base_fn) != Keyword::No;
-            let (fn_name, _) = methods.claim(&if keyword {
-                format!("{base_fn}_")
-            } else {
-                base_fn.clone()
-            });
-            let stem = if keyword { &base_fn } else { &fn_name };
-            let stream_name = format!("{stem}_stream");
             let prefix = type_name(&rust_base);
-            let options_name = lowerer.claim_name(&format!("{prefix}Options"));
-            let tag = tags.first().map_or("untagged", String::as_str);
-            let module = match module_of_tag.get(tag) {
-                Some(m) => m.clone(),
-                None => {
-                    let m = modules.claim(&module_name(tag)).0;
-                    module_of_tag.insert(tag.to_owned(), m.clone());
-                    m
-                }
-            };
+            let options_name = lowerer.ask_name(&format!("{prefix}Options"));
             let mut params = params(
                 spec,
                 lowerer,
@@ -462,14 +430,13 @@ pub(crate) fn lower_operations(
             );
             let body = request_body(spec, lowerer, &op_at, op, &format!("{prefix}Body"));
             name_arguments(&mut params, body.as_ref());
-            let responses = responses(spec, lowerer, &op_at, op, &prefix);
-            let streaming_fn = responses
+            let (responses, enum_names) = responses(spec, lowerer, &op_at, op, &prefix);
+            let streams_body = responses
                 .cases
                 .iter()
-                .any(|c| c.success && c.payload == Payload::Binary)
-                .then(|| methods.claim(&format!("{stem}_streaming")).0);
+                .any(|c| c.success && c.payload == Payload::Binary);
             let operation = Operation {
-                const_name,
+                const_name: String::new(),
                 name: name.clone(),
                 method,
                 path: path.clone(),
@@ -491,26 +458,82 @@ pub(crate) fn lower_operations(
                 ),
                 origin: spec.origin(&op_at),
                 tags,
-                fn_name,
-                module,
-                options_name,
+                fn_name: String::new(),
+                module: String::new(),
+                options_name: String::new(),
                 params,
                 body,
                 responses,
                 pagination: None,
-                streaming_fn,
+                streaming_fn: None,
             };
-            let pending = pending_pages(
-                &operation,
-                op,
-                options.paging.get(&name),
-                &mut methods,
-                stream_name,
-            );
-            out.push((operation, pending));
+            let pending = pending_pages(&operation, op, options.paging.get(&name));
+            out.push(LoweredOperation {
+                operation,
+                pending,
+                rust_base,
+                streams_body,
+                options_name,
+                enum_names,
+            });
         }
     }
     out
+}
+
+/// An operation as lowered, before it is named: its types' names are asked
+/// for, its constant's, methods' and module's are not yet given.
+pub(crate) struct LoweredOperation {
+    operation: Operation,
+    pending: Option<PendingPage>,
+    /// What the operation's Rust names are made from (its operationId, or
+    /// the id and the method for a second operation with that id).
+    rust_base: String,
+    /// It has a binary success body, handed over by a `…_streaming` method.
+    streams_body: bool,
+    options_name: NameId,
+    /// The success and the error enum, where a side has one.
+    enum_names: [Option<NameId>; 2],
+}
+
+/// The naming pass's part for operations: settled type names filled in,
+/// and constants, methods and tag modules named in lowering order (paths
+/// sorted, methods in a fixed order). What pagination detection needs
+/// comes along.
+pub(crate) fn name_operations(
+    lowered: Vec<LoweredOperation>,
+    names: &Names,
+) -> Vec<(Operation, Option<PendingPage>)> {
+    let mut namer = OperationNamer::new();
+    lowered
+        .into_iter()
+        .map(|lowered| {
+            let mut op = lowered.operation;
+            let mut pending = lowered.pending;
+            let tag = op.tags.first().map_or("untagged", String::as_str);
+            let given = namer.name(
+                &lowered.rust_base,
+                tag,
+                lowered.streams_body,
+                pending.is_some(),
+            );
+            op.const_name = given.const_name;
+            op.fn_name = given.fn_name;
+            op.module = given.module;
+            op.streaming_fn = given.streaming_fn;
+            if let (Some(p), Some(stream_fn)) = (pending.as_mut(), given.stream_fn) {
+                p.stream_name = stream_fn;
+            }
+            op.options_name = names.get(lowered.options_name).to_owned();
+            let sides = [&mut op.responses.ok, &mut op.responses.err];
+            for (outcome, id) in sides.into_iter().zip(lowered.enum_names) {
+                if let (Outcome::Enum(name), Some(id)) = (outcome, id) {
+                    *name = names.get(id).to_owned();
+                }
+            }
+            (op, pending)
+        })
+        .collect()
 }
 
 /// What pagination detection needs once types are lowered.
@@ -526,8 +549,6 @@ fn pending_pages(
     operation: &Operation,
     op: &Map<String, Value>,
     configured: Option<&Paging>,
-    methods: &mut Scope,
-    stream_name: String,
 ) -> Option<PendingPage> {
     if matches!(configured, Some(Paging::Off))
         || operation
@@ -547,12 +568,12 @@ fn pending_pages(
                     .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("link")))
             })
         });
-    let (stream_name, _) = methods.claim(&stream_name);
     Some(PendingPage {
         configured: configured.cloned(),
         dropshot: op.contains_key("x-dropshot-pagination"),
         documents_link,
-        stream_name,
+        // Given by the naming pass.
+        stream_name: String::new(),
     })
 }
 
@@ -584,15 +605,6 @@ pub(super) fn deref<'s>(
         }
     }
     None
-}
-
-/// `snake_case` module name for a tag.
-fn module_name(tag: &str) -> String {
-    let name = field_name(tag);
-    match crate::naming::keyword_kind(&name) {
-        crate::naming::Keyword::No => name,
-        _ => format!("{name}_"),
-    }
 }
 
 fn params(
@@ -948,7 +960,7 @@ fn responses(
     op_at: &Location,
     op: &Map<String, Value>,
     prefix: &str,
-) -> Responses {
+) -> (Responses, [Option<NameId>; 2]) {
     let at = op_at.child("responses");
     let mut cases = Vec::new();
     let mut success_media: Vec<String> = Vec::new();
@@ -1039,15 +1051,16 @@ fn responses(
         StatusPattern::Range(_) => 1,
         StatusPattern::Default => 2,
     });
-    let ok = outcome(lowerer, &mut cases, true, &format!("{prefix}Ok"));
-    let err = outcome(lowerer, &mut cases, false, &format!("{prefix}Error"));
+    let (ok, ok_enum) = outcome(lowerer, &mut cases, true, &format!("{prefix}Ok"));
+    let (err, err_enum) = outcome(lowerer, &mut cases, false, &format!("{prefix}Error"));
     let accept = accept_header(lowerer, &at, &success_media, &error_media);
-    Responses {
+    let responses = Responses {
         cases,
         ok,
         err,
         accept,
-    }
+    };
+    (responses, [ok_enum, err_enum])
 }
 
 /// The `Accept` value: the success media types, JSON first (what the
@@ -1111,20 +1124,22 @@ fn parse_status(raw: &str) -> Option<StatusPattern> {
         .map(StatusPattern::Code)
 }
 
-/// One payload for all cases of a side, or an enum of them.
+/// One payload for all cases of a side, or an enum of them (named by the
+/// naming pass: its name is asked for here).
 fn outcome(
     lowerer: &mut Lowerer<'_>,
     cases: &mut [Case],
     success: bool,
     enum_name: &str,
-) -> Outcome {
+) -> (Outcome, Option<NameId>) {
     let side: Vec<&Case> = cases.iter().filter(|c| c.success == success).collect();
     let Some(first) = side.first() else {
-        return Outcome::Single(if success {
+        let payload = if success {
             Payload::Empty
         } else {
             Payload::Binary
-        });
+        };
+        return (Outcome::Single(payload), None);
     };
     // Error bodies that are not JSON stay raw in the error (no payload).
     let same = |a: &Payload, b: &Payload| match (a, b) {
@@ -1133,7 +1148,7 @@ fn outcome(
         (x, y) => std::mem::discriminant(x) == std::mem::discriminant(y),
     };
     if side.iter().all(|c| same(&c.payload, &first.payload)) {
-        return Outcome::Single(first.payload.clone());
+        return (Outcome::Single(first.payload.clone()), None);
     }
     let mut variants = Scope::new();
     for case in cases.iter_mut().filter(|c| c.success == success) {
@@ -1146,7 +1161,8 @@ fn outcome(
         };
         case.variant = variants.claim(&wanted).0;
     }
-    Outcome::Enum(lowerer.claim_name(enum_name))
+    let name = lowerer.ask_name(enum_name);
+    (Outcome::Enum(String::new()), Some(name))
 }
 
 /// The reason phrase of a status code, for variant names.
@@ -1188,22 +1204,6 @@ fn http_reason(code: u16) -> Option<&'static str> {
         504 => "GatewayTimeout",
         _ => return None,
     })
-}
-
-/// `SCREAMING_SNAKE` constant name; never empty or digit-led.
-fn const_name(raw: &str) -> String {
-    let words: String = raw
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect();
-    let mut name = words.to_shouty_snake_case();
-    if name.is_empty() {
-        name.push_str("OPERATION");
-    }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert_str(0, "OP_");
-    }
-    name
 }
 
 /// Security requirements (`security: []` means none; absent means the
@@ -1252,14 +1252,6 @@ fn security(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_names() {
-        assert_eq!(const_name("repos/get-by-id"), "REPOS_GET_BY_ID");
-        assert_eq!(const_name("GET /a/{b}"), "GET_A_B");
-        assert_eq!(const_name("2fa"), "OP_2FA");
-        assert_eq!(const_name("日本"), "OPERATION");
-    }
 
     #[test]
     fn status_keys() {

@@ -239,11 +239,11 @@ fn offset(op: &Operation, wire: &str) -> Option<PageKind> {
 /// Resolves pagination for every operation once all types are known; also
 /// the configured overrides that do not fit, by operation name.
 pub(crate) fn finish_operations(
-    lowered: Vec<(Operation, Option<PendingPage>)>,
+    named: Vec<(Operation, Option<PendingPage>)>,
     set: &TypeSet,
 ) -> (Vec<Operation>, Vec<(String, String)>) {
     let mut misfits = Vec::new();
-    let operations = lowered
+    let operations = named
         .into_iter()
         .map(|(mut op, pending)| {
             if let Some(p) = pending {

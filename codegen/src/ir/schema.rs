@@ -5,6 +5,7 @@
 //! `$ref` to an already-seen location (including a cycle) reuses its type.
 //! Whatever cannot be modelled becomes raw JSON plus a diagnostic.
 
+use super::names::{self, Hint, NameId, NameRequests, Names, Wanted};
 use super::{
     recursion, Discriminator, EnumDef, EnumVariant, Field, StructDef, Ty, TypeDef, TypeId,
     TypeKind, TypeSet, UnionDef, UnionVariant,
@@ -90,18 +91,17 @@ impl<'a> Lowerer<'a> {
             by_location: HashMap::new(),
             defined: Vec::new(),
             queue: VecDeque::new(),
-            names: Scope::new(),
+            names: NameRequests::default(),
+            type_names: Vec::new(),
             reserved: HashMap::new(),
             broken_ref_chains: HashSet::new(),
         };
-        // Names the generated module defines besides the schemas' types.
-        lowerer.names.reserve("Client");
         let schemas_at = Location::root(0).child("components").child("schemas");
         match spec.get(&schemas_at) {
             Some(Value::Object(schemas)) => {
-                // In sorted order (names claimed, types lowered), so names
-                // that meet are settled the same however the document
-                // orders its schemas.
+                // In sorted order (names asked for first, types lowered
+                // after), so names that meet are settled the same however
+                // the document orders its schemas.
                 let mut sorted: Vec<&String> = schemas.keys().collect();
                 sorted.sort();
                 for name in &sorted {
@@ -111,18 +111,13 @@ impl<'a> Lowerer<'a> {
                         .renames
                         .get(name)
                         .map_or_else(|| type_name(name), |n| type_name(n));
-                    let (rust, renamed) = lowerer.names.claim(&wanted);
-                    if renamed {
-                        lowerer.warn(
-                            &at,
-                            format!("type name `{wanted}` is already taken; this schema is named `{rust}`"),
-                        );
-                    }
-                    lowerer.reserved.insert(at, rust);
+                    let id = lowerer.names.ask(Wanted::Exact(wanted), Some(at.clone()));
+                    lowerer.reserved.insert(at, id);
                 }
                 if options.all_components {
                     for name in sorted {
-                        lowerer.named(schemas_at.child(name), name);
+                        // Reserved above: the name asked for there is kept.
+                        lowerer.named(schemas_at.child(name), Wanted::Exact(type_name(name)));
                     }
                 }
             }
@@ -135,10 +130,10 @@ impl<'a> Lowerer<'a> {
         lowerer
     }
 
-    /// Claims a name for a type that is not a schema (operation options,
-    /// response enums) so it never collides with one.
-    pub(crate) fn claim_name(&mut self, wanted: &str) -> String {
-        self.names.claim(&type_name(wanted)).0
+    /// Asks for the name of a type that is not a schema (operation
+    /// options, response enums), so it never collides with one.
+    pub(crate) fn ask_name(&mut self, wanted: &str) -> NameId {
+        self.names.ask(Wanted::Exact(type_name(wanted)), None)
     }
 
     /// The type of the schema at `at` (a parameter, body or response),
@@ -146,7 +141,7 @@ impl<'a> Lowerer<'a> {
     pub(crate) fn schema_ty(&mut self, at: &Location, hint: &str) -> (Ty, bool) {
         let spec = self.spec;
         match spec.get(at) {
-            Some(schema) => self.ty_of(at, schema, hint),
+            Some(schema) => self.ty_of(at, schema, &Hint::text(hint)),
             None => (Ty::Json, false),
         }
     }
@@ -155,13 +150,30 @@ impl<'a> Lowerer<'a> {
         self.warn(at, message);
     }
 
-    /// Lowers everything queued and breaks recursive cycles.
-    pub(crate) fn finish(mut self) -> TypeSet {
+    /// Lowers everything queued, settles the names asked for (the naming
+    /// pass), breaks recursive cycles and shares identical types.
+    pub(crate) fn finish(mut self) -> (TypeSet, Names) {
         self.drain();
+        let (names, renamed) = self.names.settle();
+        for r in renamed {
+            let d = self.spec.diag(
+                &r.at,
+                Severity::Warning,
+                format!(
+                    "type name `{}` is already taken; this schema is named `{}`",
+                    r.wanted, r.name
+                ),
+            );
+            self.diags.push(d);
+        }
         let mut set = TypeSet { types: self.types };
+        for (ty, id) in set.types.iter_mut().zip(self.type_names) {
+            ty.name = names.get(id).to_owned();
+        }
+        names::name_union_variants(&mut set);
         recursion::break_cycles(&mut set);
         super::sharing::share_identical(&mut set);
-        set
+        (set, names)
     }
 }
 
@@ -195,9 +207,12 @@ pub(crate) struct Lowerer<'a> {
     by_location: HashMap<Location, TypeId>,
     defined: Vec<bool>,
     queue: VecDeque<(TypeId, Location)>,
-    names: Scope,
-    /// Names of component schemas, fixed before anything is lowered.
-    reserved: HashMap<Location, String>,
+    /// The names asked for, settled by the naming pass in `finish`.
+    names: NameRequests,
+    /// The name asked for each type, by `TypeId`.
+    type_names: Vec<NameId>,
+    /// Names of component schemas, asked for before anything is lowered.
+    reserved: HashMap<Location, NameId>,
     /// Schemas of `$ref` chains already reported (a cycle, or past the hop
     /// limit): refs leading into them are not reported again.
     broken_ref_chains: HashSet<Location>,
@@ -228,25 +243,13 @@ impl<'a> Lowerer<'a> {
 
     /// The type of a named location (a component, or any `$ref` target),
     /// created and queued on first sight.
-    fn named(&mut self, at: Location, raw_name: &str) -> TypeId {
+    fn named(&mut self, at: Location, wanted: Wanted) -> TypeId {
         if let Some(&id) = self.by_location.get(&at) {
             return id;
         }
         let name = match self.reserved.get(&at) {
-            Some(name) => name.clone(),
-            None => {
-                let wanted = type_name(raw_name);
-                let (name, renamed) = self.names.claim(&wanted);
-                if renamed {
-                    self.warn(
-                        &at,
-                        format!(
-                            "type name `{wanted}` is already taken; this schema is named `{name}`"
-                        ),
-                    );
-                }
-                name
-            }
+            Some(&name) => name,
+            None => self.names.ask(wanted, Some(at.clone())),
         };
         let schema = self.spec.get(&at);
         let id = self.push_type(name, &at, schema);
@@ -254,20 +257,21 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    fn push_type(&mut self, name: String, at: &Location, schema: Option<&Value>) -> TypeId {
+    fn push_type(&mut self, name: NameId, at: &Location, schema: Option<&Value>) -> TypeId {
         let id = TypeId(self.types.len());
         let (doc, nullable) = match schema.and_then(Value::as_object) {
             Some(o) => (doc_of(o), self.nullable(at, o, 0)),
             None => (None, false),
         };
         self.types.push(TypeDef {
-            name,
+            name: String::new(),
             origin: self.origin(at),
             doc,
             kind: TypeKind::Alias(Ty::Json),
             nullable,
         });
         self.defined.push(false);
+        self.type_names.push(name);
         self.by_location.insert(at.clone(), id);
         id
     }
@@ -278,7 +282,7 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let spec = self.spec;
-            let name = self.types[id.0].name.clone();
+            let name = Hint::of(self.type_names[id.0]);
             let kind = match spec.get(&at) {
                 Some(schema) => self.define(&at, schema, &name),
                 None => TypeKind::Alias(Ty::Json),
@@ -289,7 +293,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The kind of a named type from its schema.
-    fn define(&mut self, at: &Location, schema: &'a Value, name: &str) -> TypeKind {
+    fn define(&mut self, at: &Location, schema: &'a Value, name: &Hint) -> TypeKind {
         let Some(o) = schema.as_object() else {
             return TypeKind::Alias(self.non_object_schema(at, schema));
         };
@@ -304,14 +308,17 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The type a `$ref` written at `at` points to, and whether it is nullable.
-    fn referenced(&mut self, at: &Location, reference: &str, hint: &str) -> (Ty, bool) {
+    fn referenced(&mut self, at: &Location, reference: &str, hint: &Hint) -> (Ty, bool) {
         match self
             .spec
             .resolve_avoiding(at, reference, &self.broken_ref_chains)
         {
             Ok(target) => {
-                let raw_name = last_segment(&target.pointer).unwrap_or(hint).to_owned();
-                let id = self.named(target, &raw_name);
+                let wanted = match last_segment(&target.pointer) {
+                    Some(segment) => Wanted::Exact(type_name(segment)),
+                    None => Wanted::Hint(hint.clone()),
+                };
+                let id = self.named(target, wanted);
                 (Ty::Named(id), self.types[id.0].nullable)
             }
             Err(why) => {
@@ -335,7 +342,7 @@ impl<'a> Lowerer<'a> {
     /// The type of a value described by `schema` at `at` (a field, an item, a
     /// variant), and whether it admits `null`. Inline objects, enums and
     /// unions become named types called `hint`.
-    fn ty_of(&mut self, at: &Location, schema: &'a Value, hint: &str) -> (Ty, bool) {
+    fn ty_of(&mut self, at: &Location, schema: &'a Value, hint: &Hint) -> (Ty, bool) {
         let Some(o) = schema.as_object() else {
             return (self.non_object_schema(at, schema), false);
         };
@@ -351,10 +358,11 @@ impl<'a> Lowerer<'a> {
             return (Ty::Named(id), nullable);
         }
         if form_needs_type(&form) {
-            let wanted = shared_component_name(at).unwrap_or_else(|| type_name(hint));
-            let (name, _) = self.names.claim(&wanted);
-            let id = self.push_type(name.clone(), at, Some(schema));
-            let kind = match self.lower_form(at, o, form, &name) {
+            let wanted =
+                shared_component_name(at).map_or_else(|| Wanted::Hint(hint.clone()), Wanted::Exact);
+            let name = self.names.ask(wanted, None);
+            let id = self.push_type(name, at, Some(schema));
+            let kind = match self.lower_form(at, o, form, &Hint::of(name)) {
                 Lowered::Kind(kind) => kind,
                 Lowered::Ty(ty, _) => TypeKind::Alias(ty),
             };
@@ -366,7 +374,7 @@ impl<'a> Lowerer<'a> {
             Lowered::Ty(ty, inner_nullable) => (ty, nullable || inner_nullable),
             Lowered::Kind(kind) => {
                 // Unreachable by construction of `form_needs_type`, but stay total.
-                let (name, _) = self.names.claim(&type_name(hint));
+                let name = self.names.ask(Wanted::Hint(hint.clone()), None);
                 let id = self.push_type(name, at, Some(schema));
                 self.types[id.0].kind = kind;
                 self.defined[id.0] = true;
@@ -606,7 +614,7 @@ impl<'a> Lowerer<'a> {
         at: &Location,
         o: &'a Map<String, Value>,
         form: Form<'a>,
-        name: &str,
+        name: &Hint,
     ) -> Lowered {
         match form {
             Form::Ref(_) | Form::Any => Lowered::Ty(Ty::Json, false),
@@ -617,14 +625,14 @@ impl<'a> Lowerer<'a> {
             }
             Form::Array(items) => {
                 let item = match items {
-                    Some((loc, schema)) => self.item_ty(&loc, schema, &format!("{name}Item")),
+                    Some((loc, schema)) => self.item_ty(&loc, schema, &name.then("Item")),
                     None => Ty::Json,
                 };
                 Lowered::Ty(Ty::Vec(Box::new(item)), false)
             }
             Form::Map(values) => match values {
                 Some((loc, schema)) => {
-                    let value = self.item_ty(&loc, schema, &format!("{name}Value"));
+                    let value = self.item_ty(&loc, schema, &name.then("Value"));
                     Lowered::Ty(Ty::Map(Box::new(value)), false)
                 }
                 None => Lowered::Ty(Ty::JsonObject, false),
@@ -635,13 +643,13 @@ impl<'a> Lowerer<'a> {
                 Lowered::Kind(TypeKind::Union(self.union(at, o, members, name)))
             }
             Form::MultiType(types) => {
-                Lowered::Kind(TypeKind::Union(self.multi_type(at, o, &types, name)))
+                Lowered::Kind(TypeKind::Union(self.multi_type(at, o, &types)))
             }
         }
     }
 
     /// The type of an array item or map value (nullable ones are `Option`).
-    fn item_ty(&mut self, at: &Location, schema: &'a Value, hint: &str) -> Ty {
+    fn item_ty(&mut self, at: &Location, schema: &'a Value, hint: &Hint) -> Ty {
         let (ty, nullable) = self.ty_of(at, schema, hint);
         if nullable && ty != Ty::Json {
             Ty::Option(Box::new(ty))
@@ -650,9 +658,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// The Rust name of the component schema whose own property `at` is
+    /// The name of the component schema whose own property `at` is
     /// (`/components/schemas/C/properties/p`), if it is one.
-    fn component_owning(&self, at: &Location) -> Option<&str> {
+    fn component_owning(&self, at: &Location) -> Option<NameId> {
         let rest = at.pointer.strip_prefix("/components/schemas/")?;
         let (component, property) = rest.split_once("/properties/")?;
         if component.contains('/') || property.contains('/') {
@@ -662,12 +670,12 @@ impl<'a> Lowerer<'a> {
             doc: at.doc,
             pointer: format!("/components/schemas/{component}"),
         };
-        self.reserved.get(&owner).map(String::as_str)
+        self.reserved.get(&owner).copied()
     }
 
     /// An object, merging `allOf` members and `$ref` siblings into one set
     /// of fields.
-    fn object(&mut self, at: &Location, o: &'a Map<String, Value>, name: &str) -> StructDef {
+    fn object(&mut self, at: &Location, o: &'a Map<String, Value>, name: &Hint) -> StructDef {
         let mut acc = Merged::default();
         let mut visited = HashSet::new();
         self.merge(at, o, &mut acc, &mut visited, 0);
@@ -678,8 +686,8 @@ impl<'a> Lowerer<'a> {
             // for that component, whoever reaches it first: `Issue`'s
             // `state_reason` is `IssueStateReason` even when an operation's
             // response merging `Issue` is lowered before `Issue` itself.
-            let owner = self.component_owning(loc).unwrap_or(name);
-            let hint = format!("{owner}{}", type_name(wire));
+            let owner = self.component_owning(loc).map(Hint::of);
+            let hint = owner.as_ref().unwrap_or(name).then(&type_name(wire));
             let (ty, nullable) = self.ty_of(loc, schema, &hint);
             let wanted = field_name(wire);
             let (rust, renamed) = scope.claim(&wanted);
@@ -703,7 +711,7 @@ impl<'a> Lowerer<'a> {
         }
         let extra = acc
             .additional
-            .map(|(loc, schema)| self.item_ty(&loc, schema, &format!("{name}Value")));
+            .map(|(loc, schema)| self.item_ty(&loc, schema, &name.then("Value")));
         let (extra_name, _) = scope.claim("extra");
         StructDef {
             fields,
@@ -790,66 +798,35 @@ impl<'a> Lowerer<'a> {
         at: &Location,
         o: &'a Map<String, Value>,
         members: Vec<(Location, &'a Value)>,
-        name: &str,
+        name: &Hint,
     ) -> UnionDef {
-        let mut scope = Scope::new();
-        scope.reserve("Other");
         let mut variants = Vec::with_capacity(members.len());
         let mut targets = Vec::with_capacity(members.len());
         for (i, (loc, member)) in members.iter().enumerate() {
             let title = member.get("title").and_then(Value::as_str).map(type_name);
-            let hint = format!(
-                "{name}{}",
-                title.unwrap_or_else(|| format!("Variant{}", i + 1))
-            );
+            let hint = name.then(&title.unwrap_or_else(|| format!("Variant{}", i + 1)));
             let (ty, nullable) = self.ty_of(loc, member, &hint);
             let ty = if nullable && ty != Ty::Json {
                 Ty::Option(Box::new(ty))
             } else {
                 ty
             };
-            let wanted = self.variant_name(&ty, name);
-            let (variant, _) = scope.claim(&wanted);
             targets.push(
                 member
                     .get("$ref")
                     .and_then(Value::as_str)
                     .and_then(|r| self.spec.resolve(loc, r).ok()),
             );
-            variants.push(UnionVariant { name: variant, ty });
+            // Named by the naming pass, from the member types' names.
+            variants.push(UnionVariant {
+                name: String::new(),
+                ty,
+            });
         }
         let discriminator = self.discriminator(at, o, &targets);
         UnionDef {
             variants,
             discriminator,
-        }
-    }
-
-    fn variant_name(&self, ty: &Ty, parent: &str) -> String {
-        match ty {
-            Ty::Named(id) | Ty::Boxed(id) => {
-                let name = &self.types[id.0].name;
-                match name.strip_prefix(parent) {
-                    Some(rest) if rest.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                        rest.to_owned()
-                    }
-                    _ => name.clone(),
-                }
-            }
-            Ty::String => "String".into(),
-            Ty::Bool => "Bool".into(),
-            Ty::I8 | Ty::I16 | Ty::I32 | Ty::I64 | Ty::U8 | Ty::U16 | Ty::U32 | Ty::U64 => {
-                "Integer".into()
-            }
-            Ty::F64 => "Number".into(),
-            Ty::DateTime => "DateTime".into(),
-            Ty::Date => "Date".into(),
-            Ty::Uuid => "Uuid".into(),
-            Ty::Binary => "Binary".into(),
-            Ty::Json => "Json".into(),
-            Ty::JsonObject | Ty::Map(_) => "Object".into(),
-            Ty::Vec(_) => "Array".into(),
-            Ty::Option(inner) => self.variant_name(inner, parent),
         }
     }
 
@@ -908,10 +885,7 @@ impl<'a> Lowerer<'a> {
         at: &Location,
         o: &'a Map<String, Value>,
         types: &[String],
-        name: &str,
     ) -> UnionDef {
-        let mut scope = Scope::new();
-        scope.reserve("Other");
         let mut variants = Vec::new();
         for t in types {
             let ty = match self.type_form(at, o, t) {
@@ -920,8 +894,10 @@ impl<'a> Lowerer<'a> {
                 Form::Object | Form::Map(_) => Ty::JsonObject,
                 _ => Ty::Json,
             };
-            let (variant, _) = scope.claim(&self.variant_name(&ty, name));
-            variants.push(UnionVariant { name: variant, ty });
+            variants.push(UnionVariant {
+                name: String::new(),
+                ty,
+            });
         }
         UnionDef {
             variants,

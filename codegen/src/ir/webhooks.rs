@@ -1,10 +1,11 @@
 //! Webhook events: what a provider sends to the app, from OpenAPI 3.1's
 //! `webhooks` and the `callbacks` of operations. Each event becomes a
 //! variant of the generated `WebhookEvent` enum with its payload type, and
-//! a method of the generated `WebhookHandler` trait. Names are claimed in
+//! a method of the generated `WebhookHandler` trait. Names are asked for in
 //! the order of the events' spec names, so reordering a spec renames
 //! nothing.
 
+use super::names::{NameId, Names};
 use super::operations::{deref, request_body, text, HttpMethod};
 use super::schema::Lowerer;
 use super::{BodyKind, Ty};
@@ -52,10 +53,31 @@ struct Found {
     at: Location,
 }
 
-pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> Webhooks {
+/// Webhooks as lowered: the enum's and the trait's names are asked for,
+/// not yet settled.
+#[derive(Default)]
+pub(crate) struct LoweredWebhooks {
+    webhooks: Webhooks,
+    /// The event enum's and the handler trait's names.
+    names: Option<(NameId, NameId)>,
+}
+
+impl LoweredWebhooks {
+    /// The webhooks with their settled names.
+    pub(crate) fn named(self, names: &Names) -> Webhooks {
+        let mut webhooks = self.webhooks;
+        if let Some((enum_name, handler_name)) = self.names {
+            webhooks.enum_name = names.get(enum_name).to_owned();
+            webhooks.handler_name = names.get(handler_name).to_owned();
+        }
+        webhooks
+    }
+}
+
+pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> LoweredWebhooks {
     let root = Location::root(0);
     let Some(doc) = spec.get(&root).and_then(Value::as_object) else {
-        return Webhooks::default();
+        return LoweredWebhooks::default();
     };
     let mut found = Vec::new();
     if let Some(hooks) = doc.get("webhooks") {
@@ -71,11 +93,11 @@ pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> Webhooks
     }
     callbacks(spec, lowerer, doc, &mut found);
     if found.is_empty() {
-        return Webhooks::default();
+        return LoweredWebhooks::default();
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
-    let enum_name = lowerer.claim_name("WebhookEvent");
-    let handler_name = lowerer.claim_name("WebhookHandler");
+    let enum_name = lowerer.ask_name("WebhookEvent");
+    let handler_name = lowerer.ask_name("WebhookHandler");
     let mut variants = Scope::new();
     variants.reserve("Unknown");
     let mut methods = Scope::new();
@@ -113,11 +135,14 @@ pub(crate) fn lower_webhooks(spec: &Spec, lowerer: &mut Lowerer<'_>) -> Webhooks
             name: event.name,
         });
     }
-    Webhooks {
-        events,
-        enum_name,
-        handler_name,
-        event_header,
+    LoweredWebhooks {
+        webhooks: Webhooks {
+            events,
+            enum_name: String::new(),
+            handler_name: String::new(),
+            event_header,
+        },
+        names: Some((enum_name, handler_name)),
     }
 }
 
