@@ -148,7 +148,7 @@ fn generate_crate_writes_a_standalone_crate_that_compiles() {
     );
     let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
     assert!(lib.starts_with("//! Client for `Responses and pagination`"));
-    assert!(lib.contains("pub async fn get_pet(") && !lib.contains("list_charges"));
+    assert!(lib.contains("pub fn get_pet(") && !lib.contains("list_charges"));
     // The crate builds on its own (sharing this workspace's target dir).
     assert_checks(&dir);
     let _ = std::fs::remove_dir_all(&dir);

@@ -193,14 +193,19 @@ macro_rules! __object {
                 map: &mut A,
                 cx: &mut $crate::__private::Cx,
             ) -> $crate::__private::Decoding<Self, A::Error> {
-                $(let mut $field = $crate::__private::$slot::new();)*
+                // Each slot named with its field's type: nothing is left
+                // for the compiler to infer across the body.
+                $(let mut $field = $crate::__private::$slot::<$ty>::new();)*
                 let _rest = $crate::__private::NoExtra;
                 $(let mut _rest = $crate::__private::ExtraFields::<$xty>::new();)?
                 while let ::core::option::Option::Some(key) = cx.next_key(map)? {
-                    match key.as_str() {
-                        $($wire => $field.read(map, cx, $wire)?,)*
-                        _ => _rest.read(map, cx, key)?,
-                    }
+                    // One `?` for all arms, not one per field: one error
+                    // path per object for the compiler to check.
+                    let read = match key.as_str() {
+                        $($wire => $field.read(map, cx, $wire),)*
+                        _ => _rest.read(map, cx, key),
+                    };
+                    read?;
                 }
                 $($crate::__private::take::$slot!(cx, $field, $wire);)*
                 ::core::result::Result::Ok(::core::option::Option::Some(Self {

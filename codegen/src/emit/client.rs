@@ -129,11 +129,20 @@ impl<'a> ClientEmitter<'a> {
         }
     }
 
+    /// What a method returns: a future (built at once, holding only the
+    /// client) of the typed reply or error. `use<'_>` says it borrows
+    /// nothing else; a method with an `impl Into<Body>` argument cannot say
+    /// so (that type is always captured) and writes `'_`.
     fn return_ty(&self, op: &Operation) -> String {
+        let impl_arg = op
+            .body
+            .as_ref()
+            .is_some_and(|b| b.required && b.kind == BodyKind::Binary);
         format!(
-            "Result<::wharf::client::Reply<{}>, {API_ERROR}<{}>>",
+            "impl ::wharf::client::ReplyFuture<{}, {}> + {}",
             self.ok_ty(op),
-            self.err_ty(op)
+            self.err_ty(op),
+            if impl_arg { "'_" } else { "use<'_>" }
         )
     }
 
@@ -362,19 +371,18 @@ impl<'a> ClientEmitter<'a> {
         }
     }
 
+    /// `pub fn name(&self, arguments…) -> impl ReplyFuture<…>`: the request
+    /// built, then sent with the `match` that reads its response.
     fn method(&self, w: &mut Writer, op: &Operation) {
         self.method_doc(w, op);
-        self.signature(w, &op.fn_name, op, &self.return_ty(op));
+        let head = format!("pub fn {}", op.fn_name);
+        let returns = self.return_ty(op);
+        signature_lines(w, &head, "&self", &self.arguments(op, ""), &returns);
         self.request(w, op);
-        w.line("let raw = self.core.send(r, options.call).await?;");
+        w.open("self.core.call(r, options.call, |raw| match raw.code() {");
         self.dispatch(w, op);
+        w.close("})");
         w.close("}");
-    }
-
-    /// `pub async fn name(&self, arguments…) -> returns {`
-    fn signature(&self, w: &mut Writer, name: &str, op: &Operation, returns: &str) {
-        let head = format!("pub async fn {name}");
-        signature_lines(w, &head, "&self", &self.arguments(op, ""), returns);
     }
 
     /// The request `r`: path, parameters, body.
@@ -412,7 +420,8 @@ impl<'a> ClientEmitter<'a> {
             "Result<::wharf::client::Reply<::wharf::ByteStream>, {API_ERROR}<{}>>",
             self.err_ty(op)
         );
-        self.signature(w, name, op, &returns);
+        let head = format!("pub async fn {name}");
+        signature_lines(w, &head, "&self", &self.arguments(op, ""), &returns);
         self.request(w, op);
         w.open("let raw = match self.core.send_streaming(r, options.call).await? {");
         w.line("::wharf::client::Streamed::Body(reply) => return Ok(reply),");
@@ -565,19 +574,11 @@ impl<'a> ClientEmitter<'a> {
         w.line("r.multipart(parts);");
     }
 
-    /// The `match` from status to outcome. One success shape: every 2xx
-    /// decodes as it. Several: an arm per documented status. Errors: an arm
-    /// per documented status, `default` as the catch-all.
+    /// The arms of the `match` from status to outcome. One success shape:
+    /// every 2xx decodes as it. Several: an arm per documented status.
+    /// Errors: an arm per documented status, `default` as the catch-all.
     fn dispatch(&self, w: &mut Writer, op: &Operation) {
         let cases = &op.responses.cases;
-        if let (Outcome::Single(p), false) = (&op.responses.ok, cases.iter().any(|c| !c.success)) {
-            w.line(&format!(
-                "match raw.code() {{ 200..=299 => raw.{}(), _ => raw.unexpected() }}",
-                decoder(p)
-            ));
-            return;
-        }
-        w.open("match raw.code() {");
         match &op.responses.ok {
             Outcome::Single(p) => w.line(&format!("200..=299 => raw.{}(),", decoder(p))),
             Outcome::Enum(name) => {
@@ -591,7 +592,6 @@ impl<'a> ClientEmitter<'a> {
             }
         }
         self.error_arms(w, op);
-        w.close("}");
     }
 
     /// The arms for documented error statuses, `default` (or an

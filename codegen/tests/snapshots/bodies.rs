@@ -240,16 +240,15 @@ pub mod binary {
 
     impl Client {
         /// `GET /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/get`
-        pub async fn get_blob(&self, name: &str, options: GetBlobOptions)
-            -> Result<::wharf::client::Reply<::wharf::Binary>, ::wharf::client::ApiError<GetBlobError404>> {
+        pub fn get_blob(&self, name: &str, options: GetBlobOptions)
+            -> impl ::wharf::client::ReplyFuture<::wharf::Binary, GetBlobError404> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_BLOB);
             r.path("/blobs/").path_param("name", name);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.binary(),
                 404 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
-            }
+            })
         }
 
         /// [`Client::get_blob`], with a successful (2xx) response body handed over as a
@@ -270,17 +269,15 @@ pub mod binary {
         }
 
         /// `PUT /blobs/{name}` · Spec: `bodies.yaml#/paths/~1blobs~1{name}/put`
-        pub async fn put_blob(
-            &self,
-            name: &str,
-            body: impl Into<::wharf::Body>,
-            options: PutBlobOptions,
-        ) -> Result<::wharf::client::Reply<Stored>, ::wharf::client::ApiError<()>> {
+        pub fn put_blob(&self, name: &str, body: impl Into<::wharf::Body>, options: PutBlobOptions)
+            -> impl ::wharf::client::ReplyFuture<Stored, ()> + '_ {
             let mut r = self.core.request(&super::operations::PUT_BLOB);
             r.path("/blobs/").path_param("name", name);
             r.body(body, "application/octet-stream");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -298,15 +295,17 @@ pub mod form {
 
     impl Client {
         /// `POST /charges` · Spec: `bodies.yaml#/paths/~1charges/post`
-        pub async fn create_charge(&self, body: &CreateChargeBody, options: CreateChargeOptions)
-            -> Result<::wharf::client::Reply<Charge>, ::wharf::client::ApiError<()>> {
+        pub fn create_charge(&self, body: &CreateChargeBody, options: CreateChargeOptions)
+            -> impl ::wharf::client::ReplyFuture<Charge, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_CHARGE);
             r.path("/charges");
             r.form(body, &[
                 ::wharf::client::FieldEncoding { name: "metadata", style: ::wharf::client::Style::DeepObject, explode: true },
             ]);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -337,25 +336,29 @@ pub mod choice {
 
     impl Client {
         /// `POST /documents` · Spec: `bodies.yaml#/paths/~1documents/post`
-        pub async fn create_document(&self, body: &Widget, options: CreateDocumentOptions)
-            -> Result<::wharf::client::Reply<Widget>, ::wharf::client::ApiError<()>> {
+        pub fn create_document(&self, body: &Widget, options: CreateDocumentOptions)
+            -> impl ::wharf::client::ReplyFuture<Widget, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_DOCUMENT);
             r.path("/documents");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `POST /pings` · Spec: `bodies.yaml#/paths/~1pings/post`
-        pub async fn ping(&self, options: PingOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn ping(&self, options: PingOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PING);
             r.path("/pings");
             if let Some(body) = &options.body {
                 r.json(body, "application/json");
             }
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -373,13 +376,15 @@ pub mod text {
 
     impl Client {
         /// `POST /notes` · Spec: `bodies.yaml#/paths/~1notes/post`
-        pub async fn create_note(&self, body: &str, options: CreateNoteOptions)
-            -> Result<::wharf::client::Reply<String>, ::wharf::client::ApiError<()>> {
+        pub fn create_note(&self, body: &str, options: CreateNoteOptions)
+            -> impl ::wharf::client::ReplyFuture<String, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_NOTE);
             r.path("/notes");
             r.text(body.to_owned(), "text/plain");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.text(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.text(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -397,8 +402,8 @@ pub mod multipart {
 
     impl Client {
         /// `POST /uploads` · Spec: `bodies.yaml#/paths/~1uploads/post`
-        pub async fn upload(&self, body: &UploadBody, options: UploadOptions)
-            -> Result<::wharf::client::Reply<Stored>, ::wharf::client::ApiError<()>> {
+        pub fn upload(&self, body: &UploadBody, options: UploadOptions)
+            -> impl ::wharf::client::ReplyFuture<Stored, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::UPLOAD);
             r.path("/uploads");
             let mut parts = ::wharf::client::Multipart::new();
@@ -406,8 +411,10 @@ pub mod multipart {
             parts.field("pages", &r.to_json("pages", &body.pages));
             parts.file("file", &body.file);
             r.multipart(parts);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -428,23 +435,27 @@ pub mod json {
 
     impl Client {
         /// `POST /widgets` · Spec: `bodies.yaml#/paths/~1widgets/post`
-        pub async fn create_widget(&self, body: &Widget, options: CreateWidgetOptions)
-            -> Result<::wharf::client::Reply<Widget>, ::wharf::client::ApiError<()>> {
+        pub fn create_widget(&self, body: &Widget, options: CreateWidgetOptions)
+            -> impl ::wharf::client::ReplyFuture<Widget, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_WIDGET);
             r.path("/widgets");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `POST /widgets/vendor` · Spec: `bodies.yaml#/paths/~1widgets~1vendor/post`
-        pub async fn create_widget_vendor(&self, body: &Widget, options: CreateWidgetVendorOptions)
-            -> Result<::wharf::client::Reply<Widget>, ::wharf::client::ApiError<()>> {
+        pub fn create_widget_vendor(&self, body: &Widget, options: CreateWidgetVendorOptions)
+            -> impl ::wharf::client::ReplyFuture<Widget, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_WIDGET_VENDOR);
             r.path("/widgets/vendor");
             r.json(body, "application/vnd.wharf.widget+json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

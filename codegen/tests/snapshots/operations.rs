@@ -183,12 +183,14 @@ pub mod payments {
 
     impl Client {
         /// `POST /charges` · Spec: `operations.yaml#/paths/~1charges/post`
-        pub async fn charges_create(&self, options: ChargesCreateOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn charges_create(&self, options: ChargesCreateOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CHARGES_CREATE);
             r.path("/charges").header("Idempotency-Key", &options.idempotency_key);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -211,21 +213,25 @@ pub mod repos {
         /// Get a repository
         ///
         /// `GET /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/get`
-        pub async fn repos_get(&self, owner: &str, repo: &str, options: ReposGetOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn repos_get(&self, owner: &str, repo: &str, options: ReposGetOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::REPOS_GET);
             r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `DELETE /repos/{owner}/{repo}` · Spec: `operations.yaml#/paths/~1repos~1{owner}~1{repo}/delete`
-        pub async fn repos_delete(&self, owner: &str, repo: &str, options: ReposDeleteOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn repos_delete(&self, owner: &str, repo: &str, options: ReposDeleteOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::REPOS_DELETE);
             r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -249,32 +255,38 @@ pub mod untagged {
 
     impl Client {
         /// `GET /search` · Spec: `operations.yaml#/paths/~1search/get`
-        pub async fn search(&self, options: SearchOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn search(&self, options: SearchOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::SEARCH);
             r.path("/search");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `POST /search` · Spec: `operations.yaml#/paths/~1search/post`
-        pub async fn search_post(&self, options: SearchPostOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn search_post(&self, options: SearchPostOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::SEARCH_POST);
             r.path("/search");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// No operationId, no auth
         ///
         /// `GET /status` · Spec: `operations.yaml#/paths/~1status/get`
-        pub async fn get_status(&self, options: GetStatusOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn get_status(&self, options: GetStatusOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_STATUS);
             r.path("/status");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

@@ -147,13 +147,15 @@ pub mod cookie {
 
     impl Client {
         /// `GET /cookies` · Spec: `params.yaml#/paths/~1cookies/get`
-        pub async fn cookie_styles(&self, session_hint: &str, options: CookieStylesOptions)
-            -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn cookie_styles(&self, session_hint: &str, options: CookieStylesOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::COOKIE_STYLES);
             r.path("/cookies").cookie("session_hint", session_hint)
                 .cookie_with("prefs", &options.prefs, false);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -184,16 +186,15 @@ pub mod header {
 
     impl Client {
         /// `GET /headers` · Spec: `params.yaml#/paths/~1headers/get`
-        pub async fn header_styles(
-            &self,
-            x_request_id: &::wharf::Uuid,
-            options: HeaderStylesOptions,
-        ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn header_styles(&self, x_request_id: &::wharf::Uuid, options: HeaderStylesOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::HEADER_STYLES);
             r.path("/headers").header("X-Request-Id", x_request_id)
                 .header("X-Flags", &options.x_flags).header_with("X-Point", &options.x_point, true);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -220,47 +221,55 @@ pub mod path {
 
     impl Client {
         /// `GET /label/{id}/{list}` · Spec: `params.yaml#/paths/~1label~1{id}~1{list}/get`
-        pub async fn path_label(&self, id: &str, list: &Vec<i64>, options: PathLabelOptions)
-            -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn path_label(&self, id: &str, list: &Vec<i64>, options: PathLabelOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PATH_LABEL);
             r.path("/label/").path_param_with("id", id, ::wharf::client::Style::Label, false)
                 .path("/").path_param_with("list", list, ::wharf::client::Style::Label, true);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /matrix/{id}/{list}` · Spec: `params.yaml#/paths/~1matrix~1{id}~1{list}/get`
-        pub async fn path_matrix(&self, id: &str, list: &Vec<i64>, options: PathMatrixOptions)
-            -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn path_matrix(&self, id: &str, list: &Vec<i64>, options: PathMatrixOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PATH_MATRIX);
             r.path("/matrix/").path_param_with("id", id, ::wharf::client::Style::Matrix, false)
                 .path("/").path_param_with("list", list, ::wharf::client::Style::Matrix, true);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /scalar/{id}/{name}` · Spec: `params.yaml#/paths/~1scalar~1{id}~1{name}/get`
-        pub async fn path_scalars(&self, id: i64, name: &str, options: PathScalarsOptions)
-            -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn path_scalars(&self, id: i64, name: &str, options: PathScalarsOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PATH_SCALARS);
             r.path("/scalar/").path_param("id", &id).path("/").path_param("name", name);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /simple/{id}/{list}/{obj}` · Spec: `params.yaml#/paths/~1simple~1{id}~1{list}~1{obj}/get`
-        pub async fn path_simple(
+        pub fn path_simple(
             &self,
             id: i64,
             list: &Vec<String>,
             obj: &Point,
             options: PathSimpleOptions,
-        ) -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        ) -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PATH_SIMPLE);
             r.path("/simple/").path_param("id", &id).path("/").path_param("list", list).path("/")
                 .path_param_with("obj", obj, ::wharf::client::Style::Simple, true);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -333,8 +342,8 @@ pub mod query {
 
     impl Client {
         /// `GET /query` · Spec: `params.yaml#/paths/~1query/get`
-        pub async fn query_styles(&self, q: &str, options: QueryStylesOptions)
-            -> Result<::wharf::client::Reply<Echo>, ::wharf::client::ApiError<()>> {
+        pub fn query_styles(&self, q: &str, options: QueryStylesOptions)
+            -> impl ::wharf::client::ReplyFuture<Echo, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::QUERY_STYLES);
             r.path("/query").query("q", q).query("limit", &options.limit).query("ids", &options.ids)
                 .query_with("tags", &options.tags, ::wharf::client::Style::Form, false, false)
@@ -344,8 +353,10 @@ pub mod query {
                 .query("sort", &options.sort).query("since", &options.since)
                 .query_with("redirect", &options.redirect, ::wharf::client::Style::Form, true, true)
                 .query("access_token", &options.access_token);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

@@ -172,21 +172,25 @@ pub mod accounts {
 
     impl Client {
         /// `GET /accounts/{id}` · Spec: `policies.yaml#/paths/~1accounts~1{id}/get`
-        pub async fn get_account(&self, id: &str, options: GetAccountOptions)
-            -> Result<::wharf::client::Reply<Account>, ::wharf::client::ApiError<()>> {
+        pub fn get_account(&self, id: &str, options: GetAccountOptions)
+            -> impl ::wharf::client::ReplyFuture<Account, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_ACCOUNT);
             r.path("/accounts/").path_param("id", id);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `DELETE /cards/{id}` · Spec: `policies.yaml#/paths/~1cards~1{id}/delete`
-        pub async fn delete_card(&self, id: &str, options: DeleteCardOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn delete_card(&self, id: &str, options: DeleteCardOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::DELETE_CARD);
             r.path("/cards/").path_param("id", id);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }
@@ -219,25 +223,29 @@ pub mod money {
         /// Refunds a transfer; the key makes a repeat harmless
         ///
         /// `POST /refunds` · Spec: `policies.yaml#/paths/~1refunds/post`
-        pub async fn create_refund(&self, body: &NewRefund, options: CreateRefundOptions)
-            -> Result<::wharf::client::Reply<Transfer>, ::wharf::client::ApiError<()>> {
+        pub fn create_refund(&self, body: &NewRefund, options: CreateRefundOptions)
+            -> impl ::wharf::client::ReplyFuture<Transfer, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_REFUND);
             r.path("/refunds").header("Idempotency-Key", &options.idempotency_key);
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Moves money; repeating it moves the money again
         ///
         /// `POST /transfers` · Spec: `policies.yaml#/paths/~1transfers/post`
-        pub async fn create_transfer(&self, body: &NewTransfer, options: CreateTransferOptions)
-            -> Result<::wharf::client::Reply<Transfer>, ::wharf::client::ApiError<()>> {
+        pub fn create_transfer(&self, body: &NewTransfer, options: CreateTransferOptions)
+            -> impl ::wharf::client::ReplyFuture<Transfer, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_TRANSFER);
             r.path("/transfers");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

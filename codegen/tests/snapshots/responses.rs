@@ -311,13 +311,15 @@ pub mod paging {
 
     impl Client {
         /// `GET /charges` · Spec: `responses.yaml#/paths/~1charges/get`
-        pub async fn list_charges(&self, options: ListChargesOptions)
-            -> Result<::wharf::client::Reply<ListChargesResponse200>, ::wharf::client::ApiError<()>> {
+        pub fn list_charges(&self, options: ListChargesOptions)
+            -> impl ::wharf::client::ReplyFuture<ListChargesResponse200, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_CHARGES);
             r.path("/charges").query("limit", &options.limit)
                 .query("starting_after", &options.starting_after);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Every item of [`Client::list_charges`], page after page, with `has_more` and the last item's id as the cursor, up to the last page, an empty page or an error.
@@ -341,12 +343,14 @@ pub mod paging {
         }
 
         /// `GET /events` · Spec: `responses.yaml#/paths/~1events/get`
-        pub async fn list_events(&self, options: ListEventsOptions)
-            -> Result<::wharf::client::Reply<ListEventsResponse200>, ::wharf::client::ApiError<()>> {
+        pub fn list_events(&self, options: ListEventsOptions)
+            -> impl ::wharf::client::ReplyFuture<ListEventsResponse200, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_EVENTS);
             r.path("/events").query("page_token", &options.page_token);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Every item of [`Client::list_events`], page after page, passing each page's token to the next request, up to the last page, an empty page or an error.
@@ -369,12 +373,14 @@ pub mod paging {
         }
 
         /// `GET /logs` · Spec: `responses.yaml#/paths/~1logs/get`
-        pub async fn list_logs(&self, options: ListLogsOptions)
-            -> Result<::wharf::client::Reply<Vec<Event>>, ::wharf::client::ApiError<()>> {
+        pub fn list_logs(&self, options: ListLogsOptions)
+            -> impl ::wharf::client::ReplyFuture<Vec<Event>, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_LOGS);
             r.path("/logs").query("offset", &options.offset).query("limit", &options.limit);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Every item of [`Client::list_logs`], page after page, advancing the offset by the items received, up to the last page, an empty page or an error.
@@ -394,12 +400,14 @@ pub mod paging {
         }
 
         /// `GET /members` · Spec: `responses.yaml#/paths/~1members/get`
-        pub async fn list_members(&self, options: ListMembersOptions)
-            -> Result<::wharf::client::Reply<ListMembersResponse200>, ::wharf::client::ApiError<()>> {
+        pub fn list_members(&self, options: ListMembersOptions)
+            -> impl ::wharf::client::ReplyFuture<ListMembersResponse200, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_MEMBERS);
             r.path("/members").query("cursor", &options.cursor);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Every item of [`Client::list_members`], page after page, passing each page's token to the next request, up to the last page, an empty page or an error.
@@ -422,13 +430,15 @@ pub mod paging {
         }
 
         /// `GET /repos/{owner}/issues` · Spec: `responses.yaml#/paths/~1repos~1{owner}~1issues/get`
-        pub async fn list_issues(&self, owner: &str, options: ListIssuesOptions)
-            -> Result<::wharf::client::Reply<Vec<Event>>, ::wharf::client::ApiError<()>> {
+        pub fn list_issues(&self, owner: &str, options: ListIssuesOptions)
+            -> impl ::wharf::client::ReplyFuture<Vec<Event>, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_ISSUES);
             r.path("/repos/").path_param("owner", owner).path("/issues")
                 .query("per_page", &options.per_page).query("page", &options.page);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// Every item of [`Client::list_issues`], page after page, following `Link: rel="next"`, up to the last page, an empty page or an error.
@@ -487,32 +497,30 @@ pub mod pets {
 
     impl Client {
         /// `POST /pets` · Spec: `responses.yaml#/paths/~1pets/post`
-        pub async fn create_pet(&self, body: &NewPet, options: CreatePetOptions)
-            -> Result<::wharf::client::Reply<CreatePetOk>, ::wharf::client::ApiError<CreatePetError>> {
+        pub fn create_pet(&self, body: &NewPet, options: CreatePetOptions)
+            -> impl ::wharf::client::ReplyFuture<CreatePetOk, CreatePetError> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_PET);
             r.path("/pets");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 201 => raw.json_into(CreatePetOk::Created),
                 202 => raw.json_into(CreatePetOk::Accepted),
                 400 => raw.error_json(CreatePetError::BadRequest),
                 409 => raw.error_raw(CreatePetError::Conflict),
                 _ => raw.unexpected(),
-            }
+            })
         }
 
         /// `GET /pets/{id}` · Spec: `responses.yaml#/paths/~1pets~1{id}/get`
-        pub async fn get_pet(&self, id: i64, options: GetPetOptions)
-            -> Result<::wharf::client::Reply<Pet>, ::wharf::client::ApiError<GetPetError>> {
+        pub fn get_pet(&self, id: i64, options: GetPetOptions)
+            -> impl ::wharf::client::ReplyFuture<Pet, GetPetError> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_PET);
             r.path("/pets/").path_param("id", &id);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.json(),
                 404 => raw.error_json(GetPetError::NotFound),
                 _ => raw.error_json(GetPetError::Default),
-            }
+            })
         }
     }
 }

@@ -272,20 +272,19 @@ pub mod repos {
         /// Cursor pagination: pass the last repository's `id` of a page as `starting_after` to get the next page, while `has_more` is true.
         ///
         /// `GET /repos` · Spec: `sandbox.yaml#/paths/~1repos/get`
-        pub async fn list_repos(&self, options: ListReposOptions)
-            -> Result<::wharf::client::Reply<RepoList>, ::wharf::client::ApiError<Error>> {
+        pub fn list_repos(&self, options: ListReposOptions)
+            -> impl ::wharf::client::ReplyFuture<RepoList, Error> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_REPOS);
             r.path("/repos").query("limit", &options.limit)
                 .query("starting_after", &options.starting_after);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.json(),
                 400 => raw.error_json(::core::convert::identity),
                 401 => raw.error_json(::core::convert::identity),
                 403 => raw.error_json(::core::convert::identity),
                 429 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
-            }
+            })
         }
 
         /// Every item of [`Client::list_repos`], page after page, with `has_more` and the last item's id as the cursor, up to the last page, an empty page or an error.
@@ -315,12 +314,11 @@ pub mod repos {
         /// Arguments:
         /// - `owner`: The owner's login.
         /// - `repo`: The repository's name.
-        pub async fn get_repo(&self, owner: &str, repo: &str, options: GetRepoOptions)
-            -> Result<::wharf::client::Reply<Repo>, ::wharf::client::ApiError<Error>> {
+        pub fn get_repo(&self, owner: &str, repo: &str, options: GetRepoOptions)
+            -> impl ::wharf::client::ReplyFuture<Repo, Error> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_REPO);
             r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.json(),
                 401 => raw.error_json(::core::convert::identity),
                 403 => raw.error_json(::core::convert::identity),
@@ -328,7 +326,7 @@ pub mod repos {
                 429 => raw.error_json(::core::convert::identity),
                 503 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
-            }
+            })
         }
     }
 }
@@ -364,19 +362,18 @@ pub mod issues {
         /// Arguments:
         /// - `owner`: The owner's login.
         /// - `repo`: The repository's name.
-        pub async fn create_issue(
+        pub fn create_issue(
             &self,
             owner: &str,
             repo: &str,
             body: &NewIssue,
             options: CreateIssueOptions,
-        ) -> Result<::wharf::client::Reply<Issue>, ::wharf::client::ApiError<Error>> {
+        ) -> impl ::wharf::client::ReplyFuture<Issue, Error> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_ISSUE);
             r.path("/repos/").path_param("owner", owner).path("/").path_param("repo", repo)
                 .path("/issues").header("Idempotency-Key", &options.idempotency_key);
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.json(),
                 400 => raw.error_json(::core::convert::identity),
                 401 => raw.error_json(::core::convert::identity),
@@ -385,7 +382,7 @@ pub mod issues {
                 422 => raw.error_json(::core::convert::identity),
                 429 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
-            }
+            })
         }
     }
 }
@@ -405,18 +402,17 @@ pub mod users {
         /// The user (or service account) the token belongs to
         ///
         /// `GET /user` · Spec: `sandbox.yaml#/paths/~1user/get`
-        pub async fn get_user(&self, options: GetUserOptions)
-            -> Result<::wharf::client::Reply<User>, ::wharf::client::ApiError<Error>> {
+        pub fn get_user(&self, options: GetUserOptions)
+            -> impl ::wharf::client::ReplyFuture<User, Error> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_USER);
             r.path("/user");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() {
+            self.core.call(r, options.call, |raw| match raw.code() {
                 200..=299 => raw.json(),
                 401 => raw.error_json(::core::convert::identity),
                 403 => raw.error_json(::core::convert::identity),
                 429 => raw.error_json(::core::convert::identity),
                 _ => raw.unexpected(),
-            }
+            })
         }
     }
 }

@@ -165,22 +165,26 @@ pub mod untagged {
 
     impl Client {
         /// `POST /comments` · Spec: `sharing.yaml#/paths/~1comments/post`
-        pub async fn create_comment(&self, body: &CreateCommentBody, options: CreateCommentOptions)
-            -> Result<::wharf::client::Reply<Comment>, ::wharf::client::ApiError<()>> {
+        pub fn create_comment(&self, body: &CreateCommentBody, options: CreateCommentOptions)
+            -> impl ::wharf::client::ReplyFuture<Comment, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_COMMENT);
             r.path("/comments");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /reviews/{id}` · Spec: `sharing.yaml#/paths/~1reviews~1{id}/get`
-        pub async fn get_review(&self, id: i64, options: GetReviewOptions)
-            -> Result<::wharf::client::Reply<Review>, ::wharf::client::ApiError<()>> {
+        pub fn get_review(&self, id: i64, options: GetReviewOptions)
+            -> impl ::wharf::client::ReplyFuture<Review, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_REVIEW);
             r.path("/reviews/").path_param("id", &id);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

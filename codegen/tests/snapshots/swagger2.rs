@@ -226,41 +226,49 @@ pub mod untagged {
 
     impl Client {
         /// `GET /broken` · Spec: `swagger2.yaml#/paths/~1broken/get`
-        pub async fn get_broken(&self, options: GetBrokenOptions)
-            -> Result<::wharf::client::Reply<::wharf::Value>, ::wharf::client::ApiError<()>> {
+        pub fn get_broken(&self, options: GetBrokenOptions)
+            -> impl ::wharf::client::ReplyFuture<::wharf::Value, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_BROKEN);
             r.path("/broken");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /dogs` · Spec: `swagger2.yaml#/paths/~1dogs/get`
-        pub async fn list_dogs(&self, options: ListDogsOptions)
-            -> Result<::wharf::client::Reply<Vec<Dog>>, ::wharf::client::ApiError<()>> {
+        pub fn list_dogs(&self, options: ListDogsOptions)
+            -> impl ::wharf::client::ReplyFuture<Vec<Dog>, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::LIST_DOGS);
             r.path("/dogs").query("limit", &options.limit).query("tags", &options.tags)
                 .query_with("ids", &options.ids, ::wharf::client::Style::PipeDelimited, false, false);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `POST /dogs` · Spec: `swagger2.yaml#/paths/~1dogs/post`
-        pub async fn create_dog(&self, body: &Dog, options: CreateDogOptions)
-            -> Result<::wharf::client::Reply<Dog>, ::wharf::client::ApiError<()>> {
+        pub fn create_dog(&self, body: &Dog, options: CreateDogOptions)
+            -> impl ::wharf::client::ReplyFuture<Dog, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::CREATE_DOG);
             r.path("/dogs");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.json(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.json(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// `GET /dogs/{name}/photo` · Spec: `swagger2.yaml#/paths/~1dogs~1{name}~1photo/get`
-        pub async fn get_photo(&self, name: &str, options: GetPhotoOptions)
-            -> Result<::wharf::client::Reply<::wharf::Binary>, ::wharf::client::ApiError<()>> {
+        pub fn get_photo(&self, name: &str, options: GetPhotoOptions)
+            -> impl ::wharf::client::ReplyFuture<::wharf::Binary, ()> + use<'_> {
             let mut r = self.core.request(&super::operations::GET_PHOTO);
             r.path("/dogs/").path_param("name", name).path("/photo");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.binary(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.binary(),
+                _ => raw.unexpected(),
+            })
         }
 
         /// [`Client::get_photo`], with a successful (2xx) response body handed over as a
@@ -278,16 +286,18 @@ pub mod untagged {
         }
 
         /// `PUT /dogs/{name}/photo` · Spec: `swagger2.yaml#/paths/~1dogs~1{name}~1photo/put`
-        pub async fn put_photo(&self, name: &str, body: &PutPhotoBody, options: PutPhotoOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn put_photo(&self, name: &str, body: &PutPhotoBody, options: PutPhotoOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::PUT_PHOTO);
             r.path("/dogs/").path_param("name", name).path("/photo");
             let mut parts = ::wharf::client::Multipart::new();
             parts.file("photo", &body.photo);
             parts.field("caption", &r.to_json("caption", &body.caption));
             r.multipart(parts);
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

@@ -158,13 +158,15 @@ pub mod untagged {
 
     impl Client {
         /// `POST /subscriptions` · Spec: `webhooks.yaml#/paths/~1subscriptions/post`
-        pub async fn subscribe(&self, body: &SubscribeBody, options: SubscribeOptions)
-            -> Result<::wharf::client::Reply<()>, ::wharf::client::ApiError<()>> {
+        pub fn subscribe(&self, body: &SubscribeBody, options: SubscribeOptions)
+            -> impl ::wharf::client::ReplyFuture<(), ()> + use<'_> {
             let mut r = self.core.request(&super::operations::SUBSCRIBE);
             r.path("/subscriptions");
             r.json(body, "application/json");
-            let raw = self.core.send(r, options.call).await?;
-            match raw.code() { 200..=299 => raw.empty(), _ => raw.unexpected() }
+            self.core.call(r, options.call, |raw| match raw.code() {
+                200..=299 => raw.empty(),
+                _ => raw.unexpected(),
+            })
         }
     }
 }

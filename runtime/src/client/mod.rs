@@ -15,7 +15,9 @@ pub use capture::{capture, CaptureError, GeneratedClient, QueuedCall};
 pub use futures_util::stream::Stream;
 pub use paginate::{next_link, next_offset, paginate};
 pub use params::Style;
-pub use reply::{link, provider_message, ApiError, ErrorResponse, Quota, RawReply, Reply};
+pub use reply::{
+    link, provider_message, ApiError, ErrorResponse, Quota, RawReply, Reply, ReplyFuture,
+};
 pub use request::RequestParts;
 
 use crate::call::{ByteStream, CallOptions, ErrorKind, Integration, OperationMeta, Request};
@@ -162,6 +164,21 @@ impl ClientCore {
             Ok((r, attempts)) => Ok(self.raw(operation, r.status, r.headers, r.body, attempts)),
             Err(e) => self.error_reply(operation, e),
         }))
+    }
+
+    /// Sends a request and hands the response to `read`, a generated
+    /// method's `match` from status to outcome. Built at once, as by
+    /// [`send`](Self::send): the future holds the running call and `read`.
+    pub fn call<'a, T, E: 'a, F>(
+        &'a self,
+        parts: RequestParts,
+        settings: CallSettings,
+        read: F,
+    ) -> impl ReplyFuture<T, E> + 'a
+    where
+        F: FnOnce(RawReply) -> Result<Reply<T>, ApiError<E>> + 'a,
+    {
+        self.send(parts, settings).map(|raw| raw.and_then(read))
     }
 
     /// Sends a request whose successful (2xx) response body is handed over

@@ -11,6 +11,16 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use std::fmt;
 
+/// What a generated method returns: a future of the typed reply, or of
+/// the error (`E` types the error bodies the spec documents). `.await`
+/// gives `Result<Reply<T>, ApiError<E>>`; every such future is one.
+pub trait ReplyFuture<T, E>: std::future::Future<Output = Result<Reply<T>, ApiError<E>>> {}
+
+impl<F, T, E> ReplyFuture<T, E> for F where
+    F: std::future::Future<Output = Result<Reply<T>, ApiError<E>>> + ?Sized
+{
+}
+
 /// A successful response: the decoded value, its status and headers.
 #[derive(Clone)]
 pub struct Reply<T> {

@@ -191,22 +191,23 @@ impl<T: Decode> Required<T> {
     }
 }
 
-/// The slot of a required nullable field: absent is taken as `null`.
-pub struct RequiredNullable<T>(Required<Option<T>>);
+/// The slot of a required nullable field (`F` is its type, `Option<T>`):
+/// absent is taken as `null`.
+pub struct RequiredNullable<F>(Required<F>);
 
-impl<T> Default for RequiredNullable<T> {
+impl<F> Default for RequiredNullable<F> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T> RequiredNullable<T> {
+impl<F> RequiredNullable<F> {
     pub fn new() -> Self {
         RequiredNullable(Required::new())
     }
 }
 
-impl<T: Decode> RequiredNullable<T> {
+impl<T: Decode> RequiredNullable<Option<T>> {
     #[inline]
     pub fn read<'de, A: MapAccess<'de>>(
         &mut self,
@@ -256,9 +257,15 @@ impl<S: OptionalSlot> Optional<S> {
 }
 
 /// The slot of an optional field whose schema admits any JSON (so `null` is
-/// a value, kept as `Some(Value::Null)`).
-#[derive(Default)]
-pub struct OptionalJson(Option<serde_json::Value>);
+/// a value, kept as `Some(Value::Null)`). `F`, the field's type, is always
+/// `Option<Value>`: generated code names every slot by its field's type.
+pub struct OptionalJson<F = Option<serde_json::Value>>(F);
+
+impl Default for OptionalJson {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl OptionalJson {
     pub fn new() -> Self {

@@ -144,6 +144,25 @@ async fn path_parameters_in_simple_label_and_matrix_styles() {
     assert_eq!(s.target(2), "/matrix/;id=x/;list=1;list=2");
 }
 
+/// A method builds its request when called: the future it returns holds
+/// the client alone (its arguments may be gone before it is awaited) and is
+/// `Send`, so it can be spawned.
+#[tokio::test]
+async fn a_methods_future_holds_only_the_client() {
+    fn send<F: std::future::Future + Send>(future: F) -> F {
+        future
+    }
+    let s = Setup::new(ok_echo);
+    let c = params::Client::new(s.integration.clone(), BASE);
+    let future = {
+        let list = vec!["a b".to_owned()];
+        let point = params::Point { x: 3, y: 4 };
+        c.path_simple(7, &list, &point, Default::default())
+    };
+    assert!(send(future).await.unwrap().value.ok);
+    assert_eq!(s.target(0), "/simple/7/a%20b/x=3,y=4");
+}
+
 #[tokio::test]
 async fn query_parameters_in_every_style_and_optional_ones_left_out() {
     let s = Setup::new(ok_echo);
