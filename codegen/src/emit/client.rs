@@ -1,8 +1,9 @@
 //! The client: a `Client` struct, and per tag a module with each
 //! operation's options type and response enums, then one `impl Client`
-//! with their async methods (plus a `…_stream` method for paginated
-//! operations). Methods only describe the request; `wharf::client`
-//! serializes it and the runtime sends it.
+//! with their methods (plus a `…_stream` method for paginated operations,
+//! a `…_streaming` one for binary downloads). Methods only describe the
+//! request and what each status means; `wharf::client` serializes it and
+//! the runtime sends it.
 
 use super::docs::sanitize;
 use super::types::{short_origin, TypeEmitter};

@@ -129,9 +129,9 @@ impl ClientCore {
     /// any status come back as [`RawReply`] for the generated code to
     /// interpret; failures without a response are [`ApiError::Call`].
     ///
-    /// Not an `async fn`: the request is built at once, so the future a
-    /// generated method awaits holds only the running call, not the parts
-    /// and settings it was built from.
+    /// Not an `async fn`: the request is built at once, so the future
+    /// holds only the running call, not the parts and settings it was
+    /// built from.
     pub fn send<'a, E: 'a>(
         &'a self,
         parts: RequestParts,
