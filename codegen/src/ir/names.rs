@@ -4,6 +4,8 @@
 //! pass settles every request in the order it was made, in the one scope
 //! the generated module's types share, and then names the variants of
 //! unions, which are read from the names of their members' types.
+//! Operations' constants, methods and tag modules are named here too
+//! ([`OperationNamer`]), each in a scope of its own.
 //!
 //! Lowering asks in a canonical order (component schemas sorted, paths
 //! sorted, methods in a fixed order), so the names settled here do not
