@@ -104,20 +104,20 @@ impl<'a> Lowerer<'a> {
                 // the document orders its schemas.
                 let mut sorted: Vec<&String> = schemas.keys().collect();
                 sorted.sort();
-                for name in &sorted {
-                    let name = *name;
+                let mut components = Vec::with_capacity(sorted.len());
+                for name in sorted {
                     let at = schemas_at.child(name);
                     let wanted = options
                         .renames
                         .get(name)
                         .map_or_else(|| type_name(name), |n| type_name(n));
                     let id = lowerer.names.ask(Wanted::Exact(wanted), Some(at.clone()));
-                    lowerer.reserved.insert(at, id);
+                    lowerer.reserved.insert(at.clone(), id);
+                    components.push((at, id));
                 }
                 if options.all_components {
-                    for name in sorted {
-                        // Reserved above: the name asked for there is kept.
-                        lowerer.named(schemas_at.child(name), Wanted::Exact(type_name(name)));
+                    for (at, id) in components {
+                        lowerer.create(at, id);
                     }
                 }
             }
@@ -242,15 +242,20 @@ impl<'a> Lowerer<'a> {
     }
 
     /// The type of a named location (a component, or any `$ref` target),
-    /// created and queued on first sight.
-    fn named(&mut self, at: Location, wanted: Wanted) -> TypeId {
+    /// created and queued on first sight; `wanted` is asked only then.
+    fn named(&mut self, at: Location, wanted: impl FnOnce(&Location) -> Wanted) -> TypeId {
         if let Some(&id) = self.by_location.get(&at) {
             return id;
         }
         let name = match self.reserved.get(&at) {
             Some(&name) => name,
-            None => self.names.ask(wanted, Some(at.clone())),
+            None => self.names.ask(wanted(&at), Some(at.clone())),
         };
+        self.create(at, name)
+    }
+
+    /// A new named type at `at`, queued to be defined.
+    fn create(&mut self, at: Location, name: NameId) -> TypeId {
         let schema = self.spec.get(&at);
         let id = self.push_type(name, &at, schema);
         self.queue.push_back((id, at));
@@ -314,11 +319,10 @@ impl<'a> Lowerer<'a> {
             .resolve_avoiding(at, reference, &self.broken_ref_chains)
         {
             Ok(target) => {
-                let wanted = match last_segment(&target.pointer) {
+                let id = self.named(target, |target| match last_segment(&target.pointer) {
                     Some(segment) => Wanted::Exact(type_name(segment)),
                     None => Wanted::Hint(hint.clone()),
-                };
-                let id = self.named(target, wanted);
+                });
                 (Ty::Named(id), self.types[id.0].nullable)
             }
             Err(why) => {
