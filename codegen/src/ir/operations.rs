@@ -431,10 +431,6 @@ pub(crate) fn lower_operations(
             let body = request_body(spec, lowerer, &op_at, op, &format!("{prefix}Body"));
             name_arguments(&mut params, body.as_ref());
             let (responses, enum_names) = responses(spec, lowerer, &op_at, op, &prefix);
-            let streams_body = responses
-                .cases
-                .iter()
-                .any(|c| c.success && c.payload == Payload::Binary);
             let operation = Operation {
                 const_name: String::new(),
                 name: name.clone(),
@@ -472,7 +468,6 @@ pub(crate) fn lower_operations(
                 operation,
                 pending,
                 rust_base,
-                streams_body,
                 options_name,
                 enum_names,
             });
@@ -489,8 +484,6 @@ pub(crate) struct LoweredOperation {
     /// What the operation's Rust names are made from (its operationId, or
     /// the id and the method for a second operation with that id).
     rust_base: String,
-    /// It has a binary success body, handed over by a `…_streaming` method.
-    streams_body: bool,
     options_name: NameId,
     /// The success and the error enum, where a side has one.
     enum_names: [Option<NameId>; 2],
@@ -511,12 +504,14 @@ pub(crate) fn name_operations(
             let mut op = lowered.operation;
             let mut pending = lowered.pending;
             let tag = op.tags.first().map_or("untagged", String::as_str);
-            let given = namer.name(
-                &lowered.rust_base,
-                tag,
-                lowered.streams_body,
-                pending.is_some(),
-            );
+            // A binary success body is also handed over by a `…_streaming`
+            // method.
+            let streams_body = op
+                .responses
+                .cases
+                .iter()
+                .any(|c| c.success && c.payload == Payload::Binary);
+            let given = namer.name(&lowered.rust_base, tag, streams_body, pending.is_some());
             op.const_name = given.const_name;
             op.fn_name = given.fn_name;
             op.module = given.module;
