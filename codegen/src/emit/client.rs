@@ -135,10 +135,7 @@ impl<'a> ClientEmitter<'a> {
     /// nothing else; a method with an `impl Into<Body>` argument cannot say
     /// so (that type is always captured) and writes `'_`.
     fn return_ty(&self, op: &Operation) -> String {
-        let impl_arg = op
-            .body
-            .as_ref()
-            .is_some_and(|b| b.required && b.kind == BodyKind::Binary);
+        let impl_arg = required_body(op).is_some_and(|b| b.kind == BodyKind::Binary);
         format!(
             "impl ::wharf::client::ReplyFuture<{}, {}> + {}",
             self.ok_ty(op),
@@ -291,7 +288,7 @@ impl<'a> ClientEmitter<'a> {
                 self.arg_ty(&p.ty, lifetime)
             ));
         }
-        if let Some(b) = op.body.as_ref().filter(|b| b.required) {
+        if let Some(b) = required_body(op) {
             let ty = match b.kind {
                 BodyKind::Text => format!("&{lifetime}str"),
                 BodyKind::Binary => "impl Into<::wharf::Body>".into(),
@@ -783,6 +780,12 @@ fn param_doc(w: &mut Writer, p: &Param) {
         doc.push_str(" (deprecated)");
     }
     w.doc(&sanitize(&doc));
+}
+
+/// The body a method takes as an argument (an optional one is in its
+/// options); a binary one is `impl Into<Body>`.
+fn required_body(op: &Operation) -> Option<&Body> {
+    op.body.as_ref().filter(|b| b.required)
 }
 
 /// A signature and the block it opens: on one line where it fits in 100
