@@ -51,8 +51,8 @@ pub(super) struct TypeEmitter<'a> {
     sent: HashSet<usize>,
     /// Types a call serializes (bodies, parameters, what they hold): they
     /// implement `Serialize`. Types only received do not: in GitHub's
-    /// client that is most of them, and the derives cost rustc a fifth
-    /// of its time and memory.
+    /// client that is most of them, and the derives cost rustc 30% of its
+    /// time and 22% of its memory.
     serialized: HashSet<usize>,
 }
 
